@@ -1,0 +1,39 @@
+# Parley: `make up` brings the whole platform up, `make test` runs every test.
+PY := .venv/bin/python
+VENV := .venv/.installed
+
+.PHONY: up down status proto lint breaking test bench clean
+
+$(VENV): requirements.lock pyproject.toml sdk/pyproject.toml scripts/bootstrap.sh
+	bash scripts/bootstrap.sh
+
+## up: start Kafka, Redis, the four services and Envoy (idempotent); returns once all are healthy
+up: $(VENV)
+	$(PY) -m stack up
+
+## down: stop exactly what `make up` started
+down:
+	@if [ -x $(PY) ]; then $(PY) -m stack down; fi
+
+## status: show each component
+status: $(VENV)
+	$(PY) -m stack status
+
+## proto: regenerate the SDK stubs and Envoy's descriptor set from proto/
+proto: $(VENV)
+	bash scripts/gen_proto.sh .
+
+## lint: buf lint over the contracts
+lint: $(VENV)
+	bash scripts/buf.sh lint
+
+## breaking: buf breaking of the working tree's contracts against main's
+breaking: $(VENV)
+	bash scripts/buf.sh breaking
+
+## test: every test (unit, contracts, integration and end-to-end against the real stack)
+test: $(VENV)
+	$(PY) -m pytest
+
+clean: down
+	rm -rf .data

@@ -1,0 +1,1 @@
+"""`parley`, the operator command line."""

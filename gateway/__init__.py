@@ -1,0 +1,1 @@
+"""The gateway: realtime events, outbound webhooks, client.config and health aggregation."""

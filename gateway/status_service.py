@@ -1,0 +1,57 @@
+"""StatusService: `GET /health` for probes and `/client.config` for clients."""
+
+from __future__ import annotations
+
+import grpc
+import redis.asyncio as aioredis
+from google.protobuf import struct_pb2
+
+from gateway import health
+from parley.v1 import status_pb2, status_pb2_grpc
+from runtime.settings import SERVICE_NAMES, Settings
+
+#: The tag colours clients may use, with the hex shades a UI draws them in.
+TAG_COLORS: dict[str, dict[str, str]] = {
+    "tag-red": {"default": "F53B33", "background": "FFE5E4", "font": "F53B33", "border": "F53B33"},
+    "tag-blue": {"default": "1578D4", "background": "E3F1FF", "font": "1578D4", "border": "1578D4"},
+    "tag-green": {"default": "0E764F", "background": "DDF7EC", "font": "0E764F", "border": "0E764F"},
+    "tag-purple": {"default": "730A80", "background": "F9E5FB", "font": "730A80", "border": "730A80"},
+}
+
+
+class StatusServicer(status_pb2_grpc.StatusServiceServicer):
+    """Aggregated health of the platform, checked live on every call."""
+
+    def __init__(self, settings: Settings, redis: aioredis.Redis) -> None:
+        self.settings = settings
+        self.redis = redis
+
+    async def GetHealth(
+        self, request: status_pb2.GetHealthRequest, context: grpc.aio.ServicerContext
+    ) -> status_pb2.GetHealthResponse:
+        components = await health.check_all(self.settings, self.redis)
+        status = health.overall(components)
+        if status != "ok":
+            # Probes read the HTTP status: Envoy's Lua filter turns this header into a 503.
+            await context.send_initial_metadata((("x-http-code", "503"),))
+        return status_pb2.GetHealthResponse(
+            status=status,
+            components={
+                c.name: status_pb2.ComponentHealth(status="up" if c.up else "down", detail=c.detail)
+                for c in components
+            },
+        )
+
+    async def GetClientConfig(
+        self, request: status_pb2.GetClientConfigRequest, context: grpc.aio.ServicerContext
+    ) -> status_pb2.GetClientConfigResponse:
+        components = {c.name: c for c in await health.check_all(self.settings, self.redis)}
+        tag_config = struct_pb2.Struct()
+        tag_config.update({"colors": TAG_COLORS})
+        return status_pb2.GetClientConfigResponse(
+            services={
+                name: status_pb2.ServiceConfig(enabled=True, healthy=components[name].up)
+                for name in SERVICE_NAMES
+            },
+            tag_config=tag_config,
+        )

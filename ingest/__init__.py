@@ -1,0 +1,1 @@
+"""The ingest service: the sources' webhooks into raw Kafka topics, and their translation."""

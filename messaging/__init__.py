@@ -1,0 +1,1 @@
+"""The messaging service: send, resend and suggest replies, with one connector per source."""

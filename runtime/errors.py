@@ -1,0 +1,95 @@
+"""Typed API errors: plain functions raise them, one interceptor turns them into gRPC statuses.
+
+Through Envoy the status becomes the HTTP code DESIGN.md lists (NOT_FOUND 404, INVALID_ARGUMENT
+400, ...) with a JSON body `{"code", "message", "details"}`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+import grpc
+
+
+class ApiError(Exception):
+    """An error the caller caused or must know about; its message is shown to the caller."""
+
+    code: grpc.StatusCode = grpc.StatusCode.UNKNOWN
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message)
+        self.message = message
+
+
+class InvalidArgument(ApiError):
+    """Bad input (HTTP 400); nothing was written."""
+
+    code = grpc.StatusCode.INVALID_ARGUMENT
+
+
+class NotFound(ApiError):
+    """The named resource does not exist (HTTP 404)."""
+
+    code = grpc.StatusCode.NOT_FOUND
+
+
+class Conflict(ApiError):
+    """The resource is not in a state that allows the call (HTTP 409)."""
+
+    code = grpc.StatusCode.ABORTED
+
+
+class PermissionDenied(ApiError):
+    """The caller may not do this (HTTP 403)."""
+
+    code = grpc.StatusCode.PERMISSION_DENIED
+
+
+class Unavailable(ApiError):
+    """A dependency (Kafka, Redis) is down; the caller should retry (HTTP 503)."""
+
+    code = grpc.StatusCode.UNAVAILABLE
+
+
+def _unary(inner: Callable[..., Awaitable[Any]]) -> Callable[..., Awaitable[Any]]:
+    async def call(request: Any, context: grpc.aio.ServicerContext) -> Any:
+        try:
+            return await inner(request, context)
+        except ApiError as exc:
+            await context.abort(exc.code, exc.message)
+
+    return call
+
+
+def _stream(inner: Callable[..., Any]) -> Callable[..., Any]:
+    async def call(request: Any, context: grpc.aio.ServicerContext) -> Any:
+        try:
+            async for item in inner(request, context):
+                yield item
+        except ApiError as exc:
+            await context.abort(exc.code, exc.message)
+
+    return call
+
+
+class ApiErrorInterceptor(grpc.aio.ServerInterceptor):
+    """Turns an `ApiError` raised by any servicer into the matching gRPC status and message."""
+
+    async def intercept_service(
+        self,
+        continuation: Callable[[grpc.HandlerCallDetails], Awaitable[grpc.RpcMethodHandler]],
+        handler_call_details: grpc.HandlerCallDetails,
+    ) -> grpc.RpcMethodHandler:
+        handler = await continuation(handler_call_details)
+        if handler is None:
+            return handler
+        kwargs = {
+            "request_deserializer": handler.request_deserializer,
+            "response_serializer": handler.response_serializer,
+        }
+        if handler.unary_unary is not None:
+            return grpc.unary_unary_rpc_method_handler(_unary(handler.unary_unary), **kwargs)
+        if handler.unary_stream is not None:
+            return grpc.unary_stream_rpc_method_handler(_stream(handler.unary_stream), **kwargs)
+        return handler

@@ -1,0 +1,39 @@
+"""Deterministic ids (RFC 4122 UUIDv5), so a redelivered webhook or a replay yields the same ids."""
+
+from __future__ import annotations
+
+import hashlib
+import uuid
+
+#: The root of every Parley id. Never change it: every stored id derives from it.
+PARLEY_NAMESPACE = uuid.UUID("5b1c9c1e-6f1e-5c55-9a0d-3f4b2c8e7a10")
+
+
+def _derive(kind: str, *parts: str) -> str:
+    # The kind and a separator that cannot occur in the parts keep ("ab","c") apart from ("a","bc").
+    return str(uuid.uuid5(PARLEY_NAMESPACE, "\x1f".join((kind, *parts))))
+
+
+def channel_id(source: str, source_channel_id: str) -> str:
+    """Id of a channel: its source plus the source's channel id (page id, phone number, ...)."""
+    return _derive("channel", source, source_channel_id)
+
+
+def conversation_id(channel_id: str, source_conversation_key: str) -> str:
+    """Id of a conversation: its channel plus the source's conversation key (PSID, From number)."""
+    return _derive("conversation", channel_id, source_conversation_key)
+
+
+def message_id(channel_id: str, source_message_id: str) -> str:
+    """Id of a message: its channel plus the source's message id (mid, wamid, MessageSid, ...)."""
+    return _derive("message", channel_id, source_message_id)
+
+
+def message_id_from_bytes(channel_id: str, raw: bytes) -> str:
+    """Id of a message whose source gives no message id: from a hash of the raw bytes."""
+    return message_id(channel_id, "sha256:" + hashlib.sha256(raw).hexdigest())
+
+
+def contact_id(channel_id: str, source_contact_id: str) -> str:
+    """Id of a contact: its channel plus the source's contact id."""
+    return _derive("contact", channel_id, source_contact_id)

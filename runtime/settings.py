@@ -1,0 +1,70 @@
+"""Configuration of a Parley install, read once from `PARLEY_*` environment variables."""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+#: The four service processes, in start-up order, with their offset from the gRPC base port.
+SERVICE_NAMES: tuple[str, ...] = ("ingest", "store", "messaging", "gateway")
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Everything a service or the local stack needs to know about where things are."""
+
+    #: Prefix of topics, Redis keys and consumer groups, so installs can share a Kafka and a Redis.
+    namespace: str
+    #: Folder of all local state (Kafka log, Redis data, pids, logs, rendered Envoy config).
+    data_dir: Path
+    #: Kafka bootstrap servers; `None` means "run the embedded local broker".
+    kafka_bootstrap: str | None
+    #: Port of the embedded local broker (its KRaft controller listens on the next port).
+    kafka_port: int
+    #: Redis URL; used as is when reachable, else a local redis-server is started on its port.
+    redis_url: str
+    #: Envoy's public port: JSON API, native gRPC and the sources' webhooks.
+    http_port: int
+    #: Envoy's admin port, bound to 127.0.0.1 only.
+    envoy_admin_port: int
+    #: The services listen on consecutive loopback ports from here, in `SERVICE_NAMES` order.
+    grpc_base_port: int
+    #: Partitions of every topic the platform creates.
+    topic_partitions: int
+    #: Log level name for the services.
+    log_level: str
+
+    @property
+    def bootstrap_servers(self) -> str:
+        """The Kafka bootstrap string the clients use (the embedded broker when none is set)."""
+        return self.kafka_bootstrap or f"127.0.0.1:{self.kafka_port}"
+
+    def service_port(self, name: str) -> int:
+        """The loopback gRPC port of service `name`."""
+        return self.grpc_base_port + SERVICE_NAMES.index(name)
+
+    def service_target(self, name: str) -> str:
+        """The gRPC target (host:port) of service `name`."""
+        return f"127.0.0.1:{self.service_port(name)}"
+
+    def prefixed(self, name: str) -> str:
+        """`name` under this install's namespace (topics, consumer groups)."""
+        return f"{self.namespace}.{name}" if self.namespace else name
+
+
+def load() -> Settings:
+    """Read the settings from the environment, with the defaults of a local `make up`."""
+    env = os.environ
+    return Settings(
+        namespace=env.get("PARLEY_NAMESPACE", ""),
+        data_dir=Path(env.get("PARLEY_DATA_DIR", ".data")).resolve(),
+        kafka_bootstrap=env.get("PARLEY_KAFKA_BOOTSTRAP") or None,
+        kafka_port=int(env.get("PARLEY_KAFKA_PORT", "9092")),
+        redis_url=env.get("PARLEY_REDIS_URL", "redis://127.0.0.1:6379/0"),
+        http_port=int(env.get("PARLEY_HTTP_PORT", "8080")),
+        envoy_admin_port=int(env.get("PARLEY_ENVOY_ADMIN_PORT", "9901")),
+        grpc_base_port=int(env.get("PARLEY_GRPC_BASE_PORT", "50061")),
+        topic_partitions=int(env.get("PARLEY_TOPIC_PARTITIONS", "3")),
+        log_level=env.get("PARLEY_LOG_LEVEL", "INFO"),
+    )

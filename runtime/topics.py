@@ -1,0 +1,45 @@
+"""The Kafka topics of the platform (DESIGN.md, "Topics"), before the namespace prefix."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+#: Sources whose inbound webhooks land in a raw topic `source.<source>.events`.
+#: Twilio SMS and Twilio WhatsApp share the one `/twilio` path, hence one raw topic.
+RAW_SOURCES: tuple[str, ...] = (
+    "facebook", "instagram", "whatsapp", "google", "twilio", "viber", "chatplugin", "custom",
+)
+
+MESSAGES = "parley.messages"
+METADATA = "parley.metadata"
+CHANNELS = "parley.channels"
+TAGS = "parley.tags"
+TEMPLATES = "parley.templates"
+WEBHOOKS = "parley.webhooks"
+CONTACTS = "parley.contacts"
+DEADLETTER = "parley.deadletter"
+
+_FOREVER = {"retention.ms": "-1", "retention.bytes": "-1"}
+_COMPACTED = {"cleanup.policy": "compact"}
+
+
+@dataclass(frozen=True)
+class TopicSpec:
+    """A topic to create on start, with its Kafka topic configs."""
+
+    name: str
+    config: dict[str, str] = field(default_factory=dict)
+
+
+def raw_topic(source: str) -> str:
+    """The raw topic of `source`, holding the webhook bytes as received."""
+    return f"source.{source}.events"
+
+
+def all_topics() -> list[TopicSpec]:
+    """Every topic the platform needs: raw and log topics kept forever, entity topics compacted."""
+    forever = [raw_topic(s) for s in RAW_SOURCES] + [MESSAGES, METADATA, DEADLETTER]
+    compacted = [CHANNELS, TAGS, TEMPLATES, WEBHOOKS, CONTACTS]
+    return [TopicSpec(t, dict(_FOREVER)) for t in forever] + [
+        TopicSpec(t, dict(_COMPACTED)) for t in compacted
+    ]

@@ -1,0 +1,54 @@
+"""`python -m stack up|down|status`: what `make up`, `make down` and `make status` run."""
+
+from __future__ import annotations
+
+import sys
+
+import typer
+from rich.console import Console
+from rich.table import Table
+
+from runtime import settings as settings_module
+from stack import stack
+from stack.processes import StartError
+
+app = typer.Typer(add_completion=False, help="The local Parley stack.")
+console = Console()
+
+
+@app.command()
+def up() -> None:
+    """Start Kafka, Redis, the services and Envoy; return once all are healthy."""
+    settings = settings_module.load()
+    try:
+        report = stack.up(settings)
+    except StartError as exc:
+        console.print(f"[red]make up failed:[/red] {exc}")
+        raise typer.Exit(1) from exc
+    table = Table("component", "state", title="Parley is up")
+    for name, what in report:
+        table.add_row(name, what)
+    console.print(table)
+    console.print(f"JSON and gRPC: http://127.0.0.1:{settings.http_port}  "
+                  f"logs: {settings.data_dir / 'logs'}")
+
+
+@app.command()
+def down() -> None:
+    """Stop exactly the processes `up` started."""
+    for name, pid in stack.down(settings_module.load()):
+        console.print(f"stopped {name} (pid {pid})")
+
+
+@app.command()
+def status() -> None:
+    """Show each component: running or not, pid, address."""
+    table = Table("component", "state", "pid", "address")
+    for item in stack.status(settings_module.load()):
+        state = "[green]running[/green]" if item.pid else "[dim]not started here[/dim]"
+        table.add_row(item.name, state, str(item.pid or ""), item.where)
+    console.print(table)
+
+
+if __name__ == "__main__":
+    sys.exit(app())

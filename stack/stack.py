@@ -1,0 +1,69 @@
+"""Bring the whole local stack up, down, or report on it, in dependency order."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+from runtime.kafka import ensure_topics
+from runtime.settings import SERVICE_NAMES, Settings
+from stack import envoy, kafka, processes, redis, services
+
+REPO = Path(__file__).resolve().parent.parent
+CACHE_DIR = Path(os.environ.get("PARLEY_CACHE_DIR", REPO / ".cache")).resolve()
+
+#: Every component the stack may start, in start order (`down` goes in reverse).
+COMPONENTS: tuple[str, ...] = (kafka.NAME, redis.NAME, *SERVICE_NAMES, envoy.NAME)
+
+
+@dataclass(frozen=True)
+class ComponentStatus:
+    """What `status` knows of one component."""
+
+    name: str
+    pid: int | None
+    where: str
+
+
+def up(settings: Settings) -> list[tuple[str, str]]:
+    """Start what is not running yet and wait until all is healthy; return (component, what it did)."""
+    report: list[tuple[str, str]] = []
+    if settings.kafka_bootstrap:
+        report.append((kafka.NAME, f"using {settings.kafka_bootstrap}"))
+    else:
+        report.append((kafka.NAME, kafka.start(settings, CACHE_DIR)))
+    report.append((redis.NAME, redis.start(settings)))
+    created = asyncio.run(ensure_topics(settings))
+    report.append(("topics", f"created {len(created)}" if created else "all present"))
+    for name, what in services.start_all(settings).items():
+        report.append((name, what))
+    report.append((envoy.NAME, envoy.start(settings)))
+    return report
+
+
+def down(settings: Settings, only: set[str] | None = None) -> list[tuple[str, int]]:
+    """Stop every component this stack started (by pid file), or just `only`, in reverse order."""
+    stopped: list[tuple[str, int]] = []
+    for name in reversed(COMPONENTS):
+        if only is not None and name not in only:
+            continue
+        pid = processes.stop(settings.data_dir, name)
+        if pid is not None:
+            stopped.append((name, pid))
+    return stopped
+
+
+def status(settings: Settings) -> list[ComponentStatus]:
+    """Each component's pid (None when not running from this stack) and address."""
+    where = {
+        kafka.NAME: settings.bootstrap_servers,
+        redis.NAME: settings.redis_url,
+        envoy.NAME: f"127.0.0.1:{settings.http_port}",
+        **{name: settings.service_target(name) for name in SERVICE_NAMES},
+    }
+    return [
+        ComponentStatus(name, processes.running_pid(settings.data_dir, name), where[name])
+        for name in COMPONENTS
+    ]

@@ -1,0 +1,45 @@
+"""Opaque pagination cursors over a conversation's messages (pure functions)."""
+
+from __future__ import annotations
+
+import base64
+import binascii
+from dataclasses import dataclass
+from typing import Literal
+
+from runtime.errors import InvalidArgument
+
+Direction = Literal["before", "after"]
+
+
+@dataclass(frozen=True)
+class Cursor:
+    """A position in a conversation: the page holds messages strictly `before` or `after` `member`."""
+
+    direction: Direction
+    member: str
+
+
+def message_member(sent_at_ms: int, message_id: str) -> str:
+    """The sorted-set member of a message: fixed-width time first, so lexical order is time order
+    (the source's time, not ours), with the id breaking ties."""
+    return f"{sent_at_ms:015d}:{message_id}"
+
+
+def encode(cursor: Cursor) -> str:
+    """The cursor as an opaque URL-safe string."""
+    raw = f"{cursor.direction[0]}|{cursor.member}".encode()
+    return base64.urlsafe_b64encode(raw).decode().rstrip("=")
+
+
+def decode(text: str) -> Cursor:
+    """Parse a cursor made by `encode`; raise InvalidArgument for anything else."""
+    try:
+        raw = base64.urlsafe_b64decode(text + "=" * (-len(text) % 4)).decode()
+        kind, member = raw.split("|", 1)
+    except (binascii.Error, UnicodeDecodeError, ValueError) as exc:
+        raise InvalidArgument(f"invalid cursor {text!r}") from exc
+    directions: dict[str, Direction] = {"b": "before", "a": "after"}
+    if kind not in directions or not member:
+        raise InvalidArgument(f"invalid cursor {text!r}")
+    return Cursor(directions[kind], member)

@@ -1,0 +1,33 @@
+"""MessagesService: thin gRPC layer over `message_pages`."""
+
+from __future__ import annotations
+
+import grpc
+import redis.asyncio as aioredis
+
+from parley.v1 import messages_pb2, messages_pb2_grpc, resources_pb2
+from store import message_pages
+from store.keys import StoreKeys
+
+
+class MessagesServicer(messages_pb2_grpc.MessagesServiceServicer):
+    """Reads of a conversation's messages from the Redis projection."""
+
+    def __init__(self, redis: aioredis.Redis, keys: StoreKeys) -> None:
+        self.redis = redis
+        self.keys = keys
+
+    async def ListMessages(
+        self, request: messages_pb2.ListMessagesRequest, context: grpc.aio.ServicerContext
+    ) -> messages_pb2.ListMessagesResponse:
+        page = await message_pages.list_messages(
+            self.redis, self.keys, request.conversation_id, request.cursor, request.page_size
+        )
+        return messages_pb2.ListMessagesResponse(
+            data=[record.message for record in page.records],
+            pagination_data=resources_pb2.PaginationData(
+                previous_cursor=page.previous_cursor,
+                next_cursor=page.next_cursor,
+                total=page.total,
+            ),
+        )

@@ -1,0 +1,49 @@
+"""Session fixtures: the real local stack (Kafka, Redis, services, Envoy), started by the same
+code as `make up`, on ports and a data folder of its own so it never clashes with a running
+`make up`. Components already running from an earlier test session are reused, and only what this
+session started is stopped at its end (set PARLEY_TEST_KEEP_STACK=1 to keep it for the next run).
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from runtime import settings as settings_module
+from runtime.settings import Settings
+from stack import stack
+
+REPO = Path(__file__).resolve().parent.parent
+
+#: The test stack's own ports and folder (make up uses 8080, 9901, 50061.., 9092, 6379, .data/).
+TEST_ENV = {
+    "PARLEY_DATA_DIR": str(REPO / ".data" / "test"),
+    "PARLEY_NAMESPACE": "test",
+    "PARLEY_HTTP_PORT": "18080",
+    "PARLEY_ENVOY_ADMIN_PORT": "19901",
+    "PARLEY_GRPC_BASE_PORT": "51061",
+    "PARLEY_KAFKA_PORT": "19092",
+    "PARLEY_REDIS_URL": os.environ.get("PARLEY_TEST_REDIS_URL", "redis://127.0.0.1:16379/0"),
+}
+
+
+@pytest.fixture(scope="session")
+def live_stack() -> Iterator[Settings]:
+    """The running test stack's settings; starts what is not running yet."""
+    os.environ.update(TEST_ENV)
+    settings = settings_module.load()
+    before = {c.name for c in stack.status(settings) if c.pid is not None}
+    stack.up(settings)
+    yield settings
+    if os.environ.get("PARLEY_TEST_KEEP_STACK") != "1":
+        started = {c.name for c in stack.status(settings) if c.pid is not None} - before
+        stack.down(settings, only=started)
+
+
+@pytest.fixture(scope="session")
+def base_url(live_stack: Settings) -> str:
+    """Envoy's public URL of the test stack."""
+    return f"http://127.0.0.1:{live_stack.http_port}"
