@@ -83,8 +83,13 @@ def _cluster_id() -> str:
 
 
 def start(settings: Settings, cache_dir: Path) -> str:
-    """Start the broker unless it runs already; wait until it answers. Returns what it did."""
+    """Start the broker unless it runs already or PARLEY_KAFKA_BOOTSTRAP names one; wait until it
+    answers. Returns what it did."""
     data = settings.data_dir
+    if settings.kafka_bootstrap:
+        if not asyncio.run(cluster_reachable(settings)):
+            raise processes.StartError(f"kafka: {settings.kafka_bootstrap} is not reachable")
+        return f"using the Kafka at {settings.kafka_bootstrap}"
     if processes.running_pid(data, NAME) is not None:
         return "already running"
     libs = fetch_jars(cache_dir)

@@ -30,10 +30,7 @@ class ComponentStatus:
 def up(settings: Settings) -> list[tuple[str, str]]:
     """Start what is not running yet and wait until all is healthy; return (component, what it did)."""
     report: list[tuple[str, str]] = []
-    if settings.kafka_bootstrap:
-        report.append((kafka.NAME, f"using {settings.kafka_bootstrap}"))
-    else:
-        report.append((kafka.NAME, kafka.start(settings, CACHE_DIR)))
+    report.append((kafka.NAME, kafka.start(settings, CACHE_DIR)))
     report.append((redis.NAME, redis.start(settings)))
     created = asyncio.run(ensure_topics(settings))
     report.append(("topics", f"created {len(created)}" if created else "all present"))

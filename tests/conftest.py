@@ -40,7 +40,9 @@ def live_stack() -> Iterator[Settings]:
     yield settings
     if os.environ.get("PARLEY_TEST_KEEP_STACK") != "1":
         started = {c.name for c in stack.status(settings) if c.pid is not None} - before
-        stack.down(settings, only=started)
+        stopped = stack.down(settings, only=started)
+        # `down` leaves no process behind.
+        assert [pid for _, pid in stopped if Path(f"/proc/{pid}").exists()] == []
 
 
 @pytest.fixture(scope="session")

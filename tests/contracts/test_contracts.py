@@ -1,10 +1,9 @@
-"""The contracts: generated code matches proto/, buf lint is clean, every RPC has a JSON path and
-a process that serves it, and responses flattened for the transcoder match their resources."""
+"""The contracts: generated code matches proto/, buf lint is clean and buf breaking runs, every
+RPC has a JSON path and a process that serves it, and Envoy accepts the rendered config."""
 
 from __future__ import annotations
 
 import filecmp
-import re
 import subprocess
 import sys
 from pathlib import Path
@@ -59,30 +58,11 @@ def test_every_service_is_routed_to_one_process() -> None:
     assert sorted(routed) == sorted(declared)
 
 
-def test_flattened_responses_match_their_resources() -> None:
-    # Envoy's transcoder cannot answer a sub-field (response_body) unless it is an HttpBody, so a
-    # response that must be a bare resource in JSON repeats the resource's fields. Such messages
-    # say "identical to parley.v1.<Resource>"; they must stay wire-identical to it.
-    messages: dict[str, descriptor_pb2.DescriptorProto] = {}
-    comments: dict[str, str] = {}
-    for file in _parley_files():
-        for index, message in enumerate(file.message_type):
-            messages[message.name] = message
-            for location in file.source_code_info.location:
-                if list(location.path) == [4, index]:
-                    comments[message.name] = " ".join(location.leading_comments.split())
-
-    def shape(message: descriptor_pb2.DescriptorProto) -> list[tuple[object, ...]]:
-        # A map field's entry type is nested in its message: compare it by its own name.
-        own = f".parley.v1.{message.name}."
-        return sorted((f.name, f.number, f.type, f.type_name.replace(own, "."), f.label,
-                       f.proto3_optional) for f in message.field)
-
-    pairs = {name: m.group(1) for name, text in comments.items()
-             if (m := re.search(r"identical to\s+parley\.v1\.(\w+)", text))}
-    assert len(pairs) >= 25, "the flattened responses are no longer recognised"
-    for response, resource in pairs.items():
-        assert shape(messages[response]) == shape(messages[resource]), response
+def test_buf_breaking_is_wired_against_main() -> None:
+    done = subprocess.run(["bash", "scripts/buf.sh", "breaking", "main"], cwd=REPO,
+                          capture_output=True, text=True)
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert "buf breaking:" in done.stdout
 
 
 def test_rendered_envoy_config_is_valid(tmp_path: Path) -> None:

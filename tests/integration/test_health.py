@@ -7,6 +7,7 @@ import json
 import os
 import subprocess
 import sys
+from pathlib import Path
 
 import grpc
 import httpx
@@ -55,27 +56,30 @@ def test_a_stopped_service_makes_health_503_until_it_is_back(
         assert reply.status_code == 503
         assert reply.json()["status"] == "degraded"
         assert reply.json()["components"]["messaging"]["status"] == "down"
+        # Envoy's own error for a backend that is down is JSON too.
+        unreachable = httpx.post(f"{base_url}/messages.send", json={}, timeout=10)
+        assert unreachable.status_code == 503
+        assert unreachable.json()["code"] == grpc.StatusCode.UNAVAILABLE.value[0]
     finally:
         services.start(live_stack, "messaging")
     assert httpx.get(f"{base_url}/health", timeout=10).status_code == 200
 
 
+PARLEY = str(Path(sys.executable).parent / "parley")  # the command installed into the venv
+
+
 def test_parley_status_cli(live_stack: Settings) -> None:
     env = {**os.environ, "PARLEY_HTTP_PORT": str(live_stack.http_port)}
-    done = subprocess.run(
-        [sys.executable, "-m", "cli.main", "status", "--json"], env=env, capture_output=True, text=True
-    )
+    done = subprocess.run([PARLEY, "status", "--json"], env=env, capture_output=True, text=True)
     assert done.returncode == 0, done.stderr
     assert json.loads(done.stdout)["status"] == "ok"
-    table = subprocess.run([sys.executable, "-m", "cli.main", "status"], env=env,
-                           capture_output=True, text=True)
+    table = subprocess.run([PARLEY, "status"], env=env, capture_output=True, text=True)
     assert table.returncode == 0 and "kafka" in table.stdout and "up" in table.stdout
 
 
 def test_parley_status_fails_when_nothing_answers() -> None:
     env = {**os.environ, "PARLEY_URL": "http://127.0.0.1:1"}
-    done = subprocess.run([sys.executable, "-m", "cli.main", "status"], env=env,
-                          capture_output=True, text=True)
+    done = subprocess.run([PARLEY, "status"], env=env, capture_output=True, text=True)
     assert done.returncode == 2
     assert "cannot reach Parley" in done.stdout
 

@@ -5,7 +5,8 @@ from __future__ import annotations
 import uuid
 
 from aiokafka import AIOKafkaConsumer, TopicPartition
-from aiokafka.admin import AIOKafkaAdminClient, ConfigResource, ConfigResourceType
+from aiokafka.admin import AIOKafkaAdminClient
+from aiokafka.admin.config_resource import ConfigResource, ConfigResourceType
 
 from runtime import kafka, topics
 from runtime.settings import Settings

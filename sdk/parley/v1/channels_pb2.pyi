@@ -6,7 +6,6 @@ isort:skip_file
 from collections import abc as _abc
 from google.protobuf import descriptor as _descriptor
 from google.protobuf import message as _message
-from google.protobuf import struct_pb2 as _struct_pb2
 from google.protobuf.internal import containers as _containers
 from parley.v1 import resources_pb2 as _resources_pb2
 import builtins as _builtins
@@ -89,54 +88,6 @@ class GetChannelRequest(_message.Message):
 Global___GetChannelRequest: _TypeAlias = GetChannelRequest  # noqa: Y015
 
 @_typing.final
-class GetChannelResponse(_message.Message):
-    """Response of ChannelsService.GetChannel: the channel. Wire- and JSON-identical
-    to parley.v1.Channel (same field names, numbers and types; keep them in sync),
-    so the JSON answer is the bare channel and
-    `GetChannelResponse.FromString(channel.SerializeToString())` converts.
-    Flattened because Envoy's transcoder rejects response_body on non-HttpBody
-    fields.
-    """
-
-    DESCRIPTOR: _descriptor.Descriptor
-
-    ID_FIELD_NUMBER: _builtins.int
-    SOURCE_FIELD_NUMBER: _builtins.int
-    SOURCE_CHANNEL_ID_FIELD_NUMBER: _builtins.int
-    CONNECTED_FIELD_NUMBER: _builtins.int
-    METADATA_FIELD_NUMBER: _builtins.int
-    id: _builtins.str
-    """Parley channel id (UUIDv5 of source + source_channel_id)."""
-    source: _builtins.str
-    """Source name, e.g. "facebook", "twilio.sms" or a custom source id."""
-    source_channel_id: _builtins.str
-    """The source's id of the channel: page id, phone number, GBM agent id, ..."""
-    connected: _builtins.bool
-    """False once the channel was disconnected."""
-    @_builtins.property
-    def metadata(self) -> _struct_pb2.Struct:
-        """Channel metadata: "name" (display name) and "image_url"; custom sources
-        may store more keys.
-        """
-
-    def __init__(
-        self,
-        *,
-        id: _builtins.str = ...,
-        source: _builtins.str = ...,
-        source_channel_id: _builtins.str = ...,
-        connected: _builtins.bool = ...,
-        metadata: _struct_pb2.Struct | None = ...,
-    ) -> None: ...
-    _HasFieldArgType: _TypeAlias = _typing.Literal["metadata", b"metadata"]  # noqa: Y015
-    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["connected", b"connected", "id", b"id", "metadata", b"metadata", "source", b"source", "source_channel_id", b"source_channel_id"]  # noqa: Y015
-    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
-    def WhichOneof(self, oneof_group: _Never) -> None: ...
-
-Global___GetChannelResponse: _TypeAlias = GetChannelResponse  # noqa: Y015
-
-@_typing.final
 class UpdateChannelRequest(_message.Message):
     """Request of ChannelsService.UpdateChannel."""
 
@@ -174,54 +125,6 @@ class UpdateChannelRequest(_message.Message):
 Global___UpdateChannelRequest: _TypeAlias = UpdateChannelRequest  # noqa: Y015
 
 @_typing.final
-class UpdateChannelResponse(_message.Message):
-    """Response of ChannelsService.UpdateChannel: the updated channel. Wire- and
-    JSON-identical to parley.v1.Channel (same field names, numbers and types; keep
-    them in sync), so the JSON answer is the bare channel and
-    `UpdateChannelResponse.FromString(channel.SerializeToString())` converts.
-    Flattened because Envoy's transcoder rejects response_body on non-HttpBody
-    fields.
-    """
-
-    DESCRIPTOR: _descriptor.Descriptor
-
-    ID_FIELD_NUMBER: _builtins.int
-    SOURCE_FIELD_NUMBER: _builtins.int
-    SOURCE_CHANNEL_ID_FIELD_NUMBER: _builtins.int
-    CONNECTED_FIELD_NUMBER: _builtins.int
-    METADATA_FIELD_NUMBER: _builtins.int
-    id: _builtins.str
-    """Parley channel id (UUIDv5 of source + source_channel_id)."""
-    source: _builtins.str
-    """Source name, e.g. "facebook", "twilio.sms" or a custom source id."""
-    source_channel_id: _builtins.str
-    """The source's id of the channel: page id, phone number, GBM agent id, ..."""
-    connected: _builtins.bool
-    """False once the channel was disconnected."""
-    @_builtins.property
-    def metadata(self) -> _struct_pb2.Struct:
-        """Channel metadata: "name" (display name) and "image_url"; custom sources
-        may store more keys.
-        """
-
-    def __init__(
-        self,
-        *,
-        id: _builtins.str = ...,
-        source: _builtins.str = ...,
-        source_channel_id: _builtins.str = ...,
-        connected: _builtins.bool = ...,
-        metadata: _struct_pb2.Struct | None = ...,
-    ) -> None: ...
-    _HasFieldArgType: _TypeAlias = _typing.Literal["metadata", b"metadata"]  # noqa: Y015
-    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["connected", b"connected", "id", b"id", "metadata", b"metadata", "source", b"source", "source_channel_id", b"source_channel_id"]  # noqa: Y015
-    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
-    def WhichOneof(self, oneof_group: _Never) -> None: ...
-
-Global___UpdateChannelResponse: _TypeAlias = UpdateChannelResponse  # noqa: Y015
-
-@_typing.final
 class ConnectFacebookRequest(_message.Message):
     """Request of ChannelsService.ConnectFacebook."""
 
@@ -256,54 +159,6 @@ class ConnectFacebookRequest(_message.Message):
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 
 Global___ConnectFacebookRequest: _TypeAlias = ConnectFacebookRequest  # noqa: Y015
-
-@_typing.final
-class ConnectFacebookResponse(_message.Message):
-    """Response of ChannelsService.ConnectFacebook: the connected channel. Wire- and
-    JSON-identical to parley.v1.Channel (same field names, numbers and types; keep
-    them in sync), so the JSON answer is the bare channel and
-    `ConnectFacebookResponse.FromString(channel.SerializeToString())` converts.
-    Flattened because Envoy's transcoder rejects response_body on non-HttpBody
-    fields.
-    """
-
-    DESCRIPTOR: _descriptor.Descriptor
-
-    ID_FIELD_NUMBER: _builtins.int
-    SOURCE_FIELD_NUMBER: _builtins.int
-    SOURCE_CHANNEL_ID_FIELD_NUMBER: _builtins.int
-    CONNECTED_FIELD_NUMBER: _builtins.int
-    METADATA_FIELD_NUMBER: _builtins.int
-    id: _builtins.str
-    """Parley channel id (UUIDv5 of source + source_channel_id)."""
-    source: _builtins.str
-    """Source name, e.g. "facebook", "twilio.sms" or a custom source id."""
-    source_channel_id: _builtins.str
-    """The source's id of the channel: page id, phone number, GBM agent id, ..."""
-    connected: _builtins.bool
-    """False once the channel was disconnected."""
-    @_builtins.property
-    def metadata(self) -> _struct_pb2.Struct:
-        """Channel metadata: "name" (display name) and "image_url"; custom sources
-        may store more keys.
-        """
-
-    def __init__(
-        self,
-        *,
-        id: _builtins.str = ...,
-        source: _builtins.str = ...,
-        source_channel_id: _builtins.str = ...,
-        connected: _builtins.bool = ...,
-        metadata: _struct_pb2.Struct | None = ...,
-    ) -> None: ...
-    _HasFieldArgType: _TypeAlias = _typing.Literal["metadata", b"metadata"]  # noqa: Y015
-    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["connected", b"connected", "id", b"id", "metadata", b"metadata", "source", b"source", "source_channel_id", b"source_channel_id"]  # noqa: Y015
-    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
-    def WhichOneof(self, oneof_group: _Never) -> None: ...
-
-Global___ConnectFacebookResponse: _TypeAlias = ConnectFacebookResponse  # noqa: Y015
 
 @_typing.final
 class DisconnectFacebookRequest(_message.Message):
@@ -385,54 +240,6 @@ class ConnectInstagramRequest(_message.Message):
 Global___ConnectInstagramRequest: _TypeAlias = ConnectInstagramRequest  # noqa: Y015
 
 @_typing.final
-class ConnectInstagramResponse(_message.Message):
-    """Response of ChannelsService.ConnectInstagram: the connected channel. Wire- and
-    JSON-identical to parley.v1.Channel (same field names, numbers and types; keep
-    them in sync), so the JSON answer is the bare channel and
-    `ConnectInstagramResponse.FromString(channel.SerializeToString())` converts.
-    Flattened because Envoy's transcoder rejects response_body on non-HttpBody
-    fields.
-    """
-
-    DESCRIPTOR: _descriptor.Descriptor
-
-    ID_FIELD_NUMBER: _builtins.int
-    SOURCE_FIELD_NUMBER: _builtins.int
-    SOURCE_CHANNEL_ID_FIELD_NUMBER: _builtins.int
-    CONNECTED_FIELD_NUMBER: _builtins.int
-    METADATA_FIELD_NUMBER: _builtins.int
-    id: _builtins.str
-    """Parley channel id (UUIDv5 of source + source_channel_id)."""
-    source: _builtins.str
-    """Source name, e.g. "facebook", "twilio.sms" or a custom source id."""
-    source_channel_id: _builtins.str
-    """The source's id of the channel: page id, phone number, GBM agent id, ..."""
-    connected: _builtins.bool
-    """False once the channel was disconnected."""
-    @_builtins.property
-    def metadata(self) -> _struct_pb2.Struct:
-        """Channel metadata: "name" (display name) and "image_url"; custom sources
-        may store more keys.
-        """
-
-    def __init__(
-        self,
-        *,
-        id: _builtins.str = ...,
-        source: _builtins.str = ...,
-        source_channel_id: _builtins.str = ...,
-        connected: _builtins.bool = ...,
-        metadata: _struct_pb2.Struct | None = ...,
-    ) -> None: ...
-    _HasFieldArgType: _TypeAlias = _typing.Literal["metadata", b"metadata"]  # noqa: Y015
-    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["connected", b"connected", "id", b"id", "metadata", b"metadata", "source", b"source", "source_channel_id", b"source_channel_id"]  # noqa: Y015
-    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
-    def WhichOneof(self, oneof_group: _Never) -> None: ...
-
-Global___ConnectInstagramResponse: _TypeAlias = ConnectInstagramResponse  # noqa: Y015
-
-@_typing.final
 class DisconnectInstagramRequest(_message.Message):
     """Request of ChannelsService.DisconnectInstagram."""
 
@@ -500,54 +307,6 @@ class ConnectGoogleRequest(_message.Message):
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 
 Global___ConnectGoogleRequest: _TypeAlias = ConnectGoogleRequest  # noqa: Y015
-
-@_typing.final
-class ConnectGoogleResponse(_message.Message):
-    """Response of ChannelsService.ConnectGoogle: the connected channel. Wire- and
-    JSON-identical to parley.v1.Channel (same field names, numbers and types; keep
-    them in sync), so the JSON answer is the bare channel and
-    `ConnectGoogleResponse.FromString(channel.SerializeToString())` converts.
-    Flattened because Envoy's transcoder rejects response_body on non-HttpBody
-    fields.
-    """
-
-    DESCRIPTOR: _descriptor.Descriptor
-
-    ID_FIELD_NUMBER: _builtins.int
-    SOURCE_FIELD_NUMBER: _builtins.int
-    SOURCE_CHANNEL_ID_FIELD_NUMBER: _builtins.int
-    CONNECTED_FIELD_NUMBER: _builtins.int
-    METADATA_FIELD_NUMBER: _builtins.int
-    id: _builtins.str
-    """Parley channel id (UUIDv5 of source + source_channel_id)."""
-    source: _builtins.str
-    """Source name, e.g. "facebook", "twilio.sms" or a custom source id."""
-    source_channel_id: _builtins.str
-    """The source's id of the channel: page id, phone number, GBM agent id, ..."""
-    connected: _builtins.bool
-    """False once the channel was disconnected."""
-    @_builtins.property
-    def metadata(self) -> _struct_pb2.Struct:
-        """Channel metadata: "name" (display name) and "image_url"; custom sources
-        may store more keys.
-        """
-
-    def __init__(
-        self,
-        *,
-        id: _builtins.str = ...,
-        source: _builtins.str = ...,
-        source_channel_id: _builtins.str = ...,
-        connected: _builtins.bool = ...,
-        metadata: _struct_pb2.Struct | None = ...,
-    ) -> None: ...
-    _HasFieldArgType: _TypeAlias = _typing.Literal["metadata", b"metadata"]  # noqa: Y015
-    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["connected", b"connected", "id", b"id", "metadata", b"metadata", "source", b"source", "source_channel_id", b"source_channel_id"]  # noqa: Y015
-    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
-    def WhichOneof(self, oneof_group: _Never) -> None: ...
-
-Global___ConnectGoogleResponse: _TypeAlias = ConnectGoogleResponse  # noqa: Y015
 
 @_typing.final
 class DisconnectGoogleRequest(_message.Message):
@@ -619,54 +378,6 @@ class ConnectTwilioSmsRequest(_message.Message):
 Global___ConnectTwilioSmsRequest: _TypeAlias = ConnectTwilioSmsRequest  # noqa: Y015
 
 @_typing.final
-class ConnectTwilioSmsResponse(_message.Message):
-    """Response of ChannelsService.ConnectTwilioSms: the connected channel. Wire- and
-    JSON-identical to parley.v1.Channel (same field names, numbers and types; keep
-    them in sync), so the JSON answer is the bare channel and
-    `ConnectTwilioSmsResponse.FromString(channel.SerializeToString())` converts.
-    Flattened because Envoy's transcoder rejects response_body on non-HttpBody
-    fields.
-    """
-
-    DESCRIPTOR: _descriptor.Descriptor
-
-    ID_FIELD_NUMBER: _builtins.int
-    SOURCE_FIELD_NUMBER: _builtins.int
-    SOURCE_CHANNEL_ID_FIELD_NUMBER: _builtins.int
-    CONNECTED_FIELD_NUMBER: _builtins.int
-    METADATA_FIELD_NUMBER: _builtins.int
-    id: _builtins.str
-    """Parley channel id (UUIDv5 of source + source_channel_id)."""
-    source: _builtins.str
-    """Source name, e.g. "facebook", "twilio.sms" or a custom source id."""
-    source_channel_id: _builtins.str
-    """The source's id of the channel: page id, phone number, GBM agent id, ..."""
-    connected: _builtins.bool
-    """False once the channel was disconnected."""
-    @_builtins.property
-    def metadata(self) -> _struct_pb2.Struct:
-        """Channel metadata: "name" (display name) and "image_url"; custom sources
-        may store more keys.
-        """
-
-    def __init__(
-        self,
-        *,
-        id: _builtins.str = ...,
-        source: _builtins.str = ...,
-        source_channel_id: _builtins.str = ...,
-        connected: _builtins.bool = ...,
-        metadata: _struct_pb2.Struct | None = ...,
-    ) -> None: ...
-    _HasFieldArgType: _TypeAlias = _typing.Literal["metadata", b"metadata"]  # noqa: Y015
-    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["connected", b"connected", "id", b"id", "metadata", b"metadata", "source", b"source", "source_channel_id", b"source_channel_id"]  # noqa: Y015
-    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
-    def WhichOneof(self, oneof_group: _Never) -> None: ...
-
-Global___ConnectTwilioSmsResponse: _TypeAlias = ConnectTwilioSmsResponse  # noqa: Y015
-
-@_typing.final
 class DisconnectTwilioSmsRequest(_message.Message):
     """Request of ChannelsService.DisconnectTwilioSms."""
 
@@ -736,54 +447,6 @@ class ConnectTwilioWhatsappRequest(_message.Message):
 Global___ConnectTwilioWhatsappRequest: _TypeAlias = ConnectTwilioWhatsappRequest  # noqa: Y015
 
 @_typing.final
-class ConnectTwilioWhatsappResponse(_message.Message):
-    """Response of ChannelsService.ConnectTwilioWhatsapp: the connected channel.
-    Wire- and JSON-identical to parley.v1.Channel (same field names, numbers and
-    types; keep them in sync), so the JSON answer is the bare channel and
-    `ConnectTwilioWhatsappResponse.FromString(channel.SerializeToString())`
-    converts. Flattened because Envoy's transcoder rejects response_body on
-    non-HttpBody fields.
-    """
-
-    DESCRIPTOR: _descriptor.Descriptor
-
-    ID_FIELD_NUMBER: _builtins.int
-    SOURCE_FIELD_NUMBER: _builtins.int
-    SOURCE_CHANNEL_ID_FIELD_NUMBER: _builtins.int
-    CONNECTED_FIELD_NUMBER: _builtins.int
-    METADATA_FIELD_NUMBER: _builtins.int
-    id: _builtins.str
-    """Parley channel id (UUIDv5 of source + source_channel_id)."""
-    source: _builtins.str
-    """Source name, e.g. "facebook", "twilio.sms" or a custom source id."""
-    source_channel_id: _builtins.str
-    """The source's id of the channel: page id, phone number, GBM agent id, ..."""
-    connected: _builtins.bool
-    """False once the channel was disconnected."""
-    @_builtins.property
-    def metadata(self) -> _struct_pb2.Struct:
-        """Channel metadata: "name" (display name) and "image_url"; custom sources
-        may store more keys.
-        """
-
-    def __init__(
-        self,
-        *,
-        id: _builtins.str = ...,
-        source: _builtins.str = ...,
-        source_channel_id: _builtins.str = ...,
-        connected: _builtins.bool = ...,
-        metadata: _struct_pb2.Struct | None = ...,
-    ) -> None: ...
-    _HasFieldArgType: _TypeAlias = _typing.Literal["metadata", b"metadata"]  # noqa: Y015
-    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["connected", b"connected", "id", b"id", "metadata", b"metadata", "source", b"source", "source_channel_id", b"source_channel_id"]  # noqa: Y015
-    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
-    def WhichOneof(self, oneof_group: _Never) -> None: ...
-
-Global___ConnectTwilioWhatsappResponse: _TypeAlias = ConnectTwilioWhatsappResponse  # noqa: Y015
-
-@_typing.final
 class DisconnectTwilioWhatsappRequest(_message.Message):
     """Request of ChannelsService.DisconnectTwilioWhatsapp."""
 
@@ -849,54 +512,6 @@ class ConnectViberRequest(_message.Message):
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 
 Global___ConnectViberRequest: _TypeAlias = ConnectViberRequest  # noqa: Y015
-
-@_typing.final
-class ConnectViberResponse(_message.Message):
-    """Response of ChannelsService.ConnectViber: the connected channel. Wire- and
-    JSON-identical to parley.v1.Channel (same field names, numbers and types; keep
-    them in sync), so the JSON answer is the bare channel and
-    `ConnectViberResponse.FromString(channel.SerializeToString())` converts.
-    Flattened because Envoy's transcoder rejects response_body on non-HttpBody
-    fields.
-    """
-
-    DESCRIPTOR: _descriptor.Descriptor
-
-    ID_FIELD_NUMBER: _builtins.int
-    SOURCE_FIELD_NUMBER: _builtins.int
-    SOURCE_CHANNEL_ID_FIELD_NUMBER: _builtins.int
-    CONNECTED_FIELD_NUMBER: _builtins.int
-    METADATA_FIELD_NUMBER: _builtins.int
-    id: _builtins.str
-    """Parley channel id (UUIDv5 of source + source_channel_id)."""
-    source: _builtins.str
-    """Source name, e.g. "facebook", "twilio.sms" or a custom source id."""
-    source_channel_id: _builtins.str
-    """The source's id of the channel: page id, phone number, GBM agent id, ..."""
-    connected: _builtins.bool
-    """False once the channel was disconnected."""
-    @_builtins.property
-    def metadata(self) -> _struct_pb2.Struct:
-        """Channel metadata: "name" (display name) and "image_url"; custom sources
-        may store more keys.
-        """
-
-    def __init__(
-        self,
-        *,
-        id: _builtins.str = ...,
-        source: _builtins.str = ...,
-        source_channel_id: _builtins.str = ...,
-        connected: _builtins.bool = ...,
-        metadata: _struct_pb2.Struct | None = ...,
-    ) -> None: ...
-    _HasFieldArgType: _TypeAlias = _typing.Literal["metadata", b"metadata"]  # noqa: Y015
-    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["connected", b"connected", "id", b"id", "metadata", b"metadata", "source", b"source", "source_channel_id", b"source_channel_id"]  # noqa: Y015
-    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
-    def WhichOneof(self, oneof_group: _Never) -> None: ...
-
-Global___ConnectViberResponse: _TypeAlias = ConnectViberResponse  # noqa: Y015
 
 @_typing.final
 class DisconnectViberRequest(_message.Message):
@@ -974,54 +589,6 @@ class ConnectWhatsappRequest(_message.Message):
 Global___ConnectWhatsappRequest: _TypeAlias = ConnectWhatsappRequest  # noqa: Y015
 
 @_typing.final
-class ConnectWhatsappResponse(_message.Message):
-    """Response of ChannelsService.ConnectWhatsapp: the connected channel. Wire- and
-    JSON-identical to parley.v1.Channel (same field names, numbers and types; keep
-    them in sync), so the JSON answer is the bare channel and
-    `ConnectWhatsappResponse.FromString(channel.SerializeToString())` converts.
-    Flattened because Envoy's transcoder rejects response_body on non-HttpBody
-    fields.
-    """
-
-    DESCRIPTOR: _descriptor.Descriptor
-
-    ID_FIELD_NUMBER: _builtins.int
-    SOURCE_FIELD_NUMBER: _builtins.int
-    SOURCE_CHANNEL_ID_FIELD_NUMBER: _builtins.int
-    CONNECTED_FIELD_NUMBER: _builtins.int
-    METADATA_FIELD_NUMBER: _builtins.int
-    id: _builtins.str
-    """Parley channel id (UUIDv5 of source + source_channel_id)."""
-    source: _builtins.str
-    """Source name, e.g. "facebook", "twilio.sms" or a custom source id."""
-    source_channel_id: _builtins.str
-    """The source's id of the channel: page id, phone number, GBM agent id, ..."""
-    connected: _builtins.bool
-    """False once the channel was disconnected."""
-    @_builtins.property
-    def metadata(self) -> _struct_pb2.Struct:
-        """Channel metadata: "name" (display name) and "image_url"; custom sources
-        may store more keys.
-        """
-
-    def __init__(
-        self,
-        *,
-        id: _builtins.str = ...,
-        source: _builtins.str = ...,
-        source_channel_id: _builtins.str = ...,
-        connected: _builtins.bool = ...,
-        metadata: _struct_pb2.Struct | None = ...,
-    ) -> None: ...
-    _HasFieldArgType: _TypeAlias = _typing.Literal["metadata", b"metadata"]  # noqa: Y015
-    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["connected", b"connected", "id", b"id", "metadata", b"metadata", "source", b"source", "source_channel_id", b"source_channel_id"]  # noqa: Y015
-    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
-    def WhichOneof(self, oneof_group: _Never) -> None: ...
-
-Global___ConnectWhatsappResponse: _TypeAlias = ConnectWhatsappResponse  # noqa: Y015
-
-@_typing.final
 class DisconnectWhatsappRequest(_message.Message):
     """Request of ChannelsService.DisconnectWhatsapp."""
 
@@ -1085,54 +652,6 @@ class ConnectChatpluginRequest(_message.Message):
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 
 Global___ConnectChatpluginRequest: _TypeAlias = ConnectChatpluginRequest  # noqa: Y015
-
-@_typing.final
-class ConnectChatpluginResponse(_message.Message):
-    """Response of ChannelsService.ConnectChatplugin: the connected channel. Wire-
-    and JSON-identical to parley.v1.Channel (same field names, numbers and types;
-    keep them in sync), so the JSON answer is the bare channel and
-    `ConnectChatpluginResponse.FromString(channel.SerializeToString())` converts.
-    Flattened because Envoy's transcoder rejects response_body on non-HttpBody
-    fields.
-    """
-
-    DESCRIPTOR: _descriptor.Descriptor
-
-    ID_FIELD_NUMBER: _builtins.int
-    SOURCE_FIELD_NUMBER: _builtins.int
-    SOURCE_CHANNEL_ID_FIELD_NUMBER: _builtins.int
-    CONNECTED_FIELD_NUMBER: _builtins.int
-    METADATA_FIELD_NUMBER: _builtins.int
-    id: _builtins.str
-    """Parley channel id (UUIDv5 of source + source_channel_id)."""
-    source: _builtins.str
-    """Source name, e.g. "facebook", "twilio.sms" or a custom source id."""
-    source_channel_id: _builtins.str
-    """The source's id of the channel: page id, phone number, GBM agent id, ..."""
-    connected: _builtins.bool
-    """False once the channel was disconnected."""
-    @_builtins.property
-    def metadata(self) -> _struct_pb2.Struct:
-        """Channel metadata: "name" (display name) and "image_url"; custom sources
-        may store more keys.
-        """
-
-    def __init__(
-        self,
-        *,
-        id: _builtins.str = ...,
-        source: _builtins.str = ...,
-        source_channel_id: _builtins.str = ...,
-        connected: _builtins.bool = ...,
-        metadata: _struct_pb2.Struct | None = ...,
-    ) -> None: ...
-    _HasFieldArgType: _TypeAlias = _typing.Literal["metadata", b"metadata"]  # noqa: Y015
-    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["connected", b"connected", "id", b"id", "metadata", b"metadata", "source", b"source", "source_channel_id", b"source_channel_id"]  # noqa: Y015
-    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
-    def WhichOneof(self, oneof_group: _Never) -> None: ...
-
-Global___ConnectChatpluginResponse: _TypeAlias = ConnectChatpluginResponse  # noqa: Y015
 
 @_typing.final
 class DisconnectChatpluginRequest(_message.Message):

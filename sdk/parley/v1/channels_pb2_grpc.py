@@ -4,6 +4,7 @@ import grpc
 import warnings
 
 from parley.v1 import channels_pb2 as parley_dot_v1_dot_channels__pb2
+from parley.v1 import resources_pb2 as parley_dot_v1_dot_resources__pb2
 
 GRPC_GENERATED_VERSION = '1.85.1'
 GRPC_VERSION = grpc.__version__
@@ -47,17 +48,17 @@ class ChannelsServiceStub:
         self.GetChannel = channel.unary_unary(
                 '/parley.v1.ChannelsService/GetChannel',
                 request_serializer=parley_dot_v1_dot_channels__pb2.GetChannelRequest.SerializeToString,
-                response_deserializer=parley_dot_v1_dot_channels__pb2.GetChannelResponse.FromString,
+                response_deserializer=parley_dot_v1_dot_resources__pb2.Channel.FromString,
                 _registered_method=True)
         self.UpdateChannel = channel.unary_unary(
                 '/parley.v1.ChannelsService/UpdateChannel',
                 request_serializer=parley_dot_v1_dot_channels__pb2.UpdateChannelRequest.SerializeToString,
-                response_deserializer=parley_dot_v1_dot_channels__pb2.UpdateChannelResponse.FromString,
+                response_deserializer=parley_dot_v1_dot_resources__pb2.Channel.FromString,
                 _registered_method=True)
         self.ConnectFacebook = channel.unary_unary(
                 '/parley.v1.ChannelsService/ConnectFacebook',
                 request_serializer=parley_dot_v1_dot_channels__pb2.ConnectFacebookRequest.SerializeToString,
-                response_deserializer=parley_dot_v1_dot_channels__pb2.ConnectFacebookResponse.FromString,
+                response_deserializer=parley_dot_v1_dot_resources__pb2.Channel.FromString,
                 _registered_method=True)
         self.DisconnectFacebook = channel.unary_unary(
                 '/parley.v1.ChannelsService/DisconnectFacebook',
@@ -67,7 +68,7 @@ class ChannelsServiceStub:
         self.ConnectInstagram = channel.unary_unary(
                 '/parley.v1.ChannelsService/ConnectInstagram',
                 request_serializer=parley_dot_v1_dot_channels__pb2.ConnectInstagramRequest.SerializeToString,
-                response_deserializer=parley_dot_v1_dot_channels__pb2.ConnectInstagramResponse.FromString,
+                response_deserializer=parley_dot_v1_dot_resources__pb2.Channel.FromString,
                 _registered_method=True)
         self.DisconnectInstagram = channel.unary_unary(
                 '/parley.v1.ChannelsService/DisconnectInstagram',
@@ -77,7 +78,7 @@ class ChannelsServiceStub:
         self.ConnectGoogle = channel.unary_unary(
                 '/parley.v1.ChannelsService/ConnectGoogle',
                 request_serializer=parley_dot_v1_dot_channels__pb2.ConnectGoogleRequest.SerializeToString,
-                response_deserializer=parley_dot_v1_dot_channels__pb2.ConnectGoogleResponse.FromString,
+                response_deserializer=parley_dot_v1_dot_resources__pb2.Channel.FromString,
                 _registered_method=True)
         self.DisconnectGoogle = channel.unary_unary(
                 '/parley.v1.ChannelsService/DisconnectGoogle',
@@ -87,7 +88,7 @@ class ChannelsServiceStub:
         self.ConnectTwilioSms = channel.unary_unary(
                 '/parley.v1.ChannelsService/ConnectTwilioSms',
                 request_serializer=parley_dot_v1_dot_channels__pb2.ConnectTwilioSmsRequest.SerializeToString,
-                response_deserializer=parley_dot_v1_dot_channels__pb2.ConnectTwilioSmsResponse.FromString,
+                response_deserializer=parley_dot_v1_dot_resources__pb2.Channel.FromString,
                 _registered_method=True)
         self.DisconnectTwilioSms = channel.unary_unary(
                 '/parley.v1.ChannelsService/DisconnectTwilioSms',
@@ -97,7 +98,7 @@ class ChannelsServiceStub:
         self.ConnectTwilioWhatsapp = channel.unary_unary(
                 '/parley.v1.ChannelsService/ConnectTwilioWhatsapp',
                 request_serializer=parley_dot_v1_dot_channels__pb2.ConnectTwilioWhatsappRequest.SerializeToString,
-                response_deserializer=parley_dot_v1_dot_channels__pb2.ConnectTwilioWhatsappResponse.FromString,
+                response_deserializer=parley_dot_v1_dot_resources__pb2.Channel.FromString,
                 _registered_method=True)
         self.DisconnectTwilioWhatsapp = channel.unary_unary(
                 '/parley.v1.ChannelsService/DisconnectTwilioWhatsapp',
@@ -107,7 +108,7 @@ class ChannelsServiceStub:
         self.ConnectViber = channel.unary_unary(
                 '/parley.v1.ChannelsService/ConnectViber',
                 request_serializer=parley_dot_v1_dot_channels__pb2.ConnectViberRequest.SerializeToString,
-                response_deserializer=parley_dot_v1_dot_channels__pb2.ConnectViberResponse.FromString,
+                response_deserializer=parley_dot_v1_dot_resources__pb2.Channel.FromString,
                 _registered_method=True)
         self.DisconnectViber = channel.unary_unary(
                 '/parley.v1.ChannelsService/DisconnectViber',
@@ -117,7 +118,7 @@ class ChannelsServiceStub:
         self.ConnectWhatsapp = channel.unary_unary(
                 '/parley.v1.ChannelsService/ConnectWhatsapp',
                 request_serializer=parley_dot_v1_dot_channels__pb2.ConnectWhatsappRequest.SerializeToString,
-                response_deserializer=parley_dot_v1_dot_channels__pb2.ConnectWhatsappResponse.FromString,
+                response_deserializer=parley_dot_v1_dot_resources__pb2.Channel.FromString,
                 _registered_method=True)
         self.DisconnectWhatsapp = channel.unary_unary(
                 '/parley.v1.ChannelsService/DisconnectWhatsapp',
@@ -127,7 +128,7 @@ class ChannelsServiceStub:
         self.ConnectChatplugin = channel.unary_unary(
                 '/parley.v1.ChannelsService/ConnectChatplugin',
                 request_serializer=parley_dot_v1_dot_channels__pb2.ConnectChatpluginRequest.SerializeToString,
-                response_deserializer=parley_dot_v1_dot_channels__pb2.ConnectChatpluginResponse.FromString,
+                response_deserializer=parley_dot_v1_dot_resources__pb2.Channel.FromString,
                 _registered_method=True)
         self.DisconnectChatplugin = channel.unary_unary(
                 '/parley.v1.ChannelsService/DisconnectChatplugin',
@@ -156,6 +157,8 @@ class ChannelsServiceServicer:
     def GetChannel(self, request, context):
         """Gets one channel (connected or not); the JSON answer is the bare Channel.
         Errors: NOT_FOUND unknown channel.
+        buf:lint:ignore RPC_RESPONSE_STANDARD_NAME
+        buf:lint:ignore RPC_REQUEST_RESPONSE_UNIQUE
         """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')
@@ -165,6 +168,8 @@ class ChannelsServiceServicer:
         """Updates a channel's name and/or image; absent fields are left unchanged.
         The JSON answer is the bare updated Channel.
         Errors: NOT_FOUND unknown channel; INVALID_ARGUMENT empty name.
+        buf:lint:ignore RPC_RESPONSE_STANDARD_NAME
+        buf:lint:ignore RPC_REQUEST_RESPONSE_UNIQUE
         """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')
@@ -176,6 +181,8 @@ class ChannelsServiceServicer:
         when it exists. The JSON answer is the bare Channel. Errors:
         INVALID_ARGUMENT missing page_id, page_token or bad values; UNAVAILABLE
         the source's API could not be reached to complete the connection.
+        buf:lint:ignore RPC_RESPONSE_STANDARD_NAME
+        buf:lint:ignore RPC_REQUEST_RESPONSE_UNIQUE
         """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')
@@ -197,6 +204,8 @@ class ChannelsServiceServicer:
         Errors: INVALID_ARGUMENT missing page_id, account_id, page_token or bad
         values; UNAVAILABLE the source's API could not be reached to complete the
         connection.
+        buf:lint:ignore RPC_RESPONSE_STANDARD_NAME
+        buf:lint:ignore RPC_REQUEST_RESPONSE_UNIQUE
         """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')
@@ -217,6 +226,8 @@ class ChannelsServiceServicer:
         it exists. The JSON answer is the bare Channel. Errors: INVALID_ARGUMENT
         missing gbm_id, name or bad values; UNAVAILABLE the source's API could not
         be reached to complete the connection.
+        buf:lint:ignore RPC_RESPONSE_STANDARD_NAME
+        buf:lint:ignore RPC_REQUEST_RESPONSE_UNIQUE
         """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')
@@ -237,6 +248,8 @@ class ChannelsServiceServicer:
         reconnects it when it exists. The JSON answer is the bare Channel. Errors:
         INVALID_ARGUMENT missing phone_number, name or bad values; UNAVAILABLE the
         source's API could not be reached to complete the connection.
+        buf:lint:ignore RPC_RESPONSE_STANDARD_NAME
+        buf:lint:ignore RPC_REQUEST_RESPONSE_UNIQUE
         """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')
@@ -257,6 +270,8 @@ class ChannelsServiceServicer:
         reconnects it when it exists. The JSON answer is the bare Channel. Errors:
         INVALID_ARGUMENT missing phone_number, name or bad values; UNAVAILABLE the
         source's API could not be reached to complete the connection.
+        buf:lint:ignore RPC_RESPONSE_STANDARD_NAME
+        buf:lint:ignore RPC_REQUEST_RESPONSE_UNIQUE
         """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')
@@ -278,6 +293,8 @@ class ChannelsServiceServicer:
         it when it exists. The JSON answer is the bare Channel. Errors:
         UNAVAILABLE the source's API could not be reached to complete the
         connection.
+        buf:lint:ignore RPC_RESPONSE_STANDARD_NAME
+        buf:lint:ignore RPC_REQUEST_RESPONSE_UNIQUE
         """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')
@@ -299,6 +316,8 @@ class ChannelsServiceServicer:
         INVALID_ARGUMENT missing phone_number_id, user_token, name or bad values;
         UNAVAILABLE the source's API could not be reached to complete the
         connection.
+        buf:lint:ignore RPC_RESPONSE_STANDARD_NAME
+        buf:lint:ignore RPC_REQUEST_RESPONSE_UNIQUE
         """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')
@@ -319,6 +338,8 @@ class ChannelsServiceServicer:
         it exists. The JSON answer is the bare Channel. Errors: INVALID_ARGUMENT
         missing name or bad values; UNAVAILABLE the source's API could not be
         reached to complete the connection.
+        buf:lint:ignore RPC_RESPONSE_STANDARD_NAME
+        buf:lint:ignore RPC_REQUEST_RESPONSE_UNIQUE
         """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')
@@ -344,17 +365,17 @@ def add_ChannelsServiceServicer_to_server(servicer, server):
             'GetChannel': grpc.unary_unary_rpc_method_handler(
                     servicer.GetChannel,
                     request_deserializer=parley_dot_v1_dot_channels__pb2.GetChannelRequest.FromString,
-                    response_serializer=parley_dot_v1_dot_channels__pb2.GetChannelResponse.SerializeToString,
+                    response_serializer=parley_dot_v1_dot_resources__pb2.Channel.SerializeToString,
             ),
             'UpdateChannel': grpc.unary_unary_rpc_method_handler(
                     servicer.UpdateChannel,
                     request_deserializer=parley_dot_v1_dot_channels__pb2.UpdateChannelRequest.FromString,
-                    response_serializer=parley_dot_v1_dot_channels__pb2.UpdateChannelResponse.SerializeToString,
+                    response_serializer=parley_dot_v1_dot_resources__pb2.Channel.SerializeToString,
             ),
             'ConnectFacebook': grpc.unary_unary_rpc_method_handler(
                     servicer.ConnectFacebook,
                     request_deserializer=parley_dot_v1_dot_channels__pb2.ConnectFacebookRequest.FromString,
-                    response_serializer=parley_dot_v1_dot_channels__pb2.ConnectFacebookResponse.SerializeToString,
+                    response_serializer=parley_dot_v1_dot_resources__pb2.Channel.SerializeToString,
             ),
             'DisconnectFacebook': grpc.unary_unary_rpc_method_handler(
                     servicer.DisconnectFacebook,
@@ -364,7 +385,7 @@ def add_ChannelsServiceServicer_to_server(servicer, server):
             'ConnectInstagram': grpc.unary_unary_rpc_method_handler(
                     servicer.ConnectInstagram,
                     request_deserializer=parley_dot_v1_dot_channels__pb2.ConnectInstagramRequest.FromString,
-                    response_serializer=parley_dot_v1_dot_channels__pb2.ConnectInstagramResponse.SerializeToString,
+                    response_serializer=parley_dot_v1_dot_resources__pb2.Channel.SerializeToString,
             ),
             'DisconnectInstagram': grpc.unary_unary_rpc_method_handler(
                     servicer.DisconnectInstagram,
@@ -374,7 +395,7 @@ def add_ChannelsServiceServicer_to_server(servicer, server):
             'ConnectGoogle': grpc.unary_unary_rpc_method_handler(
                     servicer.ConnectGoogle,
                     request_deserializer=parley_dot_v1_dot_channels__pb2.ConnectGoogleRequest.FromString,
-                    response_serializer=parley_dot_v1_dot_channels__pb2.ConnectGoogleResponse.SerializeToString,
+                    response_serializer=parley_dot_v1_dot_resources__pb2.Channel.SerializeToString,
             ),
             'DisconnectGoogle': grpc.unary_unary_rpc_method_handler(
                     servicer.DisconnectGoogle,
@@ -384,7 +405,7 @@ def add_ChannelsServiceServicer_to_server(servicer, server):
             'ConnectTwilioSms': grpc.unary_unary_rpc_method_handler(
                     servicer.ConnectTwilioSms,
                     request_deserializer=parley_dot_v1_dot_channels__pb2.ConnectTwilioSmsRequest.FromString,
-                    response_serializer=parley_dot_v1_dot_channels__pb2.ConnectTwilioSmsResponse.SerializeToString,
+                    response_serializer=parley_dot_v1_dot_resources__pb2.Channel.SerializeToString,
             ),
             'DisconnectTwilioSms': grpc.unary_unary_rpc_method_handler(
                     servicer.DisconnectTwilioSms,
@@ -394,7 +415,7 @@ def add_ChannelsServiceServicer_to_server(servicer, server):
             'ConnectTwilioWhatsapp': grpc.unary_unary_rpc_method_handler(
                     servicer.ConnectTwilioWhatsapp,
                     request_deserializer=parley_dot_v1_dot_channels__pb2.ConnectTwilioWhatsappRequest.FromString,
-                    response_serializer=parley_dot_v1_dot_channels__pb2.ConnectTwilioWhatsappResponse.SerializeToString,
+                    response_serializer=parley_dot_v1_dot_resources__pb2.Channel.SerializeToString,
             ),
             'DisconnectTwilioWhatsapp': grpc.unary_unary_rpc_method_handler(
                     servicer.DisconnectTwilioWhatsapp,
@@ -404,7 +425,7 @@ def add_ChannelsServiceServicer_to_server(servicer, server):
             'ConnectViber': grpc.unary_unary_rpc_method_handler(
                     servicer.ConnectViber,
                     request_deserializer=parley_dot_v1_dot_channels__pb2.ConnectViberRequest.FromString,
-                    response_serializer=parley_dot_v1_dot_channels__pb2.ConnectViberResponse.SerializeToString,
+                    response_serializer=parley_dot_v1_dot_resources__pb2.Channel.SerializeToString,
             ),
             'DisconnectViber': grpc.unary_unary_rpc_method_handler(
                     servicer.DisconnectViber,
@@ -414,7 +435,7 @@ def add_ChannelsServiceServicer_to_server(servicer, server):
             'ConnectWhatsapp': grpc.unary_unary_rpc_method_handler(
                     servicer.ConnectWhatsapp,
                     request_deserializer=parley_dot_v1_dot_channels__pb2.ConnectWhatsappRequest.FromString,
-                    response_serializer=parley_dot_v1_dot_channels__pb2.ConnectWhatsappResponse.SerializeToString,
+                    response_serializer=parley_dot_v1_dot_resources__pb2.Channel.SerializeToString,
             ),
             'DisconnectWhatsapp': grpc.unary_unary_rpc_method_handler(
                     servicer.DisconnectWhatsapp,
@@ -424,7 +445,7 @@ def add_ChannelsServiceServicer_to_server(servicer, server):
             'ConnectChatplugin': grpc.unary_unary_rpc_method_handler(
                     servicer.ConnectChatplugin,
                     request_deserializer=parley_dot_v1_dot_channels__pb2.ConnectChatpluginRequest.FromString,
-                    response_serializer=parley_dot_v1_dot_channels__pb2.ConnectChatpluginResponse.SerializeToString,
+                    response_serializer=parley_dot_v1_dot_resources__pb2.Channel.SerializeToString,
             ),
             'DisconnectChatplugin': grpc.unary_unary_rpc_method_handler(
                     servicer.DisconnectChatplugin,
@@ -490,7 +511,7 @@ class ChannelsService:
             target,
             '/parley.v1.ChannelsService/GetChannel',
             parley_dot_v1_dot_channels__pb2.GetChannelRequest.SerializeToString,
-            parley_dot_v1_dot_channels__pb2.GetChannelResponse.FromString,
+            parley_dot_v1_dot_resources__pb2.Channel.FromString,
             options,
             channel_credentials,
             insecure,
@@ -517,7 +538,7 @@ class ChannelsService:
             target,
             '/parley.v1.ChannelsService/UpdateChannel',
             parley_dot_v1_dot_channels__pb2.UpdateChannelRequest.SerializeToString,
-            parley_dot_v1_dot_channels__pb2.UpdateChannelResponse.FromString,
+            parley_dot_v1_dot_resources__pb2.Channel.FromString,
             options,
             channel_credentials,
             insecure,
@@ -544,7 +565,7 @@ class ChannelsService:
             target,
             '/parley.v1.ChannelsService/ConnectFacebook',
             parley_dot_v1_dot_channels__pb2.ConnectFacebookRequest.SerializeToString,
-            parley_dot_v1_dot_channels__pb2.ConnectFacebookResponse.FromString,
+            parley_dot_v1_dot_resources__pb2.Channel.FromString,
             options,
             channel_credentials,
             insecure,
@@ -598,7 +619,7 @@ class ChannelsService:
             target,
             '/parley.v1.ChannelsService/ConnectInstagram',
             parley_dot_v1_dot_channels__pb2.ConnectInstagramRequest.SerializeToString,
-            parley_dot_v1_dot_channels__pb2.ConnectInstagramResponse.FromString,
+            parley_dot_v1_dot_resources__pb2.Channel.FromString,
             options,
             channel_credentials,
             insecure,
@@ -652,7 +673,7 @@ class ChannelsService:
             target,
             '/parley.v1.ChannelsService/ConnectGoogle',
             parley_dot_v1_dot_channels__pb2.ConnectGoogleRequest.SerializeToString,
-            parley_dot_v1_dot_channels__pb2.ConnectGoogleResponse.FromString,
+            parley_dot_v1_dot_resources__pb2.Channel.FromString,
             options,
             channel_credentials,
             insecure,
@@ -706,7 +727,7 @@ class ChannelsService:
             target,
             '/parley.v1.ChannelsService/ConnectTwilioSms',
             parley_dot_v1_dot_channels__pb2.ConnectTwilioSmsRequest.SerializeToString,
-            parley_dot_v1_dot_channels__pb2.ConnectTwilioSmsResponse.FromString,
+            parley_dot_v1_dot_resources__pb2.Channel.FromString,
             options,
             channel_credentials,
             insecure,
@@ -760,7 +781,7 @@ class ChannelsService:
             target,
             '/parley.v1.ChannelsService/ConnectTwilioWhatsapp',
             parley_dot_v1_dot_channels__pb2.ConnectTwilioWhatsappRequest.SerializeToString,
-            parley_dot_v1_dot_channels__pb2.ConnectTwilioWhatsappResponse.FromString,
+            parley_dot_v1_dot_resources__pb2.Channel.FromString,
             options,
             channel_credentials,
             insecure,
@@ -814,7 +835,7 @@ class ChannelsService:
             target,
             '/parley.v1.ChannelsService/ConnectViber',
             parley_dot_v1_dot_channels__pb2.ConnectViberRequest.SerializeToString,
-            parley_dot_v1_dot_channels__pb2.ConnectViberResponse.FromString,
+            parley_dot_v1_dot_resources__pb2.Channel.FromString,
             options,
             channel_credentials,
             insecure,
@@ -868,7 +889,7 @@ class ChannelsService:
             target,
             '/parley.v1.ChannelsService/ConnectWhatsapp',
             parley_dot_v1_dot_channels__pb2.ConnectWhatsappRequest.SerializeToString,
-            parley_dot_v1_dot_channels__pb2.ConnectWhatsappResponse.FromString,
+            parley_dot_v1_dot_resources__pb2.Channel.FromString,
             options,
             channel_credentials,
             insecure,
@@ -922,7 +943,7 @@ class ChannelsService:
             target,
             '/parley.v1.ChannelsService/ConnectChatplugin',
             parley_dot_v1_dot_channels__pb2.ConnectChatpluginRequest.SerializeToString,
-            parley_dot_v1_dot_channels__pb2.ConnectChatpluginResponse.FromString,
+            parley_dot_v1_dot_resources__pb2.Channel.FromString,
             options,
             channel_credentials,
             insecure,

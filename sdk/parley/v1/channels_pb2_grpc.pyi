@@ -6,6 +6,7 @@ isort:skip_file
 from collections import abc as _abc
 from grpc import aio as _aio
 from parley.v1 import channels_pb2 as _channels_pb2
+from parley.v1 import resources_pb2 as _resources_pb2
 import abc as _abc_1
 import grpc as _grpc
 import sys
@@ -43,108 +44,128 @@ class ChannelsServiceStub:
     then name. Not paginated.
     Errors: none beyond the generic ones.
     """
-    GetChannel: _grpc.UnaryUnaryMultiCallable[_channels_pb2.GetChannelRequest, _channels_pb2.GetChannelResponse]
+    GetChannel: _grpc.UnaryUnaryMultiCallable[_channels_pb2.GetChannelRequest, _resources_pb2.Channel]
     """Gets one channel (connected or not); the JSON answer is the bare Channel.
     Errors: NOT_FOUND unknown channel.
+    buf:lint:ignore RPC_RESPONSE_STANDARD_NAME
+    buf:lint:ignore RPC_REQUEST_RESPONSE_UNIQUE
     """
-    UpdateChannel: _grpc.UnaryUnaryMultiCallable[_channels_pb2.UpdateChannelRequest, _channels_pb2.UpdateChannelResponse]
+    UpdateChannel: _grpc.UnaryUnaryMultiCallable[_channels_pb2.UpdateChannelRequest, _resources_pb2.Channel]
     """Updates a channel's name and/or image; absent fields are left unchanged.
     The JSON answer is the bare updated Channel.
     Errors: NOT_FOUND unknown channel; INVALID_ARGUMENT empty name.
+    buf:lint:ignore RPC_RESPONSE_STANDARD_NAME
+    buf:lint:ignore RPC_REQUEST_RESPONSE_UNIQUE
     """
-    ConnectFacebook: _grpc.UnaryUnaryMultiCallable[_channels_pb2.ConnectFacebookRequest, _channels_pb2.ConnectFacebookResponse]
+    ConnectFacebook: _grpc.UnaryUnaryMultiCallable[_channels_pb2.ConnectFacebookRequest, _resources_pb2.Channel]
     """Connects a Facebook Messenger page: creates the channel (source
     "facebook"; source_channel_id is page_id), or updates and reconnects it
     when it exists. The JSON answer is the bare Channel. Errors:
     INVALID_ARGUMENT missing page_id, page_token or bad values; UNAVAILABLE
     the source's API could not be reached to complete the connection.
+    buf:lint:ignore RPC_RESPONSE_STANDARD_NAME
+    buf:lint:ignore RPC_REQUEST_RESPONSE_UNIQUE
     """
     DisconnectFacebook: _grpc.UnaryUnaryMultiCallable[_channels_pb2.DisconnectFacebookRequest, _channels_pb2.DisconnectFacebookResponse]
     """Disconnects a "facebook" channel (connected = false; secrets dropped).
     Empty answer, also when it was already disconnected.
     Errors: NOT_FOUND unknown channel or a channel of another source.
     """
-    ConnectInstagram: _grpc.UnaryUnaryMultiCallable[_channels_pb2.ConnectInstagramRequest, _channels_pb2.ConnectInstagramResponse]
+    ConnectInstagram: _grpc.UnaryUnaryMultiCallable[_channels_pb2.ConnectInstagramRequest, _resources_pb2.Channel]
     """Connects an Instagram account (through its Facebook page): creates the
     channel (source "instagram"; source_channel_id is account_id), or updates
     and reconnects it when it exists. The JSON answer is the bare Channel.
     Errors: INVALID_ARGUMENT missing page_id, account_id, page_token or bad
     values; UNAVAILABLE the source's API could not be reached to complete the
     connection.
+    buf:lint:ignore RPC_RESPONSE_STANDARD_NAME
+    buf:lint:ignore RPC_REQUEST_RESPONSE_UNIQUE
     """
     DisconnectInstagram: _grpc.UnaryUnaryMultiCallable[_channels_pb2.DisconnectInstagramRequest, _channels_pb2.DisconnectInstagramResponse]
     """Disconnects a "instagram" channel (connected = false; secrets dropped).
     Empty answer, also when it was already disconnected.
     Errors: NOT_FOUND unknown channel or a channel of another source.
     """
-    ConnectGoogle: _grpc.UnaryUnaryMultiCallable[_channels_pb2.ConnectGoogleRequest, _channels_pb2.ConnectGoogleResponse]
+    ConnectGoogle: _grpc.UnaryUnaryMultiCallable[_channels_pb2.ConnectGoogleRequest, _resources_pb2.Channel]
     """Connects a Google Business Messages agent: creates the channel (source
     "google"; source_channel_id is gbm_id), or updates and reconnects it when
     it exists. The JSON answer is the bare Channel. Errors: INVALID_ARGUMENT
     missing gbm_id, name or bad values; UNAVAILABLE the source's API could not
     be reached to complete the connection.
+    buf:lint:ignore RPC_RESPONSE_STANDARD_NAME
+    buf:lint:ignore RPC_REQUEST_RESPONSE_UNIQUE
     """
     DisconnectGoogle: _grpc.UnaryUnaryMultiCallable[_channels_pb2.DisconnectGoogleRequest, _channels_pb2.DisconnectGoogleResponse]
     """Disconnects a "google" channel (connected = false; secrets dropped).
     Empty answer, also when it was already disconnected.
     Errors: NOT_FOUND unknown channel or a channel of another source.
     """
-    ConnectTwilioSms: _grpc.UnaryUnaryMultiCallable[_channels_pb2.ConnectTwilioSmsRequest, _channels_pb2.ConnectTwilioSmsResponse]
+    ConnectTwilioSms: _grpc.UnaryUnaryMultiCallable[_channels_pb2.ConnectTwilioSmsRequest, _resources_pb2.Channel]
     """Connects a Twilio SMS phone number: creates the channel (source
     "twilio.sms"; source_channel_id is phone_number), or updates and
     reconnects it when it exists. The JSON answer is the bare Channel. Errors:
     INVALID_ARGUMENT missing phone_number, name or bad values; UNAVAILABLE the
     source's API could not be reached to complete the connection.
+    buf:lint:ignore RPC_RESPONSE_STANDARD_NAME
+    buf:lint:ignore RPC_REQUEST_RESPONSE_UNIQUE
     """
     DisconnectTwilioSms: _grpc.UnaryUnaryMultiCallable[_channels_pb2.DisconnectTwilioSmsRequest, _channels_pb2.DisconnectTwilioSmsResponse]
     """Disconnects a "twilio.sms" channel (connected = false; secrets dropped).
     Empty answer, also when it was already disconnected.
     Errors: NOT_FOUND unknown channel or a channel of another source.
     """
-    ConnectTwilioWhatsapp: _grpc.UnaryUnaryMultiCallable[_channels_pb2.ConnectTwilioWhatsappRequest, _channels_pb2.ConnectTwilioWhatsappResponse]
+    ConnectTwilioWhatsapp: _grpc.UnaryUnaryMultiCallable[_channels_pb2.ConnectTwilioWhatsappRequest, _resources_pb2.Channel]
     """Connects a WhatsApp number through Twilio: creates the channel (source
     "twilio.whatsapp"; source_channel_id is phone_number), or updates and
     reconnects it when it exists. The JSON answer is the bare Channel. Errors:
     INVALID_ARGUMENT missing phone_number, name or bad values; UNAVAILABLE the
     source's API could not be reached to complete the connection.
+    buf:lint:ignore RPC_RESPONSE_STANDARD_NAME
+    buf:lint:ignore RPC_REQUEST_RESPONSE_UNIQUE
     """
     DisconnectTwilioWhatsapp: _grpc.UnaryUnaryMultiCallable[_channels_pb2.DisconnectTwilioWhatsappRequest, _channels_pb2.DisconnectTwilioWhatsappResponse]
     """Disconnects a "twilio.whatsapp" channel (connected = false; secrets dropped).
     Empty answer, also when it was already disconnected.
     Errors: NOT_FOUND unknown channel or a channel of another source.
     """
-    ConnectViber: _grpc.UnaryUnaryMultiCallable[_channels_pb2.ConnectViberRequest, _channels_pb2.ConnectViberResponse]
+    ConnectViber: _grpc.UnaryUnaryMultiCallable[_channels_pb2.ConnectViberRequest, _resources_pb2.Channel]
     """Connects a Viber bot (the account of the configured Viber auth token):
     creates the channel (source "viber"; source_channel_id is the Viber
     account id read with the configured auth token), or updates and reconnects
     it when it exists. The JSON answer is the bare Channel. Errors:
     UNAVAILABLE the source's API could not be reached to complete the
     connection.
+    buf:lint:ignore RPC_RESPONSE_STANDARD_NAME
+    buf:lint:ignore RPC_REQUEST_RESPONSE_UNIQUE
     """
     DisconnectViber: _grpc.UnaryUnaryMultiCallable[_channels_pb2.DisconnectViberRequest, _channels_pb2.DisconnectViberResponse]
     """Disconnects a "viber" channel (connected = false; secrets dropped).
     Empty answer, also when it was already disconnected.
     Errors: NOT_FOUND unknown channel or a channel of another source.
     """
-    ConnectWhatsapp: _grpc.UnaryUnaryMultiCallable[_channels_pb2.ConnectWhatsappRequest, _channels_pb2.ConnectWhatsappResponse]
+    ConnectWhatsapp: _grpc.UnaryUnaryMultiCallable[_channels_pb2.ConnectWhatsappRequest, _resources_pb2.Channel]
     """Connects a WhatsApp Cloud API phone number: creates the channel (source
     "whatsapp"; source_channel_id is phone_number_id), or updates and
     reconnects it when it exists. The JSON answer is the bare Channel. Errors:
     INVALID_ARGUMENT missing phone_number_id, user_token, name or bad values;
     UNAVAILABLE the source's API could not be reached to complete the
     connection.
+    buf:lint:ignore RPC_RESPONSE_STANDARD_NAME
+    buf:lint:ignore RPC_REQUEST_RESPONSE_UNIQUE
     """
     DisconnectWhatsapp: _grpc.UnaryUnaryMultiCallable[_channels_pb2.DisconnectWhatsappRequest, _channels_pb2.DisconnectWhatsappResponse]
     """Disconnects a "whatsapp" channel (connected = false; secrets dropped).
     Empty answer, also when it was already disconnected.
     Errors: NOT_FOUND unknown channel or a channel of another source.
     """
-    ConnectChatplugin: _grpc.UnaryUnaryMultiCallable[_channels_pb2.ConnectChatpluginRequest, _channels_pb2.ConnectChatpluginResponse]
+    ConnectChatplugin: _grpc.UnaryUnaryMultiCallable[_channels_pb2.ConnectChatpluginRequest, _resources_pb2.Channel]
     """Connects a website chat plugin: creates the channel (source "chatplugin";
     source_channel_id is a generated UUID), or updates and reconnects it when
     it exists. The JSON answer is the bare Channel. Errors: INVALID_ARGUMENT
     missing name or bad values; UNAVAILABLE the source's API could not be
     reached to complete the connection.
+    buf:lint:ignore RPC_RESPONSE_STANDARD_NAME
+    buf:lint:ignore RPC_REQUEST_RESPONSE_UNIQUE
     """
     DisconnectChatplugin: _grpc.UnaryUnaryMultiCallable[_channels_pb2.DisconnectChatpluginRequest, _channels_pb2.DisconnectChatpluginResponse]
     """Disconnects a "chatplugin" channel (connected = false; secrets dropped).
@@ -167,108 +188,128 @@ class ChannelsServiceAsyncStub(ChannelsServiceStub):
     then name. Not paginated.
     Errors: none beyond the generic ones.
     """
-    GetChannel: _aio.UnaryUnaryMultiCallable[_channels_pb2.GetChannelRequest, _channels_pb2.GetChannelResponse]  # type: ignore[assignment]
+    GetChannel: _aio.UnaryUnaryMultiCallable[_channels_pb2.GetChannelRequest, _resources_pb2.Channel]  # type: ignore[assignment]
     """Gets one channel (connected or not); the JSON answer is the bare Channel.
     Errors: NOT_FOUND unknown channel.
+    buf:lint:ignore RPC_RESPONSE_STANDARD_NAME
+    buf:lint:ignore RPC_REQUEST_RESPONSE_UNIQUE
     """
-    UpdateChannel: _aio.UnaryUnaryMultiCallable[_channels_pb2.UpdateChannelRequest, _channels_pb2.UpdateChannelResponse]  # type: ignore[assignment]
+    UpdateChannel: _aio.UnaryUnaryMultiCallable[_channels_pb2.UpdateChannelRequest, _resources_pb2.Channel]  # type: ignore[assignment]
     """Updates a channel's name and/or image; absent fields are left unchanged.
     The JSON answer is the bare updated Channel.
     Errors: NOT_FOUND unknown channel; INVALID_ARGUMENT empty name.
+    buf:lint:ignore RPC_RESPONSE_STANDARD_NAME
+    buf:lint:ignore RPC_REQUEST_RESPONSE_UNIQUE
     """
-    ConnectFacebook: _aio.UnaryUnaryMultiCallable[_channels_pb2.ConnectFacebookRequest, _channels_pb2.ConnectFacebookResponse]  # type: ignore[assignment]
+    ConnectFacebook: _aio.UnaryUnaryMultiCallable[_channels_pb2.ConnectFacebookRequest, _resources_pb2.Channel]  # type: ignore[assignment]
     """Connects a Facebook Messenger page: creates the channel (source
     "facebook"; source_channel_id is page_id), or updates and reconnects it
     when it exists. The JSON answer is the bare Channel. Errors:
     INVALID_ARGUMENT missing page_id, page_token or bad values; UNAVAILABLE
     the source's API could not be reached to complete the connection.
+    buf:lint:ignore RPC_RESPONSE_STANDARD_NAME
+    buf:lint:ignore RPC_REQUEST_RESPONSE_UNIQUE
     """
     DisconnectFacebook: _aio.UnaryUnaryMultiCallable[_channels_pb2.DisconnectFacebookRequest, _channels_pb2.DisconnectFacebookResponse]  # type: ignore[assignment]
     """Disconnects a "facebook" channel (connected = false; secrets dropped).
     Empty answer, also when it was already disconnected.
     Errors: NOT_FOUND unknown channel or a channel of another source.
     """
-    ConnectInstagram: _aio.UnaryUnaryMultiCallable[_channels_pb2.ConnectInstagramRequest, _channels_pb2.ConnectInstagramResponse]  # type: ignore[assignment]
+    ConnectInstagram: _aio.UnaryUnaryMultiCallable[_channels_pb2.ConnectInstagramRequest, _resources_pb2.Channel]  # type: ignore[assignment]
     """Connects an Instagram account (through its Facebook page): creates the
     channel (source "instagram"; source_channel_id is account_id), or updates
     and reconnects it when it exists. The JSON answer is the bare Channel.
     Errors: INVALID_ARGUMENT missing page_id, account_id, page_token or bad
     values; UNAVAILABLE the source's API could not be reached to complete the
     connection.
+    buf:lint:ignore RPC_RESPONSE_STANDARD_NAME
+    buf:lint:ignore RPC_REQUEST_RESPONSE_UNIQUE
     """
     DisconnectInstagram: _aio.UnaryUnaryMultiCallable[_channels_pb2.DisconnectInstagramRequest, _channels_pb2.DisconnectInstagramResponse]  # type: ignore[assignment]
     """Disconnects a "instagram" channel (connected = false; secrets dropped).
     Empty answer, also when it was already disconnected.
     Errors: NOT_FOUND unknown channel or a channel of another source.
     """
-    ConnectGoogle: _aio.UnaryUnaryMultiCallable[_channels_pb2.ConnectGoogleRequest, _channels_pb2.ConnectGoogleResponse]  # type: ignore[assignment]
+    ConnectGoogle: _aio.UnaryUnaryMultiCallable[_channels_pb2.ConnectGoogleRequest, _resources_pb2.Channel]  # type: ignore[assignment]
     """Connects a Google Business Messages agent: creates the channel (source
     "google"; source_channel_id is gbm_id), or updates and reconnects it when
     it exists. The JSON answer is the bare Channel. Errors: INVALID_ARGUMENT
     missing gbm_id, name or bad values; UNAVAILABLE the source's API could not
     be reached to complete the connection.
+    buf:lint:ignore RPC_RESPONSE_STANDARD_NAME
+    buf:lint:ignore RPC_REQUEST_RESPONSE_UNIQUE
     """
     DisconnectGoogle: _aio.UnaryUnaryMultiCallable[_channels_pb2.DisconnectGoogleRequest, _channels_pb2.DisconnectGoogleResponse]  # type: ignore[assignment]
     """Disconnects a "google" channel (connected = false; secrets dropped).
     Empty answer, also when it was already disconnected.
     Errors: NOT_FOUND unknown channel or a channel of another source.
     """
-    ConnectTwilioSms: _aio.UnaryUnaryMultiCallable[_channels_pb2.ConnectTwilioSmsRequest, _channels_pb2.ConnectTwilioSmsResponse]  # type: ignore[assignment]
+    ConnectTwilioSms: _aio.UnaryUnaryMultiCallable[_channels_pb2.ConnectTwilioSmsRequest, _resources_pb2.Channel]  # type: ignore[assignment]
     """Connects a Twilio SMS phone number: creates the channel (source
     "twilio.sms"; source_channel_id is phone_number), or updates and
     reconnects it when it exists. The JSON answer is the bare Channel. Errors:
     INVALID_ARGUMENT missing phone_number, name or bad values; UNAVAILABLE the
     source's API could not be reached to complete the connection.
+    buf:lint:ignore RPC_RESPONSE_STANDARD_NAME
+    buf:lint:ignore RPC_REQUEST_RESPONSE_UNIQUE
     """
     DisconnectTwilioSms: _aio.UnaryUnaryMultiCallable[_channels_pb2.DisconnectTwilioSmsRequest, _channels_pb2.DisconnectTwilioSmsResponse]  # type: ignore[assignment]
     """Disconnects a "twilio.sms" channel (connected = false; secrets dropped).
     Empty answer, also when it was already disconnected.
     Errors: NOT_FOUND unknown channel or a channel of another source.
     """
-    ConnectTwilioWhatsapp: _aio.UnaryUnaryMultiCallable[_channels_pb2.ConnectTwilioWhatsappRequest, _channels_pb2.ConnectTwilioWhatsappResponse]  # type: ignore[assignment]
+    ConnectTwilioWhatsapp: _aio.UnaryUnaryMultiCallable[_channels_pb2.ConnectTwilioWhatsappRequest, _resources_pb2.Channel]  # type: ignore[assignment]
     """Connects a WhatsApp number through Twilio: creates the channel (source
     "twilio.whatsapp"; source_channel_id is phone_number), or updates and
     reconnects it when it exists. The JSON answer is the bare Channel. Errors:
     INVALID_ARGUMENT missing phone_number, name or bad values; UNAVAILABLE the
     source's API could not be reached to complete the connection.
+    buf:lint:ignore RPC_RESPONSE_STANDARD_NAME
+    buf:lint:ignore RPC_REQUEST_RESPONSE_UNIQUE
     """
     DisconnectTwilioWhatsapp: _aio.UnaryUnaryMultiCallable[_channels_pb2.DisconnectTwilioWhatsappRequest, _channels_pb2.DisconnectTwilioWhatsappResponse]  # type: ignore[assignment]
     """Disconnects a "twilio.whatsapp" channel (connected = false; secrets dropped).
     Empty answer, also when it was already disconnected.
     Errors: NOT_FOUND unknown channel or a channel of another source.
     """
-    ConnectViber: _aio.UnaryUnaryMultiCallable[_channels_pb2.ConnectViberRequest, _channels_pb2.ConnectViberResponse]  # type: ignore[assignment]
+    ConnectViber: _aio.UnaryUnaryMultiCallable[_channels_pb2.ConnectViberRequest, _resources_pb2.Channel]  # type: ignore[assignment]
     """Connects a Viber bot (the account of the configured Viber auth token):
     creates the channel (source "viber"; source_channel_id is the Viber
     account id read with the configured auth token), or updates and reconnects
     it when it exists. The JSON answer is the bare Channel. Errors:
     UNAVAILABLE the source's API could not be reached to complete the
     connection.
+    buf:lint:ignore RPC_RESPONSE_STANDARD_NAME
+    buf:lint:ignore RPC_REQUEST_RESPONSE_UNIQUE
     """
     DisconnectViber: _aio.UnaryUnaryMultiCallable[_channels_pb2.DisconnectViberRequest, _channels_pb2.DisconnectViberResponse]  # type: ignore[assignment]
     """Disconnects a "viber" channel (connected = false; secrets dropped).
     Empty answer, also when it was already disconnected.
     Errors: NOT_FOUND unknown channel or a channel of another source.
     """
-    ConnectWhatsapp: _aio.UnaryUnaryMultiCallable[_channels_pb2.ConnectWhatsappRequest, _channels_pb2.ConnectWhatsappResponse]  # type: ignore[assignment]
+    ConnectWhatsapp: _aio.UnaryUnaryMultiCallable[_channels_pb2.ConnectWhatsappRequest, _resources_pb2.Channel]  # type: ignore[assignment]
     """Connects a WhatsApp Cloud API phone number: creates the channel (source
     "whatsapp"; source_channel_id is phone_number_id), or updates and
     reconnects it when it exists. The JSON answer is the bare Channel. Errors:
     INVALID_ARGUMENT missing phone_number_id, user_token, name or bad values;
     UNAVAILABLE the source's API could not be reached to complete the
     connection.
+    buf:lint:ignore RPC_RESPONSE_STANDARD_NAME
+    buf:lint:ignore RPC_REQUEST_RESPONSE_UNIQUE
     """
     DisconnectWhatsapp: _aio.UnaryUnaryMultiCallable[_channels_pb2.DisconnectWhatsappRequest, _channels_pb2.DisconnectWhatsappResponse]  # type: ignore[assignment]
     """Disconnects a "whatsapp" channel (connected = false; secrets dropped).
     Empty answer, also when it was already disconnected.
     Errors: NOT_FOUND unknown channel or a channel of another source.
     """
-    ConnectChatplugin: _aio.UnaryUnaryMultiCallable[_channels_pb2.ConnectChatpluginRequest, _channels_pb2.ConnectChatpluginResponse]  # type: ignore[assignment]
+    ConnectChatplugin: _aio.UnaryUnaryMultiCallable[_channels_pb2.ConnectChatpluginRequest, _resources_pb2.Channel]  # type: ignore[assignment]
     """Connects a website chat plugin: creates the channel (source "chatplugin";
     source_channel_id is a generated UUID), or updates and reconnects it when
     it exists. The JSON answer is the bare Channel. Errors: INVALID_ARGUMENT
     missing name or bad values; UNAVAILABLE the source's API could not be
     reached to complete the connection.
+    buf:lint:ignore RPC_RESPONSE_STANDARD_NAME
+    buf:lint:ignore RPC_REQUEST_RESPONSE_UNIQUE
     """
     DisconnectChatplugin: _aio.UnaryUnaryMultiCallable[_channels_pb2.DisconnectChatpluginRequest, _channels_pb2.DisconnectChatpluginResponse]  # type: ignore[assignment]
     """Disconnects a "chatplugin" channel (connected = false; secrets dropped).
@@ -300,9 +341,11 @@ class ChannelsServiceServicer(metaclass=_abc_1.ABCMeta):
         self,
         request: _channels_pb2.GetChannelRequest,
         context: _ServicerContext,
-    ) -> _typing.Union[_channels_pb2.GetChannelResponse, _abc.Awaitable[_channels_pb2.GetChannelResponse]]:
+    ) -> _typing.Union[_resources_pb2.Channel, _abc.Awaitable[_resources_pb2.Channel]]:
         """Gets one channel (connected or not); the JSON answer is the bare Channel.
         Errors: NOT_FOUND unknown channel.
+        buf:lint:ignore RPC_RESPONSE_STANDARD_NAME
+        buf:lint:ignore RPC_REQUEST_RESPONSE_UNIQUE
         """
 
     @_abc_1.abstractmethod
@@ -310,10 +353,12 @@ class ChannelsServiceServicer(metaclass=_abc_1.ABCMeta):
         self,
         request: _channels_pb2.UpdateChannelRequest,
         context: _ServicerContext,
-    ) -> _typing.Union[_channels_pb2.UpdateChannelResponse, _abc.Awaitable[_channels_pb2.UpdateChannelResponse]]:
+    ) -> _typing.Union[_resources_pb2.Channel, _abc.Awaitable[_resources_pb2.Channel]]:
         """Updates a channel's name and/or image; absent fields are left unchanged.
         The JSON answer is the bare updated Channel.
         Errors: NOT_FOUND unknown channel; INVALID_ARGUMENT empty name.
+        buf:lint:ignore RPC_RESPONSE_STANDARD_NAME
+        buf:lint:ignore RPC_REQUEST_RESPONSE_UNIQUE
         """
 
     @_abc_1.abstractmethod
@@ -321,12 +366,14 @@ class ChannelsServiceServicer(metaclass=_abc_1.ABCMeta):
         self,
         request: _channels_pb2.ConnectFacebookRequest,
         context: _ServicerContext,
-    ) -> _typing.Union[_channels_pb2.ConnectFacebookResponse, _abc.Awaitable[_channels_pb2.ConnectFacebookResponse]]:
+    ) -> _typing.Union[_resources_pb2.Channel, _abc.Awaitable[_resources_pb2.Channel]]:
         """Connects a Facebook Messenger page: creates the channel (source
         "facebook"; source_channel_id is page_id), or updates and reconnects it
         when it exists. The JSON answer is the bare Channel. Errors:
         INVALID_ARGUMENT missing page_id, page_token or bad values; UNAVAILABLE
         the source's API could not be reached to complete the connection.
+        buf:lint:ignore RPC_RESPONSE_STANDARD_NAME
+        buf:lint:ignore RPC_REQUEST_RESPONSE_UNIQUE
         """
 
     @_abc_1.abstractmethod
@@ -345,13 +392,15 @@ class ChannelsServiceServicer(metaclass=_abc_1.ABCMeta):
         self,
         request: _channels_pb2.ConnectInstagramRequest,
         context: _ServicerContext,
-    ) -> _typing.Union[_channels_pb2.ConnectInstagramResponse, _abc.Awaitable[_channels_pb2.ConnectInstagramResponse]]:
+    ) -> _typing.Union[_resources_pb2.Channel, _abc.Awaitable[_resources_pb2.Channel]]:
         """Connects an Instagram account (through its Facebook page): creates the
         channel (source "instagram"; source_channel_id is account_id), or updates
         and reconnects it when it exists. The JSON answer is the bare Channel.
         Errors: INVALID_ARGUMENT missing page_id, account_id, page_token or bad
         values; UNAVAILABLE the source's API could not be reached to complete the
         connection.
+        buf:lint:ignore RPC_RESPONSE_STANDARD_NAME
+        buf:lint:ignore RPC_REQUEST_RESPONSE_UNIQUE
         """
 
     @_abc_1.abstractmethod
@@ -370,12 +419,14 @@ class ChannelsServiceServicer(metaclass=_abc_1.ABCMeta):
         self,
         request: _channels_pb2.ConnectGoogleRequest,
         context: _ServicerContext,
-    ) -> _typing.Union[_channels_pb2.ConnectGoogleResponse, _abc.Awaitable[_channels_pb2.ConnectGoogleResponse]]:
+    ) -> _typing.Union[_resources_pb2.Channel, _abc.Awaitable[_resources_pb2.Channel]]:
         """Connects a Google Business Messages agent: creates the channel (source
         "google"; source_channel_id is gbm_id), or updates and reconnects it when
         it exists. The JSON answer is the bare Channel. Errors: INVALID_ARGUMENT
         missing gbm_id, name or bad values; UNAVAILABLE the source's API could not
         be reached to complete the connection.
+        buf:lint:ignore RPC_RESPONSE_STANDARD_NAME
+        buf:lint:ignore RPC_REQUEST_RESPONSE_UNIQUE
         """
 
     @_abc_1.abstractmethod
@@ -394,12 +445,14 @@ class ChannelsServiceServicer(metaclass=_abc_1.ABCMeta):
         self,
         request: _channels_pb2.ConnectTwilioSmsRequest,
         context: _ServicerContext,
-    ) -> _typing.Union[_channels_pb2.ConnectTwilioSmsResponse, _abc.Awaitable[_channels_pb2.ConnectTwilioSmsResponse]]:
+    ) -> _typing.Union[_resources_pb2.Channel, _abc.Awaitable[_resources_pb2.Channel]]:
         """Connects a Twilio SMS phone number: creates the channel (source
         "twilio.sms"; source_channel_id is phone_number), or updates and
         reconnects it when it exists. The JSON answer is the bare Channel. Errors:
         INVALID_ARGUMENT missing phone_number, name or bad values; UNAVAILABLE the
         source's API could not be reached to complete the connection.
+        buf:lint:ignore RPC_RESPONSE_STANDARD_NAME
+        buf:lint:ignore RPC_REQUEST_RESPONSE_UNIQUE
         """
 
     @_abc_1.abstractmethod
@@ -418,12 +471,14 @@ class ChannelsServiceServicer(metaclass=_abc_1.ABCMeta):
         self,
         request: _channels_pb2.ConnectTwilioWhatsappRequest,
         context: _ServicerContext,
-    ) -> _typing.Union[_channels_pb2.ConnectTwilioWhatsappResponse, _abc.Awaitable[_channels_pb2.ConnectTwilioWhatsappResponse]]:
+    ) -> _typing.Union[_resources_pb2.Channel, _abc.Awaitable[_resources_pb2.Channel]]:
         """Connects a WhatsApp number through Twilio: creates the channel (source
         "twilio.whatsapp"; source_channel_id is phone_number), or updates and
         reconnects it when it exists. The JSON answer is the bare Channel. Errors:
         INVALID_ARGUMENT missing phone_number, name or bad values; UNAVAILABLE the
         source's API could not be reached to complete the connection.
+        buf:lint:ignore RPC_RESPONSE_STANDARD_NAME
+        buf:lint:ignore RPC_REQUEST_RESPONSE_UNIQUE
         """
 
     @_abc_1.abstractmethod
@@ -442,13 +497,15 @@ class ChannelsServiceServicer(metaclass=_abc_1.ABCMeta):
         self,
         request: _channels_pb2.ConnectViberRequest,
         context: _ServicerContext,
-    ) -> _typing.Union[_channels_pb2.ConnectViberResponse, _abc.Awaitable[_channels_pb2.ConnectViberResponse]]:
+    ) -> _typing.Union[_resources_pb2.Channel, _abc.Awaitable[_resources_pb2.Channel]]:
         """Connects a Viber bot (the account of the configured Viber auth token):
         creates the channel (source "viber"; source_channel_id is the Viber
         account id read with the configured auth token), or updates and reconnects
         it when it exists. The JSON answer is the bare Channel. Errors:
         UNAVAILABLE the source's API could not be reached to complete the
         connection.
+        buf:lint:ignore RPC_RESPONSE_STANDARD_NAME
+        buf:lint:ignore RPC_REQUEST_RESPONSE_UNIQUE
         """
 
     @_abc_1.abstractmethod
@@ -467,13 +524,15 @@ class ChannelsServiceServicer(metaclass=_abc_1.ABCMeta):
         self,
         request: _channels_pb2.ConnectWhatsappRequest,
         context: _ServicerContext,
-    ) -> _typing.Union[_channels_pb2.ConnectWhatsappResponse, _abc.Awaitable[_channels_pb2.ConnectWhatsappResponse]]:
+    ) -> _typing.Union[_resources_pb2.Channel, _abc.Awaitable[_resources_pb2.Channel]]:
         """Connects a WhatsApp Cloud API phone number: creates the channel (source
         "whatsapp"; source_channel_id is phone_number_id), or updates and
         reconnects it when it exists. The JSON answer is the bare Channel. Errors:
         INVALID_ARGUMENT missing phone_number_id, user_token, name or bad values;
         UNAVAILABLE the source's API could not be reached to complete the
         connection.
+        buf:lint:ignore RPC_RESPONSE_STANDARD_NAME
+        buf:lint:ignore RPC_REQUEST_RESPONSE_UNIQUE
         """
 
     @_abc_1.abstractmethod
@@ -492,12 +551,14 @@ class ChannelsServiceServicer(metaclass=_abc_1.ABCMeta):
         self,
         request: _channels_pb2.ConnectChatpluginRequest,
         context: _ServicerContext,
-    ) -> _typing.Union[_channels_pb2.ConnectChatpluginResponse, _abc.Awaitable[_channels_pb2.ConnectChatpluginResponse]]:
+    ) -> _typing.Union[_resources_pb2.Channel, _abc.Awaitable[_resources_pb2.Channel]]:
         """Connects a website chat plugin: creates the channel (source "chatplugin";
         source_channel_id is a generated UUID), or updates and reconnects it when
         it exists. The JSON answer is the bare Channel. Errors: INVALID_ARGUMENT
         missing name or bad values; UNAVAILABLE the source's API could not be
         reached to complete the connection.
+        buf:lint:ignore RPC_RESPONSE_STANDARD_NAME
+        buf:lint:ignore RPC_REQUEST_RESPONSE_UNIQUE
         """
 
     @_abc_1.abstractmethod

@@ -28,7 +28,7 @@ from google.protobuf import struct_pb2 as google_dot_protobuf_dot_struct__pb2
 from parley.v1 import resources_pb2 as parley_dot_v1_dot_resources__pb2
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x1aparley/v1/chatplugin.proto\x12\tparley.v1\x1a\x1cgoogle/api/annotations.proto\x1a\x19google/api/httpbody.proto\x1a\x1cgoogle/protobuf/struct.proto\x1a\x19parley/v1/resources.proto\"?\n\x13\x41uthenticateRequest\x12\x12\n\nchannel_id\x18\x01 \x01(\t\x12\x14\n\x0cresume_token\x18\x02 \x01(\t\"d\n\x14\x41uthenticateResponse\x12\r\n\x05token\x18\x01 \x01(\t\x12$\n\x08messages\x18\x02 \x03(\x0b\x32\x12.parley.v1.Message\x12\x17\n\x0f\x63onversation_id\x18\x03 \x01(\t\"\x1a\n\x18\x43reateResumeTokenRequest\"1\n\x19\x43reateResumeTokenResponse\x12\x14\n\x0cresume_token\x18\x01 \x01(\t\"D\n\x19SendVisitorMessageRequest\x12\'\n\x07message\x18\x01 \x01(\x0b\x32\x16.google.protobuf.Value\"\xfd\x01\n\x1aSendVisitorMessageResponse\x12\n\n\x02id\x18\x01 \x01(\t\x12\'\n\x07\x63ontent\x18\x02 \x01(\x0b\x32\x16.google.protobuf.Value\x12\x16\n\x0e\x64\x65livery_state\x18\x03 \x01(\t\x12\r\n\x05state\x18\x04 \x01(\t\x12\x14\n\x0c\x66rom_contact\x18\x05 \x01(\x08\x12\x0f\n\x07sent_at\x18\x06 \x01(\t\x12\x0e\n\x06source\x18\x07 \x01(\t\x12)\n\x08metadata\x18\x08 \x01(\x0b\x32\x17.google.protobuf.Struct\x12!\n\x06sender\x18\t \x01(\x0b\x32\x11.parley.v1.Sender\"+\n\x1aStreamVisitorEventsRequest\x12\r\n\x05token\x18\x01 \x01(\t2\x80\x04\n\x11\x43hatPluginService\x12t\n\x0c\x41uthenticate\x12\x1e.parley.v1.AuthenticateRequest\x1a\x1f.parley.v1.AuthenticateResponse\"#\x82\xd3\xe4\x93\x02\x1d\"\x18/chatplugin.authenticate:\x01*\x12\x82\x01\n\x11\x43reateResumeToken\x12#.parley.v1.CreateResumeTokenRequest\x1a$.parley.v1.CreateResumeTokenResponse\"\"\x82\xd3\xe4\x93\x02\x1c\"\x17/chatplugin.resumeToken:\x01*\x12~\n\x12SendVisitorMessage\x12$.parley.v1.SendVisitorMessageRequest\x1a%.parley.v1.SendVisitorMessageResponse\"\x1b\x82\xd3\xe4\x93\x02\x15\"\x10/chatplugin.send:\x01*\x12p\n\x13StreamVisitorEvents\x12%.parley.v1.StreamVisitorEventsRequest\x1a\x14.google.api.HttpBody\"\x1a\x82\xd3\xe4\x93\x02\x14\x12\x12/chatplugin.stream0\x01\x62\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x1aparley/v1/chatplugin.proto\x12\tparley.v1\x1a\x1cgoogle/api/annotations.proto\x1a\x19google/api/httpbody.proto\x1a\x1cgoogle/protobuf/struct.proto\x1a\x19parley/v1/resources.proto\"?\n\x13\x41uthenticateRequest\x12\x12\n\nchannel_id\x18\x01 \x01(\t\x12\x14\n\x0cresume_token\x18\x02 \x01(\t\"d\n\x14\x41uthenticateResponse\x12\r\n\x05token\x18\x01 \x01(\t\x12$\n\x08messages\x18\x02 \x03(\x0b\x32\x12.parley.v1.Message\x12\x17\n\x0f\x63onversation_id\x18\x03 \x01(\t\"\x1a\n\x18\x43reateResumeTokenRequest\"1\n\x19\x43reateResumeTokenResponse\x12\x14\n\x0cresume_token\x18\x01 \x01(\t\"D\n\x19SendVisitorMessageRequest\x12\'\n\x07message\x18\x01 \x01(\x0b\x32\x16.google.protobuf.Value\"+\n\x1aStreamVisitorEventsRequest\x12\r\n\x05token\x18\x01 \x01(\t2\xed\x03\n\x11\x43hatPluginService\x12t\n\x0c\x41uthenticate\x12\x1e.parley.v1.AuthenticateRequest\x1a\x1f.parley.v1.AuthenticateResponse\"#\x82\xd3\xe4\x93\x02\x1d\"\x18/chatplugin.authenticate:\x01*\x12\x82\x01\n\x11\x43reateResumeToken\x12#.parley.v1.CreateResumeTokenRequest\x1a$.parley.v1.CreateResumeTokenResponse\"\"\x82\xd3\xe4\x93\x02\x1c\"\x17/chatplugin.resumeToken:\x01*\x12k\n\x12SendVisitorMessage\x12$.parley.v1.SendVisitorMessageRequest\x1a\x12.parley.v1.Message\"\x1b\x82\xd3\xe4\x93\x02\x15\"\x10/chatplugin.send:\x01*\x12p\n\x13StreamVisitorEvents\x12%.parley.v1.StreamVisitorEventsRequest\x1a\x14.google.api.HttpBody\"\x1a\x82\xd3\xe4\x93\x02\x14\x12\x12/chatplugin.stream0\x01\x62\x06proto3')
 
 _globals = globals()
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, _globals)
@@ -53,10 +53,8 @@ if not _descriptor._USE_C_DESCRIPTORS:
   _globals['_CREATERESUMETOKENRESPONSE']._serialized_end=399
   _globals['_SENDVISITORMESSAGEREQUEST']._serialized_start=401
   _globals['_SENDVISITORMESSAGEREQUEST']._serialized_end=469
-  _globals['_SENDVISITORMESSAGERESPONSE']._serialized_start=472
-  _globals['_SENDVISITORMESSAGERESPONSE']._serialized_end=725
-  _globals['_STREAMVISITOREVENTSREQUEST']._serialized_start=727
-  _globals['_STREAMVISITOREVENTSREQUEST']._serialized_end=770
-  _globals['_CHATPLUGINSERVICE']._serialized_start=773
-  _globals['_CHATPLUGINSERVICE']._serialized_end=1285
+  _globals['_STREAMVISITOREVENTSREQUEST']._serialized_start=471
+  _globals['_STREAMVISITOREVENTSREQUEST']._serialized_end=514
+  _globals['_CHATPLUGINSERVICE']._serialized_start=517
+  _globals['_CHATPLUGINSERVICE']._serialized_end=1010
 # @@protoc_insertion_point(module_scope)

@@ -5,6 +5,7 @@ import warnings
 
 from google.api import httpbody_pb2 as google_dot_api_dot_httpbody__pb2
 from parley.v1 import chatplugin_pb2 as parley_dot_v1_dot_chatplugin__pb2
+from parley.v1 import resources_pb2 as parley_dot_v1_dot_resources__pb2
 
 GRPC_GENERATED_VERSION = '1.85.1'
 GRPC_VERSION = grpc.__version__
@@ -55,7 +56,7 @@ class ChatPluginServiceStub:
         self.SendVisitorMessage = channel.unary_unary(
                 '/parley.v1.ChatPluginService/SendVisitorMessage',
                 request_serializer=parley_dot_v1_dot_chatplugin__pb2.SendVisitorMessageRequest.SerializeToString,
-                response_deserializer=parley_dot_v1_dot_chatplugin__pb2.SendVisitorMessageResponse.FromString,
+                response_deserializer=parley_dot_v1_dot_resources__pb2.Message.FromString,
                 _registered_method=True)
         self.StreamVisitorEvents = channel.unary_stream(
                 '/parley.v1.ChatPluginService/StreamVisitorEvents',
@@ -99,6 +100,8 @@ class ChatPluginServiceServicer:
         header) into their conversation; the JSON answer is the bare Message
         (from_contact true, delivery_state "delivered").
         Errors: INVALID_ARGUMENT no message.
+        buf:lint:ignore RPC_RESPONSE_STANDARD_NAME
+        buf:lint:ignore RPC_REQUEST_RESPONSE_UNIQUE
         """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')
@@ -133,7 +136,7 @@ def add_ChatPluginServiceServicer_to_server(servicer, server):
             'SendVisitorMessage': grpc.unary_unary_rpc_method_handler(
                     servicer.SendVisitorMessage,
                     request_deserializer=parley_dot_v1_dot_chatplugin__pb2.SendVisitorMessageRequest.FromString,
-                    response_serializer=parley_dot_v1_dot_chatplugin__pb2.SendVisitorMessageResponse.SerializeToString,
+                    response_serializer=parley_dot_v1_dot_resources__pb2.Message.SerializeToString,
             ),
             'StreamVisitorEvents': grpc.unary_stream_rpc_method_handler(
                     servicer.StreamVisitorEvents,
@@ -228,7 +231,7 @@ class ChatPluginService:
             target,
             '/parley.v1.ChatPluginService/SendVisitorMessage',
             parley_dot_v1_dot_chatplugin__pb2.SendVisitorMessageRequest.SerializeToString,
-            parley_dot_v1_dot_chatplugin__pb2.SendVisitorMessageResponse.FromString,
+            parley_dot_v1_dot_resources__pb2.Message.FromString,
             options,
             channel_credentials,
             insecure,

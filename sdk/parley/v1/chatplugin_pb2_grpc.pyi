@@ -7,6 +7,7 @@ from collections import abc as _abc
 from google.api import httpbody_pb2 as _httpbody_pb2
 from grpc import aio as _aio
 from parley.v1 import chatplugin_pb2 as _chatplugin_pb2
+from parley.v1 import resources_pb2 as _resources_pb2
 import abc as _abc_1
 import grpc as _grpc
 import sys
@@ -53,11 +54,13 @@ class ChatPluginServiceStub:
     """Creates a long-lived resume token for the caller's conversation (visitor
     token in the Authorization header), e.g. to keep it in a cookie.
     """
-    SendVisitorMessage: _grpc.UnaryUnaryMultiCallable[_chatplugin_pb2.SendVisitorMessageRequest, _chatplugin_pb2.SendVisitorMessageResponse]
+    SendVisitorMessage: _grpc.UnaryUnaryMultiCallable[_chatplugin_pb2.SendVisitorMessageRequest, _resources_pb2.Message]
     """Sends a message from the visitor (visitor token in the Authorization
     header) into their conversation; the JSON answer is the bare Message
     (from_contact true, delivery_state "delivered").
     Errors: INVALID_ARGUMENT no message.
+    buf:lint:ignore RPC_RESPONSE_STANDARD_NAME
+    buf:lint:ignore RPC_REQUEST_RESPONSE_UNIQUE
     """
     StreamVisitorEvents: _grpc.UnaryStreamMultiCallable[_chatplugin_pb2.StreamVisitorEventsRequest, _httpbody_pb2.HttpBody]
     """Streams the visitor's conversation events as raw Server-Sent Events
@@ -93,11 +96,13 @@ class ChatPluginServiceAsyncStub(ChatPluginServiceStub):
     """Creates a long-lived resume token for the caller's conversation (visitor
     token in the Authorization header), e.g. to keep it in a cookie.
     """
-    SendVisitorMessage: _aio.UnaryUnaryMultiCallable[_chatplugin_pb2.SendVisitorMessageRequest, _chatplugin_pb2.SendVisitorMessageResponse]  # type: ignore[assignment]
+    SendVisitorMessage: _aio.UnaryUnaryMultiCallable[_chatplugin_pb2.SendVisitorMessageRequest, _resources_pb2.Message]  # type: ignore[assignment]
     """Sends a message from the visitor (visitor token in the Authorization
     header) into their conversation; the JSON answer is the bare Message
     (from_contact true, delivery_state "delivered").
     Errors: INVALID_ARGUMENT no message.
+    buf:lint:ignore RPC_RESPONSE_STANDARD_NAME
+    buf:lint:ignore RPC_REQUEST_RESPONSE_UNIQUE
     """
     StreamVisitorEvents: _aio.UnaryStreamMultiCallable[_chatplugin_pb2.StreamVisitorEventsRequest, _httpbody_pb2.HttpBody]  # type: ignore[assignment]
     """Streams the visitor's conversation events as raw Server-Sent Events
@@ -148,11 +153,13 @@ class ChatPluginServiceServicer(metaclass=_abc_1.ABCMeta):
         self,
         request: _chatplugin_pb2.SendVisitorMessageRequest,
         context: _ServicerContext,
-    ) -> _typing.Union[_chatplugin_pb2.SendVisitorMessageResponse, _abc.Awaitable[_chatplugin_pb2.SendVisitorMessageResponse]]:
+    ) -> _typing.Union[_resources_pb2.Message, _abc.Awaitable[_resources_pb2.Message]]:
         """Sends a message from the visitor (visitor token in the Authorization
         header) into their conversation; the JSON answer is the bare Message
         (from_contact true, delivery_state "delivered").
         Errors: INVALID_ARGUMENT no message.
+        buf:lint:ignore RPC_RESPONSE_STANDARD_NAME
+        buf:lint:ignore RPC_REQUEST_RESPONSE_UNIQUE
         """
 
     @_abc_1.abstractmethod

@@ -27,19 +27,13 @@ from google.protobuf import struct_pb2 as google_dot_protobuf_dot_struct__pb2
 from parley.v1 import resources_pb2 as parley_dot_v1_dot_resources__pb2
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x18parley/v1/contacts.proto\x12\tparley.v1\x1a\x1cgoogle/api/annotations.proto\x1a\x1cgoogle/protobuf/struct.proto\x1a\x19parley/v1/resources.proto\"8\n\x13ListContactsRequest\x12\x0e\n\x06\x63ursor\x18\x01 \x01(\t\x12\x11\n\tpage_size\x18\x02 \x01(\x05\"l\n\x14ListContactsResponse\x12 \n\x04\x64\x61ta\x18\x01 \x03(\x0b\x32\x12.parley.v1.Contact\x12\x32\n\x0fpagination_data\x18\x02 \x01(\x0b\x32\x19.parley.v1.PaginationData\"8\n\x11GetContactRequest\x12\n\n\x02id\x18\x01 \x01(\t\x12\x17\n\x0f\x63onversation_id\x18\x02 \x01(\t\"\xe4\x03\n\x12GetContactResponse\x12\n\n\x02id\x18\x01 \x01(\t\x12\x14\n\x0c\x64isplay_name\x18\x02 \x01(\t\x12\x12\n\navatar_url\x18\x03 \x01(\t\x12\r\n\x05title\x18\x04 \x01(\t\x12\x10\n\x08timezone\x18\x05 \x01(\t\x12\x0e\n\x06gender\x18\x06 \x01(\t\x12\x0e\n\x06locale\x18\x07 \x01(\t\x12\x19\n\x11organization_name\x18\x08 \x01(\t\x12$\n\x03via\x18\t \x01(\x0b\x32\x17.google.protobuf.Struct\x12(\n\x07\x61\x64\x64ress\x18\n \x01(\x0b\x32\x17.google.protobuf.Struct\x12G\n\rconversations\x18\x0b \x03(\x0b\x32\x30.parley.v1.GetContactResponse.ConversationsEntry\x12)\n\x08metadata\x18\x0c \x01(\x0b\x32\x17.google.protobuf.Struct\x12\x12\n\ncreated_at\x18\r \x01(\t\x12.\n\rmerge_history\x18\x0e \x03(\x0b\x32\x17.google.protobuf.Struct\x1a\x34\n\x12\x43onversationsEntry\x12\x0b\n\x03key\x18\x01 \x01(\t\x12\r\n\x05value\x18\x02 \x01(\t:\x02\x38\x01\"\xa9\x03\n\x14UpdateContactRequest\x12\n\n\x02id\x18\x01 \x01(\t\x12\x19\n\x0c\x64isplay_name\x18\x02 \x01(\tH\x00\x88\x01\x01\x12\x17\n\navatar_url\x18\x03 \x01(\tH\x01\x88\x01\x01\x12\x12\n\x05title\x18\x04 \x01(\tH\x02\x88\x01\x01\x12\x15\n\x08timezone\x18\x05 \x01(\tH\x03\x88\x01\x01\x12\x13\n\x06gender\x18\x06 \x01(\tH\x04\x88\x01\x01\x12\x13\n\x06locale\x18\x07 \x01(\tH\x05\x88\x01\x01\x12\x1e\n\x11organization_name\x18\x08 \x01(\tH\x06\x88\x01\x01\x12$\n\x03via\x18\t \x01(\x0b\x32\x17.google.protobuf.Struct\x12(\n\x07\x61\x64\x64ress\x18\n \x01(\x0b\x32\x17.google.protobuf.Struct\x12)\n\x08metadata\x18\x0b \x01(\x0b\x32\x17.google.protobuf.StructB\x0f\n\r_display_nameB\r\n\x0b_avatar_urlB\x08\n\x06_titleB\x0b\n\t_timezoneB\t\n\x07_genderB\t\n\x07_localeB\x14\n\x12_organization_name\"\xea\x03\n\x15UpdateContactResponse\x12\n\n\x02id\x18\x01 \x01(\t\x12\x14\n\x0c\x64isplay_name\x18\x02 \x01(\t\x12\x12\n\navatar_url\x18\x03 \x01(\t\x12\r\n\x05title\x18\x04 \x01(\t\x12\x10\n\x08timezone\x18\x05 \x01(\t\x12\x0e\n\x06gender\x18\x06 \x01(\t\x12\x0e\n\x06locale\x18\x07 \x01(\t\x12\x19\n\x11organization_name\x18\x08 \x01(\t\x12$\n\x03via\x18\t \x01(\x0b\x32\x17.google.protobuf.Struct\x12(\n\x07\x61\x64\x64ress\x18\n \x01(\x0b\x32\x17.google.protobuf.Struct\x12J\n\rconversations\x18\x0b \x03(\x0b\x32\x33.parley.v1.UpdateContactResponse.ConversationsEntry\x12)\n\x08metadata\x18\x0c \x01(\x0b\x32\x17.google.protobuf.Struct\x12\x12\n\ncreated_at\x18\r \x01(\t\x12.\n\rmerge_history\x18\x0e \x03(\x0b\x32\x17.google.protobuf.Struct\x1a\x34\n\x12\x43onversationsEntry\x12\x0b\n\x03key\x18\x01 \x01(\t\x12\r\n\x05value\x18\x02 \x01(\t:\x02\x38\x01\"A\n\x14MergeContactsRequest\x12\x11\n\tsource_id\x18\x01 \x01(\t\x12\x16\n\x0e\x64\x65stination_id\x18\x02 \x01(\t\"\xea\x03\n\x15MergeContactsResponse\x12\n\n\x02id\x18\x01 \x01(\t\x12\x14\n\x0c\x64isplay_name\x18\x02 \x01(\t\x12\x12\n\navatar_url\x18\x03 \x01(\t\x12\r\n\x05title\x18\x04 \x01(\t\x12\x10\n\x08timezone\x18\x05 \x01(\t\x12\x0e\n\x06gender\x18\x06 \x01(\t\x12\x0e\n\x06locale\x18\x07 \x01(\t\x12\x19\n\x11organization_name\x18\x08 \x01(\t\x12$\n\x03via\x18\t \x01(\x0b\x32\x17.google.protobuf.Struct\x12(\n\x07\x61\x64\x64ress\x18\n \x01(\x0b\x32\x17.google.protobuf.Struct\x12J\n\rconversations\x18\x0b \x03(\x0b\x32\x33.parley.v1.MergeContactsResponse.ConversationsEntry\x12)\n\x08metadata\x18\x0c \x01(\x0b\x32\x17.google.protobuf.Struct\x12\x12\n\ncreated_at\x18\r \x01(\t\x12.\n\rmerge_history\x18\x0e \x03(\x0b\x32\x17.google.protobuf.Struct\x1a\x34\n\x12\x43onversationsEntry\x12\x0b\n\x03key\x18\x01 \x01(\t\x12\r\n\x05value\x18\x02 \x01(\t:\x02\x38\x01\x32\xc4\x03\n\x0f\x43ontactsService\x12j\n\x0cListContacts\x12\x1e.parley.v1.ListContactsRequest\x1a\x1f.parley.v1.ListContactsResponse\"\x19\x82\xd3\xe4\x93\x02\x13\"\x0e/contacts.list:\x01*\x12\x64\n\nGetContact\x12\x1c.parley.v1.GetContactRequest\x1a\x1d.parley.v1.GetContactResponse\"\x19\x82\xd3\xe4\x93\x02\x13\"\x0e/contacts.info:\x01*\x12o\n\rUpdateContact\x12\x1f.parley.v1.UpdateContactRequest\x1a .parley.v1.UpdateContactResponse\"\x1b\x82\xd3\xe4\x93\x02\x15\"\x10/contacts.update:\x01*\x12n\n\rMergeContacts\x12\x1f.parley.v1.MergeContactsRequest\x1a .parley.v1.MergeContactsResponse\"\x1a\x82\xd3\xe4\x93\x02\x14\"\x0f/contacts.merge:\x01*b\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x18parley/v1/contacts.proto\x12\tparley.v1\x1a\x1cgoogle/api/annotations.proto\x1a\x1cgoogle/protobuf/struct.proto\x1a\x19parley/v1/resources.proto\"8\n\x13ListContactsRequest\x12\x0e\n\x06\x63ursor\x18\x01 \x01(\t\x12\x11\n\tpage_size\x18\x02 \x01(\x05\"l\n\x14ListContactsResponse\x12 \n\x04\x64\x61ta\x18\x01 \x03(\x0b\x32\x12.parley.v1.Contact\x12\x32\n\x0fpagination_data\x18\x02 \x01(\x0b\x32\x19.parley.v1.PaginationData\"8\n\x11GetContactRequest\x12\n\n\x02id\x18\x01 \x01(\t\x12\x17\n\x0f\x63onversation_id\x18\x02 \x01(\t\"\xa9\x03\n\x14UpdateContactRequest\x12\n\n\x02id\x18\x01 \x01(\t\x12\x19\n\x0c\x64isplay_name\x18\x02 \x01(\tH\x00\x88\x01\x01\x12\x17\n\navatar_url\x18\x03 \x01(\tH\x01\x88\x01\x01\x12\x12\n\x05title\x18\x04 \x01(\tH\x02\x88\x01\x01\x12\x15\n\x08timezone\x18\x05 \x01(\tH\x03\x88\x01\x01\x12\x13\n\x06gender\x18\x06 \x01(\tH\x04\x88\x01\x01\x12\x13\n\x06locale\x18\x07 \x01(\tH\x05\x88\x01\x01\x12\x1e\n\x11organization_name\x18\x08 \x01(\tH\x06\x88\x01\x01\x12$\n\x03via\x18\t \x01(\x0b\x32\x17.google.protobuf.Struct\x12(\n\x07\x61\x64\x64ress\x18\n \x01(\x0b\x32\x17.google.protobuf.Struct\x12)\n\x08metadata\x18\x0b \x01(\x0b\x32\x17.google.protobuf.StructB\x0f\n\r_display_nameB\r\n\x0b_avatar_urlB\x08\n\x06_titleB\x0b\n\t_timezoneB\t\n\x07_genderB\t\n\x07_localeB\x14\n\x12_organization_name\"A\n\x14MergeContactsRequest\x12\x11\n\tsource_id\x18\x01 \x01(\t\x12\x16\n\x0e\x64\x65stination_id\x18\x02 \x01(\t2\x9d\x03\n\x0f\x43ontactsService\x12j\n\x0cListContacts\x12\x1e.parley.v1.ListContactsRequest\x1a\x1f.parley.v1.ListContactsResponse\"\x19\x82\xd3\xe4\x93\x02\x13\"\x0e/contacts.list:\x01*\x12Y\n\nGetContact\x12\x1c.parley.v1.GetContactRequest\x1a\x12.parley.v1.Contact\"\x19\x82\xd3\xe4\x93\x02\x13\"\x0e/contacts.info:\x01*\x12\x61\n\rUpdateContact\x12\x1f.parley.v1.UpdateContactRequest\x1a\x12.parley.v1.Contact\"\x1b\x82\xd3\xe4\x93\x02\x15\"\x10/contacts.update:\x01*\x12`\n\rMergeContacts\x12\x1f.parley.v1.MergeContactsRequest\x1a\x12.parley.v1.Contact\"\x1a\x82\xd3\xe4\x93\x02\x14\"\x0f/contacts.merge:\x01*b\x06proto3')
 
 _globals = globals()
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, _globals)
 _builder.BuildTopDescriptorsAndMessages(DESCRIPTOR, 'parley.v1.contacts_pb2', _globals)
 if not _descriptor._USE_C_DESCRIPTORS:
   DESCRIPTOR._loaded_options = None
-  _globals['_GETCONTACTRESPONSE_CONVERSATIONSENTRY']._loaded_options = None
-  _globals['_GETCONTACTRESPONSE_CONVERSATIONSENTRY']._serialized_options = b'8\001'
-  _globals['_UPDATECONTACTRESPONSE_CONVERSATIONSENTRY']._loaded_options = None
-  _globals['_UPDATECONTACTRESPONSE_CONVERSATIONSENTRY']._serialized_options = b'8\001'
-  _globals['_MERGECONTACTSRESPONSE_CONVERSATIONSENTRY']._loaded_options = None
-  _globals['_MERGECONTACTSRESPONSE_CONVERSATIONSENTRY']._serialized_options = b'8\001'
   _globals['_CONTACTSSERVICE'].methods_by_name['ListContacts']._loaded_options = None
   _globals['_CONTACTSSERVICE'].methods_by_name['ListContacts']._serialized_options = b'\202\323\344\223\002\023\"\016/contacts.list:\001*'
   _globals['_CONTACTSSERVICE'].methods_by_name['GetContact']._loaded_options = None
@@ -54,22 +48,10 @@ if not _descriptor._USE_C_DESCRIPTORS:
   _globals['_LISTCONTACTSRESPONSE']._serialized_end=292
   _globals['_GETCONTACTREQUEST']._serialized_start=294
   _globals['_GETCONTACTREQUEST']._serialized_end=350
-  _globals['_GETCONTACTRESPONSE']._serialized_start=353
-  _globals['_GETCONTACTRESPONSE']._serialized_end=837
-  _globals['_GETCONTACTRESPONSE_CONVERSATIONSENTRY']._serialized_start=785
-  _globals['_GETCONTACTRESPONSE_CONVERSATIONSENTRY']._serialized_end=837
-  _globals['_UPDATECONTACTREQUEST']._serialized_start=840
-  _globals['_UPDATECONTACTREQUEST']._serialized_end=1265
-  _globals['_UPDATECONTACTRESPONSE']._serialized_start=1268
-  _globals['_UPDATECONTACTRESPONSE']._serialized_end=1758
-  _globals['_UPDATECONTACTRESPONSE_CONVERSATIONSENTRY']._serialized_start=785
-  _globals['_UPDATECONTACTRESPONSE_CONVERSATIONSENTRY']._serialized_end=837
-  _globals['_MERGECONTACTSREQUEST']._serialized_start=1760
-  _globals['_MERGECONTACTSREQUEST']._serialized_end=1825
-  _globals['_MERGECONTACTSRESPONSE']._serialized_start=1828
-  _globals['_MERGECONTACTSRESPONSE']._serialized_end=2318
-  _globals['_MERGECONTACTSRESPONSE_CONVERSATIONSENTRY']._serialized_start=785
-  _globals['_MERGECONTACTSRESPONSE_CONVERSATIONSENTRY']._serialized_end=837
-  _globals['_CONTACTSSERVICE']._serialized_start=2321
-  _globals['_CONTACTSSERVICE']._serialized_end=2773
+  _globals['_UPDATECONTACTREQUEST']._serialized_start=353
+  _globals['_UPDATECONTACTREQUEST']._serialized_end=778
+  _globals['_MERGECONTACTSREQUEST']._serialized_start=780
+  _globals['_MERGECONTACTSREQUEST']._serialized_end=845
+  _globals['_CONTACTSSERVICE']._serialized_start=848
+  _globals['_CONTACTSSERVICE']._serialized_end=1261
 # @@protoc_insertion_point(module_scope)

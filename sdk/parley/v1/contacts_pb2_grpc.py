@@ -4,6 +4,7 @@ import grpc
 import warnings
 
 from parley.v1 import contacts_pb2 as parley_dot_v1_dot_contacts__pb2
+from parley.v1 import resources_pb2 as parley_dot_v1_dot_resources__pb2
 
 GRPC_GENERATED_VERSION = '1.85.1'
 GRPC_VERSION = grpc.__version__
@@ -43,17 +44,17 @@ class ContactsServiceStub:
         self.GetContact = channel.unary_unary(
                 '/parley.v1.ContactsService/GetContact',
                 request_serializer=parley_dot_v1_dot_contacts__pb2.GetContactRequest.SerializeToString,
-                response_deserializer=parley_dot_v1_dot_contacts__pb2.GetContactResponse.FromString,
+                response_deserializer=parley_dot_v1_dot_resources__pb2.Contact.FromString,
                 _registered_method=True)
         self.UpdateContact = channel.unary_unary(
                 '/parley.v1.ContactsService/UpdateContact',
                 request_serializer=parley_dot_v1_dot_contacts__pb2.UpdateContactRequest.SerializeToString,
-                response_deserializer=parley_dot_v1_dot_contacts__pb2.UpdateContactResponse.FromString,
+                response_deserializer=parley_dot_v1_dot_resources__pb2.Contact.FromString,
                 _registered_method=True)
         self.MergeContacts = channel.unary_unary(
                 '/parley.v1.ContactsService/MergeContacts',
                 request_serializer=parley_dot_v1_dot_contacts__pb2.MergeContactsRequest.SerializeToString,
-                response_deserializer=parley_dot_v1_dot_contacts__pb2.MergeContactsResponse.FromString,
+                response_deserializer=parley_dot_v1_dot_resources__pb2.Contact.FromString,
                 _registered_method=True)
 
 
@@ -75,6 +76,8 @@ class ContactsServiceServicer:
         into.
         Errors: INVALID_ARGUMENT neither id nor conversation_id; NOT_FOUND
         unknown contact or conversation.
+        buf:lint:ignore RPC_RESPONSE_STANDARD_NAME
+        buf:lint:ignore RPC_REQUEST_RESPONSE_UNIQUE
         """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')
@@ -84,6 +87,8 @@ class ContactsServiceServicer:
         """Updates a contact. Absent fields are left unchanged; "" removes a string
         field. The JSON answer is the bare updated Contact.
         Errors: NOT_FOUND unknown contact; INVALID_ARGUMENT missing id.
+        buf:lint:ignore RPC_RESPONSE_STANDARD_NAME
+        buf:lint:ignore RPC_REQUEST_RESPONSE_UNIQUE
         """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')
@@ -96,6 +101,8 @@ class ContactsServiceServicer:
         is removed. The JSON answer is the bare merged (destination) Contact.
         Errors: NOT_FOUND unknown contact; INVALID_ARGUMENT missing ids or
         source_id == destination_id.
+        buf:lint:ignore RPC_RESPONSE_STANDARD_NAME
+        buf:lint:ignore RPC_REQUEST_RESPONSE_UNIQUE
         """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')
@@ -112,17 +119,17 @@ def add_ContactsServiceServicer_to_server(servicer, server):
             'GetContact': grpc.unary_unary_rpc_method_handler(
                     servicer.GetContact,
                     request_deserializer=parley_dot_v1_dot_contacts__pb2.GetContactRequest.FromString,
-                    response_serializer=parley_dot_v1_dot_contacts__pb2.GetContactResponse.SerializeToString,
+                    response_serializer=parley_dot_v1_dot_resources__pb2.Contact.SerializeToString,
             ),
             'UpdateContact': grpc.unary_unary_rpc_method_handler(
                     servicer.UpdateContact,
                     request_deserializer=parley_dot_v1_dot_contacts__pb2.UpdateContactRequest.FromString,
-                    response_serializer=parley_dot_v1_dot_contacts__pb2.UpdateContactResponse.SerializeToString,
+                    response_serializer=parley_dot_v1_dot_resources__pb2.Contact.SerializeToString,
             ),
             'MergeContacts': grpc.unary_unary_rpc_method_handler(
                     servicer.MergeContacts,
                     request_deserializer=parley_dot_v1_dot_contacts__pb2.MergeContactsRequest.FromString,
-                    response_serializer=parley_dot_v1_dot_contacts__pb2.MergeContactsResponse.SerializeToString,
+                    response_serializer=parley_dot_v1_dot_resources__pb2.Contact.SerializeToString,
             ),
     }
     generic_handler = grpc.method_handlers_generic_handler(
@@ -179,7 +186,7 @@ class ContactsService:
             target,
             '/parley.v1.ContactsService/GetContact',
             parley_dot_v1_dot_contacts__pb2.GetContactRequest.SerializeToString,
-            parley_dot_v1_dot_contacts__pb2.GetContactResponse.FromString,
+            parley_dot_v1_dot_resources__pb2.Contact.FromString,
             options,
             channel_credentials,
             insecure,
@@ -206,7 +213,7 @@ class ContactsService:
             target,
             '/parley.v1.ContactsService/UpdateContact',
             parley_dot_v1_dot_contacts__pb2.UpdateContactRequest.SerializeToString,
-            parley_dot_v1_dot_contacts__pb2.UpdateContactResponse.FromString,
+            parley_dot_v1_dot_resources__pb2.Contact.FromString,
             options,
             channel_credentials,
             insecure,
@@ -233,7 +240,7 @@ class ContactsService:
             target,
             '/parley.v1.ContactsService/MergeContacts',
             parley_dot_v1_dot_contacts__pb2.MergeContactsRequest.SerializeToString,
-            parley_dot_v1_dot_contacts__pb2.MergeContactsResponse.FromString,
+            parley_dot_v1_dot_resources__pb2.Contact.FromString,
             options,
             channel_credentials,
             insecure,

@@ -6,6 +6,7 @@ isort:skip_file
 from collections import abc as _abc
 from grpc import aio as _aio
 from parley.v1 import contacts_pb2 as _contacts_pb2
+from parley.v1 import resources_pb2 as _resources_pb2
 import abc as _abc_1
 import grpc as _grpc
 import sys
@@ -37,25 +38,31 @@ class ContactsServiceStub:
     """Lists contacts, most recently created first.
     Errors: INVALID_ARGUMENT bad cursor or page_size.
     """
-    GetContact: _grpc.UnaryUnaryMultiCallable[_contacts_pb2.GetContactRequest, _contacts_pb2.GetContactResponse]
+    GetContact: _grpc.UnaryUnaryMultiCallable[_contacts_pb2.GetContactRequest, _resources_pb2.Contact]
     """Gets one contact by id or by one of its conversations; the JSON answer is
     the bare Contact. A merged-away id resolves to the contact it was merged
     into.
     Errors: INVALID_ARGUMENT neither id nor conversation_id; NOT_FOUND
     unknown contact or conversation.
+    buf:lint:ignore RPC_RESPONSE_STANDARD_NAME
+    buf:lint:ignore RPC_REQUEST_RESPONSE_UNIQUE
     """
-    UpdateContact: _grpc.UnaryUnaryMultiCallable[_contacts_pb2.UpdateContactRequest, _contacts_pb2.UpdateContactResponse]
+    UpdateContact: _grpc.UnaryUnaryMultiCallable[_contacts_pb2.UpdateContactRequest, _resources_pb2.Contact]
     """Updates a contact. Absent fields are left unchanged; "" removes a string
     field. The JSON answer is the bare updated Contact.
     Errors: NOT_FOUND unknown contact; INVALID_ARGUMENT missing id.
+    buf:lint:ignore RPC_RESPONSE_STANDARD_NAME
+    buf:lint:ignore RPC_REQUEST_RESPONSE_UNIQUE
     """
-    MergeContacts: _grpc.UnaryUnaryMultiCallable[_contacts_pb2.MergeContactsRequest, _contacts_pb2.MergeContactsResponse]
+    MergeContacts: _grpc.UnaryUnaryMultiCallable[_contacts_pb2.MergeContactsRequest, _resources_pb2.Contact]
     """Merges the source contact into the destination: destination fields win,
     fields empty there are filled from the source, conversations are united,
     and the source's snapshot is appended to merge_history; the source contact
     is removed. The JSON answer is the bare merged (destination) Contact.
     Errors: NOT_FOUND unknown contact; INVALID_ARGUMENT missing ids or
     source_id == destination_id.
+    buf:lint:ignore RPC_RESPONSE_STANDARD_NAME
+    buf:lint:ignore RPC_REQUEST_RESPONSE_UNIQUE
     """
 
 @_typing.type_check_only
@@ -67,25 +74,31 @@ class ContactsServiceAsyncStub(ContactsServiceStub):
     """Lists contacts, most recently created first.
     Errors: INVALID_ARGUMENT bad cursor or page_size.
     """
-    GetContact: _aio.UnaryUnaryMultiCallable[_contacts_pb2.GetContactRequest, _contacts_pb2.GetContactResponse]  # type: ignore[assignment]
+    GetContact: _aio.UnaryUnaryMultiCallable[_contacts_pb2.GetContactRequest, _resources_pb2.Contact]  # type: ignore[assignment]
     """Gets one contact by id or by one of its conversations; the JSON answer is
     the bare Contact. A merged-away id resolves to the contact it was merged
     into.
     Errors: INVALID_ARGUMENT neither id nor conversation_id; NOT_FOUND
     unknown contact or conversation.
+    buf:lint:ignore RPC_RESPONSE_STANDARD_NAME
+    buf:lint:ignore RPC_REQUEST_RESPONSE_UNIQUE
     """
-    UpdateContact: _aio.UnaryUnaryMultiCallable[_contacts_pb2.UpdateContactRequest, _contacts_pb2.UpdateContactResponse]  # type: ignore[assignment]
+    UpdateContact: _aio.UnaryUnaryMultiCallable[_contacts_pb2.UpdateContactRequest, _resources_pb2.Contact]  # type: ignore[assignment]
     """Updates a contact. Absent fields are left unchanged; "" removes a string
     field. The JSON answer is the bare updated Contact.
     Errors: NOT_FOUND unknown contact; INVALID_ARGUMENT missing id.
+    buf:lint:ignore RPC_RESPONSE_STANDARD_NAME
+    buf:lint:ignore RPC_REQUEST_RESPONSE_UNIQUE
     """
-    MergeContacts: _aio.UnaryUnaryMultiCallable[_contacts_pb2.MergeContactsRequest, _contacts_pb2.MergeContactsResponse]  # type: ignore[assignment]
+    MergeContacts: _aio.UnaryUnaryMultiCallable[_contacts_pb2.MergeContactsRequest, _resources_pb2.Contact]  # type: ignore[assignment]
     """Merges the source contact into the destination: destination fields win,
     fields empty there are filled from the source, conversations are united,
     and the source's snapshot is appended to merge_history; the source contact
     is removed. The JSON answer is the bare merged (destination) Contact.
     Errors: NOT_FOUND unknown contact; INVALID_ARGUMENT missing ids or
     source_id == destination_id.
+    buf:lint:ignore RPC_RESPONSE_STANDARD_NAME
+    buf:lint:ignore RPC_REQUEST_RESPONSE_UNIQUE
     """
 
 class ContactsServiceServicer(metaclass=_abc_1.ABCMeta):
@@ -106,12 +119,14 @@ class ContactsServiceServicer(metaclass=_abc_1.ABCMeta):
         self,
         request: _contacts_pb2.GetContactRequest,
         context: _ServicerContext,
-    ) -> _typing.Union[_contacts_pb2.GetContactResponse, _abc.Awaitable[_contacts_pb2.GetContactResponse]]:
+    ) -> _typing.Union[_resources_pb2.Contact, _abc.Awaitable[_resources_pb2.Contact]]:
         """Gets one contact by id or by one of its conversations; the JSON answer is
         the bare Contact. A merged-away id resolves to the contact it was merged
         into.
         Errors: INVALID_ARGUMENT neither id nor conversation_id; NOT_FOUND
         unknown contact or conversation.
+        buf:lint:ignore RPC_RESPONSE_STANDARD_NAME
+        buf:lint:ignore RPC_REQUEST_RESPONSE_UNIQUE
         """
 
     @_abc_1.abstractmethod
@@ -119,10 +134,12 @@ class ContactsServiceServicer(metaclass=_abc_1.ABCMeta):
         self,
         request: _contacts_pb2.UpdateContactRequest,
         context: _ServicerContext,
-    ) -> _typing.Union[_contacts_pb2.UpdateContactResponse, _abc.Awaitable[_contacts_pb2.UpdateContactResponse]]:
+    ) -> _typing.Union[_resources_pb2.Contact, _abc.Awaitable[_resources_pb2.Contact]]:
         """Updates a contact. Absent fields are left unchanged; "" removes a string
         field. The JSON answer is the bare updated Contact.
         Errors: NOT_FOUND unknown contact; INVALID_ARGUMENT missing id.
+        buf:lint:ignore RPC_RESPONSE_STANDARD_NAME
+        buf:lint:ignore RPC_REQUEST_RESPONSE_UNIQUE
         """
 
     @_abc_1.abstractmethod
@@ -130,13 +147,15 @@ class ContactsServiceServicer(metaclass=_abc_1.ABCMeta):
         self,
         request: _contacts_pb2.MergeContactsRequest,
         context: _ServicerContext,
-    ) -> _typing.Union[_contacts_pb2.MergeContactsResponse, _abc.Awaitable[_contacts_pb2.MergeContactsResponse]]:
+    ) -> _typing.Union[_resources_pb2.Contact, _abc.Awaitable[_resources_pb2.Contact]]:
         """Merges the source contact into the destination: destination fields win,
         fields empty there are filled from the source, conversations are united,
         and the source's snapshot is appended to merge_history; the source contact
         is removed. The JSON answer is the bare merged (destination) Contact.
         Errors: NOT_FOUND unknown contact; INVALID_ARGUMENT missing ids or
         source_id == destination_id.
+        buf:lint:ignore RPC_RESPONSE_STANDARD_NAME
+        buf:lint:ignore RPC_REQUEST_RESPONSE_UNIQUE
         """
 
 def add_ContactsServiceServicer_to_server(servicer: ContactsServiceServicer, server: _typing.Union[_grpc.Server, _aio.Server]) -> None: ...

@@ -23,11 +23,10 @@ _sym_db = _symbol_database.Default()
 
 
 from google.api import annotations_pb2 as google_dot_api_dot_annotations__pb2
-from google.protobuf import struct_pb2 as google_dot_protobuf_dot_struct__pb2
 from parley.v1 import resources_pb2 as parley_dot_v1_dot_resources__pb2
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x1dparley/v1/conversations.proto\x12\tparley.v1\x1a\x1cgoogle/api/annotations.proto\x1a\x1cgoogle/protobuf/struct.proto\x1a\x19parley/v1/resources.proto\"N\n\x18ListConversationsRequest\x12\x0f\n\x07\x66ilters\x18\x01 \x01(\t\x12\x0e\n\x06\x63ursor\x18\x02 \x01(\t\x12\x11\n\tpage_size\x18\x03 \x01(\x05\"v\n\x19ListConversationsResponse\x12%\n\x04\x64\x61ta\x18\x01 \x03(\x0b\x32\x17.parley.v1.Conversation\x12\x32\n\x0fpagination_data\x18\x02 \x01(\x0b\x32\x19.parley.v1.PaginationData\"1\n\x16GetConversationRequest\x12\x17\n\x0f\x63onversation_id\x18\x01 \x01(\t\"\xb3\x01\n\x17GetConversationResponse\x12\n\n\x02id\x18\x01 \x01(\t\x12\x12\n\ncreated_at\x18\x02 \x01(\t\x12#\n\x07\x63hannel\x18\x03 \x01(\x0b\x32\x12.parley.v1.Channel\x12)\n\x08metadata\x18\x04 \x01(\x0b\x32\x17.google.protobuf.Struct\x12(\n\x0clast_message\x18\x05 \x01(\x0b\x32\x12.parley.v1.Message\"6\n\x1bMarkConversationReadRequest\x12\x17\n\x0f\x63onversation_id\x18\x01 \x01(\t\"\x1e\n\x1cMarkConversationReadResponse\"A\n\x16TagConversationRequest\x12\x17\n\x0f\x63onversation_id\x18\x01 \x01(\t\x12\x0e\n\x06tag_id\x18\x02 \x01(\t\"\x19\n\x17TagConversationResponse\"C\n\x18UntagConversationRequest\x12\x17\n\x0f\x63onversation_id\x18\x01 \x01(\t\x12\x0e\n\x06tag_id\x18\x02 \x01(\t\"\x1b\n\x19UntagConversationResponse\"E\n\x1bSetConversationStateRequest\x12\x17\n\x0f\x63onversation_id\x18\x01 \x01(\t\x12\r\n\x05state\x18\x02 \x01(\t\"\x1e\n\x1cSetConversationStateResponse\"9\n\x1eRemoveConversationStateRequest\x12\x17\n\x0f\x63onversation_id\x18\x01 \x01(\t\"!\n\x1fRemoveConversationStateResponse\"Q\n UpdateConversationContactRequest\x12\x17\n\x0f\x63onversation_id\x18\x01 \x01(\t\x12\x14\n\x0c\x64isplay_name\x18\x02 \x01(\t\"#\n!UpdateConversationContactResponse2\xe6\x08\n\x14\x43onversationsService\x12~\n\x11ListConversations\x12#.parley.v1.ListConversationsRequest\x1a$.parley.v1.ListConversationsResponse\"\x1e\x82\xd3\xe4\x93\x02\x18\"\x13/conversations.list:\x01*\x12x\n\x0fGetConversation\x12!.parley.v1.GetConversationRequest\x1a\".parley.v1.GetConversationResponse\"\x1e\x82\xd3\xe4\x93\x02\x18\"\x13/conversations.info:\x01*\x12\x8c\x01\n\x14MarkConversationRead\x12&.parley.v1.MarkConversationReadRequest\x1a\'.parley.v1.MarkConversationReadResponse\"#\x82\xd3\xe4\x93\x02\x1d\"\x18/conversations.mark-read:\x01*\x12w\n\x0fTagConversation\x12!.parley.v1.TagConversationRequest\x1a\".parley.v1.TagConversationResponse\"\x1d\x82\xd3\xe4\x93\x02\x17\"\x12/conversations.tag:\x01*\x12\x7f\n\x11UntagConversation\x12#.parley.v1.UntagConversationRequest\x1a$.parley.v1.UntagConversationResponse\"\x1f\x82\xd3\xe4\x93\x02\x19\"\x14/conversations.untag:\x01*\x12\x8c\x01\n\x14SetConversationState\x12&.parley.v1.SetConversationStateRequest\x1a\'.parley.v1.SetConversationStateResponse\"#\x82\xd3\xe4\x93\x02\x1d\"\x18/conversations.set-state:\x01*\x12\x98\x01\n\x17RemoveConversationState\x12).parley.v1.RemoveConversationStateRequest\x1a*.parley.v1.RemoveConversationStateResponse\"&\x82\xd3\xe4\x93\x02 \"\x1b/conversations.remove-state:\x01*\x12\xa0\x01\n\x19UpdateConversationContact\x12+.parley.v1.UpdateConversationContactRequest\x1a,.parley.v1.UpdateConversationContactResponse\"(\x82\xd3\xe4\x93\x02\"\"\x1d/conversations.update-contact:\x01*b\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x1dparley/v1/conversations.proto\x12\tparley.v1\x1a\x1cgoogle/api/annotations.proto\x1a\x19parley/v1/resources.proto\"N\n\x18ListConversationsRequest\x12\x0f\n\x07\x66ilters\x18\x01 \x01(\t\x12\x0e\n\x06\x63ursor\x18\x02 \x01(\t\x12\x11\n\tpage_size\x18\x03 \x01(\x05\"v\n\x19ListConversationsResponse\x12%\n\x04\x64\x61ta\x18\x01 \x03(\x0b\x32\x17.parley.v1.Conversation\x12\x32\n\x0fpagination_data\x18\x02 \x01(\x0b\x32\x19.parley.v1.PaginationData\"1\n\x16GetConversationRequest\x12\x17\n\x0f\x63onversation_id\x18\x01 \x01(\t\"6\n\x1bMarkConversationReadRequest\x12\x17\n\x0f\x63onversation_id\x18\x01 \x01(\t\"\x1e\n\x1cMarkConversationReadResponse\"A\n\x16TagConversationRequest\x12\x17\n\x0f\x63onversation_id\x18\x01 \x01(\t\x12\x0e\n\x06tag_id\x18\x02 \x01(\t\"\x19\n\x17TagConversationResponse\"C\n\x18UntagConversationRequest\x12\x17\n\x0f\x63onversation_id\x18\x01 \x01(\t\x12\x0e\n\x06tag_id\x18\x02 \x01(\t\"\x1b\n\x19UntagConversationResponse\"E\n\x1bSetConversationStateRequest\x12\x17\n\x0f\x63onversation_id\x18\x01 \x01(\t\x12\r\n\x05state\x18\x02 \x01(\t\"\x1e\n\x1cSetConversationStateResponse\"9\n\x1eRemoveConversationStateRequest\x12\x17\n\x0f\x63onversation_id\x18\x01 \x01(\t\"!\n\x1fRemoveConversationStateResponse\"Q\n UpdateConversationContactRequest\x12\x17\n\x0f\x63onversation_id\x18\x01 \x01(\t\x12\x14\n\x0c\x64isplay_name\x18\x02 \x01(\t\"#\n!UpdateConversationContactResponse2\xdb\x08\n\x14\x43onversationsService\x12~\n\x11ListConversations\x12#.parley.v1.ListConversationsRequest\x1a$.parley.v1.ListConversationsResponse\"\x1e\x82\xd3\xe4\x93\x02\x18\"\x13/conversations.list:\x01*\x12m\n\x0fGetConversation\x12!.parley.v1.GetConversationRequest\x1a\x17.parley.v1.Conversation\"\x1e\x82\xd3\xe4\x93\x02\x18\"\x13/conversations.info:\x01*\x12\x8c\x01\n\x14MarkConversationRead\x12&.parley.v1.MarkConversationReadRequest\x1a\'.parley.v1.MarkConversationReadResponse\"#\x82\xd3\xe4\x93\x02\x1d\"\x18/conversations.mark-read:\x01*\x12w\n\x0fTagConversation\x12!.parley.v1.TagConversationRequest\x1a\".parley.v1.TagConversationResponse\"\x1d\x82\xd3\xe4\x93\x02\x17\"\x12/conversations.tag:\x01*\x12\x7f\n\x11UntagConversation\x12#.parley.v1.UntagConversationRequest\x1a$.parley.v1.UntagConversationResponse\"\x1f\x82\xd3\xe4\x93\x02\x19\"\x14/conversations.untag:\x01*\x12\x8c\x01\n\x14SetConversationState\x12&.parley.v1.SetConversationStateRequest\x1a\'.parley.v1.SetConversationStateResponse\"#\x82\xd3\xe4\x93\x02\x1d\"\x18/conversations.set-state:\x01*\x12\x98\x01\n\x17RemoveConversationState\x12).parley.v1.RemoveConversationStateRequest\x1a*.parley.v1.RemoveConversationStateResponse\"&\x82\xd3\xe4\x93\x02 \"\x1b/conversations.remove-state:\x01*\x12\xa0\x01\n\x19UpdateConversationContact\x12+.parley.v1.UpdateConversationContactRequest\x1a,.parley.v1.UpdateConversationContactResponse\"(\x82\xd3\xe4\x93\x02\"\"\x1d/conversations.update-contact:\x01*b\x06proto3')
 
 _globals = globals()
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, _globals)
@@ -50,38 +49,36 @@ if not _descriptor._USE_C_DESCRIPTORS:
   _globals['_CONVERSATIONSSERVICE'].methods_by_name['RemoveConversationState']._serialized_options = b'\202\323\344\223\002 \"\033/conversations.remove-state:\001*'
   _globals['_CONVERSATIONSSERVICE'].methods_by_name['UpdateConversationContact']._loaded_options = None
   _globals['_CONVERSATIONSSERVICE'].methods_by_name['UpdateConversationContact']._serialized_options = b'\202\323\344\223\002\"\"\035/conversations.update-contact:\001*'
-  _globals['_LISTCONVERSATIONSREQUEST']._serialized_start=131
-  _globals['_LISTCONVERSATIONSREQUEST']._serialized_end=209
-  _globals['_LISTCONVERSATIONSRESPONSE']._serialized_start=211
-  _globals['_LISTCONVERSATIONSRESPONSE']._serialized_end=329
-  _globals['_GETCONVERSATIONREQUEST']._serialized_start=331
-  _globals['_GETCONVERSATIONREQUEST']._serialized_end=380
-  _globals['_GETCONVERSATIONRESPONSE']._serialized_start=383
-  _globals['_GETCONVERSATIONRESPONSE']._serialized_end=562
-  _globals['_MARKCONVERSATIONREADREQUEST']._serialized_start=564
-  _globals['_MARKCONVERSATIONREADREQUEST']._serialized_end=618
-  _globals['_MARKCONVERSATIONREADRESPONSE']._serialized_start=620
-  _globals['_MARKCONVERSATIONREADRESPONSE']._serialized_end=650
-  _globals['_TAGCONVERSATIONREQUEST']._serialized_start=652
-  _globals['_TAGCONVERSATIONREQUEST']._serialized_end=717
-  _globals['_TAGCONVERSATIONRESPONSE']._serialized_start=719
-  _globals['_TAGCONVERSATIONRESPONSE']._serialized_end=744
-  _globals['_UNTAGCONVERSATIONREQUEST']._serialized_start=746
-  _globals['_UNTAGCONVERSATIONREQUEST']._serialized_end=813
-  _globals['_UNTAGCONVERSATIONRESPONSE']._serialized_start=815
-  _globals['_UNTAGCONVERSATIONRESPONSE']._serialized_end=842
-  _globals['_SETCONVERSATIONSTATEREQUEST']._serialized_start=844
-  _globals['_SETCONVERSATIONSTATEREQUEST']._serialized_end=913
-  _globals['_SETCONVERSATIONSTATERESPONSE']._serialized_start=915
-  _globals['_SETCONVERSATIONSTATERESPONSE']._serialized_end=945
-  _globals['_REMOVECONVERSATIONSTATEREQUEST']._serialized_start=947
-  _globals['_REMOVECONVERSATIONSTATEREQUEST']._serialized_end=1004
-  _globals['_REMOVECONVERSATIONSTATERESPONSE']._serialized_start=1006
-  _globals['_REMOVECONVERSATIONSTATERESPONSE']._serialized_end=1039
-  _globals['_UPDATECONVERSATIONCONTACTREQUEST']._serialized_start=1041
-  _globals['_UPDATECONVERSATIONCONTACTREQUEST']._serialized_end=1122
-  _globals['_UPDATECONVERSATIONCONTACTRESPONSE']._serialized_start=1124
-  _globals['_UPDATECONVERSATIONCONTACTRESPONSE']._serialized_end=1159
-  _globals['_CONVERSATIONSSERVICE']._serialized_start=1162
-  _globals['_CONVERSATIONSSERVICE']._serialized_end=2288
+  _globals['_LISTCONVERSATIONSREQUEST']._serialized_start=101
+  _globals['_LISTCONVERSATIONSREQUEST']._serialized_end=179
+  _globals['_LISTCONVERSATIONSRESPONSE']._serialized_start=181
+  _globals['_LISTCONVERSATIONSRESPONSE']._serialized_end=299
+  _globals['_GETCONVERSATIONREQUEST']._serialized_start=301
+  _globals['_GETCONVERSATIONREQUEST']._serialized_end=350
+  _globals['_MARKCONVERSATIONREADREQUEST']._serialized_start=352
+  _globals['_MARKCONVERSATIONREADREQUEST']._serialized_end=406
+  _globals['_MARKCONVERSATIONREADRESPONSE']._serialized_start=408
+  _globals['_MARKCONVERSATIONREADRESPONSE']._serialized_end=438
+  _globals['_TAGCONVERSATIONREQUEST']._serialized_start=440
+  _globals['_TAGCONVERSATIONREQUEST']._serialized_end=505
+  _globals['_TAGCONVERSATIONRESPONSE']._serialized_start=507
+  _globals['_TAGCONVERSATIONRESPONSE']._serialized_end=532
+  _globals['_UNTAGCONVERSATIONREQUEST']._serialized_start=534
+  _globals['_UNTAGCONVERSATIONREQUEST']._serialized_end=601
+  _globals['_UNTAGCONVERSATIONRESPONSE']._serialized_start=603
+  _globals['_UNTAGCONVERSATIONRESPONSE']._serialized_end=630
+  _globals['_SETCONVERSATIONSTATEREQUEST']._serialized_start=632
+  _globals['_SETCONVERSATIONSTATEREQUEST']._serialized_end=701
+  _globals['_SETCONVERSATIONSTATERESPONSE']._serialized_start=703
+  _globals['_SETCONVERSATIONSTATERESPONSE']._serialized_end=733
+  _globals['_REMOVECONVERSATIONSTATEREQUEST']._serialized_start=735
+  _globals['_REMOVECONVERSATIONSTATEREQUEST']._serialized_end=792
+  _globals['_REMOVECONVERSATIONSTATERESPONSE']._serialized_start=794
+  _globals['_REMOVECONVERSATIONSTATERESPONSE']._serialized_end=827
+  _globals['_UPDATECONVERSATIONCONTACTREQUEST']._serialized_start=829
+  _globals['_UPDATECONVERSATIONCONTACTREQUEST']._serialized_end=910
+  _globals['_UPDATECONVERSATIONCONTACTRESPONSE']._serialized_start=912
+  _globals['_UPDATECONVERSATIONCONTACTRESPONSE']._serialized_end=947
+  _globals['_CONVERSATIONSSERVICE']._serialized_start=950
+  _globals['_CONVERSATIONSSERVICE']._serialized_end=2065
 # @@protoc_insertion_point(module_scope)

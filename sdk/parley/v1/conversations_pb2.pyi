@@ -6,7 +6,6 @@ isort:skip_file
 from collections import abc as _abc
 from google.protobuf import descriptor as _descriptor
 from google.protobuf import message as _message
-from google.protobuf import struct_pb2 as _struct_pb2
 from google.protobuf.internal import containers as _containers
 from parley.v1 import resources_pb2 as _resources_pb2
 import builtins as _builtins
@@ -106,59 +105,6 @@ class GetConversationRequest(_message.Message):
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 
 Global___GetConversationRequest: _TypeAlias = GetConversationRequest  # noqa: Y015
-
-@_typing.final
-class GetConversationResponse(_message.Message):
-    """Response of ConversationsService.GetConversation: the conversation. Wire- and
-    JSON-identical to parley.v1.Conversation (same field names, numbers and types;
-    keep them in sync), so the JSON answer is the bare conversation and
-    `GetConversationResponse.FromString(conversation.SerializeToString())`
-    converts. Flattened because Envoy's transcoder rejects response_body on
-    non-HttpBody fields.
-    """
-
-    DESCRIPTOR: _descriptor.Descriptor
-
-    ID_FIELD_NUMBER: _builtins.int
-    CREATED_AT_FIELD_NUMBER: _builtins.int
-    CHANNEL_FIELD_NUMBER: _builtins.int
-    METADATA_FIELD_NUMBER: _builtins.int
-    LAST_MESSAGE_FIELD_NUMBER: _builtins.int
-    id: _builtins.str
-    """Parley conversation id (UUIDv5 of channel id + source conversation key)."""
-    created_at: _builtins.str
-    """The first message's sent_at; RFC 3339 UTC with milliseconds."""
-    @_builtins.property
-    def channel(self) -> _resources_pb2.Channel:
-        """The conversation's channel."""
-
-    @_builtins.property
-    def metadata(self) -> _struct_pb2.Struct:
-        """Conversation metadata. Always holds "contact": {"display_name": ...}
-        (default "<Source> <last 5 chars of the contact id>") and "unread_count"
-        (a number). Tags appear as "tags": {<tag_id>: ""}, the state as "state".
-        """
-
-    @_builtins.property
-    def last_message(self) -> _resources_pb2.Message:
-        """The most recent message by sent_at; absent when there is none."""
-
-    def __init__(
-        self,
-        *,
-        id: _builtins.str = ...,
-        created_at: _builtins.str = ...,
-        channel: _resources_pb2.Channel | None = ...,
-        metadata: _struct_pb2.Struct | None = ...,
-        last_message: _resources_pb2.Message | None = ...,
-    ) -> None: ...
-    _HasFieldArgType: _TypeAlias = _typing.Literal["channel", b"channel", "last_message", b"last_message", "metadata", b"metadata"]  # noqa: Y015
-    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["channel", b"channel", "created_at", b"created_at", "id", b"id", "last_message", b"last_message", "metadata", b"metadata"]  # noqa: Y015
-    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
-    def WhichOneof(self, oneof_group: _Never) -> None: ...
-
-Global___GetConversationResponse: _TypeAlias = GetConversationResponse  # noqa: Y015
 
 @_typing.final
 class MarkConversationReadRequest(_message.Message):

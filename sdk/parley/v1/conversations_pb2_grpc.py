@@ -4,6 +4,7 @@ import grpc
 import warnings
 
 from parley.v1 import conversations_pb2 as parley_dot_v1_dot_conversations__pb2
+from parley.v1 import resources_pb2 as parley_dot_v1_dot_resources__pb2
 
 GRPC_GENERATED_VERSION = '1.85.1'
 GRPC_VERSION = grpc.__version__
@@ -45,7 +46,7 @@ class ConversationsServiceStub:
         self.GetConversation = channel.unary_unary(
                 '/parley.v1.ConversationsService/GetConversation',
                 request_serializer=parley_dot_v1_dot_conversations__pb2.GetConversationRequest.SerializeToString,
-                response_deserializer=parley_dot_v1_dot_conversations__pb2.GetConversationResponse.FromString,
+                response_deserializer=parley_dot_v1_dot_resources__pb2.Conversation.FromString,
                 _registered_method=True)
         self.MarkConversationRead = channel.unary_unary(
                 '/parley.v1.ConversationsService/MarkConversationRead',
@@ -97,6 +98,8 @@ class ConversationsServiceServicer:
     def GetConversation(self, request, context):
         """Gets one conversation; the JSON answer is the bare Conversation.
         Errors: NOT_FOUND unknown conversation.
+        buf:lint:ignore RPC_RESPONSE_STANDARD_NAME
+        buf:lint:ignore RPC_REQUEST_RESPONSE_UNIQUE
         """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')
@@ -162,7 +165,7 @@ def add_ConversationsServiceServicer_to_server(servicer, server):
             'GetConversation': grpc.unary_unary_rpc_method_handler(
                     servicer.GetConversation,
                     request_deserializer=parley_dot_v1_dot_conversations__pb2.GetConversationRequest.FromString,
-                    response_serializer=parley_dot_v1_dot_conversations__pb2.GetConversationResponse.SerializeToString,
+                    response_serializer=parley_dot_v1_dot_resources__pb2.Conversation.SerializeToString,
             ),
             'MarkConversationRead': grpc.unary_unary_rpc_method_handler(
                     servicer.MarkConversationRead,
@@ -251,7 +254,7 @@ class ConversationsService:
             target,
             '/parley.v1.ConversationsService/GetConversation',
             parley_dot_v1_dot_conversations__pb2.GetConversationRequest.SerializeToString,
-            parley_dot_v1_dot_conversations__pb2.GetConversationResponse.FromString,
+            parley_dot_v1_dot_resources__pb2.Conversation.FromString,
             options,
             channel_credentials,
             insecure,

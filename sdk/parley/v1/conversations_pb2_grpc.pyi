@@ -6,6 +6,7 @@ isort:skip_file
 from collections import abc as _abc
 from grpc import aio as _aio
 from parley.v1 import conversations_pb2 as _conversations_pb2
+from parley.v1 import resources_pb2 as _resources_pb2
 import abc as _abc_1
 import grpc as _grpc
 import sys
@@ -41,9 +42,11 @@ class ConversationsServiceStub:
     filtered. pagination_data.total is the filtered count.
     Errors: INVALID_ARGUMENT bad filters query, cursor or page_size.
     """
-    GetConversation: _grpc.UnaryUnaryMultiCallable[_conversations_pb2.GetConversationRequest, _conversations_pb2.GetConversationResponse]
+    GetConversation: _grpc.UnaryUnaryMultiCallable[_conversations_pb2.GetConversationRequest, _resources_pb2.Conversation]
     """Gets one conversation; the JSON answer is the bare Conversation.
     Errors: NOT_FOUND unknown conversation.
+    buf:lint:ignore RPC_RESPONSE_STANDARD_NAME
+    buf:lint:ignore RPC_REQUEST_RESPONSE_UNIQUE
     """
     MarkConversationRead: _grpc.UnaryUnaryMultiCallable[_conversations_pb2.MarkConversationReadRequest, _conversations_pb2.MarkConversationReadResponse]
     """Marks a conversation read: sets metadata.unread_count to 0. Empty answer.
@@ -84,9 +87,11 @@ class ConversationsServiceAsyncStub(ConversationsServiceStub):
     filtered. pagination_data.total is the filtered count.
     Errors: INVALID_ARGUMENT bad filters query, cursor or page_size.
     """
-    GetConversation: _aio.UnaryUnaryMultiCallable[_conversations_pb2.GetConversationRequest, _conversations_pb2.GetConversationResponse]  # type: ignore[assignment]
+    GetConversation: _aio.UnaryUnaryMultiCallable[_conversations_pb2.GetConversationRequest, _resources_pb2.Conversation]  # type: ignore[assignment]
     """Gets one conversation; the JSON answer is the bare Conversation.
     Errors: NOT_FOUND unknown conversation.
+    buf:lint:ignore RPC_RESPONSE_STANDARD_NAME
+    buf:lint:ignore RPC_REQUEST_RESPONSE_UNIQUE
     """
     MarkConversationRead: _aio.UnaryUnaryMultiCallable[_conversations_pb2.MarkConversationReadRequest, _conversations_pb2.MarkConversationReadResponse]  # type: ignore[assignment]
     """Marks a conversation read: sets metadata.unread_count to 0. Empty answer.
@@ -136,9 +141,11 @@ class ConversationsServiceServicer(metaclass=_abc_1.ABCMeta):
         self,
         request: _conversations_pb2.GetConversationRequest,
         context: _ServicerContext,
-    ) -> _typing.Union[_conversations_pb2.GetConversationResponse, _abc.Awaitable[_conversations_pb2.GetConversationResponse]]:
+    ) -> _typing.Union[_resources_pb2.Conversation, _abc.Awaitable[_resources_pb2.Conversation]]:
         """Gets one conversation; the JSON answer is the bare Conversation.
         Errors: NOT_FOUND unknown conversation.
+        buf:lint:ignore RPC_RESPONSE_STANDARD_NAME
+        buf:lint:ignore RPC_REQUEST_RESPONSE_UNIQUE
         """
 
     @_abc_1.abstractmethod

@@ -24,10 +24,10 @@ _sym_db = _symbol_database.Default()
 
 from google.api import annotations_pb2 as google_dot_api_dot_annotations__pb2
 from google.api import httpbody_pb2 as google_dot_api_dot_httpbody__pb2
-from google.protobuf import struct_pb2 as google_dot_protobuf_dot_struct__pb2
+from parley.v1 import resources_pb2 as parley_dot_v1_dot_resources__pb2
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x16parley/v1/events.proto\x12\tparley.v1\x1a\x1cgoogle/api/annotations.proto\x1a\x19google/api/httpbody.proto\x1a\x1cgoogle/protobuf/struct.proto\"d\n\x10SubscribeRequest\x12\r\n\x05types\x18\x01 \x03(\t\x12\x17\n\x0f\x63onversation_id\x18\x02 \x01(\t\x12\x12\n\nchannel_id\x18\x03 \x01(\t\x12\x14\n\x0cresume_token\x18\x04 \x01(\t\"t\n\x11SubscribeResponse\x12\x0c\n\x04type\x18\x01 \x01(\t\x12(\n\x07payload\x18\x02 \x01(\x0b\x32\x17.google.protobuf.Struct\x12\x11\n\ttimestamp\x18\x03 \x01(\t\x12\x14\n\x0cresume_token\x18\x04 \x01(\t\"g\n\x13SubscribeSseRequest\x12\r\n\x05types\x18\x01 \x03(\t\x12\x17\n\x0f\x63onversation_id\x18\x02 \x01(\t\x12\x12\n\nchannel_id\x18\x03 \x01(\t\x12\x14\n\x0cresume_token\x18\x04 \x01(\t2\xda\x01\n\rEventsService\x12\x66\n\tSubscribe\x12\x1b.parley.v1.SubscribeRequest\x1a\x1c.parley.v1.SubscribeResponse\"\x1c\x82\xd3\xe4\x93\x02\x16\"\x11/events.subscribe:\x01*0\x01\x12\x61\n\x0cSubscribeSse\x12\x1e.parley.v1.SubscribeSseRequest\x1a\x14.google.api.HttpBody\"\x19\x82\xd3\xe4\x93\x02\x13\x12\x11/events.subscribe0\x01\x62\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x16parley/v1/events.proto\x12\tparley.v1\x1a\x1cgoogle/api/annotations.proto\x1a\x19google/api/httpbody.proto\x1a\x19parley/v1/resources.proto\"d\n\x10SubscribeRequest\x12\r\n\x05types\x18\x01 \x03(\t\x12\x17\n\x0f\x63onversation_id\x18\x02 \x01(\t\x12\x12\n\nchannel_id\x18\x03 \x01(\t\x12\x14\n\x0cresume_token\x18\x04 \x01(\t\"g\n\x13SubscribeSseRequest\x12\r\n\x05types\x18\x01 \x03(\t\x12\x17\n\x0f\x63onversation_id\x18\x02 \x01(\t\x12\x12\n\nchannel_id\x18\x03 \x01(\t\x12\x14\n\x0cresume_token\x18\x04 \x01(\t2\xce\x01\n\rEventsService\x12Z\n\tSubscribe\x12\x1b.parley.v1.SubscribeRequest\x1a\x10.parley.v1.Event\"\x1c\x82\xd3\xe4\x93\x02\x16\"\x11/events.subscribe:\x01*0\x01\x12\x61\n\x0cSubscribeSse\x12\x1e.parley.v1.SubscribeSseRequest\x1a\x14.google.api.HttpBody\"\x19\x82\xd3\xe4\x93\x02\x13\x12\x11/events.subscribe0\x01\x62\x06proto3')
 
 _globals = globals()
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, _globals)
@@ -38,12 +38,10 @@ if not _descriptor._USE_C_DESCRIPTORS:
   _globals['_EVENTSSERVICE'].methods_by_name['Subscribe']._serialized_options = b'\202\323\344\223\002\026\"\021/events.subscribe:\001*'
   _globals['_EVENTSSERVICE'].methods_by_name['SubscribeSse']._loaded_options = None
   _globals['_EVENTSSERVICE'].methods_by_name['SubscribeSse']._serialized_options = b'\202\323\344\223\002\023\022\021/events.subscribe'
-  _globals['_SUBSCRIBEREQUEST']._serialized_start=124
-  _globals['_SUBSCRIBEREQUEST']._serialized_end=224
-  _globals['_SUBSCRIBERESPONSE']._serialized_start=226
-  _globals['_SUBSCRIBERESPONSE']._serialized_end=342
-  _globals['_SUBSCRIBESSEREQUEST']._serialized_start=344
-  _globals['_SUBSCRIBESSEREQUEST']._serialized_end=447
-  _globals['_EVENTSSERVICE']._serialized_start=450
-  _globals['_EVENTSSERVICE']._serialized_end=668
+  _globals['_SUBSCRIBEREQUEST']._serialized_start=121
+  _globals['_SUBSCRIBEREQUEST']._serialized_end=221
+  _globals['_SUBSCRIBESSEREQUEST']._serialized_start=223
+  _globals['_SUBSCRIBESSEREQUEST']._serialized_end=326
+  _globals['_EVENTSSERVICE']._serialized_start=329
+  _globals['_EVENTSSERVICE']._serialized_end=535
 # @@protoc_insertion_point(module_scope)

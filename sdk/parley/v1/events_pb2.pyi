@@ -6,7 +6,6 @@ isort:skip_file
 from collections import abc as _abc
 from google.protobuf import descriptor as _descriptor
 from google.protobuf import message as _message
-from google.protobuf import struct_pb2 as _struct_pb2
 from google.protobuf.internal import containers as _containers
 import builtins as _builtins
 import sys
@@ -56,58 +55,6 @@ class SubscribeRequest(_message.Message):
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 
 Global___SubscribeRequest: _TypeAlias = SubscribeRequest  # noqa: Y015
-
-@_typing.final
-class SubscribeResponse(_message.Message):
-    """Response of EventsService.Subscribe: the event. Wire- and JSON-identical to
-    parley.v1.Event (same field names, numbers and types; keep them in sync), so
-    the JSON answer is the bare event and
-    `SubscribeResponse.FromString(event.SerializeToString())` converts. Flattened
-    because Envoy's transcoder rejects response_body on non-HttpBody fields.
-    """
-
-    DESCRIPTOR: _descriptor.Descriptor
-
-    TYPE_FIELD_NUMBER: _builtins.int
-    PAYLOAD_FIELD_NUMBER: _builtins.int
-    TIMESTAMP_FIELD_NUMBER: _builtins.int
-    RESUME_TOKEN_FIELD_NUMBER: _builtins.int
-    type: _builtins.str
-    """Event type: "message.created", "message.updated", "metadata.updated",
-    "conversation.updated", "channel.updated", "tag.updated". Streams also
-    carry "heartbeat" (payload {}) and "stream.error" (payload {code, message},
-    the last event of a stream that ends on an error).
-    """
-    timestamp: _builtins.str
-    """When the change happened; RFC 3339 UTC with milliseconds."""
-    resume_token: _builtins.str
-    """Opaque token: subscribing with it replays every event after this one.
-    "" on heartbeats. Webhook deliveries omit it.
-    """
-    @_builtins.property
-    def payload(self) -> _struct_pb2.Struct:
-        """Event payload. message.*: {conversation_id, channel_id, message};
-        metadata.updated: {subject, identifier, metadata} (the whole merged
-        document); conversation.updated: {id, created_at, channel_id, metadata,
-        last_message}; channel.updated: {id, source, source_channel_id,
-        connected}; tag.updated: {id, name, color}.
-        """
-
-    def __init__(
-        self,
-        *,
-        type: _builtins.str = ...,
-        payload: _struct_pb2.Struct | None = ...,
-        timestamp: _builtins.str = ...,
-        resume_token: _builtins.str = ...,
-    ) -> None: ...
-    _HasFieldArgType: _TypeAlias = _typing.Literal["payload", b"payload"]  # noqa: Y015
-    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["payload", b"payload", "resume_token", b"resume_token", "timestamp", b"timestamp", "type", b"type"]  # noqa: Y015
-    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
-    def WhichOneof(self, oneof_group: _Never) -> None: ...
-
-Global___SubscribeResponse: _TypeAlias = SubscribeResponse  # noqa: Y015
 
 @_typing.final
 class SubscribeSseRequest(_message.Message):

@@ -5,6 +5,7 @@ import warnings
 
 from google.api import httpbody_pb2 as google_dot_api_dot_httpbody__pb2
 from parley.v1 import events_pb2 as parley_dot_v1_dot_events__pb2
+from parley.v1 import resources_pb2 as parley_dot_v1_dot_resources__pb2
 
 GRPC_GENERATED_VERSION = '1.85.1'
 GRPC_VERSION = grpc.__version__
@@ -43,7 +44,7 @@ class EventsServiceStub:
         self.Subscribe = channel.unary_stream(
                 '/parley.v1.EventsService/Subscribe',
                 request_serializer=parley_dot_v1_dot_events__pb2.SubscribeRequest.SerializeToString,
-                response_deserializer=parley_dot_v1_dot_events__pb2.SubscribeResponse.FromString,
+                response_deserializer=parley_dot_v1_dot_resources__pb2.Event.FromString,
                 _registered_method=True)
         self.SubscribeSse = channel.unary_stream(
                 '/parley.v1.EventsService/SubscribeSse',
@@ -66,6 +67,8 @@ class EventsServiceServicer:
         Accept header). Each streamed JSON item is the bare Event.
         Errors (before the first event): INVALID_ARGUMENT unknown event type or
         malformed resume_token; OUT_OF_RANGE resume_token older than retention.
+        buf:lint:ignore RPC_RESPONSE_STANDARD_NAME
+        buf:lint:ignore RPC_REQUEST_RESPONSE_UNIQUE
         """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')
@@ -92,7 +95,7 @@ def add_EventsServiceServicer_to_server(servicer, server):
             'Subscribe': grpc.unary_stream_rpc_method_handler(
                     servicer.Subscribe,
                     request_deserializer=parley_dot_v1_dot_events__pb2.SubscribeRequest.FromString,
-                    response_serializer=parley_dot_v1_dot_events__pb2.SubscribeResponse.SerializeToString,
+                    response_serializer=parley_dot_v1_dot_resources__pb2.Event.SerializeToString,
             ),
             'SubscribeSse': grpc.unary_stream_rpc_method_handler(
                     servicer.SubscribeSse,
@@ -131,7 +134,7 @@ class EventsService:
             target,
             '/parley.v1.EventsService/Subscribe',
             parley_dot_v1_dot_events__pb2.SubscribeRequest.SerializeToString,
-            parley_dot_v1_dot_events__pb2.SubscribeResponse.FromString,
+            parley_dot_v1_dot_resources__pb2.Event.FromString,
             options,
             channel_credentials,
             insecure,

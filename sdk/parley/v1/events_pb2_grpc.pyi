@@ -7,6 +7,7 @@ from collections import abc as _abc
 from google.api import httpbody_pb2 as _httpbody_pb2
 from grpc import aio as _aio
 from parley.v1 import events_pb2 as _events_pb2
+from parley.v1 import resources_pb2 as _resources_pb2
 import abc as _abc_1
 import grpc as _grpc
 import sys
@@ -39,12 +40,14 @@ class EventsServiceStub:
     def __new__(cls, channel: _grpc.Channel) -> _Self: ...
     @_typing.overload
     def __new__(cls, channel: _aio.Channel) -> EventsServiceAsyncStub: ...
-    Subscribe: _grpc.UnaryStreamMultiCallable[_events_pb2.SubscribeRequest, _events_pb2.SubscribeResponse]
+    Subscribe: _grpc.UnaryStreamMultiCallable[_events_pb2.SubscribeRequest, _resources_pb2.Event]
     """Streams events as a gRPC server stream, or through Envoy as JSON (a JSON
     array by default, NDJSON or SSE `data:` lines depending on the route /
     Accept header). Each streamed JSON item is the bare Event.
     Errors (before the first event): INVALID_ARGUMENT unknown event type or
     malformed resume_token; OUT_OF_RANGE resume_token older than retention.
+    buf:lint:ignore RPC_RESPONSE_STANDARD_NAME
+    buf:lint:ignore RPC_REQUEST_RESPONSE_UNIQUE
     """
     SubscribeSse: _grpc.UnaryStreamMultiCallable[_events_pb2.SubscribeSseRequest, _httpbody_pb2.HttpBody]
     """Streams the same events as raw Server-Sent Events for browsers'
@@ -68,12 +71,14 @@ class EventsServiceAsyncStub(EventsServiceStub):
     """
 
     def __init__(self, channel: _aio.Channel) -> None: ...
-    Subscribe: _aio.UnaryStreamMultiCallable[_events_pb2.SubscribeRequest, _events_pb2.SubscribeResponse]  # type: ignore[assignment]
+    Subscribe: _aio.UnaryStreamMultiCallable[_events_pb2.SubscribeRequest, _resources_pb2.Event]  # type: ignore[assignment]
     """Streams events as a gRPC server stream, or through Envoy as JSON (a JSON
     array by default, NDJSON or SSE `data:` lines depending on the route /
     Accept header). Each streamed JSON item is the bare Event.
     Errors (before the first event): INVALID_ARGUMENT unknown event type or
     malformed resume_token; OUT_OF_RANGE resume_token older than retention.
+    buf:lint:ignore RPC_RESPONSE_STANDARD_NAME
+    buf:lint:ignore RPC_REQUEST_RESPONSE_UNIQUE
     """
     SubscribeSse: _aio.UnaryStreamMultiCallable[_events_pb2.SubscribeSseRequest, _httpbody_pb2.HttpBody]  # type: ignore[assignment]
     """Streams the same events as raw Server-Sent Events for browsers'
@@ -100,12 +105,14 @@ class EventsServiceServicer(metaclass=_abc_1.ABCMeta):
         self,
         request: _events_pb2.SubscribeRequest,
         context: _ServicerContext,
-    ) -> _typing.Union[_abc.Iterator[_events_pb2.SubscribeResponse], _abc.AsyncIterator[_events_pb2.SubscribeResponse]]:
+    ) -> _typing.Union[_abc.Iterator[_resources_pb2.Event], _abc.AsyncIterator[_resources_pb2.Event]]:
         """Streams events as a gRPC server stream, or through Envoy as JSON (a JSON
         array by default, NDJSON or SSE `data:` lines depending on the route /
         Accept header). Each streamed JSON item is the bare Event.
         Errors (before the first event): INVALID_ARGUMENT unknown event type or
         malformed resume_token; OUT_OF_RANGE resume_token older than retention.
+        buf:lint:ignore RPC_RESPONSE_STANDARD_NAME
+        buf:lint:ignore RPC_REQUEST_RESPONSE_UNIQUE
         """
 
     @_abc_1.abstractmethod

@@ -4,6 +4,7 @@ import grpc
 import warnings
 
 from parley.v1 import messaging_pb2 as parley_dot_v1_dot_messaging__pb2
+from parley.v1 import resources_pb2 as parley_dot_v1_dot_resources__pb2
 
 GRPC_GENERATED_VERSION = '1.85.1'
 GRPC_VERSION = grpc.__version__
@@ -41,17 +42,17 @@ class MessagingServiceStub:
         self.SendMessage = channel.unary_unary(
                 '/parley.v1.MessagingService/SendMessage',
                 request_serializer=parley_dot_v1_dot_messaging__pb2.SendMessageRequest.SerializeToString,
-                response_deserializer=parley_dot_v1_dot_messaging__pb2.SendMessageResponse.FromString,
+                response_deserializer=parley_dot_v1_dot_resources__pb2.Message.FromString,
                 _registered_method=True)
         self.ResendMessage = channel.unary_unary(
                 '/parley.v1.MessagingService/ResendMessage',
                 request_serializer=parley_dot_v1_dot_messaging__pb2.ResendMessageRequest.SerializeToString,
-                response_deserializer=parley_dot_v1_dot_messaging__pb2.ResendMessageResponse.FromString,
+                response_deserializer=parley_dot_v1_dot_resources__pb2.Message.FromString,
                 _registered_method=True)
         self.SuggestReplies = channel.unary_unary(
                 '/parley.v1.MessagingService/SuggestReplies',
                 request_serializer=parley_dot_v1_dot_messaging__pb2.SuggestRepliesRequest.SerializeToString,
-                response_deserializer=parley_dot_v1_dot_messaging__pb2.SuggestRepliesResponse.FromString,
+                response_deserializer=parley_dot_v1_dot_resources__pb2.Message.FromString,
                 _registered_method=True)
 
 
@@ -74,6 +75,8 @@ class MessagingServiceServicer:
         Errors: INVALID_ARGUMENT no message, or neither conversation_id nor
         source_recipient_id + channel_id; NOT_FOUND unknown channel_id;
         PERMISSION_DENIED disconnected channel.
+        buf:lint:ignore RPC_RESPONSE_STANDARD_NAME
+        buf:lint:ignore RPC_REQUEST_RESPONSE_UNIQUE
         """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')
@@ -84,6 +87,8 @@ class MessagingServiceServicer:
         The JSON answer is the bare Message.
         Errors: NOT_FOUND unknown message; ABORTED (HTTP 409) "Message is not in
         a failed state".
+        buf:lint:ignore RPC_RESPONSE_STANDARD_NAME
+        buf:lint:ignore RPC_REQUEST_RESPONSE_UNIQUE
         """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')
@@ -93,6 +98,8 @@ class MessagingServiceServicer:
         """Stores reply suggestions in the message's metadata.suggestions (merged by
         suggestion id). The JSON answer is the bare updated Message.
         Errors: NOT_FOUND unknown message; INVALID_ARGUMENT no suggestions.
+        buf:lint:ignore RPC_RESPONSE_STANDARD_NAME
+        buf:lint:ignore RPC_REQUEST_RESPONSE_UNIQUE
         """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')
@@ -104,17 +111,17 @@ def add_MessagingServiceServicer_to_server(servicer, server):
             'SendMessage': grpc.unary_unary_rpc_method_handler(
                     servicer.SendMessage,
                     request_deserializer=parley_dot_v1_dot_messaging__pb2.SendMessageRequest.FromString,
-                    response_serializer=parley_dot_v1_dot_messaging__pb2.SendMessageResponse.SerializeToString,
+                    response_serializer=parley_dot_v1_dot_resources__pb2.Message.SerializeToString,
             ),
             'ResendMessage': grpc.unary_unary_rpc_method_handler(
                     servicer.ResendMessage,
                     request_deserializer=parley_dot_v1_dot_messaging__pb2.ResendMessageRequest.FromString,
-                    response_serializer=parley_dot_v1_dot_messaging__pb2.ResendMessageResponse.SerializeToString,
+                    response_serializer=parley_dot_v1_dot_resources__pb2.Message.SerializeToString,
             ),
             'SuggestReplies': grpc.unary_unary_rpc_method_handler(
                     servicer.SuggestReplies,
                     request_deserializer=parley_dot_v1_dot_messaging__pb2.SuggestRepliesRequest.FromString,
-                    response_serializer=parley_dot_v1_dot_messaging__pb2.SuggestRepliesResponse.SerializeToString,
+                    response_serializer=parley_dot_v1_dot_resources__pb2.Message.SerializeToString,
             ),
     }
     generic_handler = grpc.method_handlers_generic_handler(
@@ -147,7 +154,7 @@ class MessagingService:
             target,
             '/parley.v1.MessagingService/SendMessage',
             parley_dot_v1_dot_messaging__pb2.SendMessageRequest.SerializeToString,
-            parley_dot_v1_dot_messaging__pb2.SendMessageResponse.FromString,
+            parley_dot_v1_dot_resources__pb2.Message.FromString,
             options,
             channel_credentials,
             insecure,
@@ -174,7 +181,7 @@ class MessagingService:
             target,
             '/parley.v1.MessagingService/ResendMessage',
             parley_dot_v1_dot_messaging__pb2.ResendMessageRequest.SerializeToString,
-            parley_dot_v1_dot_messaging__pb2.ResendMessageResponse.FromString,
+            parley_dot_v1_dot_resources__pb2.Message.FromString,
             options,
             channel_credentials,
             insecure,
@@ -201,7 +208,7 @@ class MessagingService:
             target,
             '/parley.v1.MessagingService/SuggestReplies',
             parley_dot_v1_dot_messaging__pb2.SuggestRepliesRequest.SerializeToString,
-            parley_dot_v1_dot_messaging__pb2.SuggestRepliesResponse.FromString,
+            parley_dot_v1_dot_resources__pb2.Message.FromString,
             options,
             channel_credentials,
             insecure,

@@ -6,6 +6,7 @@ isort:skip_file
 from collections import abc as _abc
 from grpc import aio as _aio
 from parley.v1 import messaging_pb2 as _messaging_pb2
+from parley.v1 import resources_pb2 as _resources_pb2
 import abc as _abc_1
 import grpc as _grpc
 import sys
@@ -37,7 +38,7 @@ class MessagingServiceStub:
     def __new__(cls, channel: _grpc.Channel) -> _Self: ...
     @_typing.overload
     def __new__(cls, channel: _aio.Channel) -> MessagingServiceAsyncStub: ...
-    SendMessage: _grpc.UnaryUnaryMultiCallable[_messaging_pb2.SendMessageRequest, _messaging_pb2.SendMessageResponse]
+    SendMessage: _grpc.UnaryUnaryMultiCallable[_messaging_pb2.SendMessageRequest, _resources_pb2.Message]
     """Sends a message, either to conversation_id or, for sources that can start
     conversations (SMS, WhatsApp), to source_recipient_id on channel_id. The
     JSON answer is the bare Message with delivery_state "pending". When the
@@ -49,17 +50,23 @@ class MessagingServiceStub:
     Errors: INVALID_ARGUMENT no message, or neither conversation_id nor
     source_recipient_id + channel_id; NOT_FOUND unknown channel_id;
     PERMISSION_DENIED disconnected channel.
+    buf:lint:ignore RPC_RESPONSE_STANDARD_NAME
+    buf:lint:ignore RPC_REQUEST_RESPONSE_UNIQUE
     """
-    ResendMessage: _grpc.UnaryUnaryMultiCallable[_messaging_pb2.ResendMessageRequest, _messaging_pb2.ResendMessageResponse]
+    ResendMessage: _grpc.UnaryUnaryMultiCallable[_messaging_pb2.ResendMessageRequest, _resources_pb2.Message]
     """Resends a failed message: sets it back to "pending" for its connector.
     The JSON answer is the bare Message.
     Errors: NOT_FOUND unknown message; ABORTED (HTTP 409) "Message is not in
     a failed state".
+    buf:lint:ignore RPC_RESPONSE_STANDARD_NAME
+    buf:lint:ignore RPC_REQUEST_RESPONSE_UNIQUE
     """
-    SuggestReplies: _grpc.UnaryUnaryMultiCallable[_messaging_pb2.SuggestRepliesRequest, _messaging_pb2.SuggestRepliesResponse]
+    SuggestReplies: _grpc.UnaryUnaryMultiCallable[_messaging_pb2.SuggestRepliesRequest, _resources_pb2.Message]
     """Stores reply suggestions in the message's metadata.suggestions (merged by
     suggestion id). The JSON answer is the bare updated Message.
     Errors: NOT_FOUND unknown message; INVALID_ARGUMENT no suggestions.
+    buf:lint:ignore RPC_RESPONSE_STANDARD_NAME
+    buf:lint:ignore RPC_REQUEST_RESPONSE_UNIQUE
     """
 
 @_typing.type_check_only
@@ -71,7 +78,7 @@ class MessagingServiceAsyncStub(MessagingServiceStub):
     """
 
     def __init__(self, channel: _aio.Channel) -> None: ...
-    SendMessage: _aio.UnaryUnaryMultiCallable[_messaging_pb2.SendMessageRequest, _messaging_pb2.SendMessageResponse]  # type: ignore[assignment]
+    SendMessage: _aio.UnaryUnaryMultiCallable[_messaging_pb2.SendMessageRequest, _resources_pb2.Message]  # type: ignore[assignment]
     """Sends a message, either to conversation_id or, for sources that can start
     conversations (SMS, WhatsApp), to source_recipient_id on channel_id. The
     JSON answer is the bare Message with delivery_state "pending". When the
@@ -83,17 +90,23 @@ class MessagingServiceAsyncStub(MessagingServiceStub):
     Errors: INVALID_ARGUMENT no message, or neither conversation_id nor
     source_recipient_id + channel_id; NOT_FOUND unknown channel_id;
     PERMISSION_DENIED disconnected channel.
+    buf:lint:ignore RPC_RESPONSE_STANDARD_NAME
+    buf:lint:ignore RPC_REQUEST_RESPONSE_UNIQUE
     """
-    ResendMessage: _aio.UnaryUnaryMultiCallable[_messaging_pb2.ResendMessageRequest, _messaging_pb2.ResendMessageResponse]  # type: ignore[assignment]
+    ResendMessage: _aio.UnaryUnaryMultiCallable[_messaging_pb2.ResendMessageRequest, _resources_pb2.Message]  # type: ignore[assignment]
     """Resends a failed message: sets it back to "pending" for its connector.
     The JSON answer is the bare Message.
     Errors: NOT_FOUND unknown message; ABORTED (HTTP 409) "Message is not in
     a failed state".
+    buf:lint:ignore RPC_RESPONSE_STANDARD_NAME
+    buf:lint:ignore RPC_REQUEST_RESPONSE_UNIQUE
     """
-    SuggestReplies: _aio.UnaryUnaryMultiCallable[_messaging_pb2.SuggestRepliesRequest, _messaging_pb2.SuggestRepliesResponse]  # type: ignore[assignment]
+    SuggestReplies: _aio.UnaryUnaryMultiCallable[_messaging_pb2.SuggestRepliesRequest, _resources_pb2.Message]  # type: ignore[assignment]
     """Stores reply suggestions in the message's metadata.suggestions (merged by
     suggestion id). The JSON answer is the bare updated Message.
     Errors: NOT_FOUND unknown message; INVALID_ARGUMENT no suggestions.
+    buf:lint:ignore RPC_RESPONSE_STANDARD_NAME
+    buf:lint:ignore RPC_REQUEST_RESPONSE_UNIQUE
     """
 
 class MessagingServiceServicer(metaclass=_abc_1.ABCMeta):
@@ -108,7 +121,7 @@ class MessagingServiceServicer(metaclass=_abc_1.ABCMeta):
         self,
         request: _messaging_pb2.SendMessageRequest,
         context: _ServicerContext,
-    ) -> _typing.Union[_messaging_pb2.SendMessageResponse, _abc.Awaitable[_messaging_pb2.SendMessageResponse]]:
+    ) -> _typing.Union[_resources_pb2.Message, _abc.Awaitable[_resources_pb2.Message]]:
         """Sends a message, either to conversation_id or, for sources that can start
         conversations (SMS, WhatsApp), to source_recipient_id on channel_id. The
         JSON answer is the bare Message with delivery_state "pending". When the
@@ -120,6 +133,8 @@ class MessagingServiceServicer(metaclass=_abc_1.ABCMeta):
         Errors: INVALID_ARGUMENT no message, or neither conversation_id nor
         source_recipient_id + channel_id; NOT_FOUND unknown channel_id;
         PERMISSION_DENIED disconnected channel.
+        buf:lint:ignore RPC_RESPONSE_STANDARD_NAME
+        buf:lint:ignore RPC_REQUEST_RESPONSE_UNIQUE
         """
 
     @_abc_1.abstractmethod
@@ -127,11 +142,13 @@ class MessagingServiceServicer(metaclass=_abc_1.ABCMeta):
         self,
         request: _messaging_pb2.ResendMessageRequest,
         context: _ServicerContext,
-    ) -> _typing.Union[_messaging_pb2.ResendMessageResponse, _abc.Awaitable[_messaging_pb2.ResendMessageResponse]]:
+    ) -> _typing.Union[_resources_pb2.Message, _abc.Awaitable[_resources_pb2.Message]]:
         """Resends a failed message: sets it back to "pending" for its connector.
         The JSON answer is the bare Message.
         Errors: NOT_FOUND unknown message; ABORTED (HTTP 409) "Message is not in
         a failed state".
+        buf:lint:ignore RPC_RESPONSE_STANDARD_NAME
+        buf:lint:ignore RPC_REQUEST_RESPONSE_UNIQUE
         """
 
     @_abc_1.abstractmethod
@@ -139,10 +156,12 @@ class MessagingServiceServicer(metaclass=_abc_1.ABCMeta):
         self,
         request: _messaging_pb2.SuggestRepliesRequest,
         context: _ServicerContext,
-    ) -> _typing.Union[_messaging_pb2.SuggestRepliesResponse, _abc.Awaitable[_messaging_pb2.SuggestRepliesResponse]]:
+    ) -> _typing.Union[_resources_pb2.Message, _abc.Awaitable[_resources_pb2.Message]]:
         """Stores reply suggestions in the message's metadata.suggestions (merged by
         suggestion id). The JSON answer is the bare updated Message.
         Errors: NOT_FOUND unknown message; INVALID_ARGUMENT no suggestions.
+        buf:lint:ignore RPC_RESPONSE_STANDARD_NAME
+        buf:lint:ignore RPC_REQUEST_RESPONSE_UNIQUE
         """
 
 def add_MessagingServiceServicer_to_server(servicer: MessagingServiceServicer, server: _typing.Union[_grpc.Server, _aio.Server]) -> None: ...

@@ -33,6 +33,11 @@ class Message(_message.Message):
       message_token 5741311803571721087) is stored as its decimal string, so no
       precision is ever lost silently. The raw topic keeps the exact bytes.
     - Secrets (tokens, signing keys) never appear in these resources.
+    - An RPC whose JSON answer is one resource returns that resource message
+      itself (as aip.dev's standard methods do), not a `<Rpc>Response` wrapping
+      it: Envoy's transcoder can only answer a sub-field (`response_body`) of
+      type google.api.HttpBody, and a copy of the resource's fields per RPC
+      would drift. Those RPCs carry `buf:lint:ignore` for the two naming rules.
 
     A message of a conversation, inbound (from the contact) or outbound.
     """

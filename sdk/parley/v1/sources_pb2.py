@@ -27,7 +27,7 @@ from google.protobuf import struct_pb2 as google_dot_protobuf_dot_struct__pb2
 from parley.v1 import resources_pb2 as parley_dot_v1_dot_resources__pb2
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x17parley/v1/sources.proto\x12\tparley.v1\x1a\x1cgoogle/api/annotations.proto\x1a\x1cgoogle/protobuf/struct.proto\x1a\x19parley/v1/resources.proto\"U\n\x06Source\x12\x11\n\tsource_id\x18\x01 \x01(\t\x12\x17\n\x0f\x61\x63tion_endpoint\x18\x02 \x01(\t\x12\x0c\n\x04name\x18\x03 \x01(\t\x12\x11\n\timage_url\x18\x04 \x01(\t\"b\n\x13\x43reateSourceRequest\x12\x11\n\tsource_id\x18\x01 \x01(\t\x12\x17\n\x0f\x61\x63tion_endpoint\x18\x02 \x01(\t\x12\x0c\n\x04name\x18\x03 \x01(\t\x12\x11\n\timage_url\x18\x04 \x01(\t\"r\n\x14\x43reateSourceResponse\x12\x11\n\tsource_id\x18\x01 \x01(\t\x12\x17\n\x0f\x61\x63tion_endpoint\x18\x02 \x01(\t\x12\x0c\n\x04name\x18\x03 \x01(\t\x12\x11\n\timage_url\x18\x04 \x01(\t\x12\r\n\x05token\x18\x05 \x01(\t\"\x14\n\x12ListSourcesRequest\"6\n\x13ListSourcesResponse\x12\x1f\n\x04\x64\x61ta\x18\x01 \x03(\x0b\x32\x11.parley.v1.Source\"\x9c\x01\n\x13UpdateSourceRequest\x12\x11\n\tsource_id\x18\x01 \x01(\t\x12\x1c\n\x0f\x61\x63tion_endpoint\x18\x02 \x01(\tH\x00\x88\x01\x01\x12\x11\n\x04name\x18\x03 \x01(\tH\x01\x88\x01\x01\x12\x16\n\timage_url\x18\x04 \x01(\tH\x02\x88\x01\x01\x42\x12\n\x10_action_endpointB\x07\n\x05_nameB\x0c\n\n_image_url\"c\n\x14UpdateSourceResponse\x12\x11\n\tsource_id\x18\x01 \x01(\t\x12\x17\n\x0f\x61\x63tion_endpoint\x18\x02 \x01(\t\x12\x0c\n\x04name\x18\x03 \x01(\t\x12\x11\n\timage_url\x18\x04 \x01(\t\"(\n\x13\x44\x65leteSourceRequest\x12\x11\n\tsource_id\x18\x01 \x01(\t\"\x16\n\x14\x44\x65leteSourceResponse\"p\n\x1a\x43reateSourceChannelRequest\x12\x19\n\x11source_channel_id\x18\x01 \x01(\t\x12\x0c\n\x04name\x18\x02 \x01(\t\x12)\n\x08metadata\x18\x03 \x01(\x0b\x32\x17.google.protobuf.Struct\"\x92\x01\n\x1b\x43reateSourceChannelResponse\x12\n\n\x02id\x18\x01 \x01(\t\x12\x0e\n\x06source\x18\x02 \x01(\t\x12\x19\n\x11source_channel_id\x18\x03 \x01(\t\x12\x11\n\tconnected\x18\x04 \x01(\x08\x12)\n\x08metadata\x18\x05 \x01(\x0b\x32\x17.google.protobuf.Struct\"\x1b\n\x19ListSourceChannelsRequest\">\n\x1aListSourceChannelsResponse\x12 \n\x04\x64\x61ta\x18\x01 \x03(\x0b\x32\x12.parley.v1.Channel\"4\n\x1e\x44isconnectSourceChannelRequest\x12\x12\n\nchannel_id\x18\x01 \x01(\t\"!\n\x1f\x44isconnectSourceChannelResponse\"u\n\x1aIngestSourceWebhookRequest\x12*\n\x08messages\x18\x01 \x03(\x0b\x32\x18.parley.v1.SourceMessage\x12+\n\x08metadata\x18\x02 \x03(\x0b\x32\x19.parley.v1.SourceMetadata\"\x1d\n\x1bIngestSourceWebhookResponse\"\xe7\x01\n\rSourceMessage\x12\x19\n\x11source_message_id\x18\x01 \x01(\t\x12\x1e\n\x16source_conversation_id\x18\x02 \x01(\t\x12\x19\n\x11source_channel_id\x18\x03 \x01(\t\x12\x18\n\x10source_sender_id\x18\x04 \x01(\t\x12\'\n\x07\x63ontent\x18\x05 \x01(\x0b\x32\x16.google.protobuf.Value\x12\x14\n\x0c\x66rom_contact\x18\x06 \x01(\x08\x12\'\n\x07sent_at\x18\x07 \x01(\x0b\x32\x16.google.protobuf.Value\"v\n\x0eSourceMetadata\x12\x0f\n\x07subject\x18\x01 \x01(\t\x12\x11\n\tsource_id\x18\x02 \x01(\t\x12\x19\n\x11source_channel_id\x18\x03 \x01(\t\x12%\n\x04\x64\x61ta\x18\x04 \x01(\x0b\x32\x17.google.protobuf.Struct2\xf2\x07\n\x0eSourcesService\x12k\n\x0c\x43reateSource\x12\x1e.parley.v1.CreateSourceRequest\x1a\x1f.parley.v1.CreateSourceResponse\"\x1a\x82\xd3\xe4\x93\x02\x14\"\x0f/sources.create:\x01*\x12\x66\n\x0bListSources\x12\x1d.parley.v1.ListSourcesRequest\x1a\x1e.parley.v1.ListSourcesResponse\"\x18\x82\xd3\xe4\x93\x02\x12\"\r/sources.list:\x01*\x12k\n\x0cUpdateSource\x12\x1e.parley.v1.UpdateSourceRequest\x1a\x1f.parley.v1.UpdateSourceResponse\"\x1a\x82\xd3\xe4\x93\x02\x14\"\x0f/sources.update:\x01*\x12k\n\x0c\x44\x65leteSource\x12\x1e.parley.v1.DeleteSourceRequest\x1a\x1f.parley.v1.DeleteSourceResponse\"\x1a\x82\xd3\xe4\x93\x02\x14\"\x0f/sources.delete:\x01*\x12\x89\x01\n\x13\x43reateSourceChannel\x12%.parley.v1.CreateSourceChannelRequest\x1a&.parley.v1.CreateSourceChannelResponse\"#\x82\xd3\xe4\x93\x02\x1d\"\x18/sources.channels.create:\x01*\x12\x84\x01\n\x12ListSourceChannels\x12$.parley.v1.ListSourceChannelsRequest\x1a%.parley.v1.ListSourceChannelsResponse\"!\x82\xd3\xe4\x93\x02\x1b\"\x16/sources.channels.list:\x01*\x12\x99\x01\n\x17\x44isconnectSourceChannel\x12).parley.v1.DisconnectSourceChannelRequest\x1a*.parley.v1.DisconnectSourceChannelResponse\"\'\x82\xd3\xe4\x93\x02!\"\x1c/sources.channels.disconnect:\x01*\x12\x81\x01\n\x13IngestSourceWebhook\x12%.parley.v1.IngestSourceWebhookRequest\x1a&.parley.v1.IngestSourceWebhookResponse\"\x1b\x82\xd3\xe4\x93\x02\x15\"\x10/sources.webhook:\x01*b\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x17parley/v1/sources.proto\x12\tparley.v1\x1a\x1cgoogle/api/annotations.proto\x1a\x1cgoogle/protobuf/struct.proto\x1a\x19parley/v1/resources.proto\"U\n\x06Source\x12\x11\n\tsource_id\x18\x01 \x01(\t\x12\x17\n\x0f\x61\x63tion_endpoint\x18\x02 \x01(\t\x12\x0c\n\x04name\x18\x03 \x01(\t\x12\x11\n\timage_url\x18\x04 \x01(\t\"b\n\x13\x43reateSourceRequest\x12\x11\n\tsource_id\x18\x01 \x01(\t\x12\x17\n\x0f\x61\x63tion_endpoint\x18\x02 \x01(\t\x12\x0c\n\x04name\x18\x03 \x01(\t\x12\x11\n\timage_url\x18\x04 \x01(\t\"r\n\x14\x43reateSourceResponse\x12\x11\n\tsource_id\x18\x01 \x01(\t\x12\x17\n\x0f\x61\x63tion_endpoint\x18\x02 \x01(\t\x12\x0c\n\x04name\x18\x03 \x01(\t\x12\x11\n\timage_url\x18\x04 \x01(\t\x12\r\n\x05token\x18\x05 \x01(\t\"\x14\n\x12ListSourcesRequest\"6\n\x13ListSourcesResponse\x12\x1f\n\x04\x64\x61ta\x18\x01 \x03(\x0b\x32\x11.parley.v1.Source\"\x9c\x01\n\x13UpdateSourceRequest\x12\x11\n\tsource_id\x18\x01 \x01(\t\x12\x1c\n\x0f\x61\x63tion_endpoint\x18\x02 \x01(\tH\x00\x88\x01\x01\x12\x11\n\x04name\x18\x03 \x01(\tH\x01\x88\x01\x01\x12\x16\n\timage_url\x18\x04 \x01(\tH\x02\x88\x01\x01\x42\x12\n\x10_action_endpointB\x07\n\x05_nameB\x0c\n\n_image_url\"(\n\x13\x44\x65leteSourceRequest\x12\x11\n\tsource_id\x18\x01 \x01(\t\"\x16\n\x14\x44\x65leteSourceResponse\"p\n\x1a\x43reateSourceChannelRequest\x12\x19\n\x11source_channel_id\x18\x01 \x01(\t\x12\x0c\n\x04name\x18\x02 \x01(\t\x12)\n\x08metadata\x18\x03 \x01(\x0b\x32\x17.google.protobuf.Struct\"\x1b\n\x19ListSourceChannelsRequest\">\n\x1aListSourceChannelsResponse\x12 \n\x04\x64\x61ta\x18\x01 \x03(\x0b\x32\x12.parley.v1.Channel\"4\n\x1e\x44isconnectSourceChannelRequest\x12\x12\n\nchannel_id\x18\x01 \x01(\t\"!\n\x1f\x44isconnectSourceChannelResponse\"u\n\x1aIngestSourceWebhookRequest\x12*\n\x08messages\x18\x01 \x03(\x0b\x32\x18.parley.v1.SourceMessage\x12+\n\x08metadata\x18\x02 \x03(\x0b\x32\x19.parley.v1.SourceMetadata\"\x1d\n\x1bIngestSourceWebhookResponse\"\xe7\x01\n\rSourceMessage\x12\x19\n\x11source_message_id\x18\x01 \x01(\t\x12\x1e\n\x16source_conversation_id\x18\x02 \x01(\t\x12\x19\n\x11source_channel_id\x18\x03 \x01(\t\x12\x18\n\x10source_sender_id\x18\x04 \x01(\t\x12\'\n\x07\x63ontent\x18\x05 \x01(\x0b\x32\x16.google.protobuf.Value\x12\x14\n\x0c\x66rom_contact\x18\x06 \x01(\x08\x12\'\n\x07sent_at\x18\x07 \x01(\x0b\x32\x16.google.protobuf.Value\"v\n\x0eSourceMetadata\x12\x0f\n\x07subject\x18\x01 \x01(\t\x12\x11\n\tsource_id\x18\x02 \x01(\t\x12\x19\n\x11source_channel_id\x18\x03 \x01(\t\x12%\n\x04\x64\x61ta\x18\x04 \x01(\x0b\x32\x17.google.protobuf.Struct2\xcf\x07\n\x0eSourcesService\x12k\n\x0c\x43reateSource\x12\x1e.parley.v1.CreateSourceRequest\x1a\x1f.parley.v1.CreateSourceResponse\"\x1a\x82\xd3\xe4\x93\x02\x14\"\x0f/sources.create:\x01*\x12\x66\n\x0bListSources\x12\x1d.parley.v1.ListSourcesRequest\x1a\x1e.parley.v1.ListSourcesResponse\"\x18\x82\xd3\xe4\x93\x02\x12\"\r/sources.list:\x01*\x12]\n\x0cUpdateSource\x12\x1e.parley.v1.UpdateSourceRequest\x1a\x11.parley.v1.Source\"\x1a\x82\xd3\xe4\x93\x02\x14\"\x0f/sources.update:\x01*\x12k\n\x0c\x44\x65leteSource\x12\x1e.parley.v1.DeleteSourceRequest\x1a\x1f.parley.v1.DeleteSourceResponse\"\x1a\x82\xd3\xe4\x93\x02\x14\"\x0f/sources.delete:\x01*\x12u\n\x13\x43reateSourceChannel\x12%.parley.v1.CreateSourceChannelRequest\x1a\x12.parley.v1.Channel\"#\x82\xd3\xe4\x93\x02\x1d\"\x18/sources.channels.create:\x01*\x12\x84\x01\n\x12ListSourceChannels\x12$.parley.v1.ListSourceChannelsRequest\x1a%.parley.v1.ListSourceChannelsResponse\"!\x82\xd3\xe4\x93\x02\x1b\"\x16/sources.channels.list:\x01*\x12\x99\x01\n\x17\x44isconnectSourceChannel\x12).parley.v1.DisconnectSourceChannelRequest\x1a*.parley.v1.DisconnectSourceChannelResponse\"\'\x82\xd3\xe4\x93\x02!\"\x1c/sources.channels.disconnect:\x01*\x12\x81\x01\n\x13IngestSourceWebhook\x12%.parley.v1.IngestSourceWebhookRequest\x1a&.parley.v1.IngestSourceWebhookResponse\"\x1b\x82\xd3\xe4\x93\x02\x15\"\x10/sources.webhook:\x01*b\x06proto3')
 
 _globals = globals()
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, _globals)
@@ -62,32 +62,28 @@ if not _descriptor._USE_C_DESCRIPTORS:
   _globals['_LISTSOURCESRESPONSE']._serialized_end=504
   _globals['_UPDATESOURCEREQUEST']._serialized_start=507
   _globals['_UPDATESOURCEREQUEST']._serialized_end=663
-  _globals['_UPDATESOURCERESPONSE']._serialized_start=665
-  _globals['_UPDATESOURCERESPONSE']._serialized_end=764
-  _globals['_DELETESOURCEREQUEST']._serialized_start=766
-  _globals['_DELETESOURCEREQUEST']._serialized_end=806
-  _globals['_DELETESOURCERESPONSE']._serialized_start=808
-  _globals['_DELETESOURCERESPONSE']._serialized_end=830
-  _globals['_CREATESOURCECHANNELREQUEST']._serialized_start=832
-  _globals['_CREATESOURCECHANNELREQUEST']._serialized_end=944
-  _globals['_CREATESOURCECHANNELRESPONSE']._serialized_start=947
-  _globals['_CREATESOURCECHANNELRESPONSE']._serialized_end=1093
-  _globals['_LISTSOURCECHANNELSREQUEST']._serialized_start=1095
-  _globals['_LISTSOURCECHANNELSREQUEST']._serialized_end=1122
-  _globals['_LISTSOURCECHANNELSRESPONSE']._serialized_start=1124
-  _globals['_LISTSOURCECHANNELSRESPONSE']._serialized_end=1186
-  _globals['_DISCONNECTSOURCECHANNELREQUEST']._serialized_start=1188
-  _globals['_DISCONNECTSOURCECHANNELREQUEST']._serialized_end=1240
-  _globals['_DISCONNECTSOURCECHANNELRESPONSE']._serialized_start=1242
-  _globals['_DISCONNECTSOURCECHANNELRESPONSE']._serialized_end=1275
-  _globals['_INGESTSOURCEWEBHOOKREQUEST']._serialized_start=1277
-  _globals['_INGESTSOURCEWEBHOOKREQUEST']._serialized_end=1394
-  _globals['_INGESTSOURCEWEBHOOKRESPONSE']._serialized_start=1396
-  _globals['_INGESTSOURCEWEBHOOKRESPONSE']._serialized_end=1425
-  _globals['_SOURCEMESSAGE']._serialized_start=1428
-  _globals['_SOURCEMESSAGE']._serialized_end=1659
-  _globals['_SOURCEMETADATA']._serialized_start=1661
-  _globals['_SOURCEMETADATA']._serialized_end=1779
-  _globals['_SOURCESSERVICE']._serialized_start=1782
-  _globals['_SOURCESSERVICE']._serialized_end=2792
+  _globals['_DELETESOURCEREQUEST']._serialized_start=665
+  _globals['_DELETESOURCEREQUEST']._serialized_end=705
+  _globals['_DELETESOURCERESPONSE']._serialized_start=707
+  _globals['_DELETESOURCERESPONSE']._serialized_end=729
+  _globals['_CREATESOURCECHANNELREQUEST']._serialized_start=731
+  _globals['_CREATESOURCECHANNELREQUEST']._serialized_end=843
+  _globals['_LISTSOURCECHANNELSREQUEST']._serialized_start=845
+  _globals['_LISTSOURCECHANNELSREQUEST']._serialized_end=872
+  _globals['_LISTSOURCECHANNELSRESPONSE']._serialized_start=874
+  _globals['_LISTSOURCECHANNELSRESPONSE']._serialized_end=936
+  _globals['_DISCONNECTSOURCECHANNELREQUEST']._serialized_start=938
+  _globals['_DISCONNECTSOURCECHANNELREQUEST']._serialized_end=990
+  _globals['_DISCONNECTSOURCECHANNELRESPONSE']._serialized_start=992
+  _globals['_DISCONNECTSOURCECHANNELRESPONSE']._serialized_end=1025
+  _globals['_INGESTSOURCEWEBHOOKREQUEST']._serialized_start=1027
+  _globals['_INGESTSOURCEWEBHOOKREQUEST']._serialized_end=1144
+  _globals['_INGESTSOURCEWEBHOOKRESPONSE']._serialized_start=1146
+  _globals['_INGESTSOURCEWEBHOOKRESPONSE']._serialized_end=1175
+  _globals['_SOURCEMESSAGE']._serialized_start=1178
+  _globals['_SOURCEMESSAGE']._serialized_end=1409
+  _globals['_SOURCEMETADATA']._serialized_start=1411
+  _globals['_SOURCEMETADATA']._serialized_end=1529
+  _globals['_SOURCESSERVICE']._serialized_start=1532
+  _globals['_SOURCESSERVICE']._serialized_end=2507
 # @@protoc_insertion_point(module_scope)

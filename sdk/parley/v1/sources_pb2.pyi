@@ -217,46 +217,6 @@ class UpdateSourceRequest(_message.Message):
 Global___UpdateSourceRequest: _TypeAlias = UpdateSourceRequest  # noqa: Y015
 
 @_typing.final
-class UpdateSourceResponse(_message.Message):
-    """Response of SourcesService.UpdateSource: the updated source. Wire- and
-    JSON-identical to parley.v1.Source (same field names, numbers and types; keep
-    them in sync), so the JSON answer is the bare source and
-    `UpdateSourceResponse.FromString(source.SerializeToString())` converts.
-    Flattened because Envoy's transcoder rejects response_body on non-HttpBody
-    fields.
-    """
-
-    DESCRIPTOR: _descriptor.Descriptor
-
-    SOURCE_ID_FIELD_NUMBER: _builtins.int
-    ACTION_ENDPOINT_FIELD_NUMBER: _builtins.int
-    NAME_FIELD_NUMBER: _builtins.int
-    IMAGE_URL_FIELD_NUMBER: _builtins.int
-    source_id: _builtins.str
-    """Source id, written as `source` on all its data, e.g. "my-crm-connector"."""
-    action_endpoint: _builtins.str
-    """URL outbound actions are POSTed to; "" = the source receives none."""
-    name: _builtins.str
-    """Human-readable name; "" when not set."""
-    image_url: _builtins.str
-    """Icon URL; "" when not set."""
-    def __init__(
-        self,
-        *,
-        source_id: _builtins.str = ...,
-        action_endpoint: _builtins.str = ...,
-        name: _builtins.str = ...,
-        image_url: _builtins.str = ...,
-    ) -> None: ...
-    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
-    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["action_endpoint", b"action_endpoint", "image_url", b"image_url", "name", b"name", "source_id", b"source_id"]  # noqa: Y015
-    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
-    def WhichOneof(self, oneof_group: _Never) -> None: ...
-
-Global___UpdateSourceResponse: _TypeAlias = UpdateSourceResponse  # noqa: Y015
-
-@_typing.final
 class DeleteSourceRequest(_message.Message):
     """Request of SourcesService.DeleteSource."""
 
@@ -328,55 +288,6 @@ class CreateSourceChannelRequest(_message.Message):
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 
 Global___CreateSourceChannelRequest: _TypeAlias = CreateSourceChannelRequest  # noqa: Y015
-
-@_typing.final
-class CreateSourceChannelResponse(_message.Message):
-    """Response of SourcesService.CreateSourceChannel: the connected channel (source
-    = the calling source's id). Wire- and JSON-identical to parley.v1.Channel
-    (same field names, numbers and types; keep them in sync), so the JSON answer
-    is the bare channel and
-    `CreateSourceChannelResponse.FromString(channel.SerializeToString())`
-    converts. Flattened because Envoy's transcoder rejects response_body on
-    non-HttpBody fields.
-    """
-
-    DESCRIPTOR: _descriptor.Descriptor
-
-    ID_FIELD_NUMBER: _builtins.int
-    SOURCE_FIELD_NUMBER: _builtins.int
-    SOURCE_CHANNEL_ID_FIELD_NUMBER: _builtins.int
-    CONNECTED_FIELD_NUMBER: _builtins.int
-    METADATA_FIELD_NUMBER: _builtins.int
-    id: _builtins.str
-    """Parley channel id (UUIDv5 of source + source_channel_id)."""
-    source: _builtins.str
-    """Source name, e.g. "facebook", "twilio.sms" or a custom source id."""
-    source_channel_id: _builtins.str
-    """The source's id of the channel: page id, phone number, GBM agent id, ..."""
-    connected: _builtins.bool
-    """False once the channel was disconnected."""
-    @_builtins.property
-    def metadata(self) -> _struct_pb2.Struct:
-        """Channel metadata: "name" (display name) and "image_url"; custom sources
-        may store more keys.
-        """
-
-    def __init__(
-        self,
-        *,
-        id: _builtins.str = ...,
-        source: _builtins.str = ...,
-        source_channel_id: _builtins.str = ...,
-        connected: _builtins.bool = ...,
-        metadata: _struct_pb2.Struct | None = ...,
-    ) -> None: ...
-    _HasFieldArgType: _TypeAlias = _typing.Literal["metadata", b"metadata"]  # noqa: Y015
-    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["connected", b"connected", "id", b"id", "metadata", b"metadata", "source", b"source", "source_channel_id", b"source_channel_id"]  # noqa: Y015
-    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
-    def WhichOneof(self, oneof_group: _Never) -> None: ...
-
-Global___CreateSourceChannelResponse: _TypeAlias = CreateSourceChannelResponse  # noqa: Y015
 
 @_typing.final
 class ListSourceChannelsRequest(_message.Message):

@@ -3,6 +3,7 @@
 import grpc
 import warnings
 
+from parley.v1 import resources_pb2 as parley_dot_v1_dot_resources__pb2
 from parley.v1 import sources_pb2 as parley_dot_v1_dot_sources__pb2
 
 GRPC_GENERATED_VERSION = '1.85.1'
@@ -55,7 +56,7 @@ class SourcesServiceStub:
         self.UpdateSource = channel.unary_unary(
                 '/parley.v1.SourcesService/UpdateSource',
                 request_serializer=parley_dot_v1_dot_sources__pb2.UpdateSourceRequest.SerializeToString,
-                response_deserializer=parley_dot_v1_dot_sources__pb2.UpdateSourceResponse.FromString,
+                response_deserializer=parley_dot_v1_dot_sources__pb2.Source.FromString,
                 _registered_method=True)
         self.DeleteSource = channel.unary_unary(
                 '/parley.v1.SourcesService/DeleteSource',
@@ -65,7 +66,7 @@ class SourcesServiceStub:
         self.CreateSourceChannel = channel.unary_unary(
                 '/parley.v1.SourcesService/CreateSourceChannel',
                 request_serializer=parley_dot_v1_dot_sources__pb2.CreateSourceChannelRequest.SerializeToString,
-                response_deserializer=parley_dot_v1_dot_sources__pb2.CreateSourceChannelResponse.FromString,
+                response_deserializer=parley_dot_v1_dot_resources__pb2.Channel.FromString,
                 _registered_method=True)
         self.ListSourceChannels = channel.unary_unary(
                 '/parley.v1.SourcesService/ListSourceChannels',
@@ -117,6 +118,8 @@ class SourcesServiceServicer:
         """Updates a source; absent fields are left unchanged. The JSON answer is the
         bare Source.
         Errors: NOT_FOUND unknown source; INVALID_ARGUMENT bad action_endpoint.
+        buf:lint:ignore RPC_RESPONSE_STANDARD_NAME
+        buf:lint:ignore RPC_REQUEST_RESPONSE_UNIQUE
         """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')
@@ -135,6 +138,8 @@ class SourcesServiceServicer:
         """Creates (or reconnects) a channel of the calling source; the JSON answer
         is the bare Channel.
         Errors: INVALID_ARGUMENT missing source_channel_id or name.
+        buf:lint:ignore RPC_RESPONSE_STANDARD_NAME
+        buf:lint:ignore RPC_REQUEST_RESPONSE_UNIQUE
         """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')
@@ -185,7 +190,7 @@ def add_SourcesServiceServicer_to_server(servicer, server):
             'UpdateSource': grpc.unary_unary_rpc_method_handler(
                     servicer.UpdateSource,
                     request_deserializer=parley_dot_v1_dot_sources__pb2.UpdateSourceRequest.FromString,
-                    response_serializer=parley_dot_v1_dot_sources__pb2.UpdateSourceResponse.SerializeToString,
+                    response_serializer=parley_dot_v1_dot_sources__pb2.Source.SerializeToString,
             ),
             'DeleteSource': grpc.unary_unary_rpc_method_handler(
                     servicer.DeleteSource,
@@ -195,7 +200,7 @@ def add_SourcesServiceServicer_to_server(servicer, server):
             'CreateSourceChannel': grpc.unary_unary_rpc_method_handler(
                     servicer.CreateSourceChannel,
                     request_deserializer=parley_dot_v1_dot_sources__pb2.CreateSourceChannelRequest.FromString,
-                    response_serializer=parley_dot_v1_dot_sources__pb2.CreateSourceChannelResponse.SerializeToString,
+                    response_serializer=parley_dot_v1_dot_resources__pb2.Channel.SerializeToString,
             ),
             'ListSourceChannels': grpc.unary_unary_rpc_method_handler(
                     servicer.ListSourceChannels,
@@ -301,7 +306,7 @@ class SourcesService:
             target,
             '/parley.v1.SourcesService/UpdateSource',
             parley_dot_v1_dot_sources__pb2.UpdateSourceRequest.SerializeToString,
-            parley_dot_v1_dot_sources__pb2.UpdateSourceResponse.FromString,
+            parley_dot_v1_dot_sources__pb2.Source.FromString,
             options,
             channel_credentials,
             insecure,
@@ -355,7 +360,7 @@ class SourcesService:
             target,
             '/parley.v1.SourcesService/CreateSourceChannel',
             parley_dot_v1_dot_sources__pb2.CreateSourceChannelRequest.SerializeToString,
-            parley_dot_v1_dot_sources__pb2.CreateSourceChannelResponse.FromString,
+            parley_dot_v1_dot_resources__pb2.Channel.FromString,
             options,
             channel_credentials,
             insecure,

@@ -5,6 +5,7 @@ isort:skip_file
 
 from collections import abc as _abc
 from grpc import aio as _aio
+from parley.v1 import resources_pb2 as _resources_pb2
 from parley.v1 import sources_pb2 as _sources_pb2
 import abc as _abc_1
 import grpc as _grpc
@@ -50,20 +51,24 @@ class SourcesServiceStub:
     """
     ListSources: _grpc.UnaryUnaryMultiCallable[_sources_pb2.ListSourcesRequest, _sources_pb2.ListSourcesResponse]
     """Lists all custom sources (without tokens). Not paginated."""
-    UpdateSource: _grpc.UnaryUnaryMultiCallable[_sources_pb2.UpdateSourceRequest, _sources_pb2.UpdateSourceResponse]
+    UpdateSource: _grpc.UnaryUnaryMultiCallable[_sources_pb2.UpdateSourceRequest, _sources_pb2.Source]
     """Updates a source; absent fields are left unchanged. The JSON answer is the
     bare Source.
     Errors: NOT_FOUND unknown source; INVALID_ARGUMENT bad action_endpoint.
+    buf:lint:ignore RPC_RESPONSE_STANDARD_NAME
+    buf:lint:ignore RPC_REQUEST_RESPONSE_UNIQUE
     """
     DeleteSource: _grpc.UnaryUnaryMultiCallable[_sources_pb2.DeleteSourceRequest, _sources_pb2.DeleteSourceResponse]
     """Deletes a source: its token stops working and its channels are
     disconnected; its data is kept. Empty answer.
     Errors: NOT_FOUND unknown source.
     """
-    CreateSourceChannel: _grpc.UnaryUnaryMultiCallable[_sources_pb2.CreateSourceChannelRequest, _sources_pb2.CreateSourceChannelResponse]
+    CreateSourceChannel: _grpc.UnaryUnaryMultiCallable[_sources_pb2.CreateSourceChannelRequest, _resources_pb2.Channel]
     """Creates (or reconnects) a channel of the calling source; the JSON answer
     is the bare Channel.
     Errors: INVALID_ARGUMENT missing source_channel_id or name.
+    buf:lint:ignore RPC_RESPONSE_STANDARD_NAME
+    buf:lint:ignore RPC_REQUEST_RESPONSE_UNIQUE
     """
     ListSourceChannels: _grpc.UnaryUnaryMultiCallable[_sources_pb2.ListSourceChannelsRequest, _sources_pb2.ListSourceChannelsResponse]
     """Lists the connected channels of the calling source. Not paginated."""
@@ -104,20 +109,24 @@ class SourcesServiceAsyncStub(SourcesServiceStub):
     """
     ListSources: _aio.UnaryUnaryMultiCallable[_sources_pb2.ListSourcesRequest, _sources_pb2.ListSourcesResponse]  # type: ignore[assignment]
     """Lists all custom sources (without tokens). Not paginated."""
-    UpdateSource: _aio.UnaryUnaryMultiCallable[_sources_pb2.UpdateSourceRequest, _sources_pb2.UpdateSourceResponse]  # type: ignore[assignment]
+    UpdateSource: _aio.UnaryUnaryMultiCallable[_sources_pb2.UpdateSourceRequest, _sources_pb2.Source]  # type: ignore[assignment]
     """Updates a source; absent fields are left unchanged. The JSON answer is the
     bare Source.
     Errors: NOT_FOUND unknown source; INVALID_ARGUMENT bad action_endpoint.
+    buf:lint:ignore RPC_RESPONSE_STANDARD_NAME
+    buf:lint:ignore RPC_REQUEST_RESPONSE_UNIQUE
     """
     DeleteSource: _aio.UnaryUnaryMultiCallable[_sources_pb2.DeleteSourceRequest, _sources_pb2.DeleteSourceResponse]  # type: ignore[assignment]
     """Deletes a source: its token stops working and its channels are
     disconnected; its data is kept. Empty answer.
     Errors: NOT_FOUND unknown source.
     """
-    CreateSourceChannel: _aio.UnaryUnaryMultiCallable[_sources_pb2.CreateSourceChannelRequest, _sources_pb2.CreateSourceChannelResponse]  # type: ignore[assignment]
+    CreateSourceChannel: _aio.UnaryUnaryMultiCallable[_sources_pb2.CreateSourceChannelRequest, _resources_pb2.Channel]  # type: ignore[assignment]
     """Creates (or reconnects) a channel of the calling source; the JSON answer
     is the bare Channel.
     Errors: INVALID_ARGUMENT missing source_channel_id or name.
+    buf:lint:ignore RPC_RESPONSE_STANDARD_NAME
+    buf:lint:ignore RPC_REQUEST_RESPONSE_UNIQUE
     """
     ListSourceChannels: _aio.UnaryUnaryMultiCallable[_sources_pb2.ListSourceChannelsRequest, _sources_pb2.ListSourceChannelsResponse]  # type: ignore[assignment]
     """Lists the connected channels of the calling source. Not paginated."""
@@ -173,10 +182,12 @@ class SourcesServiceServicer(metaclass=_abc_1.ABCMeta):
         self,
         request: _sources_pb2.UpdateSourceRequest,
         context: _ServicerContext,
-    ) -> _typing.Union[_sources_pb2.UpdateSourceResponse, _abc.Awaitable[_sources_pb2.UpdateSourceResponse]]:
+    ) -> _typing.Union[_sources_pb2.Source, _abc.Awaitable[_sources_pb2.Source]]:
         """Updates a source; absent fields are left unchanged. The JSON answer is the
         bare Source.
         Errors: NOT_FOUND unknown source; INVALID_ARGUMENT bad action_endpoint.
+        buf:lint:ignore RPC_RESPONSE_STANDARD_NAME
+        buf:lint:ignore RPC_REQUEST_RESPONSE_UNIQUE
         """
 
     @_abc_1.abstractmethod
@@ -195,10 +206,12 @@ class SourcesServiceServicer(metaclass=_abc_1.ABCMeta):
         self,
         request: _sources_pb2.CreateSourceChannelRequest,
         context: _ServicerContext,
-    ) -> _typing.Union[_sources_pb2.CreateSourceChannelResponse, _abc.Awaitable[_sources_pb2.CreateSourceChannelResponse]]:
+    ) -> _typing.Union[_resources_pb2.Channel, _abc.Awaitable[_resources_pb2.Channel]]:
         """Creates (or reconnects) a channel of the calling source; the JSON answer
         is the bare Channel.
         Errors: INVALID_ARGUMENT missing source_channel_id or name.
+        buf:lint:ignore RPC_RESPONSE_STANDARD_NAME
+        buf:lint:ignore RPC_REQUEST_RESPONSE_UNIQUE
         """
 
     @_abc_1.abstractmethod

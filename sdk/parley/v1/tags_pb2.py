@@ -26,7 +26,7 @@ from google.api import annotations_pb2 as google_dot_api_dot_annotations__pb2
 from parley.v1 import resources_pb2 as parley_dot_v1_dot_resources__pb2
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x14parley/v1/tags.proto\x12\tparley.v1\x1a\x1cgoogle/api/annotations.proto\x1a\x19parley/v1/resources.proto\"/\n\x10\x43reateTagRequest\x12\x0c\n\x04name\x18\x01 \x01(\t\x12\r\n\x05\x63olor\x18\x02 \x01(\t\"<\n\x11\x43reateTagResponse\x12\n\n\x02id\x18\x01 \x01(\t\x12\x0c\n\x04name\x18\x02 \x01(\t\x12\r\n\x05\x63olor\x18\x03 \x01(\t\"X\n\x10UpdateTagRequest\x12\n\n\x02id\x18\x01 \x01(\t\x12\x11\n\x04name\x18\x02 \x01(\tH\x00\x88\x01\x01\x12\x12\n\x05\x63olor\x18\x03 \x01(\tH\x01\x88\x01\x01\x42\x07\n\x05_nameB\x08\n\x06_color\"<\n\x11UpdateTagResponse\x12\n\n\x02id\x18\x01 \x01(\t\x12\x0c\n\x04name\x18\x02 \x01(\t\x12\r\n\x05\x63olor\x18\x03 \x01(\t\"\x1e\n\x10\x44\x65leteTagRequest\x12\n\n\x02id\x18\x01 \x01(\t\"\x13\n\x11\x44\x65leteTagResponse\"\x11\n\x0fListTagsRequest\"0\n\x10ListTagsResponse\x12\x1c\n\x04\x64\x61ta\x18\x01 \x03(\x0b\x32\x0e.parley.v1.Tag2\x8c\x03\n\x0bTagsService\x12_\n\tCreateTag\x12\x1b.parley.v1.CreateTagRequest\x1a\x1c.parley.v1.CreateTagResponse\"\x17\x82\xd3\xe4\x93\x02\x11\"\x0c/tags.create:\x01*\x12_\n\tUpdateTag\x12\x1b.parley.v1.UpdateTagRequest\x1a\x1c.parley.v1.UpdateTagResponse\"\x17\x82\xd3\xe4\x93\x02\x11\"\x0c/tags.update:\x01*\x12_\n\tDeleteTag\x12\x1b.parley.v1.DeleteTagRequest\x1a\x1c.parley.v1.DeleteTagResponse\"\x17\x82\xd3\xe4\x93\x02\x11\"\x0c/tags.delete:\x01*\x12Z\n\x08ListTags\x12\x1a.parley.v1.ListTagsRequest\x1a\x1b.parley.v1.ListTagsResponse\"\x15\x82\xd3\xe4\x93\x02\x0f\"\n/tags.list:\x01*b\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x14parley/v1/tags.proto\x12\tparley.v1\x1a\x1cgoogle/api/annotations.proto\x1a\x19parley/v1/resources.proto\"/\n\x10\x43reateTagRequest\x12\x0c\n\x04name\x18\x01 \x01(\t\x12\r\n\x05\x63olor\x18\x02 \x01(\t\"X\n\x10UpdateTagRequest\x12\n\n\x02id\x18\x01 \x01(\t\x12\x11\n\x04name\x18\x02 \x01(\tH\x00\x88\x01\x01\x12\x12\n\x05\x63olor\x18\x03 \x01(\tH\x01\x88\x01\x01\x42\x07\n\x05_nameB\x08\n\x06_color\"\x1e\n\x10\x44\x65leteTagRequest\x12\n\n\x02id\x18\x01 \x01(\t\"\x13\n\x11\x44\x65leteTagResponse\"\x11\n\x0fListTagsRequest\"0\n\x10ListTagsResponse\x12\x1c\n\x04\x64\x61ta\x18\x01 \x03(\x0b\x32\x0e.parley.v1.Tag2\xf0\x02\n\x0bTagsService\x12Q\n\tCreateTag\x12\x1b.parley.v1.CreateTagRequest\x1a\x0e.parley.v1.Tag\"\x17\x82\xd3\xe4\x93\x02\x11\"\x0c/tags.create:\x01*\x12Q\n\tUpdateTag\x12\x1b.parley.v1.UpdateTagRequest\x1a\x0e.parley.v1.Tag\"\x17\x82\xd3\xe4\x93\x02\x11\"\x0c/tags.update:\x01*\x12_\n\tDeleteTag\x12\x1b.parley.v1.DeleteTagRequest\x1a\x1c.parley.v1.DeleteTagResponse\"\x17\x82\xd3\xe4\x93\x02\x11\"\x0c/tags.delete:\x01*\x12Z\n\x08ListTags\x12\x1a.parley.v1.ListTagsRequest\x1a\x1b.parley.v1.ListTagsResponse\"\x15\x82\xd3\xe4\x93\x02\x0f\"\n/tags.list:\x01*b\x06proto3')
 
 _globals = globals()
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, _globals)
@@ -43,20 +43,16 @@ if not _descriptor._USE_C_DESCRIPTORS:
   _globals['_TAGSSERVICE'].methods_by_name['ListTags']._serialized_options = b'\202\323\344\223\002\017\"\n/tags.list:\001*'
   _globals['_CREATETAGREQUEST']._serialized_start=92
   _globals['_CREATETAGREQUEST']._serialized_end=139
-  _globals['_CREATETAGRESPONSE']._serialized_start=141
-  _globals['_CREATETAGRESPONSE']._serialized_end=201
-  _globals['_UPDATETAGREQUEST']._serialized_start=203
-  _globals['_UPDATETAGREQUEST']._serialized_end=291
-  _globals['_UPDATETAGRESPONSE']._serialized_start=293
-  _globals['_UPDATETAGRESPONSE']._serialized_end=353
-  _globals['_DELETETAGREQUEST']._serialized_start=355
-  _globals['_DELETETAGREQUEST']._serialized_end=385
-  _globals['_DELETETAGRESPONSE']._serialized_start=387
-  _globals['_DELETETAGRESPONSE']._serialized_end=406
-  _globals['_LISTTAGSREQUEST']._serialized_start=408
-  _globals['_LISTTAGSREQUEST']._serialized_end=425
-  _globals['_LISTTAGSRESPONSE']._serialized_start=427
-  _globals['_LISTTAGSRESPONSE']._serialized_end=475
-  _globals['_TAGSSERVICE']._serialized_start=478
-  _globals['_TAGSSERVICE']._serialized_end=874
+  _globals['_UPDATETAGREQUEST']._serialized_start=141
+  _globals['_UPDATETAGREQUEST']._serialized_end=229
+  _globals['_DELETETAGREQUEST']._serialized_start=231
+  _globals['_DELETETAGREQUEST']._serialized_end=261
+  _globals['_DELETETAGRESPONSE']._serialized_start=263
+  _globals['_DELETETAGRESPONSE']._serialized_end=282
+  _globals['_LISTTAGSREQUEST']._serialized_start=284
+  _globals['_LISTTAGSREQUEST']._serialized_end=301
+  _globals['_LISTTAGSRESPONSE']._serialized_start=303
+  _globals['_LISTTAGSRESPONSE']._serialized_end=351
+  _globals['_TAGSSERVICE']._serialized_start=354
+  _globals['_TAGSSERVICE']._serialized_end=722
 # @@protoc_insertion_point(module_scope)

@@ -46,41 +46,6 @@ class CreateTagRequest(_message.Message):
 Global___CreateTagRequest: _TypeAlias = CreateTagRequest  # noqa: Y015
 
 @_typing.final
-class CreateTagResponse(_message.Message):
-    """Response of TagsService.CreateTag: the created tag. Wire- and JSON-identical
-    to parley.v1.Tag (same field names, numbers and types; keep them in sync), so
-    the JSON answer is the bare tag and
-    `CreateTagResponse.FromString(tag.SerializeToString())` converts. Flattened
-    because Envoy's transcoder rejects response_body on non-HttpBody fields.
-    """
-
-    DESCRIPTOR: _descriptor.Descriptor
-
-    ID_FIELD_NUMBER: _builtins.int
-    NAME_FIELD_NUMBER: _builtins.int
-    COLOR_FIELD_NUMBER: _builtins.int
-    id: _builtins.str
-    """Tag id (UUID)."""
-    name: _builtins.str
-    """Tag name."""
-    color: _builtins.str
-    """Colour: one of "tag-red", "tag-blue", "tag-green", "tag-purple"."""
-    def __init__(
-        self,
-        *,
-        id: _builtins.str = ...,
-        name: _builtins.str = ...,
-        color: _builtins.str = ...,
-    ) -> None: ...
-    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
-    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["color", b"color", "id", b"id", "name", b"name"]  # noqa: Y015
-    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
-    def WhichOneof(self, oneof_group: _Never) -> None: ...
-
-Global___CreateTagResponse: _TypeAlias = CreateTagResponse  # noqa: Y015
-
-@_typing.final
 class UpdateTagRequest(_message.Message):
     """Request of TagsService.UpdateTag."""
 
@@ -116,41 +81,6 @@ class UpdateTagRequest(_message.Message):
     def WhichOneof(self, oneof_group: _WhichOneofArgType__name) -> _WhichOneofReturnType__name | None: ...
 
 Global___UpdateTagRequest: _TypeAlias = UpdateTagRequest  # noqa: Y015
-
-@_typing.final
-class UpdateTagResponse(_message.Message):
-    """Response of TagsService.UpdateTag: the updated tag. Wire- and JSON-identical
-    to parley.v1.Tag (same field names, numbers and types; keep them in sync), so
-    the JSON answer is the bare tag and
-    `UpdateTagResponse.FromString(tag.SerializeToString())` converts. Flattened
-    because Envoy's transcoder rejects response_body on non-HttpBody fields.
-    """
-
-    DESCRIPTOR: _descriptor.Descriptor
-
-    ID_FIELD_NUMBER: _builtins.int
-    NAME_FIELD_NUMBER: _builtins.int
-    COLOR_FIELD_NUMBER: _builtins.int
-    id: _builtins.str
-    """Tag id (UUID)."""
-    name: _builtins.str
-    """Tag name."""
-    color: _builtins.str
-    """Colour: one of "tag-red", "tag-blue", "tag-green", "tag-purple"."""
-    def __init__(
-        self,
-        *,
-        id: _builtins.str = ...,
-        name: _builtins.str = ...,
-        color: _builtins.str = ...,
-    ) -> None: ...
-    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
-    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["color", b"color", "id", b"id", "name", b"name"]  # noqa: Y015
-    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
-    def WhichOneof(self, oneof_group: _Never) -> None: ...
-
-Global___UpdateTagResponse: _TypeAlias = UpdateTagResponse  # noqa: Y015
 
 @_typing.final
 class DeleteTagRequest(_message.Message):

@@ -3,6 +3,7 @@
 import grpc
 import warnings
 
+from parley.v1 import resources_pb2 as parley_dot_v1_dot_resources__pb2
 from parley.v1 import tags_pb2 as parley_dot_v1_dot_tags__pb2
 
 GRPC_GENERATED_VERSION = '1.85.1'
@@ -38,12 +39,12 @@ class TagsServiceStub:
         self.CreateTag = channel.unary_unary(
                 '/parley.v1.TagsService/CreateTag',
                 request_serializer=parley_dot_v1_dot_tags__pb2.CreateTagRequest.SerializeToString,
-                response_deserializer=parley_dot_v1_dot_tags__pb2.CreateTagResponse.FromString,
+                response_deserializer=parley_dot_v1_dot_resources__pb2.Tag.FromString,
                 _registered_method=True)
         self.UpdateTag = channel.unary_unary(
                 '/parley.v1.TagsService/UpdateTag',
                 request_serializer=parley_dot_v1_dot_tags__pb2.UpdateTagRequest.SerializeToString,
-                response_deserializer=parley_dot_v1_dot_tags__pb2.UpdateTagResponse.FromString,
+                response_deserializer=parley_dot_v1_dot_resources__pb2.Tag.FromString,
                 _registered_method=True)
         self.DeleteTag = channel.unary_unary(
                 '/parley.v1.TagsService/DeleteTag',
@@ -65,6 +66,8 @@ class TagsServiceServicer:
         """Creates a tag; the JSON answer is the bare Tag (with its new id).
         Errors: INVALID_ARGUMENT missing name, or color not one of tag-red,
         tag-blue, tag-green, tag-purple.
+        buf:lint:ignore RPC_RESPONSE_STANDARD_NAME
+        buf:lint:ignore RPC_REQUEST_RESPONSE_UNIQUE
         """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')
@@ -75,6 +78,8 @@ class TagsServiceServicer:
         JSON answer is the bare updated Tag (the seeds answered empty; clients
         that ignore the body are unaffected).
         Errors: NOT_FOUND unknown tag; INVALID_ARGUMENT empty name or bad color.
+        buf:lint:ignore RPC_RESPONSE_STANDARD_NAME
+        buf:lint:ignore RPC_REQUEST_RESPONSE_UNIQUE
         """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')
@@ -101,12 +106,12 @@ def add_TagsServiceServicer_to_server(servicer, server):
             'CreateTag': grpc.unary_unary_rpc_method_handler(
                     servicer.CreateTag,
                     request_deserializer=parley_dot_v1_dot_tags__pb2.CreateTagRequest.FromString,
-                    response_serializer=parley_dot_v1_dot_tags__pb2.CreateTagResponse.SerializeToString,
+                    response_serializer=parley_dot_v1_dot_resources__pb2.Tag.SerializeToString,
             ),
             'UpdateTag': grpc.unary_unary_rpc_method_handler(
                     servicer.UpdateTag,
                     request_deserializer=parley_dot_v1_dot_tags__pb2.UpdateTagRequest.FromString,
-                    response_serializer=parley_dot_v1_dot_tags__pb2.UpdateTagResponse.SerializeToString,
+                    response_serializer=parley_dot_v1_dot_resources__pb2.Tag.SerializeToString,
             ),
             'DeleteTag': grpc.unary_unary_rpc_method_handler(
                     servicer.DeleteTag,
@@ -146,7 +151,7 @@ class TagsService:
             target,
             '/parley.v1.TagsService/CreateTag',
             parley_dot_v1_dot_tags__pb2.CreateTagRequest.SerializeToString,
-            parley_dot_v1_dot_tags__pb2.CreateTagResponse.FromString,
+            parley_dot_v1_dot_resources__pb2.Tag.FromString,
             options,
             channel_credentials,
             insecure,
@@ -173,7 +178,7 @@ class TagsService:
             target,
             '/parley.v1.TagsService/UpdateTag',
             parley_dot_v1_dot_tags__pb2.UpdateTagRequest.SerializeToString,
-            parley_dot_v1_dot_tags__pb2.UpdateTagResponse.FromString,
+            parley_dot_v1_dot_resources__pb2.Tag.FromString,
             options,
             channel_credentials,
             insecure,

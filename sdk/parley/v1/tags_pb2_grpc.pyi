@@ -5,6 +5,7 @@ isort:skip_file
 
 from collections import abc as _abc
 from grpc import aio as _aio
+from parley.v1 import resources_pb2 as _resources_pb2
 from parley.v1 import tags_pb2 as _tags_pb2
 import abc as _abc_1
 import grpc as _grpc
@@ -33,16 +34,20 @@ class TagsServiceStub:
     def __new__(cls, channel: _grpc.Channel) -> _Self: ...
     @_typing.overload
     def __new__(cls, channel: _aio.Channel) -> TagsServiceAsyncStub: ...
-    CreateTag: _grpc.UnaryUnaryMultiCallable[_tags_pb2.CreateTagRequest, _tags_pb2.CreateTagResponse]
+    CreateTag: _grpc.UnaryUnaryMultiCallable[_tags_pb2.CreateTagRequest, _resources_pb2.Tag]
     """Creates a tag; the JSON answer is the bare Tag (with its new id).
     Errors: INVALID_ARGUMENT missing name, or color not one of tag-red,
     tag-blue, tag-green, tag-purple.
+    buf:lint:ignore RPC_RESPONSE_STANDARD_NAME
+    buf:lint:ignore RPC_REQUEST_RESPONSE_UNIQUE
     """
-    UpdateTag: _grpc.UnaryUnaryMultiCallable[_tags_pb2.UpdateTagRequest, _tags_pb2.UpdateTagResponse]
+    UpdateTag: _grpc.UnaryUnaryMultiCallable[_tags_pb2.UpdateTagRequest, _resources_pb2.Tag]
     """Updates a tag's name and/or color; absent fields are left unchanged. The
     JSON answer is the bare updated Tag (the seeds answered empty; clients
     that ignore the body are unaffected).
     Errors: NOT_FOUND unknown tag; INVALID_ARGUMENT empty name or bad color.
+    buf:lint:ignore RPC_RESPONSE_STANDARD_NAME
+    buf:lint:ignore RPC_REQUEST_RESPONSE_UNIQUE
     """
     DeleteTag: _grpc.UnaryUnaryMultiCallable[_tags_pb2.DeleteTagRequest, _tags_pb2.DeleteTagResponse]
     """Deletes a tag and removes it from every conversation. Empty answer.
@@ -56,16 +61,20 @@ class TagsServiceAsyncStub(TagsServiceStub):
     """Manages tags. Changes reach the event stream as tag.updated."""
 
     def __init__(self, channel: _aio.Channel) -> None: ...
-    CreateTag: _aio.UnaryUnaryMultiCallable[_tags_pb2.CreateTagRequest, _tags_pb2.CreateTagResponse]  # type: ignore[assignment]
+    CreateTag: _aio.UnaryUnaryMultiCallable[_tags_pb2.CreateTagRequest, _resources_pb2.Tag]  # type: ignore[assignment]
     """Creates a tag; the JSON answer is the bare Tag (with its new id).
     Errors: INVALID_ARGUMENT missing name, or color not one of tag-red,
     tag-blue, tag-green, tag-purple.
+    buf:lint:ignore RPC_RESPONSE_STANDARD_NAME
+    buf:lint:ignore RPC_REQUEST_RESPONSE_UNIQUE
     """
-    UpdateTag: _aio.UnaryUnaryMultiCallable[_tags_pb2.UpdateTagRequest, _tags_pb2.UpdateTagResponse]  # type: ignore[assignment]
+    UpdateTag: _aio.UnaryUnaryMultiCallable[_tags_pb2.UpdateTagRequest, _resources_pb2.Tag]  # type: ignore[assignment]
     """Updates a tag's name and/or color; absent fields are left unchanged. The
     JSON answer is the bare updated Tag (the seeds answered empty; clients
     that ignore the body are unaffected).
     Errors: NOT_FOUND unknown tag; INVALID_ARGUMENT empty name or bad color.
+    buf:lint:ignore RPC_RESPONSE_STANDARD_NAME
+    buf:lint:ignore RPC_REQUEST_RESPONSE_UNIQUE
     """
     DeleteTag: _aio.UnaryUnaryMultiCallable[_tags_pb2.DeleteTagRequest, _tags_pb2.DeleteTagResponse]  # type: ignore[assignment]
     """Deletes a tag and removes it from every conversation. Empty answer.
@@ -82,10 +91,12 @@ class TagsServiceServicer(metaclass=_abc_1.ABCMeta):
         self,
         request: _tags_pb2.CreateTagRequest,
         context: _ServicerContext,
-    ) -> _typing.Union[_tags_pb2.CreateTagResponse, _abc.Awaitable[_tags_pb2.CreateTagResponse]]:
+    ) -> _typing.Union[_resources_pb2.Tag, _abc.Awaitable[_resources_pb2.Tag]]:
         """Creates a tag; the JSON answer is the bare Tag (with its new id).
         Errors: INVALID_ARGUMENT missing name, or color not one of tag-red,
         tag-blue, tag-green, tag-purple.
+        buf:lint:ignore RPC_RESPONSE_STANDARD_NAME
+        buf:lint:ignore RPC_REQUEST_RESPONSE_UNIQUE
         """
 
     @_abc_1.abstractmethod
@@ -93,11 +104,13 @@ class TagsServiceServicer(metaclass=_abc_1.ABCMeta):
         self,
         request: _tags_pb2.UpdateTagRequest,
         context: _ServicerContext,
-    ) -> _typing.Union[_tags_pb2.UpdateTagResponse, _abc.Awaitable[_tags_pb2.UpdateTagResponse]]:
+    ) -> _typing.Union[_resources_pb2.Tag, _abc.Awaitable[_resources_pb2.Tag]]:
         """Updates a tag's name and/or color; absent fields are left unchanged. The
         JSON answer is the bare updated Tag (the seeds answered empty; clients
         that ignore the body are unaffected).
         Errors: NOT_FOUND unknown tag; INVALID_ARGUMENT empty name or bad color.
+        buf:lint:ignore RPC_RESPONSE_STANDARD_NAME
+        buf:lint:ignore RPC_REQUEST_RESPONSE_UNIQUE
         """
 
     @_abc_1.abstractmethod

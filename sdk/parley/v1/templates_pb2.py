@@ -27,7 +27,7 @@ from google.protobuf import struct_pb2 as google_dot_protobuf_dot_struct__pb2
 from parley.v1 import resources_pb2 as parley_dot_v1_dot_resources__pb2
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x19parley/v1/templates.proto\x12\tparley.v1\x1a\x1cgoogle/api/annotations.proto\x1a\x1cgoogle/protobuf/struct.proto\x1a\x19parley/v1/resources.proto\"^\n\x15\x43reateTemplateRequest\x12\x0c\n\x04name\x18\x01 \x01(\t\x12\x0e\n\x06source\x18\x02 \x01(\t\x12\'\n\x07\x63ontent\x18\x03 \x01(\x0b\x32\x16.google.protobuf.Value\"k\n\x16\x43reateTemplateResponse\x12\n\n\x02id\x18\x01 \x01(\t\x12\x0c\n\x04name\x18\x02 \x01(\t\x12\x0e\n\x06source\x18\x03 \x01(\t\x12\'\n\x07\x63ontent\x18\x04 \x01(\x0b\x32\x16.google.protobuf.Value\"4\n\x14ListTemplatesRequest\x12\x0e\n\x06source\x18\x01 \x01(\t\x12\x0c\n\x04name\x18\x02 \x01(\t\":\n\x15ListTemplatesResponse\x12!\n\x04\x64\x61ta\x18\x01 \x03(\x0b\x32\x13.parley.v1.Template\" \n\x12GetTemplateRequest\x12\n\n\x02id\x18\x01 \x01(\t\"h\n\x13GetTemplateResponse\x12\n\n\x02id\x18\x01 \x01(\t\x12\x0c\n\x04name\x18\x02 \x01(\t\x12\x0e\n\x06source\x18\x03 \x01(\t\x12\'\n\x07\x63ontent\x18\x04 \x01(\x0b\x32\x16.google.protobuf.Value\"\x88\x01\n\x15UpdateTemplateRequest\x12\n\n\x02id\x18\x01 \x01(\t\x12\x11\n\x04name\x18\x02 \x01(\tH\x00\x88\x01\x01\x12\x13\n\x06source\x18\x03 \x01(\tH\x01\x88\x01\x01\x12\'\n\x07\x63ontent\x18\x04 \x01(\x0b\x32\x16.google.protobuf.ValueB\x07\n\x05_nameB\t\n\x07_source\"k\n\x16UpdateTemplateResponse\x12\n\n\x02id\x18\x01 \x01(\t\x12\x0c\n\x04name\x18\x02 \x01(\t\x12\x0e\n\x06source\x18\x03 \x01(\t\x12\'\n\x07\x63ontent\x18\x04 \x01(\x0b\x32\x16.google.protobuf.Value\"#\n\x15\x44\x65leteTemplateRequest\x12\n\n\x02id\x18\x01 \x01(\t\"\x18\n\x16\x44\x65leteTemplateResponse2\xcb\x04\n\x10TemplatesService\x12s\n\x0e\x43reateTemplate\x12 .parley.v1.CreateTemplateRequest\x1a!.parley.v1.CreateTemplateResponse\"\x1c\x82\xd3\xe4\x93\x02\x16\"\x11/templates.create:\x01*\x12n\n\rListTemplates\x12\x1f.parley.v1.ListTemplatesRequest\x1a .parley.v1.ListTemplatesResponse\"\x1a\x82\xd3\xe4\x93\x02\x14\"\x0f/templates.list:\x01*\x12h\n\x0bGetTemplate\x12\x1d.parley.v1.GetTemplateRequest\x1a\x1e.parley.v1.GetTemplateResponse\"\x1a\x82\xd3\xe4\x93\x02\x14\"\x0f/templates.info:\x01*\x12s\n\x0eUpdateTemplate\x12 .parley.v1.UpdateTemplateRequest\x1a!.parley.v1.UpdateTemplateResponse\"\x1c\x82\xd3\xe4\x93\x02\x16\"\x11/templates.update:\x01*\x12s\n\x0e\x44\x65leteTemplate\x12 .parley.v1.DeleteTemplateRequest\x1a!.parley.v1.DeleteTemplateResponse\"\x1c\x82\xd3\xe4\x93\x02\x16\"\x11/templates.delete:\x01*b\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x19parley/v1/templates.proto\x12\tparley.v1\x1a\x1cgoogle/api/annotations.proto\x1a\x1cgoogle/protobuf/struct.proto\x1a\x19parley/v1/resources.proto\"^\n\x15\x43reateTemplateRequest\x12\x0c\n\x04name\x18\x01 \x01(\t\x12\x0e\n\x06source\x18\x02 \x01(\t\x12\'\n\x07\x63ontent\x18\x03 \x01(\x0b\x32\x16.google.protobuf.Value\"4\n\x14ListTemplatesRequest\x12\x0e\n\x06source\x18\x01 \x01(\t\x12\x0c\n\x04name\x18\x02 \x01(\t\":\n\x15ListTemplatesResponse\x12!\n\x04\x64\x61ta\x18\x01 \x03(\x0b\x32\x13.parley.v1.Template\" \n\x12GetTemplateRequest\x12\n\n\x02id\x18\x01 \x01(\t\"\x88\x01\n\x15UpdateTemplateRequest\x12\n\n\x02id\x18\x01 \x01(\t\x12\x11\n\x04name\x18\x02 \x01(\tH\x00\x88\x01\x01\x12\x13\n\x06source\x18\x03 \x01(\tH\x01\x88\x01\x01\x12\'\n\x07\x63ontent\x18\x04 \x01(\x0b\x32\x16.google.protobuf.ValueB\x07\n\x05_nameB\t\n\x07_source\"#\n\x15\x44\x65leteTemplateRequest\x12\n\n\x02id\x18\x01 \x01(\t\"\x18\n\x16\x44\x65leteTemplateResponse2\xa4\x04\n\x10TemplatesService\x12\x65\n\x0e\x43reateTemplate\x12 .parley.v1.CreateTemplateRequest\x1a\x13.parley.v1.Template\"\x1c\x82\xd3\xe4\x93\x02\x16\"\x11/templates.create:\x01*\x12n\n\rListTemplates\x12\x1f.parley.v1.ListTemplatesRequest\x1a .parley.v1.ListTemplatesResponse\"\x1a\x82\xd3\xe4\x93\x02\x14\"\x0f/templates.list:\x01*\x12]\n\x0bGetTemplate\x12\x1d.parley.v1.GetTemplateRequest\x1a\x13.parley.v1.Template\"\x1a\x82\xd3\xe4\x93\x02\x14\"\x0f/templates.info:\x01*\x12\x65\n\x0eUpdateTemplate\x12 .parley.v1.UpdateTemplateRequest\x1a\x13.parley.v1.Template\"\x1c\x82\xd3\xe4\x93\x02\x16\"\x11/templates.update:\x01*\x12s\n\x0e\x44\x65leteTemplate\x12 .parley.v1.DeleteTemplateRequest\x1a!.parley.v1.DeleteTemplateResponse\"\x1c\x82\xd3\xe4\x93\x02\x16\"\x11/templates.delete:\x01*b\x06proto3')
 
 _globals = globals()
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, _globals)
@@ -46,24 +46,18 @@ if not _descriptor._USE_C_DESCRIPTORS:
   _globals['_TEMPLATESSERVICE'].methods_by_name['DeleteTemplate']._serialized_options = b'\202\323\344\223\002\026\"\021/templates.delete:\001*'
   _globals['_CREATETEMPLATEREQUEST']._serialized_start=127
   _globals['_CREATETEMPLATEREQUEST']._serialized_end=221
-  _globals['_CREATETEMPLATERESPONSE']._serialized_start=223
-  _globals['_CREATETEMPLATERESPONSE']._serialized_end=330
-  _globals['_LISTTEMPLATESREQUEST']._serialized_start=332
-  _globals['_LISTTEMPLATESREQUEST']._serialized_end=384
-  _globals['_LISTTEMPLATESRESPONSE']._serialized_start=386
-  _globals['_LISTTEMPLATESRESPONSE']._serialized_end=444
-  _globals['_GETTEMPLATEREQUEST']._serialized_start=446
-  _globals['_GETTEMPLATEREQUEST']._serialized_end=478
-  _globals['_GETTEMPLATERESPONSE']._serialized_start=480
-  _globals['_GETTEMPLATERESPONSE']._serialized_end=584
-  _globals['_UPDATETEMPLATEREQUEST']._serialized_start=587
-  _globals['_UPDATETEMPLATEREQUEST']._serialized_end=723
-  _globals['_UPDATETEMPLATERESPONSE']._serialized_start=725
-  _globals['_UPDATETEMPLATERESPONSE']._serialized_end=832
-  _globals['_DELETETEMPLATEREQUEST']._serialized_start=834
-  _globals['_DELETETEMPLATEREQUEST']._serialized_end=869
-  _globals['_DELETETEMPLATERESPONSE']._serialized_start=871
-  _globals['_DELETETEMPLATERESPONSE']._serialized_end=895
-  _globals['_TEMPLATESSERVICE']._serialized_start=898
-  _globals['_TEMPLATESSERVICE']._serialized_end=1485
+  _globals['_LISTTEMPLATESREQUEST']._serialized_start=223
+  _globals['_LISTTEMPLATESREQUEST']._serialized_end=275
+  _globals['_LISTTEMPLATESRESPONSE']._serialized_start=277
+  _globals['_LISTTEMPLATESRESPONSE']._serialized_end=335
+  _globals['_GETTEMPLATEREQUEST']._serialized_start=337
+  _globals['_GETTEMPLATEREQUEST']._serialized_end=369
+  _globals['_UPDATETEMPLATEREQUEST']._serialized_start=372
+  _globals['_UPDATETEMPLATEREQUEST']._serialized_end=508
+  _globals['_DELETETEMPLATEREQUEST']._serialized_start=510
+  _globals['_DELETETEMPLATEREQUEST']._serialized_end=545
+  _globals['_DELETETEMPLATERESPONSE']._serialized_start=547
+  _globals['_DELETETEMPLATERESPONSE']._serialized_end=571
+  _globals['_TEMPLATESSERVICE']._serialized_start=574
+  _globals['_TEMPLATESSERVICE']._serialized_end=1122
 # @@protoc_insertion_point(module_scope)

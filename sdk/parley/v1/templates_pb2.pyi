@@ -53,48 +53,6 @@ class CreateTemplateRequest(_message.Message):
 Global___CreateTemplateRequest: _TypeAlias = CreateTemplateRequest  # noqa: Y015
 
 @_typing.final
-class CreateTemplateResponse(_message.Message):
-    """Response of TemplatesService.CreateTemplate: the created template. Wire- and
-    JSON-identical to parley.v1.Template (same field names, numbers and types;
-    keep them in sync), so the JSON answer is the bare template and
-    `CreateTemplateResponse.FromString(template.SerializeToString())` converts.
-    Flattened because Envoy's transcoder rejects response_body on non-HttpBody
-    fields.
-    """
-
-    DESCRIPTOR: _descriptor.Descriptor
-
-    ID_FIELD_NUMBER: _builtins.int
-    NAME_FIELD_NUMBER: _builtins.int
-    SOURCE_FIELD_NUMBER: _builtins.int
-    CONTENT_FIELD_NUMBER: _builtins.int
-    id: _builtins.str
-    """Template id (UUID)."""
-    name: _builtins.str
-    """Template name."""
-    source: _builtins.str
-    """Source the template's content is written for, e.g. "facebook"."""
-    @_builtins.property
-    def content(self) -> _struct_pb2.Value:
-        """Source-specific message payload, untouched JSON (as for messages.send)."""
-
-    def __init__(
-        self,
-        *,
-        id: _builtins.str = ...,
-        name: _builtins.str = ...,
-        source: _builtins.str = ...,
-        content: _struct_pb2.Value | None = ...,
-    ) -> None: ...
-    _HasFieldArgType: _TypeAlias = _typing.Literal["content", b"content"]  # noqa: Y015
-    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["content", b"content", "id", b"id", "name", b"name", "source", b"source"]  # noqa: Y015
-    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
-    def WhichOneof(self, oneof_group: _Never) -> None: ...
-
-Global___CreateTemplateResponse: _TypeAlias = CreateTemplateResponse  # noqa: Y015
-
-@_typing.final
 class ListTemplatesRequest(_message.Message):
     """Request of TemplatesService.ListTemplates."""
 
@@ -167,48 +125,6 @@ class GetTemplateRequest(_message.Message):
 Global___GetTemplateRequest: _TypeAlias = GetTemplateRequest  # noqa: Y015
 
 @_typing.final
-class GetTemplateResponse(_message.Message):
-    """Response of TemplatesService.GetTemplate: the template. Wire- and
-    JSON-identical to parley.v1.Template (same field names, numbers and types;
-    keep them in sync), so the JSON answer is the bare template and
-    `GetTemplateResponse.FromString(template.SerializeToString())` converts.
-    Flattened because Envoy's transcoder rejects response_body on non-HttpBody
-    fields.
-    """
-
-    DESCRIPTOR: _descriptor.Descriptor
-
-    ID_FIELD_NUMBER: _builtins.int
-    NAME_FIELD_NUMBER: _builtins.int
-    SOURCE_FIELD_NUMBER: _builtins.int
-    CONTENT_FIELD_NUMBER: _builtins.int
-    id: _builtins.str
-    """Template id (UUID)."""
-    name: _builtins.str
-    """Template name."""
-    source: _builtins.str
-    """Source the template's content is written for, e.g. "facebook"."""
-    @_builtins.property
-    def content(self) -> _struct_pb2.Value:
-        """Source-specific message payload, untouched JSON (as for messages.send)."""
-
-    def __init__(
-        self,
-        *,
-        id: _builtins.str = ...,
-        name: _builtins.str = ...,
-        source: _builtins.str = ...,
-        content: _struct_pb2.Value | None = ...,
-    ) -> None: ...
-    _HasFieldArgType: _TypeAlias = _typing.Literal["content", b"content"]  # noqa: Y015
-    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["content", b"content", "id", b"id", "name", b"name", "source", b"source"]  # noqa: Y015
-    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
-    def WhichOneof(self, oneof_group: _Never) -> None: ...
-
-Global___GetTemplateResponse: _TypeAlias = GetTemplateResponse  # noqa: Y015
-
-@_typing.final
 class UpdateTemplateRequest(_message.Message):
     """Request of TemplatesService.UpdateTemplate."""
 
@@ -250,48 +166,6 @@ class UpdateTemplateRequest(_message.Message):
     def WhichOneof(self, oneof_group: _WhichOneofArgType__source) -> _WhichOneofReturnType__source | None: ...
 
 Global___UpdateTemplateRequest: _TypeAlias = UpdateTemplateRequest  # noqa: Y015
-
-@_typing.final
-class UpdateTemplateResponse(_message.Message):
-    """Response of TemplatesService.UpdateTemplate: the updated template. Wire- and
-    JSON-identical to parley.v1.Template (same field names, numbers and types;
-    keep them in sync), so the JSON answer is the bare template and
-    `UpdateTemplateResponse.FromString(template.SerializeToString())` converts.
-    Flattened because Envoy's transcoder rejects response_body on non-HttpBody
-    fields.
-    """
-
-    DESCRIPTOR: _descriptor.Descriptor
-
-    ID_FIELD_NUMBER: _builtins.int
-    NAME_FIELD_NUMBER: _builtins.int
-    SOURCE_FIELD_NUMBER: _builtins.int
-    CONTENT_FIELD_NUMBER: _builtins.int
-    id: _builtins.str
-    """Template id (UUID)."""
-    name: _builtins.str
-    """Template name."""
-    source: _builtins.str
-    """Source the template's content is written for, e.g. "facebook"."""
-    @_builtins.property
-    def content(self) -> _struct_pb2.Value:
-        """Source-specific message payload, untouched JSON (as for messages.send)."""
-
-    def __init__(
-        self,
-        *,
-        id: _builtins.str = ...,
-        name: _builtins.str = ...,
-        source: _builtins.str = ...,
-        content: _struct_pb2.Value | None = ...,
-    ) -> None: ...
-    _HasFieldArgType: _TypeAlias = _typing.Literal["content", b"content"]  # noqa: Y015
-    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["content", b"content", "id", b"id", "name", b"name", "source", b"source"]  # noqa: Y015
-    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
-    def WhichOneof(self, oneof_group: _Never) -> None: ...
-
-Global___UpdateTemplateResponse: _TypeAlias = UpdateTemplateResponse  # noqa: Y015
 
 @_typing.final
 class DeleteTemplateRequest(_message.Message):

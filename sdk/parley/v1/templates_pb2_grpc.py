@@ -3,6 +3,7 @@
 import grpc
 import warnings
 
+from parley.v1 import resources_pb2 as parley_dot_v1_dot_resources__pb2
 from parley.v1 import templates_pb2 as parley_dot_v1_dot_templates__pb2
 
 GRPC_GENERATED_VERSION = '1.85.1'
@@ -38,7 +39,7 @@ class TemplatesServiceStub:
         self.CreateTemplate = channel.unary_unary(
                 '/parley.v1.TemplatesService/CreateTemplate',
                 request_serializer=parley_dot_v1_dot_templates__pb2.CreateTemplateRequest.SerializeToString,
-                response_deserializer=parley_dot_v1_dot_templates__pb2.CreateTemplateResponse.FromString,
+                response_deserializer=parley_dot_v1_dot_resources__pb2.Template.FromString,
                 _registered_method=True)
         self.ListTemplates = channel.unary_unary(
                 '/parley.v1.TemplatesService/ListTemplates',
@@ -48,12 +49,12 @@ class TemplatesServiceStub:
         self.GetTemplate = channel.unary_unary(
                 '/parley.v1.TemplatesService/GetTemplate',
                 request_serializer=parley_dot_v1_dot_templates__pb2.GetTemplateRequest.SerializeToString,
-                response_deserializer=parley_dot_v1_dot_templates__pb2.GetTemplateResponse.FromString,
+                response_deserializer=parley_dot_v1_dot_resources__pb2.Template.FromString,
                 _registered_method=True)
         self.UpdateTemplate = channel.unary_unary(
                 '/parley.v1.TemplatesService/UpdateTemplate',
                 request_serializer=parley_dot_v1_dot_templates__pb2.UpdateTemplateRequest.SerializeToString,
-                response_deserializer=parley_dot_v1_dot_templates__pb2.UpdateTemplateResponse.FromString,
+                response_deserializer=parley_dot_v1_dot_resources__pb2.Template.FromString,
                 _registered_method=True)
         self.DeleteTemplate = channel.unary_unary(
                 '/parley.v1.TemplatesService/DeleteTemplate',
@@ -69,6 +70,8 @@ class TemplatesServiceServicer:
     def CreateTemplate(self, request, context):
         """Creates a template; the JSON answer is the bare Template.
         Errors: INVALID_ARGUMENT missing name, source or content.
+        buf:lint:ignore RPC_RESPONSE_STANDARD_NAME
+        buf:lint:ignore RPC_REQUEST_RESPONSE_UNIQUE
         """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')
@@ -86,6 +89,8 @@ class TemplatesServiceServicer:
     def GetTemplate(self, request, context):
         """Gets one template; the JSON answer is the bare Template.
         Errors: NOT_FOUND unknown template.
+        buf:lint:ignore RPC_RESPONSE_STANDARD_NAME
+        buf:lint:ignore RPC_REQUEST_RESPONSE_UNIQUE
         """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')
@@ -95,6 +100,8 @@ class TemplatesServiceServicer:
         """Updates a template; absent fields are left unchanged. The JSON answer is
         the bare updated Template.
         Errors: NOT_FOUND unknown template; INVALID_ARGUMENT empty name or source.
+        buf:lint:ignore RPC_RESPONSE_STANDARD_NAME
+        buf:lint:ignore RPC_REQUEST_RESPONSE_UNIQUE
         """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')
@@ -114,7 +121,7 @@ def add_TemplatesServiceServicer_to_server(servicer, server):
             'CreateTemplate': grpc.unary_unary_rpc_method_handler(
                     servicer.CreateTemplate,
                     request_deserializer=parley_dot_v1_dot_templates__pb2.CreateTemplateRequest.FromString,
-                    response_serializer=parley_dot_v1_dot_templates__pb2.CreateTemplateResponse.SerializeToString,
+                    response_serializer=parley_dot_v1_dot_resources__pb2.Template.SerializeToString,
             ),
             'ListTemplates': grpc.unary_unary_rpc_method_handler(
                     servicer.ListTemplates,
@@ -124,12 +131,12 @@ def add_TemplatesServiceServicer_to_server(servicer, server):
             'GetTemplate': grpc.unary_unary_rpc_method_handler(
                     servicer.GetTemplate,
                     request_deserializer=parley_dot_v1_dot_templates__pb2.GetTemplateRequest.FromString,
-                    response_serializer=parley_dot_v1_dot_templates__pb2.GetTemplateResponse.SerializeToString,
+                    response_serializer=parley_dot_v1_dot_resources__pb2.Template.SerializeToString,
             ),
             'UpdateTemplate': grpc.unary_unary_rpc_method_handler(
                     servicer.UpdateTemplate,
                     request_deserializer=parley_dot_v1_dot_templates__pb2.UpdateTemplateRequest.FromString,
-                    response_serializer=parley_dot_v1_dot_templates__pb2.UpdateTemplateResponse.SerializeToString,
+                    response_serializer=parley_dot_v1_dot_resources__pb2.Template.SerializeToString,
             ),
             'DeleteTemplate': grpc.unary_unary_rpc_method_handler(
                     servicer.DeleteTemplate,
@@ -164,7 +171,7 @@ class TemplatesService:
             target,
             '/parley.v1.TemplatesService/CreateTemplate',
             parley_dot_v1_dot_templates__pb2.CreateTemplateRequest.SerializeToString,
-            parley_dot_v1_dot_templates__pb2.CreateTemplateResponse.FromString,
+            parley_dot_v1_dot_resources__pb2.Template.FromString,
             options,
             channel_credentials,
             insecure,
@@ -218,7 +225,7 @@ class TemplatesService:
             target,
             '/parley.v1.TemplatesService/GetTemplate',
             parley_dot_v1_dot_templates__pb2.GetTemplateRequest.SerializeToString,
-            parley_dot_v1_dot_templates__pb2.GetTemplateResponse.FromString,
+            parley_dot_v1_dot_resources__pb2.Template.FromString,
             options,
             channel_credentials,
             insecure,
@@ -245,7 +252,7 @@ class TemplatesService:
             target,
             '/parley.v1.TemplatesService/UpdateTemplate',
             parley_dot_v1_dot_templates__pb2.UpdateTemplateRequest.SerializeToString,
-            parley_dot_v1_dot_templates__pb2.UpdateTemplateResponse.FromString,
+            parley_dot_v1_dot_resources__pb2.Template.FromString,
             options,
             channel_credentials,
             insecure,

@@ -5,6 +5,7 @@ isort:skip_file
 
 from collections import abc as _abc
 from grpc import aio as _aio
+from parley.v1 import resources_pb2 as _resources_pb2
 from parley.v1 import templates_pb2 as _templates_pb2
 import abc as _abc_1
 import grpc as _grpc
@@ -33,23 +34,29 @@ class TemplatesServiceStub:
     def __new__(cls, channel: _grpc.Channel) -> _Self: ...
     @_typing.overload
     def __new__(cls, channel: _aio.Channel) -> TemplatesServiceAsyncStub: ...
-    CreateTemplate: _grpc.UnaryUnaryMultiCallable[_templates_pb2.CreateTemplateRequest, _templates_pb2.CreateTemplateResponse]
+    CreateTemplate: _grpc.UnaryUnaryMultiCallable[_templates_pb2.CreateTemplateRequest, _resources_pb2.Template]
     """Creates a template; the JSON answer is the bare Template.
     Errors: INVALID_ARGUMENT missing name, source or content.
+    buf:lint:ignore RPC_RESPONSE_STANDARD_NAME
+    buf:lint:ignore RPC_REQUEST_RESPONSE_UNIQUE
     """
     ListTemplates: _grpc.UnaryUnaryMultiCallable[_templates_pb2.ListTemplatesRequest, _templates_pb2.ListTemplatesResponse]
     """Lists the templates of a source, optionally by name substring, ordered by
     name. Not paginated.
     Errors: INVALID_ARGUMENT missing source.
     """
-    GetTemplate: _grpc.UnaryUnaryMultiCallable[_templates_pb2.GetTemplateRequest, _templates_pb2.GetTemplateResponse]
+    GetTemplate: _grpc.UnaryUnaryMultiCallable[_templates_pb2.GetTemplateRequest, _resources_pb2.Template]
     """Gets one template; the JSON answer is the bare Template.
     Errors: NOT_FOUND unknown template.
+    buf:lint:ignore RPC_RESPONSE_STANDARD_NAME
+    buf:lint:ignore RPC_REQUEST_RESPONSE_UNIQUE
     """
-    UpdateTemplate: _grpc.UnaryUnaryMultiCallable[_templates_pb2.UpdateTemplateRequest, _templates_pb2.UpdateTemplateResponse]
+    UpdateTemplate: _grpc.UnaryUnaryMultiCallable[_templates_pb2.UpdateTemplateRequest, _resources_pb2.Template]
     """Updates a template; absent fields are left unchanged. The JSON answer is
     the bare updated Template.
     Errors: NOT_FOUND unknown template; INVALID_ARGUMENT empty name or source.
+    buf:lint:ignore RPC_RESPONSE_STANDARD_NAME
+    buf:lint:ignore RPC_REQUEST_RESPONSE_UNIQUE
     """
     DeleteTemplate: _grpc.UnaryUnaryMultiCallable[_templates_pb2.DeleteTemplateRequest, _templates_pb2.DeleteTemplateResponse]
     """Deletes a template. Empty answer.
@@ -61,23 +68,29 @@ class TemplatesServiceAsyncStub(TemplatesServiceStub):
     """Manages message templates."""
 
     def __init__(self, channel: _aio.Channel) -> None: ...
-    CreateTemplate: _aio.UnaryUnaryMultiCallable[_templates_pb2.CreateTemplateRequest, _templates_pb2.CreateTemplateResponse]  # type: ignore[assignment]
+    CreateTemplate: _aio.UnaryUnaryMultiCallable[_templates_pb2.CreateTemplateRequest, _resources_pb2.Template]  # type: ignore[assignment]
     """Creates a template; the JSON answer is the bare Template.
     Errors: INVALID_ARGUMENT missing name, source or content.
+    buf:lint:ignore RPC_RESPONSE_STANDARD_NAME
+    buf:lint:ignore RPC_REQUEST_RESPONSE_UNIQUE
     """
     ListTemplates: _aio.UnaryUnaryMultiCallable[_templates_pb2.ListTemplatesRequest, _templates_pb2.ListTemplatesResponse]  # type: ignore[assignment]
     """Lists the templates of a source, optionally by name substring, ordered by
     name. Not paginated.
     Errors: INVALID_ARGUMENT missing source.
     """
-    GetTemplate: _aio.UnaryUnaryMultiCallable[_templates_pb2.GetTemplateRequest, _templates_pb2.GetTemplateResponse]  # type: ignore[assignment]
+    GetTemplate: _aio.UnaryUnaryMultiCallable[_templates_pb2.GetTemplateRequest, _resources_pb2.Template]  # type: ignore[assignment]
     """Gets one template; the JSON answer is the bare Template.
     Errors: NOT_FOUND unknown template.
+    buf:lint:ignore RPC_RESPONSE_STANDARD_NAME
+    buf:lint:ignore RPC_REQUEST_RESPONSE_UNIQUE
     """
-    UpdateTemplate: _aio.UnaryUnaryMultiCallable[_templates_pb2.UpdateTemplateRequest, _templates_pb2.UpdateTemplateResponse]  # type: ignore[assignment]
+    UpdateTemplate: _aio.UnaryUnaryMultiCallable[_templates_pb2.UpdateTemplateRequest, _resources_pb2.Template]  # type: ignore[assignment]
     """Updates a template; absent fields are left unchanged. The JSON answer is
     the bare updated Template.
     Errors: NOT_FOUND unknown template; INVALID_ARGUMENT empty name or source.
+    buf:lint:ignore RPC_RESPONSE_STANDARD_NAME
+    buf:lint:ignore RPC_REQUEST_RESPONSE_UNIQUE
     """
     DeleteTemplate: _aio.UnaryUnaryMultiCallable[_templates_pb2.DeleteTemplateRequest, _templates_pb2.DeleteTemplateResponse]  # type: ignore[assignment]
     """Deletes a template. Empty answer.
@@ -92,9 +105,11 @@ class TemplatesServiceServicer(metaclass=_abc_1.ABCMeta):
         self,
         request: _templates_pb2.CreateTemplateRequest,
         context: _ServicerContext,
-    ) -> _typing.Union[_templates_pb2.CreateTemplateResponse, _abc.Awaitable[_templates_pb2.CreateTemplateResponse]]:
+    ) -> _typing.Union[_resources_pb2.Template, _abc.Awaitable[_resources_pb2.Template]]:
         """Creates a template; the JSON answer is the bare Template.
         Errors: INVALID_ARGUMENT missing name, source or content.
+        buf:lint:ignore RPC_RESPONSE_STANDARD_NAME
+        buf:lint:ignore RPC_REQUEST_RESPONSE_UNIQUE
         """
 
     @_abc_1.abstractmethod
@@ -113,9 +128,11 @@ class TemplatesServiceServicer(metaclass=_abc_1.ABCMeta):
         self,
         request: _templates_pb2.GetTemplateRequest,
         context: _ServicerContext,
-    ) -> _typing.Union[_templates_pb2.GetTemplateResponse, _abc.Awaitable[_templates_pb2.GetTemplateResponse]]:
+    ) -> _typing.Union[_resources_pb2.Template, _abc.Awaitable[_resources_pb2.Template]]:
         """Gets one template; the JSON answer is the bare Template.
         Errors: NOT_FOUND unknown template.
+        buf:lint:ignore RPC_RESPONSE_STANDARD_NAME
+        buf:lint:ignore RPC_REQUEST_RESPONSE_UNIQUE
         """
 
     @_abc_1.abstractmethod
@@ -123,10 +140,12 @@ class TemplatesServiceServicer(metaclass=_abc_1.ABCMeta):
         self,
         request: _templates_pb2.UpdateTemplateRequest,
         context: _ServicerContext,
-    ) -> _typing.Union[_templates_pb2.UpdateTemplateResponse, _abc.Awaitable[_templates_pb2.UpdateTemplateResponse]]:
+    ) -> _typing.Union[_resources_pb2.Template, _abc.Awaitable[_resources_pb2.Template]]:
         """Updates a template; absent fields are left unchanged. The JSON answer is
         the bare updated Template.
         Errors: NOT_FOUND unknown template; INVALID_ARGUMENT empty name or source.
+        buf:lint:ignore RPC_RESPONSE_STANDARD_NAME
+        buf:lint:ignore RPC_REQUEST_RESPONSE_UNIQUE
         """
 
     @_abc_1.abstractmethod

@@ -27,7 +27,7 @@ from google.protobuf import struct_pb2 as google_dot_protobuf_dot_struct__pb2
 from parley.v1 import resources_pb2 as parley_dot_v1_dot_resources__pb2
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x18parley/v1/webhooks.proto\x12\tparley.v1\x1a\x1cgoogle/api/annotations.proto\x1a\x1cgoogle/protobuf/struct.proto\x1a\x19parley/v1/resources.proto\"\xd9\x01\n\x17SubscribeWebhookRequest\x12\x0b\n\x03url\x18\x01 \x01(\t\x12\n\n\x02id\x18\x02 \x01(\t\x12\x0c\n\x04name\x18\x03 \x01(\t\x12@\n\x07headers\x18\x04 \x03(\x0b\x32/.parley.v1.SubscribeWebhookRequest.HeadersEntry\x12\x0e\n\x06\x65vents\x18\x05 \x03(\t\x12\x15\n\rsignature_key\x18\x06 \x01(\t\x1a.\n\x0cHeadersEntry\x12\x0b\n\x03key\x18\x01 \x01(\t\x12\r\n\x05value\x18\x02 \x01(\t:\x02\x38\x01\"\xd4\x01\n\x18SubscribeWebhookResponse\x12\n\n\x02id\x18\x01 \x01(\t\x12\x0c\n\x04name\x18\x02 \x01(\t\x12\x0b\n\x03url\x18\x03 \x01(\t\x12\x41\n\x07headers\x18\x04 \x03(\x0b\x32\x30.parley.v1.SubscribeWebhookResponse.HeadersEntry\x12\x0e\n\x06\x65vents\x18\x05 \x03(\t\x12\x0e\n\x06status\x18\x06 \x01(\t\x1a.\n\x0cHeadersEntry\x12\x0b\n\x03key\x18\x01 \x01(\t\x12\r\n\x05value\x18\x02 \x01(\t:\x02\x38\x01\"\xfc\x01\n\x14UpdateWebhookRequest\x12\n\n\x02id\x18\x01 \x01(\t\x12\x10\n\x03url\x18\x02 \x01(\tH\x00\x88\x01\x01\x12\x11\n\x04name\x18\x03 \x01(\tH\x01\x88\x01\x01\x12(\n\x07headers\x18\x04 \x01(\x0b\x32\x17.google.protobuf.Struct\x12*\n\x06\x65vents\x18\x05 \x01(\x0b\x32\x1a.google.protobuf.ListValue\x12\x1a\n\rsignature_key\x18\x06 \x01(\tH\x02\x88\x01\x01\x12\x13\n\x06status\x18\x07 \x01(\tH\x03\x88\x01\x01\x42\x06\n\x04_urlB\x07\n\x05_nameB\x10\n\x0e_signature_keyB\t\n\x07_status\"\xce\x01\n\x15UpdateWebhookResponse\x12\n\n\x02id\x18\x01 \x01(\t\x12\x0c\n\x04name\x18\x02 \x01(\t\x12\x0b\n\x03url\x18\x03 \x01(\t\x12>\n\x07headers\x18\x04 \x03(\x0b\x32-.parley.v1.UpdateWebhookResponse.HeadersEntry\x12\x0e\n\x06\x65vents\x18\x05 \x03(\t\x12\x0e\n\x06status\x18\x06 \x01(\t\x1a.\n\x0cHeadersEntry\x12\x0b\n\x03key\x18\x01 \x01(\t\x12\r\n\x05value\x18\x02 \x01(\t:\x02\x38\x01\"\'\n\x19UnsubscribeWebhookRequest\x12\n\n\x02id\x18\x01 \x01(\t\"\xd8\x01\n\x1aUnsubscribeWebhookResponse\x12\n\n\x02id\x18\x01 \x01(\t\x12\x0c\n\x04name\x18\x02 \x01(\t\x12\x0b\n\x03url\x18\x03 \x01(\t\x12\x43\n\x07headers\x18\x04 \x03(\x0b\x32\x32.parley.v1.UnsubscribeWebhookResponse.HeadersEntry\x12\x0e\n\x06\x65vents\x18\x05 \x03(\t\x12\x0e\n\x06status\x18\x06 \x01(\t\x1a.\n\x0cHeadersEntry\x12\x0b\n\x03key\x18\x01 \x01(\t\x12\r\n\x05value\x18\x02 \x01(\t:\x02\x38\x01\"\x1f\n\x11GetWebhookRequest\x12\n\n\x02id\x18\x01 \x01(\t\"\xc8\x01\n\x12GetWebhookResponse\x12\n\n\x02id\x18\x01 \x01(\t\x12\x0c\n\x04name\x18\x02 \x01(\t\x12\x0b\n\x03url\x18\x03 \x01(\t\x12;\n\x07headers\x18\x04 \x03(\x0b\x32*.parley.v1.GetWebhookResponse.HeadersEntry\x12\x0e\n\x06\x65vents\x18\x05 \x03(\t\x12\x0e\n\x06status\x18\x06 \x01(\t\x1a.\n\x0cHeadersEntry\x12\x0b\n\x03key\x18\x01 \x01(\t\x12\r\n\x05value\x18\x02 \x01(\t:\x02\x38\x01\"\x15\n\x13ListWebhooksRequest\"8\n\x14ListWebhooksResponse\x12 \n\x04\x64\x61ta\x18\x01 \x03(\x0b\x32\x12.parley.v1.Webhook\"U\n\x1cListWebhookDeliveriesRequest\x12\x12\n\nwebhook_id\x18\x01 \x01(\t\x12\x0e\n\x06\x63ursor\x18\x02 \x01(\t\x12\x11\n\tpage_size\x18\x03 \x01(\x05\"}\n\x1dListWebhookDeliveriesResponse\x12(\n\x04\x64\x61ta\x18\x01 \x03(\x0b\x32\x1a.parley.v1.WebhookDelivery\x12\x32\n\x0fpagination_data\x18\x02 \x01(\x0b\x32\x19.parley.v1.PaginationData\"u\n\x0fWebhookDelivery\x12\x10\n\x08\x65vent_id\x18\x01 \x01(\t\x12\x12\n\nevent_type\x18\x02 \x01(\t\x12,\n\x08\x61ttempts\x18\x03 \x03(\x0b\x32\x1a.parley.v1.DeliveryAttempt\x12\x0e\n\x06status\x18\x04 \x01(\t\"_\n\x0f\x44\x65liveryAttempt\x12\x14\n\x0c\x61ttempted_at\x18\x01 \x01(\t\x12\x13\n\x0bhttp_status\x18\x02 \x01(\x05\x12\x12\n\nlatency_ms\x18\x03 \x01(\x05\x12\r\n\x05\x65rror\x18\x04 \x01(\t2\xe5\x05\n\x0fWebhooksService\x12{\n\x10SubscribeWebhook\x12\".parley.v1.SubscribeWebhookRequest\x1a#.parley.v1.SubscribeWebhookResponse\"\x1e\x82\xd3\xe4\x93\x02\x18\"\x13/webhooks.subscribe:\x01*\x12o\n\rUpdateWebhook\x12\x1f.parley.v1.UpdateWebhookRequest\x1a .parley.v1.UpdateWebhookResponse\"\x1b\x82\xd3\xe4\x93\x02\x15\"\x10/webhooks.update:\x01*\x12\x83\x01\n\x12UnsubscribeWebhook\x12$.parley.v1.UnsubscribeWebhookRequest\x1a%.parley.v1.UnsubscribeWebhookResponse\" \x82\xd3\xe4\x93\x02\x1a\"\x15/webhooks.unsubscribe:\x01*\x12\x64\n\nGetWebhook\x12\x1c.parley.v1.GetWebhookRequest\x1a\x1d.parley.v1.GetWebhookResponse\"\x19\x82\xd3\xe4\x93\x02\x13\"\x0e/webhooks.info:\x01*\x12j\n\x0cListWebhooks\x12\x1e.parley.v1.ListWebhooksRequest\x1a\x1f.parley.v1.ListWebhooksResponse\"\x19\x82\xd3\xe4\x93\x02\x13\"\x0e/webhooks.list:\x01*\x12\x8b\x01\n\x15ListWebhookDeliveries\x12\'.parley.v1.ListWebhookDeliveriesRequest\x1a(.parley.v1.ListWebhookDeliveriesResponse\"\x1f\x82\xd3\xe4\x93\x02\x19\"\x14/webhooks.deliveries:\x01*b\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x18parley/v1/webhooks.proto\x12\tparley.v1\x1a\x1cgoogle/api/annotations.proto\x1a\x1cgoogle/protobuf/struct.proto\x1a\x19parley/v1/resources.proto\"\xd9\x01\n\x17SubscribeWebhookRequest\x12\x0b\n\x03url\x18\x01 \x01(\t\x12\n\n\x02id\x18\x02 \x01(\t\x12\x0c\n\x04name\x18\x03 \x01(\t\x12@\n\x07headers\x18\x04 \x03(\x0b\x32/.parley.v1.SubscribeWebhookRequest.HeadersEntry\x12\x0e\n\x06\x65vents\x18\x05 \x03(\t\x12\x15\n\rsignature_key\x18\x06 \x01(\t\x1a.\n\x0cHeadersEntry\x12\x0b\n\x03key\x18\x01 \x01(\t\x12\r\n\x05value\x18\x02 \x01(\t:\x02\x38\x01\"\xfc\x01\n\x14UpdateWebhookRequest\x12\n\n\x02id\x18\x01 \x01(\t\x12\x10\n\x03url\x18\x02 \x01(\tH\x00\x88\x01\x01\x12\x11\n\x04name\x18\x03 \x01(\tH\x01\x88\x01\x01\x12(\n\x07headers\x18\x04 \x01(\x0b\x32\x17.google.protobuf.Struct\x12*\n\x06\x65vents\x18\x05 \x01(\x0b\x32\x1a.google.protobuf.ListValue\x12\x1a\n\rsignature_key\x18\x06 \x01(\tH\x02\x88\x01\x01\x12\x13\n\x06status\x18\x07 \x01(\tH\x03\x88\x01\x01\x42\x06\n\x04_urlB\x07\n\x05_nameB\x10\n\x0e_signature_keyB\t\n\x07_status\"\'\n\x19UnsubscribeWebhookRequest\x12\n\n\x02id\x18\x01 \x01(\t\"\x1f\n\x11GetWebhookRequest\x12\n\n\x02id\x18\x01 \x01(\t\"\x15\n\x13ListWebhooksRequest\"8\n\x14ListWebhooksResponse\x12 \n\x04\x64\x61ta\x18\x01 \x03(\x0b\x32\x12.parley.v1.Webhook\"U\n\x1cListWebhookDeliveriesRequest\x12\x12\n\nwebhook_id\x18\x01 \x01(\t\x12\x0e\n\x06\x63ursor\x18\x02 \x01(\t\x12\x11\n\tpage_size\x18\x03 \x01(\x05\"}\n\x1dListWebhookDeliveriesResponse\x12(\n\x04\x64\x61ta\x18\x01 \x03(\x0b\x32\x1a.parley.v1.WebhookDelivery\x12\x32\n\x0fpagination_data\x18\x02 \x01(\x0b\x32\x19.parley.v1.PaginationData\"u\n\x0fWebhookDelivery\x12\x10\n\x08\x65vent_id\x18\x01 \x01(\t\x12\x12\n\nevent_type\x18\x02 \x01(\t\x12,\n\x08\x61ttempts\x18\x03 \x03(\x0b\x32\x1a.parley.v1.DeliveryAttempt\x12\x0e\n\x06status\x18\x04 \x01(\t\"_\n\x0f\x44\x65liveryAttempt\x12\x14\n\x0c\x61ttempted_at\x18\x01 \x01(\t\x12\x13\n\x0bhttp_status\x18\x02 \x01(\x05\x12\x12\n\nlatency_ms\x18\x03 \x01(\x05\x12\r\n\x05\x65rror\x18\x04 \x01(\t2\xa7\x05\n\x0fWebhooksService\x12j\n\x10SubscribeWebhook\x12\".parley.v1.SubscribeWebhookRequest\x1a\x12.parley.v1.Webhook\"\x1e\x82\xd3\xe4\x93\x02\x18\"\x13/webhooks.subscribe:\x01*\x12\x61\n\rUpdateWebhook\x12\x1f.parley.v1.UpdateWebhookRequest\x1a\x12.parley.v1.Webhook\"\x1b\x82\xd3\xe4\x93\x02\x15\"\x10/webhooks.update:\x01*\x12p\n\x12UnsubscribeWebhook\x12$.parley.v1.UnsubscribeWebhookRequest\x1a\x12.parley.v1.Webhook\" \x82\xd3\xe4\x93\x02\x1a\"\x15/webhooks.unsubscribe:\x01*\x12Y\n\nGetWebhook\x12\x1c.parley.v1.GetWebhookRequest\x1a\x12.parley.v1.Webhook\"\x19\x82\xd3\xe4\x93\x02\x13\"\x0e/webhooks.info:\x01*\x12j\n\x0cListWebhooks\x12\x1e.parley.v1.ListWebhooksRequest\x1a\x1f.parley.v1.ListWebhooksResponse\"\x19\x82\xd3\xe4\x93\x02\x13\"\x0e/webhooks.list:\x01*\x12\x8b\x01\n\x15ListWebhookDeliveries\x12\'.parley.v1.ListWebhookDeliveriesRequest\x1a(.parley.v1.ListWebhookDeliveriesResponse\"\x1f\x82\xd3\xe4\x93\x02\x19\"\x14/webhooks.deliveries:\x01*b\x06proto3')
 
 _globals = globals()
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, _globals)
@@ -36,14 +36,6 @@ if not _descriptor._USE_C_DESCRIPTORS:
   DESCRIPTOR._loaded_options = None
   _globals['_SUBSCRIBEWEBHOOKREQUEST_HEADERSENTRY']._loaded_options = None
   _globals['_SUBSCRIBEWEBHOOKREQUEST_HEADERSENTRY']._serialized_options = b'8\001'
-  _globals['_SUBSCRIBEWEBHOOKRESPONSE_HEADERSENTRY']._loaded_options = None
-  _globals['_SUBSCRIBEWEBHOOKRESPONSE_HEADERSENTRY']._serialized_options = b'8\001'
-  _globals['_UPDATEWEBHOOKRESPONSE_HEADERSENTRY']._loaded_options = None
-  _globals['_UPDATEWEBHOOKRESPONSE_HEADERSENTRY']._serialized_options = b'8\001'
-  _globals['_UNSUBSCRIBEWEBHOOKRESPONSE_HEADERSENTRY']._loaded_options = None
-  _globals['_UNSUBSCRIBEWEBHOOKRESPONSE_HEADERSENTRY']._serialized_options = b'8\001'
-  _globals['_GETWEBHOOKRESPONSE_HEADERSENTRY']._loaded_options = None
-  _globals['_GETWEBHOOKRESPONSE_HEADERSENTRY']._serialized_options = b'8\001'
   _globals['_WEBHOOKSSERVICE'].methods_by_name['SubscribeWebhook']._loaded_options = None
   _globals['_WEBHOOKSSERVICE'].methods_by_name['SubscribeWebhook']._serialized_options = b'\202\323\344\223\002\030\"\023/webhooks.subscribe:\001*'
   _globals['_WEBHOOKSSERVICE'].methods_by_name['UpdateWebhook']._loaded_options = None
@@ -60,40 +52,24 @@ if not _descriptor._USE_C_DESCRIPTORS:
   _globals['_SUBSCRIBEWEBHOOKREQUEST']._serialized_end=344
   _globals['_SUBSCRIBEWEBHOOKREQUEST_HEADERSENTRY']._serialized_start=298
   _globals['_SUBSCRIBEWEBHOOKREQUEST_HEADERSENTRY']._serialized_end=344
-  _globals['_SUBSCRIBEWEBHOOKRESPONSE']._serialized_start=347
-  _globals['_SUBSCRIBEWEBHOOKRESPONSE']._serialized_end=559
-  _globals['_SUBSCRIBEWEBHOOKRESPONSE_HEADERSENTRY']._serialized_start=298
-  _globals['_SUBSCRIBEWEBHOOKRESPONSE_HEADERSENTRY']._serialized_end=344
-  _globals['_UPDATEWEBHOOKREQUEST']._serialized_start=562
-  _globals['_UPDATEWEBHOOKREQUEST']._serialized_end=814
-  _globals['_UPDATEWEBHOOKRESPONSE']._serialized_start=817
-  _globals['_UPDATEWEBHOOKRESPONSE']._serialized_end=1023
-  _globals['_UPDATEWEBHOOKRESPONSE_HEADERSENTRY']._serialized_start=298
-  _globals['_UPDATEWEBHOOKRESPONSE_HEADERSENTRY']._serialized_end=344
-  _globals['_UNSUBSCRIBEWEBHOOKREQUEST']._serialized_start=1025
-  _globals['_UNSUBSCRIBEWEBHOOKREQUEST']._serialized_end=1064
-  _globals['_UNSUBSCRIBEWEBHOOKRESPONSE']._serialized_start=1067
-  _globals['_UNSUBSCRIBEWEBHOOKRESPONSE']._serialized_end=1283
-  _globals['_UNSUBSCRIBEWEBHOOKRESPONSE_HEADERSENTRY']._serialized_start=298
-  _globals['_UNSUBSCRIBEWEBHOOKRESPONSE_HEADERSENTRY']._serialized_end=344
-  _globals['_GETWEBHOOKREQUEST']._serialized_start=1285
-  _globals['_GETWEBHOOKREQUEST']._serialized_end=1316
-  _globals['_GETWEBHOOKRESPONSE']._serialized_start=1319
-  _globals['_GETWEBHOOKRESPONSE']._serialized_end=1519
-  _globals['_GETWEBHOOKRESPONSE_HEADERSENTRY']._serialized_start=298
-  _globals['_GETWEBHOOKRESPONSE_HEADERSENTRY']._serialized_end=344
-  _globals['_LISTWEBHOOKSREQUEST']._serialized_start=1521
-  _globals['_LISTWEBHOOKSREQUEST']._serialized_end=1542
-  _globals['_LISTWEBHOOKSRESPONSE']._serialized_start=1544
-  _globals['_LISTWEBHOOKSRESPONSE']._serialized_end=1600
-  _globals['_LISTWEBHOOKDELIVERIESREQUEST']._serialized_start=1602
-  _globals['_LISTWEBHOOKDELIVERIESREQUEST']._serialized_end=1687
-  _globals['_LISTWEBHOOKDELIVERIESRESPONSE']._serialized_start=1689
-  _globals['_LISTWEBHOOKDELIVERIESRESPONSE']._serialized_end=1814
-  _globals['_WEBHOOKDELIVERY']._serialized_start=1816
-  _globals['_WEBHOOKDELIVERY']._serialized_end=1933
-  _globals['_DELIVERYATTEMPT']._serialized_start=1935
-  _globals['_DELIVERYATTEMPT']._serialized_end=2030
-  _globals['_WEBHOOKSSERVICE']._serialized_start=2033
-  _globals['_WEBHOOKSSERVICE']._serialized_end=2774
+  _globals['_UPDATEWEBHOOKREQUEST']._serialized_start=347
+  _globals['_UPDATEWEBHOOKREQUEST']._serialized_end=599
+  _globals['_UNSUBSCRIBEWEBHOOKREQUEST']._serialized_start=601
+  _globals['_UNSUBSCRIBEWEBHOOKREQUEST']._serialized_end=640
+  _globals['_GETWEBHOOKREQUEST']._serialized_start=642
+  _globals['_GETWEBHOOKREQUEST']._serialized_end=673
+  _globals['_LISTWEBHOOKSREQUEST']._serialized_start=675
+  _globals['_LISTWEBHOOKSREQUEST']._serialized_end=696
+  _globals['_LISTWEBHOOKSRESPONSE']._serialized_start=698
+  _globals['_LISTWEBHOOKSRESPONSE']._serialized_end=754
+  _globals['_LISTWEBHOOKDELIVERIESREQUEST']._serialized_start=756
+  _globals['_LISTWEBHOOKDELIVERIESREQUEST']._serialized_end=841
+  _globals['_LISTWEBHOOKDELIVERIESRESPONSE']._serialized_start=843
+  _globals['_LISTWEBHOOKDELIVERIESRESPONSE']._serialized_end=968
+  _globals['_WEBHOOKDELIVERY']._serialized_start=970
+  _globals['_WEBHOOKDELIVERY']._serialized_end=1087
+  _globals['_DELIVERYATTEMPT']._serialized_start=1089
+  _globals['_DELIVERYATTEMPT']._serialized_end=1184
+  _globals['_WEBHOOKSSERVICE']._serialized_start=1187
+  _globals['_WEBHOOKSSERVICE']._serialized_end=1866
 # @@protoc_insertion_point(module_scope)

@@ -3,6 +3,7 @@
 import grpc
 import warnings
 
+from parley.v1 import resources_pb2 as parley_dot_v1_dot_resources__pb2
 from parley.v1 import webhooks_pb2 as parley_dot_v1_dot_webhooks__pb2
 
 GRPC_GENERATED_VERSION = '1.85.1'
@@ -43,22 +44,22 @@ class WebhooksServiceStub:
         self.SubscribeWebhook = channel.unary_unary(
                 '/parley.v1.WebhooksService/SubscribeWebhook',
                 request_serializer=parley_dot_v1_dot_webhooks__pb2.SubscribeWebhookRequest.SerializeToString,
-                response_deserializer=parley_dot_v1_dot_webhooks__pb2.SubscribeWebhookResponse.FromString,
+                response_deserializer=parley_dot_v1_dot_resources__pb2.Webhook.FromString,
                 _registered_method=True)
         self.UpdateWebhook = channel.unary_unary(
                 '/parley.v1.WebhooksService/UpdateWebhook',
                 request_serializer=parley_dot_v1_dot_webhooks__pb2.UpdateWebhookRequest.SerializeToString,
-                response_deserializer=parley_dot_v1_dot_webhooks__pb2.UpdateWebhookResponse.FromString,
+                response_deserializer=parley_dot_v1_dot_resources__pb2.Webhook.FromString,
                 _registered_method=True)
         self.UnsubscribeWebhook = channel.unary_unary(
                 '/parley.v1.WebhooksService/UnsubscribeWebhook',
                 request_serializer=parley_dot_v1_dot_webhooks__pb2.UnsubscribeWebhookRequest.SerializeToString,
-                response_deserializer=parley_dot_v1_dot_webhooks__pb2.UnsubscribeWebhookResponse.FromString,
+                response_deserializer=parley_dot_v1_dot_resources__pb2.Webhook.FromString,
                 _registered_method=True)
         self.GetWebhook = channel.unary_unary(
                 '/parley.v1.WebhooksService/GetWebhook',
                 request_serializer=parley_dot_v1_dot_webhooks__pb2.GetWebhookRequest.SerializeToString,
-                response_deserializer=parley_dot_v1_dot_webhooks__pb2.GetWebhookResponse.FromString,
+                response_deserializer=parley_dot_v1_dot_resources__pb2.Webhook.FromString,
                 _registered_method=True)
         self.ListWebhooks = channel.unary_unary(
                 '/parley.v1.WebhooksService/ListWebhooks',
@@ -85,6 +86,8 @@ class WebhooksServiceServicer:
         """Subscribes a webhook, or re-subscribes and replaces the one with the given
         id. The JSON answer is the bare Webhook with status "Subscribed".
         Errors: INVALID_ARGUMENT missing or non-http(s) url, unknown event type.
+        buf:lint:ignore RPC_RESPONSE_STANDARD_NAME
+        buf:lint:ignore RPC_REQUEST_RESPONSE_UNIQUE
         """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')
@@ -95,6 +98,8 @@ class WebhooksServiceServicer:
         the bare updated Webhook.
         Errors: NOT_FOUND unknown webhook; INVALID_ARGUMENT bad url, status,
         header value or event type.
+        buf:lint:ignore RPC_RESPONSE_STANDARD_NAME
+        buf:lint:ignore RPC_REQUEST_RESPONSE_UNIQUE
         """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')
@@ -104,6 +109,8 @@ class WebhooksServiceServicer:
         """Unsubscribes a webhook (status "Unsubscribed"; it is kept and can be
         subscribed again). The JSON answer is the bare Webhook.
         Errors: NOT_FOUND unknown webhook.
+        buf:lint:ignore RPC_RESPONSE_STANDARD_NAME
+        buf:lint:ignore RPC_REQUEST_RESPONSE_UNIQUE
         """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')
@@ -112,6 +119,8 @@ class WebhooksServiceServicer:
     def GetWebhook(self, request, context):
         """Gets one webhook; the JSON answer is the bare Webhook.
         Errors: NOT_FOUND unknown webhook.
+        buf:lint:ignore RPC_RESPONSE_STANDARD_NAME
+        buf:lint:ignore RPC_REQUEST_RESPONSE_UNIQUE
         """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')
@@ -139,22 +148,22 @@ def add_WebhooksServiceServicer_to_server(servicer, server):
             'SubscribeWebhook': grpc.unary_unary_rpc_method_handler(
                     servicer.SubscribeWebhook,
                     request_deserializer=parley_dot_v1_dot_webhooks__pb2.SubscribeWebhookRequest.FromString,
-                    response_serializer=parley_dot_v1_dot_webhooks__pb2.SubscribeWebhookResponse.SerializeToString,
+                    response_serializer=parley_dot_v1_dot_resources__pb2.Webhook.SerializeToString,
             ),
             'UpdateWebhook': grpc.unary_unary_rpc_method_handler(
                     servicer.UpdateWebhook,
                     request_deserializer=parley_dot_v1_dot_webhooks__pb2.UpdateWebhookRequest.FromString,
-                    response_serializer=parley_dot_v1_dot_webhooks__pb2.UpdateWebhookResponse.SerializeToString,
+                    response_serializer=parley_dot_v1_dot_resources__pb2.Webhook.SerializeToString,
             ),
             'UnsubscribeWebhook': grpc.unary_unary_rpc_method_handler(
                     servicer.UnsubscribeWebhook,
                     request_deserializer=parley_dot_v1_dot_webhooks__pb2.UnsubscribeWebhookRequest.FromString,
-                    response_serializer=parley_dot_v1_dot_webhooks__pb2.UnsubscribeWebhookResponse.SerializeToString,
+                    response_serializer=parley_dot_v1_dot_resources__pb2.Webhook.SerializeToString,
             ),
             'GetWebhook': grpc.unary_unary_rpc_method_handler(
                     servicer.GetWebhook,
                     request_deserializer=parley_dot_v1_dot_webhooks__pb2.GetWebhookRequest.FromString,
-                    response_serializer=parley_dot_v1_dot_webhooks__pb2.GetWebhookResponse.SerializeToString,
+                    response_serializer=parley_dot_v1_dot_resources__pb2.Webhook.SerializeToString,
             ),
             'ListWebhooks': grpc.unary_unary_rpc_method_handler(
                     servicer.ListWebhooks,
@@ -199,7 +208,7 @@ class WebhooksService:
             target,
             '/parley.v1.WebhooksService/SubscribeWebhook',
             parley_dot_v1_dot_webhooks__pb2.SubscribeWebhookRequest.SerializeToString,
-            parley_dot_v1_dot_webhooks__pb2.SubscribeWebhookResponse.FromString,
+            parley_dot_v1_dot_resources__pb2.Webhook.FromString,
             options,
             channel_credentials,
             insecure,
@@ -226,7 +235,7 @@ class WebhooksService:
             target,
             '/parley.v1.WebhooksService/UpdateWebhook',
             parley_dot_v1_dot_webhooks__pb2.UpdateWebhookRequest.SerializeToString,
-            parley_dot_v1_dot_webhooks__pb2.UpdateWebhookResponse.FromString,
+            parley_dot_v1_dot_resources__pb2.Webhook.FromString,
             options,
             channel_credentials,
             insecure,
@@ -253,7 +262,7 @@ class WebhooksService:
             target,
             '/parley.v1.WebhooksService/UnsubscribeWebhook',
             parley_dot_v1_dot_webhooks__pb2.UnsubscribeWebhookRequest.SerializeToString,
-            parley_dot_v1_dot_webhooks__pb2.UnsubscribeWebhookResponse.FromString,
+            parley_dot_v1_dot_resources__pb2.Webhook.FromString,
             options,
             channel_credentials,
             insecure,
@@ -280,7 +289,7 @@ class WebhooksService:
             target,
             '/parley.v1.WebhooksService/GetWebhook',
             parley_dot_v1_dot_webhooks__pb2.GetWebhookRequest.SerializeToString,
-            parley_dot_v1_dot_webhooks__pb2.GetWebhookResponse.FromString,
+            parley_dot_v1_dot_resources__pb2.Webhook.FromString,
             options,
             channel_credentials,
             insecure,

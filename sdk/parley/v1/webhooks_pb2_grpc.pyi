@@ -5,6 +5,7 @@ isort:skip_file
 
 from collections import abc as _abc
 from grpc import aio as _aio
+from parley.v1 import resources_pb2 as _resources_pb2
 from parley.v1 import webhooks_pb2 as _webhooks_pb2
 import abc as _abc_1
 import grpc as _grpc
@@ -39,25 +40,33 @@ class WebhooksServiceStub:
     def __new__(cls, channel: _grpc.Channel) -> _Self: ...
     @_typing.overload
     def __new__(cls, channel: _aio.Channel) -> WebhooksServiceAsyncStub: ...
-    SubscribeWebhook: _grpc.UnaryUnaryMultiCallable[_webhooks_pb2.SubscribeWebhookRequest, _webhooks_pb2.SubscribeWebhookResponse]
+    SubscribeWebhook: _grpc.UnaryUnaryMultiCallable[_webhooks_pb2.SubscribeWebhookRequest, _resources_pb2.Webhook]
     """Subscribes a webhook, or re-subscribes and replaces the one with the given
     id. The JSON answer is the bare Webhook with status "Subscribed".
     Errors: INVALID_ARGUMENT missing or non-http(s) url, unknown event type.
+    buf:lint:ignore RPC_RESPONSE_STANDARD_NAME
+    buf:lint:ignore RPC_REQUEST_RESPONSE_UNIQUE
     """
-    UpdateWebhook: _grpc.UnaryUnaryMultiCallable[_webhooks_pb2.UpdateWebhookRequest, _webhooks_pb2.UpdateWebhookResponse]
+    UpdateWebhook: _grpc.UnaryUnaryMultiCallable[_webhooks_pb2.UpdateWebhookRequest, _resources_pb2.Webhook]
     """Updates a webhook; absent fields are left unchanged. The JSON answer is
     the bare updated Webhook.
     Errors: NOT_FOUND unknown webhook; INVALID_ARGUMENT bad url, status,
     header value or event type.
+    buf:lint:ignore RPC_RESPONSE_STANDARD_NAME
+    buf:lint:ignore RPC_REQUEST_RESPONSE_UNIQUE
     """
-    UnsubscribeWebhook: _grpc.UnaryUnaryMultiCallable[_webhooks_pb2.UnsubscribeWebhookRequest, _webhooks_pb2.UnsubscribeWebhookResponse]
+    UnsubscribeWebhook: _grpc.UnaryUnaryMultiCallable[_webhooks_pb2.UnsubscribeWebhookRequest, _resources_pb2.Webhook]
     """Unsubscribes a webhook (status "Unsubscribed"; it is kept and can be
     subscribed again). The JSON answer is the bare Webhook.
     Errors: NOT_FOUND unknown webhook.
+    buf:lint:ignore RPC_RESPONSE_STANDARD_NAME
+    buf:lint:ignore RPC_REQUEST_RESPONSE_UNIQUE
     """
-    GetWebhook: _grpc.UnaryUnaryMultiCallable[_webhooks_pb2.GetWebhookRequest, _webhooks_pb2.GetWebhookResponse]
+    GetWebhook: _grpc.UnaryUnaryMultiCallable[_webhooks_pb2.GetWebhookRequest, _resources_pb2.Webhook]
     """Gets one webhook; the JSON answer is the bare Webhook.
     Errors: NOT_FOUND unknown webhook.
+    buf:lint:ignore RPC_RESPONSE_STANDARD_NAME
+    buf:lint:ignore RPC_REQUEST_RESPONSE_UNIQUE
     """
     ListWebhooks: _grpc.UnaryUnaryMultiCallable[_webhooks_pb2.ListWebhooksRequest, _webhooks_pb2.ListWebhooksResponse]
     """Lists all webhooks, subscribed or not. Not paginated."""
@@ -78,25 +87,33 @@ class WebhooksServiceAsyncStub(WebhooksServiceStub):
     """
 
     def __init__(self, channel: _aio.Channel) -> None: ...
-    SubscribeWebhook: _aio.UnaryUnaryMultiCallable[_webhooks_pb2.SubscribeWebhookRequest, _webhooks_pb2.SubscribeWebhookResponse]  # type: ignore[assignment]
+    SubscribeWebhook: _aio.UnaryUnaryMultiCallable[_webhooks_pb2.SubscribeWebhookRequest, _resources_pb2.Webhook]  # type: ignore[assignment]
     """Subscribes a webhook, or re-subscribes and replaces the one with the given
     id. The JSON answer is the bare Webhook with status "Subscribed".
     Errors: INVALID_ARGUMENT missing or non-http(s) url, unknown event type.
+    buf:lint:ignore RPC_RESPONSE_STANDARD_NAME
+    buf:lint:ignore RPC_REQUEST_RESPONSE_UNIQUE
     """
-    UpdateWebhook: _aio.UnaryUnaryMultiCallable[_webhooks_pb2.UpdateWebhookRequest, _webhooks_pb2.UpdateWebhookResponse]  # type: ignore[assignment]
+    UpdateWebhook: _aio.UnaryUnaryMultiCallable[_webhooks_pb2.UpdateWebhookRequest, _resources_pb2.Webhook]  # type: ignore[assignment]
     """Updates a webhook; absent fields are left unchanged. The JSON answer is
     the bare updated Webhook.
     Errors: NOT_FOUND unknown webhook; INVALID_ARGUMENT bad url, status,
     header value or event type.
+    buf:lint:ignore RPC_RESPONSE_STANDARD_NAME
+    buf:lint:ignore RPC_REQUEST_RESPONSE_UNIQUE
     """
-    UnsubscribeWebhook: _aio.UnaryUnaryMultiCallable[_webhooks_pb2.UnsubscribeWebhookRequest, _webhooks_pb2.UnsubscribeWebhookResponse]  # type: ignore[assignment]
+    UnsubscribeWebhook: _aio.UnaryUnaryMultiCallable[_webhooks_pb2.UnsubscribeWebhookRequest, _resources_pb2.Webhook]  # type: ignore[assignment]
     """Unsubscribes a webhook (status "Unsubscribed"; it is kept and can be
     subscribed again). The JSON answer is the bare Webhook.
     Errors: NOT_FOUND unknown webhook.
+    buf:lint:ignore RPC_RESPONSE_STANDARD_NAME
+    buf:lint:ignore RPC_REQUEST_RESPONSE_UNIQUE
     """
-    GetWebhook: _aio.UnaryUnaryMultiCallable[_webhooks_pb2.GetWebhookRequest, _webhooks_pb2.GetWebhookResponse]  # type: ignore[assignment]
+    GetWebhook: _aio.UnaryUnaryMultiCallable[_webhooks_pb2.GetWebhookRequest, _resources_pb2.Webhook]  # type: ignore[assignment]
     """Gets one webhook; the JSON answer is the bare Webhook.
     Errors: NOT_FOUND unknown webhook.
+    buf:lint:ignore RPC_RESPONSE_STANDARD_NAME
+    buf:lint:ignore RPC_REQUEST_RESPONSE_UNIQUE
     """
     ListWebhooks: _aio.UnaryUnaryMultiCallable[_webhooks_pb2.ListWebhooksRequest, _webhooks_pb2.ListWebhooksResponse]  # type: ignore[assignment]
     """Lists all webhooks, subscribed or not. Not paginated."""
@@ -120,10 +137,12 @@ class WebhooksServiceServicer(metaclass=_abc_1.ABCMeta):
         self,
         request: _webhooks_pb2.SubscribeWebhookRequest,
         context: _ServicerContext,
-    ) -> _typing.Union[_webhooks_pb2.SubscribeWebhookResponse, _abc.Awaitable[_webhooks_pb2.SubscribeWebhookResponse]]:
+    ) -> _typing.Union[_resources_pb2.Webhook, _abc.Awaitable[_resources_pb2.Webhook]]:
         """Subscribes a webhook, or re-subscribes and replaces the one with the given
         id. The JSON answer is the bare Webhook with status "Subscribed".
         Errors: INVALID_ARGUMENT missing or non-http(s) url, unknown event type.
+        buf:lint:ignore RPC_RESPONSE_STANDARD_NAME
+        buf:lint:ignore RPC_REQUEST_RESPONSE_UNIQUE
         """
 
     @_abc_1.abstractmethod
@@ -131,11 +150,13 @@ class WebhooksServiceServicer(metaclass=_abc_1.ABCMeta):
         self,
         request: _webhooks_pb2.UpdateWebhookRequest,
         context: _ServicerContext,
-    ) -> _typing.Union[_webhooks_pb2.UpdateWebhookResponse, _abc.Awaitable[_webhooks_pb2.UpdateWebhookResponse]]:
+    ) -> _typing.Union[_resources_pb2.Webhook, _abc.Awaitable[_resources_pb2.Webhook]]:
         """Updates a webhook; absent fields are left unchanged. The JSON answer is
         the bare updated Webhook.
         Errors: NOT_FOUND unknown webhook; INVALID_ARGUMENT bad url, status,
         header value or event type.
+        buf:lint:ignore RPC_RESPONSE_STANDARD_NAME
+        buf:lint:ignore RPC_REQUEST_RESPONSE_UNIQUE
         """
 
     @_abc_1.abstractmethod
@@ -143,10 +164,12 @@ class WebhooksServiceServicer(metaclass=_abc_1.ABCMeta):
         self,
         request: _webhooks_pb2.UnsubscribeWebhookRequest,
         context: _ServicerContext,
-    ) -> _typing.Union[_webhooks_pb2.UnsubscribeWebhookResponse, _abc.Awaitable[_webhooks_pb2.UnsubscribeWebhookResponse]]:
+    ) -> _typing.Union[_resources_pb2.Webhook, _abc.Awaitable[_resources_pb2.Webhook]]:
         """Unsubscribes a webhook (status "Unsubscribed"; it is kept and can be
         subscribed again). The JSON answer is the bare Webhook.
         Errors: NOT_FOUND unknown webhook.
+        buf:lint:ignore RPC_RESPONSE_STANDARD_NAME
+        buf:lint:ignore RPC_REQUEST_RESPONSE_UNIQUE
         """
 
     @_abc_1.abstractmethod
@@ -154,9 +177,11 @@ class WebhooksServiceServicer(metaclass=_abc_1.ABCMeta):
         self,
         request: _webhooks_pb2.GetWebhookRequest,
         context: _ServicerContext,
-    ) -> _typing.Union[_webhooks_pb2.GetWebhookResponse, _abc.Awaitable[_webhooks_pb2.GetWebhookResponse]]:
+    ) -> _typing.Union[_resources_pb2.Webhook, _abc.Awaitable[_resources_pb2.Webhook]]:
         """Gets one webhook; the JSON answer is the bare Webhook.
         Errors: NOT_FOUND unknown webhook.
+        buf:lint:ignore RPC_RESPONSE_STANDARD_NAME
+        buf:lint:ignore RPC_REQUEST_RESPONSE_UNIQUE
         """
 
     @_abc_1.abstractmethod
