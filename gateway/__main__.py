@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 
+from gateway.health import HealthChecker
 from gateway.status_service import StatusServicer
 from parley.v1 import status_pb2, status_pb2_grpc
 from runtime import logging as runtime_logging
@@ -17,16 +18,19 @@ async def main() -> None:
     settings = settings_module.load()
     runtime_logging.configure("gateway", settings.log_level)
     redis = runtime_redis.client(settings)
+    checker = HealthChecker(settings, redis)
+    await checker.start()
     registrations = [
         Registration(
             status_pb2.DESCRIPTOR.services_by_name["StatusService"].full_name,
             status_pb2_grpc.add_StatusServiceServicer_to_server,
-            StatusServicer(settings, redis),
+            StatusServicer(checker),
         ),
     ]
     try:
         await serve("gateway", settings, registrations)
     finally:
+        await checker.close()
         await redis.aclose()
 
 

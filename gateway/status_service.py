@@ -3,12 +3,11 @@
 from __future__ import annotations
 
 import grpc
-import redis.asyncio as aioredis
 from google.protobuf import struct_pb2
 
 from gateway import health
 from parley.v1 import status_pb2, status_pb2_grpc
-from runtime.settings import SERVICE_NAMES, Settings
+from runtime.settings import SERVICE_NAMES
 
 #: The tag colours clients may use, with the hex shades a UI draws them in.
 TAG_COLORS: dict[str, dict[str, str]] = {
@@ -22,14 +21,13 @@ TAG_COLORS: dict[str, dict[str, str]] = {
 class StatusServicer(status_pb2_grpc.StatusServiceServicer):
     """Aggregated health of the platform, checked live on every call."""
 
-    def __init__(self, settings: Settings, redis: aioredis.Redis) -> None:
-        self.settings = settings
-        self.redis = redis
+    def __init__(self, checker: health.HealthChecker) -> None:
+        self.checker = checker
 
     async def GetHealth(
         self, request: status_pb2.GetHealthRequest, context: grpc.aio.ServicerContext
     ) -> status_pb2.GetHealthResponse:
-        components = await health.check_all(self.settings, self.redis)
+        components = await self.checker.check_all()
         status = health.overall(components)
         if status != "ok":
             # Probes read the HTTP status: Envoy's Lua filter turns this header into a 503.
@@ -45,7 +43,7 @@ class StatusServicer(status_pb2_grpc.StatusServiceServicer):
     async def GetClientConfig(
         self, request: status_pb2.GetClientConfigRequest, context: grpc.aio.ServicerContext
     ) -> status_pb2.GetClientConfigResponse:
-        components = {c.name: c for c in await health.check_all(self.settings, self.redis)}
+        components = {c.name: c for c in await self.checker.check_all()}
         tag_config = struct_pb2.Struct()
         tag_config.update({"colors": TAG_COLORS})
         return status_pb2.GetClientConfigResponse(

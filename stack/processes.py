@@ -77,22 +77,27 @@ def stop(data_dir: Path, name: str, timeout: float = 15.0) -> int | None:
     os.kill(pid, signal.SIGTERM)
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline and running_pid(data_dir, name) == pid:
-        _reap(pid)
         time.sleep(0.1)
     if running_pid(data_dir, name) == pid:
         os.kill(pid, signal.SIGKILL)
-        time.sleep(0.2)
-        _reap(pid)
+        while running_pid(data_dir, name) == pid:
+            time.sleep(0.05)
+    _reap(pid)
     pid_file(data_dir, name).unlink(missing_ok=True)
     return pid
 
 
-def _reap(pid: int) -> None:
-    # When the stack runs inside the test process, its children must be reaped to really go away.
-    try:
-        os.waitpid(pid, os.WNOHANG)
-    except ChildProcessError:
-        pass
+def _reap(pid: int, timeout: float = 10.0) -> None:
+    # Wait until the process is gone from the process table. A child of ours (the tests start the
+    # stack in-process) must be reaped by us; one started by an earlier `make up` is reaped by init.
+    deadline = time.monotonic() + timeout
+    while Path(f"/proc/{pid}").exists() and time.monotonic() < deadline:
+        try:
+            if os.waitpid(pid, os.WNOHANG)[0] == pid:
+                return
+        except ChildProcessError:
+            pass
+        time.sleep(0.05)
 
 
 def port_open(port: int, host: str = "127.0.0.1") -> bool:

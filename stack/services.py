@@ -18,7 +18,8 @@ REPO = Path(__file__).resolve().parent.parent
 def serving(target: str, timeout: float = 1.0) -> bool:
     """True when the gRPC server at `target` reports SERVING on grpc.health.v1."""
     try:
-        with grpc.insecure_channel(target) as channel:
+        # A private subchannel pool, so a poll is not answered from an earlier poll's backoff.
+        with grpc.insecure_channel(target, options=(("grpc.use_local_subchannel_pool", 1),)) as channel:
             reply = health_pb2_grpc.HealthStub(channel).Check(
                 health_pb2.HealthCheckRequest(), timeout=timeout
             )

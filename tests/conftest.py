@@ -42,7 +42,7 @@ def live_stack() -> Iterator[Settings]:
         started = {c.name for c in stack.status(settings) if c.pid is not None} - before
         stopped = stack.down(settings, only=started)
         # `down` leaves no process behind.
-        assert [pid for _, pid in stopped if Path(f"/proc/{pid}").exists()] == []
+        assert [(name, pid) for name, pid in stopped if Path(f"/proc/{pid}").exists()] == []
 
 
 @pytest.fixture(scope="session")

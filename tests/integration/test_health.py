@@ -62,7 +62,8 @@ def test_a_stopped_service_makes_health_503_until_it_is_back(
         assert unreachable.json()["code"] == grpc.StatusCode.UNAVAILABLE.value[0]
     finally:
         services.start(live_stack, "messaging")
-    assert httpx.get(f"{base_url}/health", timeout=10).status_code == 200
+    after = httpx.get(f"{base_url}/health", timeout=10)
+    assert after.status_code == 200, after.text
 
 
 PARLEY = str(Path(sys.executable).parent / "parley")  # the command installed into the venv

@@ -34,7 +34,7 @@ async def test_every_platform_topic_exists_with_its_retention(live_stack: Settin
 
 
 async def test_produce_then_consume_on_the_real_broker(live_stack: Settings) -> None:
-    topic = live_stack.prefixed(topics.DEADLETTER)
+    topic = live_stack.prefixed(topics.raw_topic("custom"))
     key, value = uuid.uuid4().bytes, uuid.uuid4().bytes
     producer = kafka.producer(live_stack)
     await producer.start()

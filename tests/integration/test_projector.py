@@ -32,7 +32,8 @@ async def _stored_offsets_match_the_log(settings: Settings) -> bool:
     await consumer.start()
     redis = runtime_redis.client(settings)
     try:
-        partitions = [TopicPartition(topic, p) for p in consumer.partitions_for_topic(topic) or ()]
+        partitions = [TopicPartition(topic, p) for p in range(settings.topic_partitions)]
+        consumer.assign(partitions)
         ends = await consumer.end_offsets(partitions)
         keys = StoreKeys(settings)
         stored = [await redis.get(keys.projector_offset(topic, tp.partition)) for tp in partitions]
@@ -71,7 +72,7 @@ async def _find_dead_letter(settings: Settings, value: bytes) -> records_pb2.Dea
     consumer = AIOKafkaConsumer(bootstrap_servers=settings.bootstrap_servers)
     await consumer.start()
     try:
-        partitions = [TopicPartition(topic, p) for p in consumer.partitions_for_topic(topic) or ()]
+        partitions = [TopicPartition(topic, p) for p in range(settings.topic_partitions)]
         consumer.assign(partitions)
         await consumer.seek_to_beginning(*partitions)
         deadline = time.monotonic() + 5
