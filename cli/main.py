@@ -2,13 +2,20 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 import os
 
 import httpx
 import typer
 from rich.console import Console
+from rich.progress import MofNCompleteColumn, Progress
 from rich.table import Table
+
+from ingest.reprocess import reprocess as replay
+from runtime import settings as settings_module
+from runtime import timestamps
+from runtime.errors import ApiError
 
 app = typer.Typer(add_completion=False, no_args_is_help=True, help="Operate a Parley install.")
 console = Console()
@@ -44,6 +51,33 @@ def status(as_json: bool = typer.Option(False, "--json", help="Print the raw JSO
         console.print(table)
     if body.get("status") != "ok":
         raise typer.Exit(1)
+
+
+@app.command()
+def reprocess(
+    source: str = typer.Option(..., "--source", help="Source whose raw topic to replay, e.g. facebook."),
+    since: str = typer.Option("", "--since", help="RFC 3339 time to replay from (default: the start)."),
+) -> None:
+    """Replay a source's raw webhooks through the current translators (nothing duplicates)."""
+    try:
+        since_ms = timestamps.parse_ms(since) if since else None
+    except ValueError as exc:
+        console.print(f"[red]--since must be RFC 3339, e.g. 2026-01-31T00:00:00Z:[/red] {exc}")
+        raise typer.Exit(2) from exc
+    with Progress(*Progress.get_default_columns(), MofNCompleteColumn(), console=console) as bar:
+        task = bar.add_task(f"reprocessing {source}", total=None)
+
+        def advance(done: int, total: int) -> None:
+            bar.update(task, completed=done, total=total)
+
+        try:
+            count = asyncio.run(
+                replay(settings_module.load(), source, since_ms, progress=advance)
+            )
+        except ApiError as exc:
+            console.print(f"[red]{exc.message}[/red]")
+            raise typer.Exit(2) from exc
+    console.print(f"reprocessed {count} {source} events")
 
 
 if __name__ == "__main__":

@@ -1,23 +1,35 @@
-"""`python -m ingest`: the ingest service.
-
-IngestService and SourcesService are defined in the contracts; until their bodies are built
-this process serves only health, so their RPCs answer UNIMPLEMENTED (501 through Envoy).
-"""
+"""`python -m ingest`: the ingest service (inbound webhooks + the translator worker)."""
 
 from __future__ import annotations
 
 import asyncio
 
+from ingest.translator_worker import TranslatorWorker
+from ingest.webhooks_service import WebhooksServicer
+from parley.v1 import ingest_pb2, ingest_pb2_grpc
+from runtime import kafka
 from runtime import logging as runtime_logging
 from runtime import settings as settings_module
-from runtime.server import serve
+from runtime.server import Registration, serve
 
 
 async def main() -> None:
-    """Serve the ingest service."""
+    """Serve the sources' webhooks and translate what they wrote."""
     settings = settings_module.load()
     runtime_logging.configure("ingest", settings.log_level)
-    await serve("ingest", settings, registrations=[])
+    producer = kafka.producer(settings)
+    await producer.start()
+    registrations = [
+        Registration(
+            ingest_pb2.DESCRIPTOR.services_by_name["IngestService"].full_name,
+            ingest_pb2_grpc.add_IngestServiceServicer_to_server,
+            WebhooksServicer(settings, producer),
+        ),
+    ]
+    try:
+        await serve("ingest", settings, registrations, background=[TranslatorWorker(settings).run])
+    finally:
+        await producer.stop()
 
 
 if __name__ == "__main__":

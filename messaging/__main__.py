@@ -1,7 +1,7 @@
 """`python -m messaging`: the messaging service.
 
-MessagingService is defined in the contracts; until its bodies are built
-this process serves only health, so its RPCs answer UNIMPLEMENTED (501 through Envoy).
+MessagingService is defined in the contracts; until its bodies are built this process serves
+only health, so its RPCs answer UNIMPLEMENTED (501 through Envoy).
 """
 
 from __future__ import annotations

@@ -40,10 +40,22 @@ class Conflict(ApiError):
     code = grpc.StatusCode.ABORTED
 
 
+class Unauthenticated(ApiError):
+    """The caller did not prove who it is (HTTP 401)."""
+
+    code = grpc.StatusCode.UNAUTHENTICATED
+
+
 class PermissionDenied(ApiError):
     """The caller may not do this (HTTP 403)."""
 
     code = grpc.StatusCode.PERMISSION_DENIED
+
+
+class Unimplemented(ApiError):
+    """The call, or one of its options, is not built yet (HTTP 501)."""
+
+    code = grpc.StatusCode.UNIMPLEMENTED
 
 
 class Unavailable(ApiError):

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import json
 import uuid
 
 #: The root of every Parley id. Never change it: every stored id derives from it.
@@ -10,8 +11,8 @@ PARLEY_NAMESPACE = uuid.UUID("5b1c9c1e-6f1e-5c55-9a0d-3f4b2c8e7a10")
 
 
 def _derive(kind: str, *parts: str) -> str:
-    # The kind and a separator that cannot occur in the parts keep ("ab","c") apart from ("a","bc").
-    return str(uuid.uuid5(PARLEY_NAMESPACE, "\x1f".join((kind, *parts))))
+    # A JSON array names the kind and keeps ("ab", "c") apart from ("a", "bc"), whatever the parts.
+    return str(uuid.uuid5(PARLEY_NAMESPACE, json.dumps([kind, *parts])))
 
 
 def channel_id(source: str, source_channel_id: str) -> str:

@@ -74,3 +74,14 @@ async def cluster_reachable(settings: Settings) -> bool:
         return False
     finally:
         await admin.close()
+
+
+async def partitions(settings: Settings, topic: str) -> list[int]:
+    """The partition numbers of `topic` (which must exist)."""
+    admin = AIOKafkaAdminClient(bootstrap_servers=settings.bootstrap_servers)
+    await admin.start()
+    try:
+        (described,) = await admin.describe_topics([topic])
+        return sorted(p["partition"] for p in described["partitions"])
+    finally:
+        await admin.close()

@@ -14,14 +14,42 @@ class StoreKeys:
 
     settings: Settings
 
+    def _key(self, *parts: str) -> str:
+        return runtime_redis.key(self.settings, *parts)
+
     def message(self, message_id: str) -> str:
         """String: the serialized `MessageRecord` of a message."""
-        return runtime_redis.key(self.settings, "msg", message_id)
+        return self._key("msg", message_id)
 
     def conversation_messages(self, conversation_id: str) -> str:
         """Sorted set (all scores 0, ordered by member): `<sent_at_ms:015d>:<message_id>`."""
-        return runtime_redis.key(self.settings, "conv", conversation_id, "messages")
+        return self._key("conv", conversation_id, "messages")
+
+    def conversation(self, conversation_id: str) -> str:
+        """Hash: a conversation's channel, contact, creation time, last message, unread count."""
+        return self._key("conv", conversation_id)
+
+    def conversations(self) -> str:
+        """Sorted set (all scores 0, by member): `<last_activity_ms:015d>:<conversation_id>`."""
+        return self._key("conversations")
+
+    def metadata(self, subject: str, identifier: str) -> str:
+        """String: the JSON metadata document of one subject (message, conversation, ...)."""
+        return self._key("meta", subject, identifier)
+
+    def channel(self, channel_id: str) -> str:
+        """String: the serialized `ChannelRecord` of a channel (secrets included: never served)."""
+        return self._key("channel", channel_id)
+
+    def connected_channels(self) -> str:
+        """Set: ids of the connected channels."""
+        return self._key("channels", "connected")
+
+    def source_message(self, channel_id: str, source_message_id: str) -> str:
+        """String: the Parley message id that first carried this source message id, so an echo of
+        a message Parley sent itself is not stored twice."""
+        return self._key("srcmsg", channel_id, source_message_id)
 
     def projector_offset(self, topic: str, partition: int) -> str:
         """String: the next Kafka offset the projector applies for one topic partition."""
-        return runtime_redis.key(self.settings, "offset", "projector", topic, str(partition))
+        return self._key("offset", "projector", topic, str(partition))

@@ -7,6 +7,7 @@ import redis.asyncio as aioredis
 
 from parley.v1 import messages_pb2, messages_pb2_grpc, resources_pb2
 from store import message_pages
+from store.pages import Page
 from store.keys import StoreKeys
 
 
@@ -20,14 +21,16 @@ class MessagesServicer(messages_pb2_grpc.MessagesServiceServicer):
     async def ListMessages(
         self, request: messages_pb2.ListMessagesRequest, context: grpc.aio.ServicerContext
     ) -> messages_pb2.ListMessagesResponse:
-        page = await message_pages.list_messages(
+        found = await message_pages.list_messages(
             self.redis, self.keys, request.conversation_id, request.cursor, request.page_size
         )
         return messages_pb2.ListMessagesResponse(
-            data=[record.message for record in page.records],
-            pagination_data=resources_pb2.PaginationData(
-                previous_cursor=page.previous_cursor,
-                next_cursor=page.next_cursor,
-                total=page.total,
-            ),
+            data=found.messages, pagination_data=pagination(found.page)
         )
+
+
+def pagination(page: Page) -> resources_pb2.PaginationData:
+    """The `pagination_data` of a page."""
+    return resources_pb2.PaginationData(
+        previous_cursor=page.previous_cursor, next_cursor=page.next_cursor, total=page.total
+    )

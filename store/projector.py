@@ -8,36 +8,22 @@ assignment the consumer seeks to the offset stored in Redis, not to Kafka's comm
 
 from __future__ import annotations
 
-import logging
-import time
 from collections.abc import Sequence
 
 import redis.asyncio as aioredis
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, ConsumerRebalanceListener, TopicPartition
 from aiokafka.structs import ConsumerRecord
 from google.protobuf.message import DecodeError
-from redis.asyncio.client import Pipeline
 from redis.exceptions import WatchError
 
 from parley.v1 import records_pb2
-from runtime import kafka, topics
+from runtime import kafka
+from runtime.deadletter import dead_letter
 from runtime.settings import Settings
-from store import cursors
 from store.keys import StoreKeys
-
-log = logging.getLogger(__name__)
+from store.projection import RECORD_TYPES, Projection, Record
 
 GROUP = "store-projector"
-
-
-def write_message(pipe: Pipeline, keys: StoreKeys, record: records_pb2.MessageRecord) -> None:
-    """Queue the writes projecting one message record (an upsert: the latest record wins)."""
-    message_id = record.message.id
-    pipe.set(keys.message(message_id), record.SerializeToString())
-    pipe.zadd(
-        keys.conversation_messages(record.conversation_id),
-        {cursors.message_member(record.sent_at_ms, message_id): 0},
-    )
 
 
 class _SeekFromRedis(ConsumerRebalanceListener):  # type: ignore[misc]
@@ -52,21 +38,20 @@ class _SeekFromRedis(ConsumerRebalanceListener):  # type: ignore[misc]
 
 
 class Projector:
-    """Consumes `parley.messages` and keeps the message projection in Redis."""
+    """Consumes the application topics and keeps their projection in Redis."""
 
     def __init__(self, settings: Settings, redis: aioredis.Redis) -> None:
         self.settings = settings
         self.redis = redis
         self.keys = StoreKeys(settings)
+        self.kinds = {settings.prefixed(topic): kind for topic, kind in RECORD_TYPES.items()}
         self.consumer: AIOKafkaConsumer = kafka.consumer(settings, GROUP)
         self.deadletters: AIOKafkaProducer = kafka.producer(settings)
 
     async def run(self) -> None:
         """Project until cancelled."""
         await self.deadletters.start()
-        self.consumer.subscribe(
-            [self.settings.prefixed(topics.MESSAGES)], listener=_SeekFromRedis(self)
-        )
+        self.consumer.subscribe(list(self.kinds), listener=_SeekFromRedis(self))
         await self.consumer.start()
         try:
             while True:
@@ -96,38 +81,43 @@ class Projector:
                     await pipe.watch(offset_key)
                     stored = await pipe.get(offset_key)
                     next_offset = int(stored) if stored is not None else 0
-                    fresh = [(r, m) for r, m in decoded if r.offset >= next_offset]
+                    fresh = [(r, v) for r, v in decoded if r.offset >= next_offset]
                     if not fresh:
                         return
+                    values = [v for _, v in fresh if v is not None]
+                    projection = Projection(self.keys)
+                    await projection.load(self.redis, values)
+                    for value in values:
+                        projection.apply(value)
                     pipe.multi()
-                    for _, message in fresh:
-                        if message is not None:
-                            write_message(pipe, self.keys, message)
+                    projection.queue(pipe)
                     pipe.set(offset_key, fresh[-1][0].offset + 1)
                     await pipe.execute()
                     return
                 except WatchError:
                     continue
 
-    async def _decode(self, record: ConsumerRecord) -> records_pb2.MessageRecord | None:
+    async def _decode(self, record: ConsumerRecord) -> Record | None:
+        kind = self.kinds[record.topic]
         try:
-            message = records_pb2.MessageRecord.FromString(record.value)
-            if not message.conversation_id or not message.message.id:
-                raise ValueError("conversation_id and message.id are required")
-            return message
+            value = kind.FromString(record.value)
+            problem = _missing_ids(value)
+            if problem:
+                raise ValueError(problem)
+            return value
         except (DecodeError, ValueError) as exc:
-            await self._deadletter(record, f"undecodable MessageRecord: {exc}")
+            await dead_letter(
+                self.deadletters, self.settings, record, f"undecodable {kind.__name__}: {exc}"
+            )
             return None
 
-    async def _deadletter(self, record: ConsumerRecord, reason: str) -> None:
-        # Written before the offset moves past the record: a crash in between repeats the dead
-        # letter (harmless, keyed by topic/partition/offset), never loses it.
-        log.warning("dead-lettering %s[%d]@%d: %s", record.topic, record.partition, record.offset, reason)
-        letter = records_pb2.DeadLetterRecord(
-            topic=record.topic, partition=record.partition, offset=record.offset,
-            key=record.key or b"", value=record.value or b"", reason=reason,
-            failed_at_ms=int(time.time() * 1000),
-        )
-        await self.deadletters.send_and_wait(
-            self.settings.prefixed(topics.DEADLETTER), letter.SerializeToString(), key=record.key
-        )
+
+def _missing_ids(value: Record) -> str:
+    """Why a decoded record cannot be projected ("" when it can): its ids are missing."""
+    if isinstance(value, records_pb2.MessageRecord):
+        ok, needed = bool(value.conversation_id and value.message.id), "conversation_id, message.id"
+    elif isinstance(value, records_pb2.MetadataRecord):
+        ok, needed = bool(value.subject and value.identifier), "subject, identifier"
+    else:
+        ok, needed = bool(value.channel.id), "channel.id"
+    return "" if ok else f"{needed} required"

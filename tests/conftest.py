@@ -27,6 +27,17 @@ TEST_ENV = {
     "PARLEY_GRPC_BASE_PORT": "51061",
     "PARLEY_KAFKA_PORT": "19092",
     "PARLEY_REDIS_URL": os.environ.get("PARLEY_TEST_REDIS_URL", "redis://127.0.0.1:16379/0"),
+    # The sources' app-level secrets, as an operator configures them (tests sign with them).
+    "PARLEY_PUBLIC_URL": "https://parley.test",
+    "PARLEY_FACEBOOK_APP_SECRET": "facebook-app-secret",
+    "PARLEY_FACEBOOK_VERIFY_TOKEN": "facebook-verify-token",
+    "PARLEY_INSTAGRAM_APP_SECRET": "instagram-app-secret",
+    "PARLEY_INSTAGRAM_VERIFY_TOKEN": "instagram-verify-token",
+    "PARLEY_WHATSAPP_APP_SECRET": "whatsapp-app-secret",
+    "PARLEY_WHATSAPP_VERIFY_TOKEN": "whatsapp-verify-token",
+    "PARLEY_TWILIO_AUTH_TOKEN": "twilio-auth-token",
+    "PARLEY_VIBER_AUTH_TOKEN": "viber-auth-token",
+    "PARLEY_GOOGLE_CLIENT_TOKEN": "google-client-token",
 }
 
 

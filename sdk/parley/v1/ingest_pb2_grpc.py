@@ -121,7 +121,8 @@ class IngestServiceServicer:
         200 (text/plain "ok") only after Kafka acknowledged the bytes. Verified
         bytes are accepted even if they cannot be translated later (unknown
         channel, unexpected shape): the translator dead-letters those. Errors:
-        UNAUTHENTICATED (401) missing or bad signature, nothing written;
+        UNAUTHENTICATED (401) missing signature, PERMISSION_DENIED (403) bad
+        signature or source not configured, nothing written in either case;
         UNAVAILABLE (503) Kafka down, nothing acknowledged, the source retries.
         buf:lint:ignore RPC_RESPONSE_STANDARD_NAME
         buf:lint:ignore RPC_REQUEST_RESPONSE_UNIQUE
@@ -150,7 +151,8 @@ class IngestServiceServicer:
         200 (text/plain "ok") only after Kafka acknowledged the bytes. Verified
         bytes are accepted even if they cannot be translated later (unknown
         channel, unexpected shape): the translator dead-letters those. Errors:
-        UNAUTHENTICATED (401) missing or bad signature, nothing written;
+        UNAUTHENTICATED (401) missing signature, PERMISSION_DENIED (403) bad
+        signature or source not configured, nothing written in either case;
         UNAVAILABLE (503) Kafka down, nothing acknowledged, the source retries.
         buf:lint:ignore RPC_RESPONSE_STANDARD_NAME
         buf:lint:ignore RPC_REQUEST_RESPONSE_UNIQUE
@@ -179,7 +181,8 @@ class IngestServiceServicer:
         Answers 200 (text/plain "ok") only after Kafka acknowledged the bytes.
         Verified bytes are accepted even if they cannot be translated later
         (unknown channel, unexpected shape): the translator dead-letters those.
-        Errors: UNAUTHENTICATED (401) missing or bad signature, nothing written;
+        Errors: UNAUTHENTICATED (401) missing signature, PERMISSION_DENIED
+        (403) bad signature or source not configured, nothing written;
         UNAVAILABLE (503) Kafka down, nothing acknowledged, the source retries.
         buf:lint:ignore RPC_RESPONSE_STANDARD_NAME
         buf:lint:ignore RPC_REQUEST_RESPONSE_UNIQUE
@@ -195,8 +198,9 @@ class IngestServiceServicer:
         answered with the secret as text/plain. Answers 200 (text/plain "ok") only
         after Kafka acknowledged the bytes. Verified bytes are accepted even if
         they cannot be translated later (unknown channel, unexpected shape): the
-        translator dead-letters those. Errors: UNAUTHENTICATED (401) missing or
-        bad signature, nothing written; UNAVAILABLE (503) Kafka down, nothing
+        translator dead-letters those. Errors: UNAUTHENTICATED (401) missing
+        signature, PERMISSION_DENIED (403) bad signature or source not
+        configured, nothing written; UNAVAILABLE (503) Kafka down, nothing
         acknowledged, the source retries.
         buf:lint:ignore RPC_RESPONSE_STANDARD_NAME
         buf:lint:ignore RPC_REQUEST_RESPONSE_UNIQUE
@@ -214,8 +218,10 @@ class IngestServiceServicer:
         Answers 200 with an empty TwiML document (text/xml) only after Kafka
         acknowledged the bytes. Verified bytes are accepted even if they cannot be
         translated later (unknown channel, unexpected shape): the translator
-        dead-letters those. Errors: UNAUTHENTICATED (401) missing or bad
-        signature, nothing written; UNAVAILABLE (503) Kafka down, nothing
+        dead-letters those. Errors: UNAUTHENTICATED (401) missing signature,
+        PERMISSION_DENIED (403) bad
+        signature or source not configured, nothing written; UNAVAILABLE (503)
+        Kafka down, nothing
         acknowledged, the source retries.
         buf:lint:ignore RPC_RESPONSE_STANDARD_NAME
         buf:lint:ignore RPC_REQUEST_RESPONSE_UNIQUE
@@ -230,7 +236,8 @@ class IngestServiceServicer:
         bytes. Answers 200 (text/plain "ok") only after Kafka acknowledged the
         bytes. Verified bytes are accepted even if they cannot be translated later
         (unknown channel, unexpected shape): the translator dead-letters those.
-        Errors: UNAUTHENTICATED (401) missing or bad signature, nothing written;
+        Errors: UNAUTHENTICATED (401) missing signature, PERMISSION_DENIED
+        (403) bad signature or source not configured, nothing written;
         UNAVAILABLE (503) Kafka down, nothing acknowledged, the source retries.
         buf:lint:ignore RPC_RESPONSE_STANDARD_NAME
         buf:lint:ignore RPC_REQUEST_RESPONSE_UNIQUE

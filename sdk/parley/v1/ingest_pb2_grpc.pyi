@@ -58,7 +58,8 @@ class IngestServiceStub:
     200 (text/plain "ok") only after Kafka acknowledged the bytes. Verified
     bytes are accepted even if they cannot be translated later (unknown
     channel, unexpected shape): the translator dead-letters those. Errors:
-    UNAUTHENTICATED (401) missing or bad signature, nothing written;
+    UNAUTHENTICATED (401) missing signature, PERMISSION_DENIED (403) bad
+    signature or source not configured, nothing written in either case;
     UNAVAILABLE (503) Kafka down, nothing acknowledged, the source retries.
     buf:lint:ignore RPC_RESPONSE_STANDARD_NAME
     buf:lint:ignore RPC_REQUEST_RESPONSE_UNIQUE
@@ -79,7 +80,8 @@ class IngestServiceStub:
     200 (text/plain "ok") only after Kafka acknowledged the bytes. Verified
     bytes are accepted even if they cannot be translated later (unknown
     channel, unexpected shape): the translator dead-letters those. Errors:
-    UNAUTHENTICATED (401) missing or bad signature, nothing written;
+    UNAUTHENTICATED (401) missing signature, PERMISSION_DENIED (403) bad
+    signature or source not configured, nothing written in either case;
     UNAVAILABLE (503) Kafka down, nothing acknowledged, the source retries.
     buf:lint:ignore RPC_RESPONSE_STANDARD_NAME
     buf:lint:ignore RPC_REQUEST_RESPONSE_UNIQUE
@@ -100,7 +102,8 @@ class IngestServiceStub:
     Answers 200 (text/plain "ok") only after Kafka acknowledged the bytes.
     Verified bytes are accepted even if they cannot be translated later
     (unknown channel, unexpected shape): the translator dead-letters those.
-    Errors: UNAUTHENTICATED (401) missing or bad signature, nothing written;
+    Errors: UNAUTHENTICATED (401) missing signature, PERMISSION_DENIED
+    (403) bad signature or source not configured, nothing written;
     UNAVAILABLE (503) Kafka down, nothing acknowledged, the source retries.
     buf:lint:ignore RPC_RESPONSE_STANDARD_NAME
     buf:lint:ignore RPC_REQUEST_RESPONSE_UNIQUE
@@ -112,8 +115,9 @@ class IngestServiceStub:
     answered with the secret as text/plain. Answers 200 (text/plain "ok") only
     after Kafka acknowledged the bytes. Verified bytes are accepted even if
     they cannot be translated later (unknown channel, unexpected shape): the
-    translator dead-letters those. Errors: UNAUTHENTICATED (401) missing or
-    bad signature, nothing written; UNAVAILABLE (503) Kafka down, nothing
+    translator dead-letters those. Errors: UNAUTHENTICATED (401) missing
+    signature, PERMISSION_DENIED (403) bad signature or source not
+    configured, nothing written; UNAVAILABLE (503) Kafka down, nothing
     acknowledged, the source retries.
     buf:lint:ignore RPC_RESPONSE_STANDARD_NAME
     buf:lint:ignore RPC_REQUEST_RESPONSE_UNIQUE
@@ -127,8 +131,10 @@ class IngestServiceStub:
     Answers 200 with an empty TwiML document (text/xml) only after Kafka
     acknowledged the bytes. Verified bytes are accepted even if they cannot be
     translated later (unknown channel, unexpected shape): the translator
-    dead-letters those. Errors: UNAUTHENTICATED (401) missing or bad
-    signature, nothing written; UNAVAILABLE (503) Kafka down, nothing
+    dead-letters those. Errors: UNAUTHENTICATED (401) missing signature,
+    PERMISSION_DENIED (403) bad
+    signature or source not configured, nothing written; UNAVAILABLE (503)
+    Kafka down, nothing
     acknowledged, the source retries.
     buf:lint:ignore RPC_RESPONSE_STANDARD_NAME
     buf:lint:ignore RPC_REQUEST_RESPONSE_UNIQUE
@@ -139,7 +145,8 @@ class IngestServiceStub:
     bytes. Answers 200 (text/plain "ok") only after Kafka acknowledged the
     bytes. Verified bytes are accepted even if they cannot be translated later
     (unknown channel, unexpected shape): the translator dead-letters those.
-    Errors: UNAUTHENTICATED (401) missing or bad signature, nothing written;
+    Errors: UNAUTHENTICATED (401) missing signature, PERMISSION_DENIED
+    (403) bad signature or source not configured, nothing written;
     UNAVAILABLE (503) Kafka down, nothing acknowledged, the source retries.
     buf:lint:ignore RPC_RESPONSE_STANDARD_NAME
     buf:lint:ignore RPC_REQUEST_RESPONSE_UNIQUE
@@ -174,7 +181,8 @@ class IngestServiceAsyncStub(IngestServiceStub):
     200 (text/plain "ok") only after Kafka acknowledged the bytes. Verified
     bytes are accepted even if they cannot be translated later (unknown
     channel, unexpected shape): the translator dead-letters those. Errors:
-    UNAUTHENTICATED (401) missing or bad signature, nothing written;
+    UNAUTHENTICATED (401) missing signature, PERMISSION_DENIED (403) bad
+    signature or source not configured, nothing written in either case;
     UNAVAILABLE (503) Kafka down, nothing acknowledged, the source retries.
     buf:lint:ignore RPC_RESPONSE_STANDARD_NAME
     buf:lint:ignore RPC_REQUEST_RESPONSE_UNIQUE
@@ -195,7 +203,8 @@ class IngestServiceAsyncStub(IngestServiceStub):
     200 (text/plain "ok") only after Kafka acknowledged the bytes. Verified
     bytes are accepted even if they cannot be translated later (unknown
     channel, unexpected shape): the translator dead-letters those. Errors:
-    UNAUTHENTICATED (401) missing or bad signature, nothing written;
+    UNAUTHENTICATED (401) missing signature, PERMISSION_DENIED (403) bad
+    signature or source not configured, nothing written in either case;
     UNAVAILABLE (503) Kafka down, nothing acknowledged, the source retries.
     buf:lint:ignore RPC_RESPONSE_STANDARD_NAME
     buf:lint:ignore RPC_REQUEST_RESPONSE_UNIQUE
@@ -216,7 +225,8 @@ class IngestServiceAsyncStub(IngestServiceStub):
     Answers 200 (text/plain "ok") only after Kafka acknowledged the bytes.
     Verified bytes are accepted even if they cannot be translated later
     (unknown channel, unexpected shape): the translator dead-letters those.
-    Errors: UNAUTHENTICATED (401) missing or bad signature, nothing written;
+    Errors: UNAUTHENTICATED (401) missing signature, PERMISSION_DENIED
+    (403) bad signature or source not configured, nothing written;
     UNAVAILABLE (503) Kafka down, nothing acknowledged, the source retries.
     buf:lint:ignore RPC_RESPONSE_STANDARD_NAME
     buf:lint:ignore RPC_REQUEST_RESPONSE_UNIQUE
@@ -228,8 +238,9 @@ class IngestServiceAsyncStub(IngestServiceStub):
     answered with the secret as text/plain. Answers 200 (text/plain "ok") only
     after Kafka acknowledged the bytes. Verified bytes are accepted even if
     they cannot be translated later (unknown channel, unexpected shape): the
-    translator dead-letters those. Errors: UNAUTHENTICATED (401) missing or
-    bad signature, nothing written; UNAVAILABLE (503) Kafka down, nothing
+    translator dead-letters those. Errors: UNAUTHENTICATED (401) missing
+    signature, PERMISSION_DENIED (403) bad signature or source not
+    configured, nothing written; UNAVAILABLE (503) Kafka down, nothing
     acknowledged, the source retries.
     buf:lint:ignore RPC_RESPONSE_STANDARD_NAME
     buf:lint:ignore RPC_REQUEST_RESPONSE_UNIQUE
@@ -243,8 +254,10 @@ class IngestServiceAsyncStub(IngestServiceStub):
     Answers 200 with an empty TwiML document (text/xml) only after Kafka
     acknowledged the bytes. Verified bytes are accepted even if they cannot be
     translated later (unknown channel, unexpected shape): the translator
-    dead-letters those. Errors: UNAUTHENTICATED (401) missing or bad
-    signature, nothing written; UNAVAILABLE (503) Kafka down, nothing
+    dead-letters those. Errors: UNAUTHENTICATED (401) missing signature,
+    PERMISSION_DENIED (403) bad
+    signature or source not configured, nothing written; UNAVAILABLE (503)
+    Kafka down, nothing
     acknowledged, the source retries.
     buf:lint:ignore RPC_RESPONSE_STANDARD_NAME
     buf:lint:ignore RPC_REQUEST_RESPONSE_UNIQUE
@@ -255,7 +268,8 @@ class IngestServiceAsyncStub(IngestServiceStub):
     bytes. Answers 200 (text/plain "ok") only after Kafka acknowledged the
     bytes. Verified bytes are accepted even if they cannot be translated later
     (unknown channel, unexpected shape): the translator dead-letters those.
-    Errors: UNAUTHENTICATED (401) missing or bad signature, nothing written;
+    Errors: UNAUTHENTICATED (401) missing signature, PERMISSION_DENIED
+    (403) bad signature or source not configured, nothing written;
     UNAVAILABLE (503) Kafka down, nothing acknowledged, the source retries.
     buf:lint:ignore RPC_RESPONSE_STANDARD_NAME
     buf:lint:ignore RPC_REQUEST_RESPONSE_UNIQUE
@@ -299,7 +313,8 @@ class IngestServiceServicer(metaclass=_abc_1.ABCMeta):
         200 (text/plain "ok") only after Kafka acknowledged the bytes. Verified
         bytes are accepted even if they cannot be translated later (unknown
         channel, unexpected shape): the translator dead-letters those. Errors:
-        UNAUTHENTICATED (401) missing or bad signature, nothing written;
+        UNAUTHENTICATED (401) missing signature, PERMISSION_DENIED (403) bad
+        signature or source not configured, nothing written in either case;
         UNAVAILABLE (503) Kafka down, nothing acknowledged, the source retries.
         buf:lint:ignore RPC_RESPONSE_STANDARD_NAME
         buf:lint:ignore RPC_REQUEST_RESPONSE_UNIQUE
@@ -332,7 +347,8 @@ class IngestServiceServicer(metaclass=_abc_1.ABCMeta):
         200 (text/plain "ok") only after Kafka acknowledged the bytes. Verified
         bytes are accepted even if they cannot be translated later (unknown
         channel, unexpected shape): the translator dead-letters those. Errors:
-        UNAUTHENTICATED (401) missing or bad signature, nothing written;
+        UNAUTHENTICATED (401) missing signature, PERMISSION_DENIED (403) bad
+        signature or source not configured, nothing written in either case;
         UNAVAILABLE (503) Kafka down, nothing acknowledged, the source retries.
         buf:lint:ignore RPC_RESPONSE_STANDARD_NAME
         buf:lint:ignore RPC_REQUEST_RESPONSE_UNIQUE
@@ -365,7 +381,8 @@ class IngestServiceServicer(metaclass=_abc_1.ABCMeta):
         Answers 200 (text/plain "ok") only after Kafka acknowledged the bytes.
         Verified bytes are accepted even if they cannot be translated later
         (unknown channel, unexpected shape): the translator dead-letters those.
-        Errors: UNAUTHENTICATED (401) missing or bad signature, nothing written;
+        Errors: UNAUTHENTICATED (401) missing signature, PERMISSION_DENIED
+        (403) bad signature or source not configured, nothing written;
         UNAVAILABLE (503) Kafka down, nothing acknowledged, the source retries.
         buf:lint:ignore RPC_RESPONSE_STANDARD_NAME
         buf:lint:ignore RPC_REQUEST_RESPONSE_UNIQUE
@@ -383,8 +400,9 @@ class IngestServiceServicer(metaclass=_abc_1.ABCMeta):
         answered with the secret as text/plain. Answers 200 (text/plain "ok") only
         after Kafka acknowledged the bytes. Verified bytes are accepted even if
         they cannot be translated later (unknown channel, unexpected shape): the
-        translator dead-letters those. Errors: UNAUTHENTICATED (401) missing or
-        bad signature, nothing written; UNAVAILABLE (503) Kafka down, nothing
+        translator dead-letters those. Errors: UNAUTHENTICATED (401) missing
+        signature, PERMISSION_DENIED (403) bad signature or source not
+        configured, nothing written; UNAVAILABLE (503) Kafka down, nothing
         acknowledged, the source retries.
         buf:lint:ignore RPC_RESPONSE_STANDARD_NAME
         buf:lint:ignore RPC_REQUEST_RESPONSE_UNIQUE
@@ -404,8 +422,10 @@ class IngestServiceServicer(metaclass=_abc_1.ABCMeta):
         Answers 200 with an empty TwiML document (text/xml) only after Kafka
         acknowledged the bytes. Verified bytes are accepted even if they cannot be
         translated later (unknown channel, unexpected shape): the translator
-        dead-letters those. Errors: UNAUTHENTICATED (401) missing or bad
-        signature, nothing written; UNAVAILABLE (503) Kafka down, nothing
+        dead-letters those. Errors: UNAUTHENTICATED (401) missing signature,
+        PERMISSION_DENIED (403) bad
+        signature or source not configured, nothing written; UNAVAILABLE (503)
+        Kafka down, nothing
         acknowledged, the source retries.
         buf:lint:ignore RPC_RESPONSE_STANDARD_NAME
         buf:lint:ignore RPC_REQUEST_RESPONSE_UNIQUE
@@ -422,7 +442,8 @@ class IngestServiceServicer(metaclass=_abc_1.ABCMeta):
         bytes. Answers 200 (text/plain "ok") only after Kafka acknowledged the
         bytes. Verified bytes are accepted even if they cannot be translated later
         (unknown channel, unexpected shape): the translator dead-letters those.
-        Errors: UNAUTHENTICATED (401) missing or bad signature, nothing written;
+        Errors: UNAUTHENTICATED (401) missing signature, PERMISSION_DENIED
+        (403) bad signature or source not configured, nothing written;
         UNAVAILABLE (503) Kafka down, nothing acknowledged, the source retries.
         buf:lint:ignore RPC_RESPONSE_STANDARD_NAME
         buf:lint:ignore RPC_REQUEST_RESPONSE_UNIQUE

@@ -1,0 +1,117 @@
+"""What every source module works with: the inbound request, app-level secrets, raw events, and
+the normalized events `translate` returns.
+
+A source module (e.g. `ingest/sources/viber.py`) defines:
+- `NAME: str` — its raw topic is `source.<NAME>.events`;
+- `verify(request: WebhookRequest, config: SourceConfig) -> None` — raises `SignatureMissing`
+  (HTTP 401) or `SignatureInvalid` (HTTP 403); checks over the raw bytes, in constant time;
+- `routing_key(body: bytes) -> str` — the Kafka key of the raw record: the source's conversation
+  key when the payload concerns one conversation, else the channel key (never raises);
+- `translate(raw: RawEvent) -> list[Event]` — a pure function: raw bytes in, normalized events out;
+  raises `TranslationError` for a payload it cannot read (the worker dead-letters it).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any, Literal
+
+
+class SignatureMissing(Exception):
+    """The request carries no signature (HTTP 401)."""
+
+
+class SignatureInvalid(Exception):
+    """The request's signature does not match, or the source is not configured (HTTP 403)."""
+
+
+class TranslationError(Exception):
+    """The raw payload cannot be translated; the message says why."""
+
+
+@dataclass(frozen=True)
+class WebhookRequest:
+    """An inbound webhook as Envoy handed it over."""
+
+    #: The body, byte for byte.
+    body: bytes
+    #: Request headers, names in lower case.
+    headers: Mapping[str, str]
+    #: The public URL the source called: configured public base URL + original path and query.
+    url: str
+
+
+@dataclass(frozen=True)
+class SourceConfig:
+    """App-level secrets of one source, from configuration (never logged, never returned)."""
+
+    #: Meta app secret: key of X-Hub-Signature-256.
+    app_secret: str = ""
+    #: Meta verify token of the GET subscription handshake.
+    verify_token: str = ""
+    #: Twilio auth token (X-Twilio-Signature) or Viber auth token (X-Viber-Content-Signature).
+    auth_token: str = ""
+    #: Google Business Messages client token (X-Goog-Signature).
+    client_token: str = ""
+
+
+@dataclass(frozen=True)
+class RawEvent:
+    """A record of a raw topic, as `translate` receives it."""
+
+    #: The webhook body, byte for byte.
+    body: bytes
+    #: Its content type (Twilio posts forms, the others JSON).
+    content_type: str
+    #: When Parley received it, Unix epoch milliseconds (for sources that give no time).
+    received_at_ms: int
+
+
+@dataclass(frozen=True)
+class InboundMessage:
+    """A message of a conversation, from the contact or (echo) from the channel's own side."""
+
+    #: Source name as channels carry it: "facebook", "twilio.sms", "twilio.whatsapp", ...
+    source: str
+    #: The source's id of the channel (page id, phone number, GBM agent id, ...).
+    source_channel_id: str
+    #: The source's id of the contact, which keys the conversation (PSID, From number, ...).
+    source_conversation_key: str
+    #: The source's message id (mid, wamid, MessageSid, message_token, messageId).
+    source_message_id: str
+    #: True for the contact's messages, False for the channel's own (echoes).
+    from_contact: bool
+    #: The source's own timestamp, Unix epoch milliseconds.
+    sent_at_ms: int
+    #: The source's message payload, untouched (JSON-compatible; big integers as strings).
+    content: Any
+    #: The sender's source id.
+    sender_id: str
+    #: The sender's display name, when the source gives it.
+    sender_name: str = ""
+    #: The sender's avatar URL, when the source gives it.
+    sender_avatar_url: str = ""
+
+
+@dataclass(frozen=True)
+class MetadataUpdate:
+    """A deep-merge update of a message's or a conversation's metadata.
+
+    Conventions: delivery and read receipts -> subject "message",
+    data {"source": {"delivery_state": "delivered"|"read"}}; reactions -> subject "message",
+    data {"reactions": {<sender id>: {"emoji": ..., "sent_at": ...}}} ("" emoji = removed);
+    contact names and avatars -> subject "conversation",
+    data {"contact": {"display_name": ..., "avatar_url": ...}}.
+    """
+
+    source: str
+    source_channel_id: str
+    subject: Literal["message", "conversation"]
+    source_conversation_key: str
+    #: For subject "message": the source's id of the message the update is about.
+    source_message_id: str = ""
+    data: dict[str, Any] = field(default_factory=dict)
+
+
+Event = InboundMessage | MetadataUpdate

@@ -1,0 +1,176 @@
+"""Twilio Programmable Messaging: SMS and WhatsApp on one inbound path, `/twilio`.
+
+Twilio posts `application/x-www-form-urlencoded` forms: an incoming message (`MessageSid`, `From`,
+`To`, `Body`, `NumMedia`, `MediaUrl0`..., and for WhatsApp `ProfileName`, `WaId`), or a status
+callback of a message Parley sent (`MessageStatus`/`SmsStatus`, `ErrorCode` on failures).
+
+Ids. The source is "twilio.whatsapp" when the address starts with `whatsapp:`, else "twilio.sms".
+Channels are connected with a bare `phone_number` ("+15005550006"), so the `whatsapp:` prefix is
+stripped from both numbers: `source_channel_id` is Parley's own number (`To` of an incoming
+message, `From` of a status callback) and the conversation key is the contact's number (the other
+one). The source name already tells SMS and WhatsApp apart, so a number connected on both still
+gives two channels.
+
+Time. Twilio's webhook carries no timestamp, so `sent_at_ms` is the time Parley received the
+webhook (`RawEvent.received_at_ms`), which a replay keeps, so ids and order stay stable.
+
+Signature. `X-Twilio-Signature` is checked by the official `twilio` package over the public URL
+and every form field (Twilio adds fields without notice, so none may be left out). Webhooks
+signed with a Twilio SharedKey (`X-Twilio-Webhooks-Signature-Settings`) are not supported: only
+the auth token is configured, so they fail as invalid.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+from urllib.parse import parse_qs
+
+from twilio.request_validator import RequestValidator
+
+from ingest.sources.base import (
+    Event,
+    InboundMessage,
+    MetadataUpdate,
+    RawEvent,
+    SignatureInvalid,
+    SignatureMissing,
+    SourceConfig,
+    TranslationError,
+    WebhookRequest,
+)
+
+NAME = "twilio"
+
+_WHATSAPP_PREFIX = "whatsapp:"
+#: Statuses of a message arriving at Parley's number; every other status is a status callback.
+_INBOUND_STATES = frozenset({"received", "receiving"})
+
+
+class _Form(dict[str, list[str]]):
+    """Parsed form fields with every value of a repeated field, in the `getlist` shape that
+    RequestValidator reads (a plain dict of lists would be signed wrongly)."""
+
+    def getlist(self, name: str) -> list[str]:
+        return self[name]
+
+
+def _parse(body: bytes, strict: bool) -> _Form:
+    text = body.decode("utf-8", errors="strict" if strict else "replace")
+    fields = parse_qs(
+        text,
+        keep_blank_values=True,
+        strict_parsing=strict,
+        errors="strict" if strict else "replace",
+    )
+    return _Form(fields)
+
+
+def verify(request: WebhookRequest, config: SourceConfig) -> None:
+    """Check `X-Twilio-Signature` (HMAC-SHA1 of the URL and the fields, by the auth token)."""
+    signature = request.headers.get("x-twilio-signature", "").strip()
+    if not signature:
+        raise SignatureMissing("X-Twilio-Signature header missing")
+    if not config.auth_token:
+        raise SignatureInvalid("twilio auth token not configured")
+    # A body that is no form cannot match a signature; parse leniently and let it fail below.
+    params = _parse(request.body, strict=False)
+    # RequestValidator compares in constant time.
+    if not RequestValidator(config.auth_token).validate(request.url, params, signature):
+        raise SignatureInvalid("X-Twilio-Signature does not match")
+
+
+def _bare(address: str) -> str:
+    return address.removeprefix(_WHATSAPP_PREFIX)
+
+
+def _source(*addresses: str) -> str:
+    whatsapp = any(a.startswith(_WHATSAPP_PREFIX) for a in addresses)
+    return "twilio.whatsapp" if whatsapp else "twilio.sms"
+
+
+def _status(fields: dict[str, Any]) -> str:
+    return _text(fields, "MessageStatus", "SmsStatus")
+
+
+def _is_status_callback(fields: dict[str, Any]) -> bool:
+    status = _status(fields)
+    return bool(status) and status not in _INBOUND_STATES
+
+
+def _text(fields: dict[str, Any], *keys: str) -> str:
+    """The first of `keys` holding a non-empty single value, else ""."""
+    for key in keys:
+        value = fields.get(key)
+        if isinstance(value, str) and value:
+            return value
+    return ""
+
+
+def _flat(form: _Form) -> dict[str, Any]:
+    # Twilio sends each field once; a repeated one keeps all its values rather than losing any.
+    return {key: values[0] if len(values) == 1 else values for key, values in form.items()}
+
+
+def routing_key(body: bytes) -> str:
+    """The contact's number: `From` of an incoming message, `To` of a status callback."""
+    try:
+        fields = _flat(_parse(body, strict=False))
+        return _bare(_text(fields, "To" if _is_status_callback(fields) else "From"))
+    except Exception:  # noqa: BLE001 - the contract: never raises
+        return ""
+
+
+def translate(raw: RawEvent) -> list[Event]:
+    """An incoming message, or a status callback's delivery state, as normalized events."""
+    try:
+        fields = _flat(_parse(raw.body, strict=True))
+    except (UnicodeDecodeError, ValueError) as error:
+        raise TranslationError(f"twilio body is not a form: {error}") from error
+    sender, recipient = _text(fields, "From"), _text(fields, "To")
+    sid = _text(fields, "MessageSid", "SmsMessageSid", "SmsSid")
+    if not (sender and recipient and sid):
+        raise TranslationError("twilio form lacks MessageSid, From or To")
+    source = _source(sender, recipient)
+
+    if _is_status_callback(fields):
+        state: dict[str, Any] = {"delivery_state": _status(fields)}
+        if error_code := _text(fields, "ErrorCode"):
+            state["error_code"] = error_code
+        # Parley sent this message: From is its own number, To the contact.
+        return [
+            MetadataUpdate(
+                source=source,
+                source_channel_id=_bare(sender),
+                subject="message",
+                source_conversation_key=_bare(recipient),
+                source_message_id=sid,
+                data={"source": state},
+            )
+        ]
+
+    channel, contact = _bare(recipient), _bare(sender)
+    name = _text(fields, "ProfileName")
+    events: list[Event] = [
+        InboundMessage(
+            source=source,
+            source_channel_id=channel,
+            source_conversation_key=contact,
+            source_message_id=sid,
+            from_contact=True,
+            sent_at_ms=raw.received_at_ms,
+            content=fields,
+            sender_id=contact,
+            sender_name=name,
+        )
+    ]
+    if name:
+        events.append(
+            MetadataUpdate(
+                source=source,
+                source_channel_id=channel,
+                subject="conversation",
+                source_conversation_key=contact,
+                data={"contact": {"display_name": name}},
+            )
+        )
+    return events

@@ -1,0 +1,164 @@
+"""Viber REST bot API callbacks on `/viber`.
+
+Events: `message` (a user's message), `delivered` / `seen` / `failed` (receipts of Parley's
+messages), `subscribed` and `conversation_started` (no message, but the user's name and avatar),
+`unsubscribed` and `webhook` (nothing to record). Other event names are ignored.
+
+Ids. Viber callbacks carry no bot id, and Parley connects one Viber bot per install (its auth
+token is app-level configuration), so `source_channel_id` is the constant "viber". The
+conversation key and sender id are the user's id (`sender.id`, `user.id` or `user_id`).
+`message_token` is a 64-bit number: `runtime.json_values.loads` keeps one above 2^53 as its exact
+decimal digits, and `source_message_id` is those digits, so no precision is ever lost.
+
+Receipts map to {"source": {"delivery_state": "delivered"|"read"|"failed"}}; a `failed` one adds
+Viber's description as "error".
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+from typing import Any
+
+from ingest.sources.base import (
+    Event,
+    InboundMessage,
+    MetadataUpdate,
+    RawEvent,
+    SignatureInvalid,
+    SignatureMissing,
+    SourceConfig,
+    TranslationError,
+    WebhookRequest,
+)
+from runtime import json_values
+
+NAME = "viber"
+#: The one Viber bot of an install (see the module docstring).
+CHANNEL_ID = "viber"
+
+_RECEIPT_STATES = {"delivered": "delivered", "seen": "read", "failed": "failed"}
+_CONTACT_EVENTS = ("subscribed", "conversation_started")
+
+
+def verify(request: WebhookRequest, config: SourceConfig) -> None:
+    """Check `X-Viber-Content-Signature` = hex(HMAC-SHA256(auth token, raw body))."""
+    signature = request.headers.get("x-viber-content-signature", "").strip()
+    if not signature:
+        raise SignatureMissing("X-Viber-Content-Signature header missing")
+    if not config.auth_token:
+        raise SignatureInvalid("viber auth token not configured")
+    expected = hmac.new(config.auth_token.encode(), request.body, hashlib.sha256).hexdigest()
+    if not hmac.compare_digest(expected.encode(), signature.lower().encode()):
+        raise SignatureInvalid("X-Viber-Content-Signature does not match")
+
+
+def _user_id(payload: dict[str, Any]) -> str:
+    """The user an event concerns, whichever field the event names it in."""
+    holders = ((payload.get("sender"), "id"), (payload.get("user"), "id"), (payload, "user_id"))
+    for holder, key in holders:
+        value = holder.get(key) if isinstance(holder, dict) else None
+        if isinstance(value, str) and value:
+            return value
+    return ""
+
+
+def routing_key(body: bytes) -> str:
+    """The user's id, else the channel key."""
+    try:
+        payload = json_values.loads(body)
+        return (_user_id(payload) if isinstance(payload, dict) else "") or CHANNEL_ID
+    except Exception:  # noqa: BLE001 - the contract: never raises
+        return CHANNEL_ID
+
+
+def _token(payload: dict[str, Any]) -> str:
+    token = payload.get("message_token")
+    # loads gives an int up to 2^53 and the exact digits beyond it; both print the same digits.
+    if isinstance(token, int) and not isinstance(token, bool):
+        return str(token)
+    if isinstance(token, str) and token.isascii() and token.lstrip("-").isdigit():
+        return token
+    raise TranslationError(f"viber message_token is not an integer: {token!r}")
+
+
+def _contact(user: dict[str, Any]) -> dict[str, str]:
+    """The display name and avatar URL a user object gives."""
+    contact = {}
+    for field, key in (("display_name", "name"), ("avatar_url", "avatar")):
+        value = user.get(key)
+        if isinstance(value, str) and value:
+            contact[field] = value
+    return contact
+
+
+def _contact_update(user_id: str, contact: dict[str, str]) -> list[Event]:
+    if not contact:
+        return []
+    return [
+        MetadataUpdate(
+            source=NAME,
+            source_channel_id=CHANNEL_ID,
+            subject="conversation",
+            source_conversation_key=user_id,
+            data={"contact": contact},
+        )
+    ]
+
+
+def _message(payload: dict[str, Any], user_id: str) -> list[Event]:
+    sender, content = payload.get("sender"), payload.get("message")
+    timestamp = payload.get("timestamp")
+    if not isinstance(sender, dict) or not isinstance(content, dict):
+        raise TranslationError("viber message event lacks sender or message")
+    if not isinstance(timestamp, int) or isinstance(timestamp, bool):
+        raise TranslationError(f"viber timestamp is not epoch milliseconds: {timestamp!r}")
+    contact = _contact(sender)
+    message = InboundMessage(
+        source=NAME,
+        source_channel_id=CHANNEL_ID,
+        source_conversation_key=user_id,
+        source_message_id=_token(payload),
+        from_contact=True,
+        sent_at_ms=timestamp,
+        content=content,
+        sender_id=user_id,
+        sender_name=contact.get("display_name", ""),
+        sender_avatar_url=contact.get("avatar_url", ""),
+    )
+    return [message, *_contact_update(user_id, contact)]
+
+
+def translate(raw: RawEvent) -> list[Event]:
+    """A user's message, receipts as delivery states, and names from subscription events."""
+    try:
+        payload = json_values.loads(raw.body)
+    except (UnicodeDecodeError, ValueError) as error:
+        raise TranslationError(f"viber body is not JSON: {error}") from error
+    if not isinstance(payload, dict) or not isinstance(payload.get("event"), str):
+        raise TranslationError("viber body is not a callback (no event)")
+    event = payload["event"]
+    if event not in _RECEIPT_STATES and event not in _CONTACT_EVENTS and event != "message":
+        return []  # unsubscribed, webhook, and events newer than this adapter
+    user_id = _user_id(payload)
+    if not user_id:
+        raise TranslationError(f"viber {event} event names no user")
+
+    if event == "message":
+        return _message(payload, user_id)
+    if event in _CONTACT_EVENTS:
+        user = payload.get("user")
+        return _contact_update(user_id, _contact(user) if isinstance(user, dict) else {})
+    state: dict[str, Any] = {"delivery_state": _RECEIPT_STATES[event]}
+    if event == "failed" and isinstance(payload.get("desc"), str):
+        state["error"] = payload["desc"]
+    return [
+        MetadataUpdate(
+            source=NAME,
+            source_channel_id=CHANNEL_ID,
+            subject="message",
+            source_conversation_key=user_id,
+            source_message_id=_token(payload),
+            data={"source": state},
+        )
+    ]

@@ -1,0 +1,106 @@
+"""The translator worker: raw topics -> application topics, at least once (idempotent by ids).
+
+A record that fails to translate goes to `parley.deadletter` with the error, and its partition
+moves on. Offsets are committed to Kafka only after every output of the batch is acknowledged.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+
+from aiokafka import AIOKafkaProducer
+from aiokafka.structs import ConsumerRecord
+
+from ingest.channel_table import ChannelTable
+from ingest.sources import SOURCES
+from ingest.sources.base import RawEvent
+from ingest.translator import to_outputs
+from runtime import kafka, topics
+from runtime.deadletter import dead_letter
+from runtime.settings import Settings
+
+log = logging.getLogger(__name__)
+
+GROUP = "ingest-translator"
+
+
+def raw_event(record: ConsumerRecord) -> RawEvent:
+    """The raw event of a raw-topic record (its headers carry content type and receive time)."""
+    headers = {key: value.decode() for key, value in record.headers or ()}
+    return RawEvent(
+        body=record.value or b"",
+        content_type=headers.get("content-type", ""),
+        received_at_ms=int(headers.get("received-at") or record.timestamp),
+    )
+
+
+class Translator:
+    """Translates one raw record and writes its outputs (shared by the worker and reprocessing)."""
+
+    def __init__(self, settings: Settings, channels: ChannelTable, producer: AIOKafkaProducer) -> None:
+        self.settings = settings
+        self.channels = channels
+        self.producer = producer
+        self.sources = {
+            settings.prefixed(topics.raw_topic(name)): module for name, module in SOURCES.items()
+        }
+
+    def raw_topics(self) -> list[str]:
+        """The raw topics this translator reads."""
+        return list(self.sources)
+
+    async def process(self, record: ConsumerRecord) -> list[asyncio.Future[object]]:
+        """Translate `record` and send its outputs; return the futures of their acks."""
+        raw = raw_event(record)
+        try:
+            events = self.sources[record.topic].translate(raw)
+        except Exception as exc:  # noqa: BLE001 - any failure of a translator is this record's
+            await dead_letter(self.producer, self.settings, record, f"{type(exc).__name__}: {exc}")
+            return []
+        outputs, unknown = to_outputs(events, raw, self.channels.is_connected)
+        if unknown:
+            # The channel may have been connected a moment before the webhook came: read on.
+            await self.channels.caught_up()
+            outputs, unknown = to_outputs(events, raw, self.channels.is_connected)
+        if unknown:
+            log.info("%s@%d: channels %s not connected; left in the raw topic",
+                     record.topic, record.offset, sorted(unknown))
+        return [
+            await self.producer.send(self.settings.prefixed(o.topic), o.value, key=o.key.encode())
+            for o in outputs
+        ]
+
+
+class TranslatorWorker:
+    """Consumer group over every raw topic."""
+
+    def __init__(self, settings: Settings) -> None:
+        self.settings = settings
+
+    async def run(self) -> None:
+        """Translate until cancelled."""
+        channels = ChannelTable(self.settings)
+        producer = kafka.producer(self.settings)
+        consumer = kafka.consumer(self.settings, GROUP)
+        await channels.start()
+        await producer.start()
+        translator = Translator(self.settings, channels, producer)
+        consumer.subscribe(translator.raw_topics())
+        await consumer.start()
+        try:
+            while True:
+                batches = await consumer.getmany(timeout_ms=1000, max_records=200)
+                started = time.monotonic()
+                acks = [ack for records in batches.values() for r in records
+                        for ack in await translator.process(r)]
+                await asyncio.gather(*acks)
+                if batches:
+                    await consumer.commit()
+                    log.debug("translated %d records in %.3fs",
+                              sum(map(len, batches.values())), time.monotonic() - started)
+        finally:
+            await consumer.stop()
+            await producer.stop()
+            await channels.stop()

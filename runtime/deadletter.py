@@ -1,0 +1,35 @@
+"""The dead-letter topic: a record that cannot be processed is kept there with the reason, and
+its partition moves on."""
+
+from __future__ import annotations
+
+import logging
+import time
+
+from aiokafka import AIOKafkaProducer
+from aiokafka.structs import ConsumerRecord
+
+from parley.v1 import records_pb2
+from runtime import topics
+from runtime.settings import Settings
+
+log = logging.getLogger(__name__)
+
+
+async def dead_letter(
+    producer: AIOKafkaProducer, settings: Settings, record: ConsumerRecord, reason: str
+) -> None:
+    """Write `record` with `reason` to `parley.deadletter` and wait for the ack.
+
+    Called before the consumer's position moves past the record: a crash in between repeats the
+    dead letter (the same topic/partition/offset), never loses it.
+    """
+    log.warning("dead-lettering %s[%d]@%d: %s", record.topic, record.partition, record.offset, reason)
+    letter = records_pb2.DeadLetterRecord(
+        topic=record.topic, partition=record.partition, offset=record.offset,
+        key=record.key or b"", value=record.value or b"", reason=reason,
+        failed_at_ms=int(time.time() * 1000),
+    )
+    await producer.send_and_wait(
+        settings.prefixed(topics.DEADLETTER), letter.SerializeToString(), key=record.key
+    )

@@ -1,0 +1,160 @@
+"""How one batch of application records changes the Redis projection.
+
+`Projection` reads what the batch needs in one round trip (`load`), applies the records in log
+order to that state in memory (`apply`), and then queues every write (`queue`) into the
+projector's MULTI/EXEC, together with the batch's next offset.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+import redis.asyncio as aioredis
+from google.protobuf import json_format
+from redis.asyncio.client import Pipeline
+
+from parley.v1 import records_pb2
+from runtime import topics
+from store import cursors
+from store.keys import StoreKeys
+from store.metadata import deep_merge
+
+Record = records_pb2.MessageRecord | records_pb2.MetadataRecord | records_pb2.ChannelRecord
+
+#: The record type of each application topic the projector reads.
+RECORD_TYPES: dict[str, type[Record]] = {
+    topics.MESSAGES: records_pb2.MessageRecord,
+    topics.METADATA: records_pb2.MetadataRecord,
+    topics.CHANNELS: records_pb2.ChannelRecord,
+}
+
+
+def source_message_id(record: records_pb2.MessageRecord) -> str:
+    """The source's id of a message (`metadata.source.id`), "" when it has none yet."""
+    source = record.message.metadata.fields.get("source")
+    if source is None or not source.HasField("struct_value"):
+        return ""
+    found = source.struct_value.fields.get("id")
+    return found.string_value if found is not None else ""
+
+
+@dataclass
+class Projection:
+    """The state one batch reads and the writes it makes."""
+
+    keys: StoreKeys
+    messages: dict[str, records_pb2.MessageRecord | None] = field(default_factory=dict)
+    conversations: dict[str, dict[str, str]] = field(default_factory=dict)
+    documents: dict[str, dict[str, Any]] = field(default_factory=dict)
+    source_index: dict[str, str | None] = field(default_factory=dict)
+    writes: list[tuple[str, tuple[Any, ...]]] = field(default_factory=list)
+
+    async def load(self, redis: aioredis.Redis, records: list[Record]) -> None:
+        """Read, in one round trip, everything `apply` will look at for `records`."""
+        # (cache, cache key, redis command, redis key, decoder of the answer)
+        wanted: list[tuple[dict[str, Any], str, str, str, Callable[[Any], Any]]] = []
+        for record in records:
+            if isinstance(record, records_pb2.MessageRecord):
+                mid, cid = record.message.id, record.conversation_id
+                wanted.append((self.messages, mid, "get", self.keys.message(mid), _message))
+                wanted.append(
+                    (self.conversations, cid, "hgetall", self.keys.conversation(cid), _hash)
+                )
+                if sid := source_message_id(record):
+                    key = self.keys.source_message(record.channel_id, sid)
+                    wanted.append((self.source_index, key, "get", key, _text))
+            elif isinstance(record, records_pb2.MetadataRecord):
+                key = self.keys.metadata(record.subject, record.identifier)
+                wanted.append((self.documents, key, "get", key, _document))
+        pipe = redis.pipeline(transaction=False)
+        for _, _, op, key, _ in wanted:
+            getattr(pipe, op)(key)
+        for (cache, name, _, _, decode), found in zip(wanted, await pipe.execute()):
+            cache[name] = decode(found)
+
+    def apply(self, record: Record) -> None:
+        """Apply one record to the state and queue its writes."""
+        if isinstance(record, records_pb2.MessageRecord):
+            self._message(record)
+        elif isinstance(record, records_pb2.MetadataRecord):
+            self._metadata(record)
+        else:
+            self._channel(record)
+
+    def queue(self, pipe: Pipeline) -> None:
+        """Queue every write of the batch into `pipe` (inside MULTI)."""
+        for op, args in self.writes:
+            getattr(pipe, op)(*args)
+
+    def _write(self, op: str, *args: Any) -> None:
+        self.writes.append((op, args))
+
+    def _message(self, record: records_pb2.MessageRecord) -> None:
+        message, cid = record.message, record.conversation_id
+        if sid := source_message_id(record):
+            key = self.keys.source_message(record.channel_id, sid)
+            owner = self.source_index.get(key)
+            if owner not in (None, message.id):
+                return  # the echo of a message stored under its own id already
+            if owner is None:
+                self.source_index[key] = message.id
+                self._write("set", key, message.id)
+        previous = self.messages.get(message.id)
+        self.messages[message.id] = record
+        member = cursors.message_member(record.sent_at_ms, message.id)
+        index = self.keys.conversation_messages(cid)
+        if previous is not None and previous.sent_at_ms != record.sent_at_ms:
+            self._write("zrem", index, cursors.message_member(previous.sent_at_ms, message.id))
+        self._write("set", self.keys.message(message.id), record.SerializeToString())
+        self._write("zadd", index, {member: 0})
+
+        conversation = self.conversations.setdefault(cid, {})
+        if not conversation:
+            conversation.update(
+                channel_id=record.channel_id, contact_id=record.contact_id, source=message.source,
+                created_at_ms=str(record.sent_at_ms), unread_count="0", last_member="",
+            )
+        conversation["created_at_ms"] = str(min(int(conversation["created_at_ms"]), record.sent_at_ms))
+        if message.from_contact and not conversation.get("contact_source_id"):
+            conversation["contact_source_id"] = message.sender.id
+        if previous is None and message.from_contact:
+            conversation["unread_count"] = str(int(conversation["unread_count"]) + 1)
+        activity = cursors.message_member(record.sent_at_ms, cid)
+        if activity >= conversation["last_member"]:
+            if conversation["last_member"]:
+                self._write("zrem", self.keys.conversations(), conversation["last_member"])
+            self._write("zadd", self.keys.conversations(), {activity: 0})
+            conversation["last_member"] = activity
+            conversation["last_message_id"] = message.id
+        self._write("hset", self.keys.conversation(cid), None, None, dict(conversation))
+
+    def _metadata(self, record: records_pb2.MetadataRecord) -> None:
+        key = self.keys.metadata(record.subject, record.identifier)
+        document = deep_merge(self.documents.get(key) or {}, json_format.MessageToDict(record.data))
+        self.documents[key] = document
+        self._write("set", key, json.dumps(document, separators=(",", ":")))
+
+    def _channel(self, record: records_pb2.ChannelRecord) -> None:
+        channel = record.channel
+        self._write("set", self.keys.channel(channel.id), record.SerializeToString())
+        op = "sadd" if channel.connected and not record.deleted else "srem"
+        self._write(op, self.keys.connected_channels(), channel.id)
+
+
+def _message(found: bytes | None) -> records_pb2.MessageRecord | None:
+    return None if found is None else records_pb2.MessageRecord.FromString(found)
+
+
+def _hash(found: dict[bytes, bytes]) -> dict[str, str]:
+    return {k.decode(): v.decode() for k, v in found.items()}
+
+
+def _text(found: bytes | None) -> str | None:
+    return None if found is None else found.decode()
+
+
+def _document(found: bytes | None) -> dict[str, Any] | None:
+    return None if found is None else dict(json.loads(found))

@@ -1,0 +1,103 @@
+"""What the store serves, built from the projection: messages with their metadata merged in,
+conversations with their defaults, channels without secrets."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import redis.asyncio as aioredis
+from google.protobuf import json_format
+
+from parley.v1 import records_pb2, resources_pb2
+from runtime import timestamps
+from store.keys import StoreKeys
+from store.metadata import deep_merge
+
+#: How a conversation's default contact name names its source.
+SOURCE_LABELS = {
+    "facebook": "Facebook", "instagram": "Instagram", "whatsapp": "WhatsApp", "google": "Google",
+    "twilio.sms": "SMS", "twilio.whatsapp": "WhatsApp", "viber": "Viber", "chatplugin": "Chatplugin",
+}
+
+
+def default_display_name(source: str, contact_source_id: str) -> str:
+    """`<Source> <last 5 chars of the contact id>`, the name of a contact the source did not name."""
+    return f"{SOURCE_LABELS.get(source, source.title())} {contact_source_id[-5:]}".strip()
+
+
+def with_metadata(message: resources_pb2.Message, document: dict[str, Any] | None) -> resources_pb2.Message:
+    """`message` with its metadata document (receipts, reactions, ...) merged in."""
+    served = resources_pb2.Message()
+    served.CopyFrom(message)
+    if document:
+        merged = deep_merge(json_format.MessageToDict(served.metadata), document)
+        served.metadata.Clear()
+        served.metadata.update(merged)
+    return served
+
+
+async def load_messages(
+    redis: aioredis.Redis, keys: StoreKeys, message_ids: list[str]
+) -> list[resources_pb2.Message]:
+    """The messages `message_ids` as served, in that order (missing ones left out)."""
+    if not message_ids:
+        return []
+    pipe = redis.pipeline(transaction=False)
+    pipe.mget([keys.message(i) for i in message_ids])
+    pipe.mget([keys.metadata("message", i) for i in message_ids])
+    blobs, documents = await pipe.execute()
+    return [
+        with_metadata(records_pb2.MessageRecord.FromString(blob).message,
+                      json.loads(doc) if doc else None)
+        for blob, doc in zip(blobs, documents)
+        if blob is not None
+    ]
+
+
+def channel_view(blob: bytes | None) -> resources_pb2.Channel:
+    """The served channel of a stored `ChannelRecord` (its secrets stay behind)."""
+    if blob is None:
+        return resources_pb2.Channel()
+    return records_pb2.ChannelRecord.FromString(blob).channel
+
+
+async def load_conversations(
+    redis: aioredis.Redis, keys: StoreKeys, conversation_ids: list[str]
+) -> list[resources_pb2.Conversation]:
+    """The conversations `conversation_ids` as served, in that order (unknown ones left out)."""
+    pipe = redis.pipeline(transaction=False)
+    for cid in conversation_ids:
+        pipe.hgetall(keys.conversation(cid))
+        pipe.get(keys.metadata("conversation", cid))
+    found = await pipe.execute()
+    states = {
+        cid: ({k.decode(): v.decode() for k, v in found[2 * i].items()}, found[2 * i + 1])
+        for i, cid in enumerate(conversation_ids)
+        if found[2 * i]
+    }
+    channel_ids = sorted({state["channel_id"] for state, _ in states.values()})
+    channels = dict(zip(channel_ids, await redis.mget([keys.channel(c) for c in channel_ids]))) if channel_ids else {}
+    last = {m.id: m for m in await load_messages(
+        redis, keys, [state["last_message_id"] for state, _ in states.values()])}
+    conversations = []
+    for cid in conversation_ids:
+        if cid not in states:
+            continue
+        state, document = states[cid]
+        metadata = deep_merge(
+            {"contact": {"display_name": default_display_name(
+                state["source"], state.get("contact_source_id", ""))}},
+            json.loads(document) if document else {},
+        )
+        metadata["unread_count"] = int(state["unread_count"])
+        conversation = resources_pb2.Conversation(
+            id=cid,
+            created_at=timestamps.format_ms(int(state["created_at_ms"])),
+            channel=channel_view(channels.get(state["channel_id"])),
+        )
+        conversation.metadata.update(metadata)
+        if state["last_message_id"] in last:
+            conversation.last_message.CopyFrom(last[state["last_message_id"]])
+        conversations.append(conversation)
+    return conversations
