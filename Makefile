@@ -23,9 +23,10 @@ status: $(VENV)
 proto: $(VENV)
 	bash scripts/gen_proto.sh .
 
-## lint: buf lint over the contracts
+## lint: buf lint over the contracts, ruff over the Python
 lint: $(VENV)
 	bash scripts/buf.sh lint
+	.venv/bin/ruff check .
 
 ## breaking: buf breaking of the working tree's contracts against main's
 breaking: $(VENV)

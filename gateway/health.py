@@ -31,7 +31,7 @@ async def _timed(name: str, check: Awaitable[bool]) -> Component:
     try:
         ok = await asyncio.wait_for(check, CHECK_TIMEOUT_S)
         return Component(name, ok, "" if ok else "not serving")
-    except (asyncio.TimeoutError, OSError, grpc.RpcError, aioredis.RedisError, KafkaError) as exc:
+    except (TimeoutError, OSError, grpc.RpcError, aioredis.RedisError, KafkaError) as exc:
         return Component(name, False, f"{type(exc).__name__}: {exc}".strip())
 
 

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import time
 
 from aiokafka import AIOKafkaConsumer
 from google.protobuf.message import DecodeError
@@ -32,6 +33,9 @@ class ChannelTable:
         )
         self.connected: set[str] = set()
         self.task: asyncio.Task[None] | None = None
+        #: Wall-clock time (epoch ms) at which the last completed `caught_up` started: every
+        #: channel record written before it has been read.
+        self.complete_as_of_ms = 0
 
     async def start(self) -> None:
         """Start following the topic."""
@@ -51,6 +55,7 @@ class ChannelTable:
 
     async def caught_up(self) -> None:
         """Wait until the table has read every channel record written before this call."""
+        started_ms = int(time.time() * 1000)
         deadline = asyncio.get_running_loop().time() + CATCH_UP_TIMEOUT_S
         while not self.consumer.assignment():
             if asyncio.get_running_loop().time() > deadline:
@@ -63,6 +68,7 @@ class ChannelTable:
                     log.warning("channel table still behind on %s after %ss", tp, CATCH_UP_TIMEOUT_S)
                     return
                 await asyncio.sleep(0.02)
+        self.complete_as_of_ms = started_ms
 
     async def _follow(self) -> None:
         async for message in self.consumer:

@@ -44,5 +44,5 @@ async def write_raw(
             ),
             ACK_TIMEOUT_S,
         )
-    except (KafkaError, asyncio.TimeoutError) as exc:
+    except (TimeoutError, KafkaError) as exc:
         raise Unavailable(f"the event log is unavailable, retry later ({type(exc).__name__})") from exc

@@ -60,8 +60,9 @@ class Translator:
             await dead_letter(self.producer, self.settings, record, f"{type(exc).__name__}: {exc}")
             return []
         outputs, unknown = to_outputs(events, raw, self.channels.is_connected)
-        if unknown:
-            # The channel may have been connected a moment before the webhook came: read on.
+        if unknown and raw.received_at_ms >= self.channels.complete_as_of_ms:
+            # The channel may have been connected a moment before the webhook came: read on
+            # (once: a backlog received before the last catch-up needs no new one).
             await self.channels.caught_up()
             outputs, unknown = to_outputs(events, raw, self.channels.is_connected)
         if unknown:

@@ -13,6 +13,7 @@ A source module (e.g. `ingest/sources/viber.py`) defines:
 
 from __future__ import annotations
 
+import hmac
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any, Literal
@@ -28,6 +29,29 @@ class SignatureInvalid(Exception):
 
 class TranslationError(Exception):
     """The raw payload cannot be translated; the message says why."""
+
+
+def signature(request: WebhookRequest, header: str) -> str:
+    """The signature in `header` (case-insensitive name); SignatureMissing when absent or blank."""
+    value = request.headers.get(header.lower(), "").strip()
+    if not value:
+        raise SignatureMissing(f"{header} header is missing")
+    return value
+
+
+def signing_key(secret: str, what: str) -> bytes:
+    """The configured secret as a key; SignatureInvalid when none is configured (an empty key
+    would accept forged bodies)."""
+    if not secret:
+        raise SignatureInvalid(f"{what} is not configured")
+    return secret.encode()
+
+
+def check_signature(expected: bytes, provided: str, header: str) -> None:
+    """Compare in constant time; SignatureInvalid on a mismatch. The provided side is attacker
+    input: bytes on both sides, since compare_digest rejects non-ASCII str."""
+    if not hmac.compare_digest(expected, provided.encode("utf-8", "replace")):
+        raise SignatureInvalid(f"{header} does not match the body")
 
 
 @dataclass(frozen=True)

@@ -30,13 +30,16 @@ from ingest.sources.base import (
     InboundMessage,
     MetadataUpdate,
     RawEvent,
-    SignatureInvalid,
-    SignatureMissing,
     SourceConfig,
     TranslationError,
     WebhookRequest,
+    check_signature,
+    signature,
+    signing_key,
 )
 from runtime import json_values, timestamps
+
+SIGNATURE_HEADER = "X-Goog-Signature"
 
 NAME = "google"
 
@@ -47,15 +50,10 @@ _RECEIPT_STATES = {"DELIVERED": "delivered", "READ": "read"}
 
 def verify(request: WebhookRequest, config: SourceConfig) -> None:
     """Check `X-Goog-Signature` = base64(HMAC-SHA512(client token, raw body))."""
-    signature = request.headers.get("x-goog-signature", "").strip()
-    if not signature:
-        raise SignatureMissing("X-Goog-Signature header missing")
-    if not config.client_token:
-        raise SignatureInvalid("google client token not configured")
-    digest = hmac.new(config.client_token.encode(), request.body, hashlib.sha512).digest()
-    expected = base64.b64encode(digest)
-    if not hmac.compare_digest(expected, signature.encode()):
-        raise SignatureInvalid("X-Goog-Signature does not match")
+    provided = signature(request, SIGNATURE_HEADER)
+    key = signing_key(config.client_token, "the Google client token")
+    expected = base64.b64encode(hmac.new(key, request.body, hashlib.sha512).digest())
+    check_signature(expected, provided, SIGNATURE_HEADER)
 
 
 def verification_secret(request: WebhookRequest, config: SourceConfig) -> str | None:

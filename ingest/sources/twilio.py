@@ -33,11 +33,14 @@ from ingest.sources.base import (
     MetadataUpdate,
     RawEvent,
     SignatureInvalid,
-    SignatureMissing,
     SourceConfig,
     TranslationError,
     WebhookRequest,
+    signature,
+    signing_key,
 )
+
+SIGNATURE_HEADER = "X-Twilio-Signature"
 
 NAME = "twilio"
 
@@ -67,16 +70,13 @@ def _parse(body: bytes, strict: bool) -> _Form:
 
 def verify(request: WebhookRequest, config: SourceConfig) -> None:
     """Check `X-Twilio-Signature` (HMAC-SHA1 of the URL and the fields, by the auth token)."""
-    signature = request.headers.get("x-twilio-signature", "").strip()
-    if not signature:
-        raise SignatureMissing("X-Twilio-Signature header missing")
-    if not config.auth_token:
-        raise SignatureInvalid("twilio auth token not configured")
+    provided = signature(request, SIGNATURE_HEADER)
+    signing_key(config.auth_token, "the Twilio auth token")
     # A body that is no form cannot match a signature; parse leniently and let it fail below.
     params = _parse(request.body, strict=False)
     # RequestValidator compares in constant time.
-    if not RequestValidator(config.auth_token).validate(request.url, params, signature):
-        raise SignatureInvalid("X-Twilio-Signature does not match")
+    if not RequestValidator(config.auth_token).validate(request.url, params, provided):
+        raise SignatureInvalid(f"{SIGNATURE_HEADER} does not match the body")
 
 
 def _bare(address: str) -> str:

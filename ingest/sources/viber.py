@@ -25,13 +25,16 @@ from ingest.sources.base import (
     InboundMessage,
     MetadataUpdate,
     RawEvent,
-    SignatureInvalid,
-    SignatureMissing,
     SourceConfig,
     TranslationError,
     WebhookRequest,
+    check_signature,
+    signature,
+    signing_key,
 )
 from runtime import json_values
+
+SIGNATURE_HEADER = "X-Viber-Content-Signature"
 
 NAME = "viber"
 #: The one Viber bot of an install (see the module docstring).
@@ -43,14 +46,10 @@ _CONTACT_EVENTS = ("subscribed", "conversation_started")
 
 def verify(request: WebhookRequest, config: SourceConfig) -> None:
     """Check `X-Viber-Content-Signature` = hex(HMAC-SHA256(auth token, raw body))."""
-    signature = request.headers.get("x-viber-content-signature", "").strip()
-    if not signature:
-        raise SignatureMissing("X-Viber-Content-Signature header missing")
-    if not config.auth_token:
-        raise SignatureInvalid("viber auth token not configured")
-    expected = hmac.new(config.auth_token.encode(), request.body, hashlib.sha256).hexdigest()
-    if not hmac.compare_digest(expected.encode(), signature.lower().encode()):
-        raise SignatureInvalid("X-Viber-Content-Signature does not match")
+    provided = signature(request, SIGNATURE_HEADER).lower()
+    key = signing_key(config.auth_token, "the Viber auth token")
+    expected = hmac.new(key, request.body, hashlib.sha256).hexdigest().encode()
+    check_signature(expected, provided, SIGNATURE_HEADER)
 
 
 def _user_id(payload: dict[str, Any]) -> str:
