@@ -2,7 +2,7 @@
 PY := .venv/bin/python
 VENV := .venv/.installed
 
-.PHONY: up down status proto lint breaking test clean
+.PHONY: up down status proto lint breaking test bench clean
 
 $(VENV): requirements.lock pyproject.toml sdk/pyproject.toml scripts/bootstrap.sh
 	bash scripts/bootstrap.sh
@@ -35,6 +35,10 @@ breaking: $(VENV)
 ## test: every test (unit, contracts, integration and end-to-end against the real stack)
 test: $(VENV)
 	$(PY) -m pytest
+
+## bench: start a stack of its own, measure ingestion and reads, print the figures
+bench: $(VENV)
+	$(PY) -m bench
 
 clean: down
 	rm -rf .data

@@ -1,0 +1,1 @@
+"""`make bench`: figures of the running platform, printed, never asserted (machines are noisy)."""
