@@ -81,6 +81,12 @@ def facebook(text: str = "hello, world!", sent_at_ms: int = 1_700_000_000_000,
     page, psid = page or "9" + _digits(14), psid or "8" + _digits(15)
     item = {"sender": {"id": psid}, "recipient": {"id": page}, "timestamp": sent_at_ms,
             "message": {"mid": f"m_{uuid.uuid4().hex}", "text": text}}
+    return facebook_event(page, psid, item, text, sent_at_ms)
+
+
+def facebook_event(page: str, psid: str, item: dict[str, Any], text: str = "",
+                   sent_at_ms: int | None = None) -> Webhook:
+    """Any Messenger webhook item (echo, delivery, reaction, ...) of the conversation with `psid`."""
     body = _meta("page", [item], page)
     return Webhook("facebook", "/facebook", "/channels.facebook.connect",
                    {"page_id": page, "page_token": f"page-token-{uuid.uuid4().hex}", "name": "Page"},
