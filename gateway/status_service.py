@@ -8,15 +8,7 @@ from google.protobuf import struct_pb2
 from gateway import health
 from parley.v1 import status_pb2, status_pb2_grpc
 from runtime.settings import SERVICE_NAMES
-
-#: The tag colours clients may use, with the hex shades a UI draws them in.
-TAG_COLORS: dict[str, dict[str, str]] = {
-    "tag-red": {"default": "F53B33", "background": "FFE5E4", "font": "F53B33", "border": "F53B33"},
-    "tag-blue": {"default": "1578D4", "background": "E3F1FF", "font": "1578D4", "border": "1578D4"},
-    "tag-green": {"default": "0E764F", "background": "DDF7EC", "font": "0E764F", "border": "0E764F"},
-    "tag-purple": {"default": "730A80", "background": "F9E5FB", "font": "730A80", "border": "730A80"},
-}
-
+from runtime.tag_colors import TAG_COLORS
 
 class StatusServicer(status_pb2_grpc.StatusServiceServicer):
     """Aggregated health of the platform, checked live on every call."""

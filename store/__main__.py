@@ -11,6 +11,12 @@ from parley.v1 import (
     conversations_pb2_grpc,
     messages_pb2,
     messages_pb2_grpc,
+    metadata_pb2,
+    metadata_pb2_grpc,
+    tags_pb2,
+    tags_pb2_grpc,
+    templates_pb2,
+    templates_pb2_grpc,
 )
 from runtime import kafka
 from runtime import logging as runtime_logging
@@ -18,10 +24,14 @@ from runtime import redis as runtime_redis
 from runtime import settings as settings_module
 from runtime.server import Registration, serve
 from store.channels_service import ChannelsServicer
+from store.commands import CommandWriter
 from store.conversations_service import ConversationsServicer
 from store.keys import StoreKeys
 from store.messages_service import MessagesServicer
+from store.metadata_service import MetadataServicer
 from store.projector import Projector
+from store.tags_service import TagsServicer
+from store.templates_service import TemplatesServicer
 
 
 async def main() -> None:
@@ -32,6 +42,7 @@ async def main() -> None:
     producer = kafka.producer(settings)
     await producer.start()
     keys = StoreKeys(settings)
+    commands = CommandWriter(settings, redis, keys, producer)
     registrations = [
         Registration(
             messages_pb2.DESCRIPTOR.services_by_name["MessagesService"].full_name,
@@ -41,12 +52,27 @@ async def main() -> None:
         Registration(
             conversations_pb2.DESCRIPTOR.services_by_name["ConversationsService"].full_name,
             conversations_pb2_grpc.add_ConversationsServiceServicer_to_server,
-            ConversationsServicer(redis, keys),
+            ConversationsServicer(redis, keys, commands),
         ),
         Registration(
             channels_pb2.DESCRIPTOR.services_by_name["ChannelsService"].full_name,
             channels_pb2_grpc.add_ChannelsServiceServicer_to_server,
-            ChannelsServicer(settings, redis, keys, producer),
+            ChannelsServicer(redis, keys, commands),
+        ),
+        Registration(
+            metadata_pb2.DESCRIPTOR.services_by_name["MetadataService"].full_name,
+            metadata_pb2_grpc.add_MetadataServiceServicer_to_server,
+            MetadataServicer(redis, keys, commands),
+        ),
+        Registration(
+            tags_pb2.DESCRIPTOR.services_by_name["TagsService"].full_name,
+            tags_pb2_grpc.add_TagsServiceServicer_to_server,
+            TagsServicer(redis, keys, commands),
+        ),
+        Registration(
+            templates_pb2.DESCRIPTOR.services_by_name["TemplatesService"].full_name,
+            templates_pb2_grpc.add_TemplatesServiceServicer_to_server,
+            TemplatesServicer(redis, keys, commands),
         ),
     ]
     try:

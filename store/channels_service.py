@@ -6,36 +6,29 @@ A command is written to `parley.channels` and answered once the projector has ap
 
 from __future__ import annotations
 
-import asyncio
 import uuid
 
 import grpc
 import redis.asyncio as aioredis
-from aiokafka import AIOKafkaProducer
 
 from parley.v1 import channels_pb2, channels_pb2_grpc, records_pb2, resources_pb2
 from runtime import topics
 from runtime.errors import InvalidArgument, NotFound
-from runtime.settings import Settings
 from store import channel_commands as commands
 from store import views
+from store.commands import CommandWriter
 from store.keys import StoreKeys
 
-#: How long a command waits for its projection before answering anyway (it is in Kafka already).
-PROJECTION_WAIT_S = 5.0
 Ctx = grpc.aio.ServicerContext
 
 
 class ChannelsServicer(channels_pb2_grpc.ChannelsServiceServicer):
     """Channels of every source; tokens are stored in the channel record and never served."""
 
-    def __init__(
-        self, settings: Settings, redis: aioredis.Redis, keys: StoreKeys, producer: AIOKafkaProducer
-    ) -> None:
-        self.settings = settings
+    def __init__(self, redis: aioredis.Redis, keys: StoreKeys, commands: CommandWriter) -> None:
         self.redis = redis
         self.keys = keys
-        self.producer = producer
+        self.commands = commands
 
     async def stored(self, channel_id: str) -> records_pb2.ChannelRecord | None:
         """The projected record of `channel_id`, None when unknown."""
@@ -43,16 +36,8 @@ class ChannelsServicer(channels_pb2_grpc.ChannelsServiceServicer):
         return None if blob is None else records_pb2.ChannelRecord.FromString(blob)
 
     async def write(self, record: records_pb2.ChannelRecord) -> resources_pb2.Channel:
-        """Write `record` to Kafka, wait until it is projected, answer the served channel."""
-        blob = record.SerializeToString()
-        await self.producer.send_and_wait(
-            self.settings.prefixed(topics.CHANNELS), blob, key=record.channel.id.encode()
-        )
-        deadline = asyncio.get_running_loop().time() + PROJECTION_WAIT_S
-        while await self.redis.get(self.keys.channel(record.channel.id)) != blob:
-            if asyncio.get_running_loop().time() > deadline:
-                break
-            await asyncio.sleep(0.02)
+        """Write `record` through Kafka and the projection; answer the served channel."""
+        await self.commands.write(topics.CHANNELS, record.channel.id, record.SerializeToString())
         return record.channel
 
     async def connect(

@@ -25,8 +25,12 @@ class StoreKeys:
         """Sorted set (all scores 0, ordered by member): `<sent_at_ms:015d>:<message_id>`."""
         return self._key("conv", conversation_id, "messages")
 
+    def conversation_contact_messages(self, conversation_id: str) -> str:
+        """Sorted set like `conversation_messages`, of the contact's messages only (unread)."""
+        return self._key("conv", conversation_id, "contact")
+
     def conversation(self, conversation_id: str) -> str:
-        """Hash: a conversation's channel, contact, creation time, last message, unread count."""
+        """Hash: a conversation's channel, contact, source, creation time, last message."""
         return self._key("conv", conversation_id)
 
     def conversations(self) -> str:
@@ -44,6 +48,14 @@ class StoreKeys:
     def connected_channels(self) -> str:
         """Set: ids of the connected channels."""
         return self._key("channels", "connected")
+
+    def entity(self, kind: str, entity_id: str) -> str:
+        """String: the serialized record of one entity of a compacted topic (tag, template)."""
+        return self._key(kind, entity_id)
+
+    def entities(self, kind: str) -> str:
+        """Set: the ids of every live entity of `kind`."""
+        return self._key(kind + "s")
 
     def source_message(self, channel_id: str, source_message_id: str) -> str:
         """String: the Parley message id that first carried this source message id, so an echo of

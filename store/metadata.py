@@ -1,4 +1,4 @@
-"""Metadata documents: deep merge by key path (pure functions)."""
+"""Metadata documents: deep merge and removal by key path (pure functions)."""
 
 from __future__ import annotations
 
@@ -16,3 +16,16 @@ def deep_merge(document: dict[str, Any], update: dict[str, Any]) -> dict[str, An
         else:
             merged[key] = value
     return merged
+
+
+def remove_path(document: dict[str, Any], path: str) -> dict[str, Any]:
+    """`document` without the key at dot-separated `path` (unchanged when absent)."""
+    head, _, rest = path.partition(".")
+    if head not in document:
+        return document
+    trimmed = dict(document)
+    if not rest:
+        del trimmed[head]
+    elif isinstance(trimmed[head], dict):
+        trimmed[head] = remove_path(trimmed[head], rest)
+    return trimmed

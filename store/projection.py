@@ -20,16 +20,26 @@ from parley.v1 import records_pb2
 from runtime import topics
 from store import cursors
 from store.keys import StoreKeys
-from store.metadata import deep_merge
+from store.metadata import deep_merge, remove_path
 
-Record = records_pb2.MessageRecord | records_pb2.MetadataRecord | records_pb2.ChannelRecord
+Entity = records_pb2.TagRecord | records_pb2.TemplateRecord
+Record = records_pb2.MessageRecord | records_pb2.MetadataRecord | records_pb2.ChannelRecord | Entity
 
 #: The record type of each application topic the projector reads.
 RECORD_TYPES: dict[str, type[Record]] = {
     topics.MESSAGES: records_pb2.MessageRecord,
     topics.METADATA: records_pb2.MetadataRecord,
     topics.CHANNELS: records_pb2.ChannelRecord,
+    topics.TAGS: records_pb2.TagRecord,
+    topics.TEMPLATES: records_pb2.TemplateRecord,
 }
+
+
+def entity_key(record: Entity) -> tuple[str, str]:
+    """The kind and id of a tag or template record."""
+    if isinstance(record, records_pb2.TagRecord):
+        return "tag", record.tag.id
+    return "template", record.template.id
 
 
 def source_message_id(record: records_pb2.MessageRecord) -> str:
@@ -81,8 +91,10 @@ class Projection:
             self._message(record)
         elif isinstance(record, records_pb2.MetadataRecord):
             self._metadata(record)
-        else:
+        elif isinstance(record, records_pb2.ChannelRecord):
             self._channel(record)
+        else:
+            self._entity(record)
 
     def queue(self, pipe: Pipeline) -> None:
         """Queue every write of the batch into `pipe` (inside MULTI)."""
@@ -115,13 +127,16 @@ class Projection:
         if not conversation:
             conversation.update(
                 channel_id=record.channel_id, contact_id=record.contact_id, source=message.source,
-                created_at_ms=str(record.sent_at_ms), unread_count="0", last_member="",
+                created_at_ms=str(record.sent_at_ms), last_member="",
             )
         conversation["created_at_ms"] = str(min(int(conversation["created_at_ms"]), record.sent_at_ms))
-        if message.from_contact and not conversation.get("contact_source_id"):
-            conversation["contact_source_id"] = message.sender.id
-        if previous is None and message.from_contact:
-            conversation["unread_count"] = str(int(conversation["unread_count"]) + 1)
+        if message.from_contact:
+            conversation.setdefault("contact_source_id", message.sender.id)
+            # Unread = contact messages after the conversation's read marker (see views).
+            contact_index = self.keys.conversation_contact_messages(cid)
+            if previous is not None and previous.sent_at_ms != record.sent_at_ms:
+                self._write("zrem", contact_index, cursors.message_member(previous.sent_at_ms, message.id))
+            self._write("zadd", contact_index, {member: 0})
         activity = cursors.message_member(record.sent_at_ms, cid)
         if activity >= conversation["last_member"]:
             if conversation["last_member"]:
@@ -133,7 +148,10 @@ class Projection:
 
     def _metadata(self, record: records_pb2.MetadataRecord) -> None:
         key = self.keys.metadata(record.subject, record.identifier)
-        document = deep_merge(self.documents.get(key) or {}, json_format.MessageToDict(record.data))
+        document = self.documents.get(key) or {}
+        for path in record.removed:
+            document = remove_path(document, path)
+        document = deep_merge(document, json_format.MessageToDict(record.data))
         self.documents[key] = document
         self._write("set", key, json.dumps(document, separators=(",", ":")))
 
@@ -142,6 +160,15 @@ class Projection:
         self._write("set", self.keys.channel(channel.id), record.SerializeToString())
         op = "sadd" if channel.connected and not record.deleted else "srem"
         self._write(op, self.keys.connected_channels(), channel.id)
+
+    def _entity(self, record: Entity) -> None:
+        kind, entity_id = entity_key(record)
+        if record.deleted:
+            self._write("delete", self.keys.entity(kind, entity_id))
+            self._write("srem", self.keys.entities(kind), entity_id)
+        else:
+            self._write("set", self.keys.entity(kind, entity_id), record.SerializeToString())
+            self._write("sadd", self.keys.entities(kind), entity_id)
 
 
 def _message(found: bytes | None) -> records_pb2.MessageRecord | None:

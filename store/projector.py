@@ -21,7 +21,7 @@ from runtime import kafka
 from runtime.deadletter import dead_letter
 from runtime.settings import Settings
 from store.keys import StoreKeys
-from store.projection import RECORD_TYPES, Projection, Record
+from store.projection import RECORD_TYPES, Projection, Record, entity_key
 
 GROUP = "store-projector"
 
@@ -118,6 +118,8 @@ def _missing_ids(value: Record) -> str:
         ok, needed = bool(value.conversation_id and value.message.id), "conversation_id, message.id"
     elif isinstance(value, records_pb2.MetadataRecord):
         ok, needed = bool(value.subject and value.identifier), "subject, identifier"
-    else:
+    elif isinstance(value, records_pb2.ChannelRecord):
         ok, needed = bool(value.channel.id), "channel.id"
+    else:
+        ok, needed = bool(entity_key(value)[1]), "id"
     return "" if ok else f"{needed} required"

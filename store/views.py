@@ -26,6 +26,16 @@ def default_display_name(source: str, contact_source_id: str) -> str:
     return f"{SOURCE_LABELS.get(source, source.title())} {contact_source_id[-5:]}".strip()
 
 
+def unread_after(document: dict[str, Any]) -> str:
+    """The lexical lower bound of the unread contact messages: after the `read_until` marker
+    (RFC 3339, set by mark-read) when there is one, else all of them."""
+    marker = document.get("read_until")
+    if not isinstance(marker, str):
+        return "-"
+    # ';' sorts after ':', so every message of that very millisecond counts as read.
+    return f"({timestamps.parse_ms(marker):015d};"
+
+
 def with_metadata(message: resources_pb2.Message, document: dict[str, Any] | None) -> resources_pb2.Message:
     """`message` with its metadata document (receipts, reactions, ...) merged in."""
     served = resources_pb2.Message()
@@ -76,21 +86,30 @@ async def load_conversations(
         for i, cid in enumerate(conversation_ids)
         if found[2 * i]
     }
+    if not states:
+        return []
     channel_ids = sorted({state["channel_id"] for state, _ in states.values()})
-    channels = dict(zip(channel_ids, await redis.mget([keys.channel(c) for c in channel_ids]))) if channel_ids else {}
+    documents = {cid: json.loads(doc) if doc else {} for cid, (_, doc) in states.items()}
+    pipe = redis.pipeline(transaction=False)
+    pipe.mget([keys.channel(c) for c in channel_ids])
+    for cid in states:
+        pipe.zlexcount(keys.conversation_contact_messages(cid), unread_after(documents[cid]), "+")
+    channel_blobs, *unread_counts = await pipe.execute()
+    channels = dict(zip(channel_ids, channel_blobs))
+    unread = dict(zip(states, unread_counts))
     last = {m.id: m for m in await load_messages(
         redis, keys, [state["last_message_id"] for state, _ in states.values()])}
     conversations = []
     for cid in conversation_ids:
         if cid not in states:
             continue
-        state, document = states[cid]
+        state, _ = states[cid]
         metadata = deep_merge(
             {"contact": {"display_name": default_display_name(
                 state["source"], state.get("contact_source_id", ""))}},
-            json.loads(document) if document else {},
+            documents[cid],
         )
-        metadata["unread_count"] = int(state["unread_count"])
+        metadata["unread_count"] = int(unread[cid])
         conversation = resources_pb2.Conversation(
             id=cid,
             created_at=timestamps.format_ms(int(state["created_at_ms"])),

@@ -82,6 +82,7 @@ class MetadataRecord(_message.Message):
     IDENTIFIER_FIELD_NUMBER: _builtins.int
     DATA_FIELD_NUMBER: _builtins.int
     UPDATED_AT_MS_FIELD_NUMBER: _builtins.int
+    REMOVED_FIELD_NUMBER: _builtins.int
     subject: _builtins.str
     """Subject: "message", "conversation", "channel" or "contact"."""
     identifier: _builtins.str
@@ -92,6 +93,12 @@ class MetadataRecord(_message.Message):
     def data(self) -> _struct_pb2.Struct:
         """The partial document to merge in."""
 
+    @_builtins.property
+    def removed(self) -> _containers.RepeatedScalarFieldContainer[_builtins.str]:
+        """Key paths (dot-separated, e.g. "tags.<tag id>" or "state") removed from
+        the document before `data` is merged: how untag and remove-state write.
+        """
+
     def __init__(
         self,
         *,
@@ -99,10 +106,11 @@ class MetadataRecord(_message.Message):
         identifier: _builtins.str = ...,
         data: _struct_pb2.Struct | None = ...,
         updated_at_ms: _builtins.int = ...,
+        removed: _abc.Iterable[_builtins.str] | None = ...,
     ) -> None: ...
     _HasFieldArgType: _TypeAlias = _typing.Literal["data", b"data"]  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["data", b"data", "identifier", b"identifier", "subject", b"subject", "updated_at_ms", b"updated_at_ms"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["data", b"data", "identifier", b"identifier", "removed", b"removed", "subject", b"subject", "updated_at_ms", b"updated_at_ms"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 

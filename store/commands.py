@@ -1,0 +1,43 @@
+"""Writes of the store's commands: to Kafka first, answered once the projector applied them.
+
+Every write goes through Kafka (command -> record -> projection), so Redis can always be rebuilt
+from the log; waiting for the projector's offset to pass the record gives read-your-writes.
+"""
+
+from __future__ import annotations
+
+import asyncio
+
+import redis.asyncio as aioredis
+from aiokafka import AIOKafkaProducer
+
+from runtime.settings import Settings
+from store.keys import StoreKeys
+
+#: How long a command waits for its projection before answering anyway (it is in Kafka already).
+PROJECTION_WAIT_S = 5.0
+
+
+class CommandWriter:
+    """Appends records to application topics and waits until they are projected."""
+
+    def __init__(
+        self, settings: Settings, redis: aioredis.Redis, keys: StoreKeys, producer: AIOKafkaProducer
+    ) -> None:
+        self.settings = settings
+        self.redis = redis
+        self.keys = keys
+        self.producer = producer
+
+    async def write(self, topic: str, key: str, value: bytes) -> None:
+        """Append `value` to `topic` (without namespace) under `key`; return once projected."""
+        name = self.settings.prefixed(topic)
+        sent = await self.producer.send_and_wait(name, value, key=key.encode())
+        offset_key = self.keys.projector_offset(name, sent.partition)
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + PROJECTION_WAIT_S
+        while loop.time() < deadline:
+            applied = await self.redis.get(offset_key)
+            if applied is not None and int(applied) > sent.offset:
+                return
+            await asyncio.sleep(0.01)

@@ -1,0 +1,44 @@
+"""MetadataService: `metadata.upsert`, a deep merge by key path, through Kafka."""
+
+from __future__ import annotations
+
+import grpc
+import redis.asyncio as aioredis
+from google.protobuf import json_format
+
+from parley.v1 import metadata_pb2, metadata_pb2_grpc
+from runtime import topics
+from runtime.errors import InvalidArgument, NotFound
+from store import conversation_commands
+from store.commands import CommandWriter
+from store.keys import StoreKeys
+
+
+class MetadataServicer(metadata_pb2_grpc.MetadataServiceServicer):
+    """Upserts of message, conversation and channel metadata."""
+
+    def __init__(self, redis: aioredis.Redis, keys: StoreKeys, commands: CommandWriter) -> None:
+        self.redis = redis
+        self.keys = keys
+        self.commands = commands
+
+    def _entity_key(self, subject: str, identifier: str) -> str:
+        return {
+            "message": self.keys.message,
+            "conversation": self.keys.conversation,
+            "channel": self.keys.channel,
+        }[subject](identifier)
+
+    async def UpsertMetadata(
+        self, request: metadata_pb2.UpsertMetadataRequest, context: grpc.aio.ServicerContext
+    ) -> metadata_pb2.UpsertMetadataResponse:
+        data = json_format.MessageToDict(request.data)
+        if not data:
+            raise InvalidArgument("data must be a non-empty object")
+        record = conversation_commands.metadata_record(request.subject, request.id, data)
+        if not await self.redis.exists(self._entity_key(request.subject, request.id)):
+            raise NotFound(f"{request.subject} {request.id} not found")
+        await self.commands.write(
+            topics.METADATA, f"{record.subject}:{record.identifier}", record.SerializeToString()
+        )
+        return metadata_pb2.UpsertMetadataResponse()
