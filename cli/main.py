@@ -5,6 +5,8 @@ from __future__ import annotations
 import asyncio
 import json
 import os
+from collections.abc import Callable, Coroutine
+from typing import Any
 
 import httpx
 import typer
@@ -16,6 +18,7 @@ from ingest.reprocess import reprocess as replay
 from runtime import settings as settings_module
 from runtime import timestamps
 from runtime.errors import ApiError
+from store.rebuild import rebuild as rebuild_projection
 
 app = typer.Typer(add_completion=False, no_args_is_help=True, help="Operate a Parley install.")
 console = Console()
@@ -53,6 +56,23 @@ def status(as_json: bool = typer.Option(False, "--json", help="Print the raw JSO
         raise typer.Exit(1)
 
 
+def _with_progress(
+    description: str, work: Callable[[Callable[[int, int], None]], Coroutine[Any, Any, int]]
+) -> int:
+    """Run `work(progress)` under a progress bar; a typed API error exits 2 with its message."""
+    with Progress(*Progress.get_default_columns(), MofNCompleteColumn(), console=console) as bar:
+        task = bar.add_task(description, total=None)
+
+        def advance(done: int, total: int) -> None:
+            bar.update(task, completed=done, total=total)
+
+        try:
+            return asyncio.run(work(advance))
+        except ApiError as exc:
+            console.print(f"[red]{exc.message}[/red]")
+            raise typer.Exit(2) from exc
+
+
 @app.command()
 def reprocess(
     source: str = typer.Option(..., "--source", help="Source whose raw topic to replay, e.g. facebook."),
@@ -64,20 +84,17 @@ def reprocess(
     except ValueError as exc:
         console.print(f"[red]--since must be RFC 3339, e.g. 2026-01-31T00:00:00Z:[/red] {exc}")
         raise typer.Exit(2) from exc
-    with Progress(*Progress.get_default_columns(), MofNCompleteColumn(), console=console) as bar:
-        task = bar.add_task(f"reprocessing {source}", total=None)
-
-        def advance(done: int, total: int) -> None:
-            bar.update(task, completed=done, total=total)
-
-        try:
-            count = asyncio.run(
-                replay(settings_module.load(), source, since_ms, progress=advance)
-            )
-        except ApiError as exc:
-            console.print(f"[red]{exc.message}[/red]")
-            raise typer.Exit(2) from exc
+    count = _with_progress(f"reprocessing {source}", lambda progress: replay(
+        settings_module.load(), source, since_ms, progress=progress))
     console.print(f"reprocessed {count} {source} events")
+
+
+@app.command()
+def rebuild() -> None:
+    """Drop the Redis projection and replay Kafka into it (the answers stay the same)."""
+    count = _with_progress("rebuilding the projection", lambda progress: rebuild_projection(
+        settings_module.load(), progress=progress))
+    console.print(f"rebuilt the projection from {count} records")
 
 
 if __name__ == "__main__":

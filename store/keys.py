@@ -62,6 +62,14 @@ class StoreKeys:
         a message Parley sent itself is not stored twice."""
         return self._key("srcmsg", channel_id, source_message_id)
 
+    def namespace_pattern(self) -> str:
+        """SCAN pattern of every key of this install (used by `parley rebuild` only)."""
+        return self._key("*")
+
+    def projection_generation(self) -> str:
+        """String: bumped by `parley rebuild`; a projector that sees it change replays Kafka."""
+        return self._key("projection", "generation")
+
     def projector_offset(self, topic: str, partition: int) -> str:
         """String: the next Kafka offset the projector applies for one topic partition."""
         return self._key("offset", "projector", topic, str(partition))

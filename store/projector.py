@@ -53,9 +53,17 @@ class Projector:
         await self.deadletters.start()
         self.consumer.subscribe(list(self.kinds), listener=_SeekFromRedis(self))
         await self.consumer.start()
+        generation = await self.redis.get(self.keys.projection_generation())
         try:
             while True:
                 batches = await self.consumer.getmany(timeout_ms=1000, max_records=500)
+                current = await self.redis.get(self.keys.projection_generation())
+                if current != generation:
+                    # `parley rebuild` dropped the projection: replay from the start; the batch
+                    # in hand was fetched before the rewind and is dropped with it.
+                    await self.rewind()
+                    generation = current
+                    continue
                 for tp, records in batches.items():
                     await self.apply(tp, records)
         finally:
@@ -70,6 +78,12 @@ class Projector:
                 await self.consumer.seek_to_beginning(tp)
             else:
                 self.consumer.seek(tp, int(stored))
+
+    async def rewind(self) -> None:
+        """Forget the applied offsets of this projector's partitions and replay them."""
+        for tp in self.consumer.assignment():
+            await self.redis.delete(self.keys.projector_offset(tp.topic, tp.partition))
+            await self.consumer.seek_to_beginning(tp)
 
     async def apply(self, tp: TopicPartition, records: Sequence[ConsumerRecord]) -> None:
         """Apply one partition's batch and its next offset atomically, skipping applied records."""
