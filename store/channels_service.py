@@ -60,7 +60,7 @@ class ChannelsServicer(channels_pb2_grpc.ChannelsServiceServicer):
     async def ListChannels(self, request: channels_pb2.ListChannelsRequest, context: Ctx) -> channels_pb2.ListChannelsResponse:
         ids = sorted(m.decode() for m in await self.redis.smembers(self.keys.connected_channels()))
         blobs = await self.redis.mget([self.keys.channel(i) for i in ids]) if ids else []
-        channels = [views.channel_view(b) for b in blobs if b is not None]
+        channels = [c for c in map(views.channel_view, blobs) if c is not None]
         return channels_pb2.ListChannelsResponse(
             data=[c for c in channels if not request.source or c.source == request.source]
         )

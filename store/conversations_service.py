@@ -8,8 +8,8 @@ import redis.asyncio as aioredis
 
 from parley.v1 import conversations_pb2, conversations_pb2_grpc, records_pb2, resources_pb2
 from runtime import timestamps, topics
-from runtime.errors import InvalidArgument, NotFound, Unimplemented
-from store import conversation_commands, pages, views
+from runtime.errors import InvalidArgument, NotFound
+from store import conversation_commands, filtering, pages, views
 from store.commands import CommandWriter
 from store.keys import StoreKeys
 from store.messages_service import pagination
@@ -42,7 +42,7 @@ class ConversationsServicer(conversations_pb2_grpc.ConversationsServiceServicer)
 
     async def MarkConversationRead(self, request: conversations_pb2.MarkConversationReadRequest, context: Ctx) -> conversations_pb2.MarkConversationReadResponse:
         state = await self._state(request.conversation_id)
-        newest_ms = int(state["last_member"].split(":", 1)[0])
+        newest_ms = int(state["last_member"].split(":", 1)[0])  # the newest message's time
         await self._write(conversation_commands.mark_read(
             request.conversation_id, timestamps.format_ms(newest_ms)))
         return conversations_pb2.MarkConversationReadResponse()
@@ -78,11 +78,12 @@ class ConversationsServicer(conversations_pb2_grpc.ConversationsServiceServicer)
     async def ListConversations(
         self, request: conversations_pb2.ListConversationsRequest, context: Ctx
     ) -> conversations_pb2.ListConversationsResponse:
-        if request.filters:
-            raise Unimplemented("filters are not supported yet")
-        page = await pages.newest_first(
-            self.redis, self.keys.conversations(), request.cursor, request.page_size
-        )
+        if request.filters.strip():
+            page = await filtering.filtered_page(
+                self.redis, self.keys, request.filters, request.cursor, request.page_size)
+        else:
+            page = await pages.newest_first_by_score(
+                self.redis, self.keys.conversations(), request.cursor, request.page_size)
         newest_first = [pages.member_id(m) for m in reversed(page.members)]
         conversations = await views.load_conversations(self.redis, self.keys, newest_first)
         return conversations_pb2.ListConversationsResponse(

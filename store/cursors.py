@@ -5,8 +5,9 @@ from __future__ import annotations
 import base64
 import binascii
 from dataclasses import dataclass
-from typing import Literal
+from typing import Any, Literal
 
+from runtime import timestamps
 from runtime.errors import InvalidArgument
 
 Direction = Literal["before", "after"]
@@ -24,6 +25,21 @@ def message_member(sent_at_ms: int, message_id: str) -> str:
     """The sorted-set member of a message: fixed-width time first, so lexical order is time order
     (the source's time, not ours), with the id breaking ties."""
     return f"{sent_at_ms:015d}:{message_id}"
+
+
+def read_bound(conversation_metadata: dict[str, Any]) -> str:
+    """The lexical lower bound (exclusive) of a conversation's unread contact messages: after its
+    `read_until` marker (RFC 3339, set by mark-read), or "-" (all) when it was never read."""
+    marker = conversation_metadata.get("read_until")
+    if not isinstance(marker, str):
+        return "-"
+    # ';' sorts after ':', so every message of that very millisecond counts as read.
+    return f"({timestamps.parse_ms(marker):015d};"
+
+
+def is_unread(member: str, bound: str) -> bool:
+    """True when the message `member` lies after `bound` (see `read_bound`)."""
+    return bound == "-" or member > bound[1:]
 
 
 def encode(cursor: Cursor) -> str:

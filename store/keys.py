@@ -30,11 +30,13 @@ class StoreKeys:
         return self._key("conv", conversation_id, "contact")
 
     def conversation(self, conversation_id: str) -> str:
-        """Hash: a conversation's channel, contact, source, creation time, last message."""
+        """Hash: a conversation's channel, contact, source, creation time, last message (and
+        `last_member`, the message-index member of the newest message)."""
         return self._key("conv", conversation_id)
 
     def conversations(self) -> str:
-        """Sorted set (all scores 0, by member): `<last_activity_ms:015d>:<conversation_id>`."""
+        """Sorted set: conversation ids scored by their last activity (the newest message's
+        source time); ties are ordered by id."""
         return self._key("conversations")
 
     def metadata(self, subject: str, identifier: str) -> str:
@@ -48,6 +50,15 @@ class StoreKeys:
     def connected_channels(self) -> str:
         """Set: ids of the connected channels."""
         return self._key("channels", "connected")
+
+    def index(self, kind: str, value: str = "") -> str:
+        """Set: ids of the conversations of one channel, source, tag or state ("channel", ...),
+        or with unread messages (kind "unread")."""
+        return self._key("idx", kind, value) if value else self._key("idx", kind)
+
+    def temporary(self, name: str) -> str:
+        """A short-lived key of one query (filtered lists)."""
+        return self._key("tmp", name)
 
     def entity(self, kind: str, entity_id: str) -> str:
         """String: the serialized record of one entity of a compacted topic (tag, template)."""

@@ -60,6 +60,8 @@ class Projection:
     conversations: dict[str, dict[str, str]] = field(default_factory=dict)
     documents: dict[str, dict[str, Any]] = field(default_factory=dict)
     source_index: dict[str, str | None] = field(default_factory=dict)
+    #: Unread contact messages of a conversation after a read marker: (conversation, bound).
+    unread_after: dict[tuple[str, str], int] = field(default_factory=dict)
     writes: list[tuple[str, tuple[Any, ...]]] = field(default_factory=list)
 
     async def load(self, redis: aioredis.Redis, records: list[Record]) -> None:
@@ -76,14 +78,26 @@ class Projection:
                 if sid := source_message_id(record):
                     key = self.keys.source_message(record.channel_id, sid)
                     wanted.append((self.source_index, key, "get", key, _text))
+                doc = self.keys.metadata("conversation", cid)
+                wanted.append((self.documents, doc, "get", doc, _document))
             elif isinstance(record, records_pb2.MetadataRecord):
                 key = self.keys.metadata(record.subject, record.identifier)
                 wanted.append((self.documents, key, "get", key, _document))
+        counts = [
+            (r.identifier, bound) for r in records
+            if isinstance(r, records_pb2.MetadataRecord) and r.subject == "conversation"
+            and "read_until" in r.data.fields
+            for bound in [cursors.read_bound(json_format.MessageToDict(r.data))]
+        ]
         pipe = redis.pipeline(transaction=False)
         for _, _, op, key, _ in wanted:
             getattr(pipe, op)(key)
-        for (cache, name, _, _, decode), found in zip(wanted, await pipe.execute()):
-            cache[name] = decode(found)
+        for cid, bound in counts:
+            pipe.zlexcount(self.keys.conversation_contact_messages(cid), bound, "+")
+        found = await pipe.execute()
+        for (cache, name, _, _, decode), value in zip(wanted, found):
+            cache[name] = decode(value)
+        self.unread_after.update(zip(counts, found[len(wanted):]))
 
     def apply(self, record: Record) -> None:
         """Apply one record to the state and queue its writes."""
@@ -129,6 +143,8 @@ class Projection:
                 channel_id=record.channel_id, contact_id=record.contact_id, source=message.source,
                 created_at_ms=str(record.sent_at_ms), last_member="",
             )
+            self._write("sadd", self.keys.index("channel", record.channel_id), cid)
+            self._write("sadd", self.keys.index("source", message.source), cid)
         conversation["created_at_ms"] = str(min(int(conversation["created_at_ms"]), record.sent_at_ms))
         if message.from_contact:
             conversation.setdefault("contact_source_id", message.sender.id)
@@ -137,23 +153,47 @@ class Projection:
             if previous is not None and previous.sent_at_ms != record.sent_at_ms:
                 self._write("zrem", contact_index, cursors.message_member(previous.sent_at_ms, message.id))
             self._write("zadd", contact_index, {member: 0})
-        activity = cursors.message_member(record.sent_at_ms, cid)
-        if activity >= conversation["last_member"]:
-            if conversation["last_member"]:
-                self._write("zrem", self.keys.conversations(), conversation["last_member"])
-            self._write("zadd", self.keys.conversations(), {activity: 0})
-            conversation["last_member"] = activity
+            document = self.documents.get(self.keys.metadata("conversation", cid)) or {}
+            if cursors.is_unread(member, cursors.read_bound(document)):
+                self._write("sadd", self.keys.index("unread"), cid)
+        if member >= conversation["last_member"]:
+            # Scored by time with the id as member, so filters can intersect it with index sets.
+            self._write("zadd", self.keys.conversations(), {cid: record.sent_at_ms})
+            conversation["last_member"] = member
             conversation["last_message_id"] = message.id
         self._write("hset", self.keys.conversation(cid), None, None, dict(conversation))
 
     def _metadata(self, record: records_pb2.MetadataRecord) -> None:
         key = self.keys.metadata(record.subject, record.identifier)
-        document = self.documents.get(key) or {}
+        before = self.documents.get(key) or {}
+        document = before
         for path in record.removed:
             document = remove_path(document, path)
         document = deep_merge(document, json_format.MessageToDict(record.data))
         self.documents[key] = document
         self._write("set", key, json.dumps(document, separators=(",", ":")))
+        if record.subject == "conversation":
+            self._conversation_indexes(record.identifier, before, document)
+
+    def _conversation_indexes(self, cid: str, before: dict[str, Any], after: dict[str, Any]) -> None:
+        """Keep the tag, state and unread index sets of a conversation in step with its metadata."""
+        def tags(document: dict[str, Any]) -> set[str]:
+            found = document.get("tags")
+            return set(found) if isinstance(found, dict) else set()
+
+        for tag in tags(after) - tags(before):
+            self._write("sadd", self.keys.index("tag", tag), cid)
+        for tag in tags(before) - tags(after):
+            self._write("srem", self.keys.index("tag", tag), cid)
+        old_state, new_state = before.get("state"), after.get("state")
+        if old_state != new_state:
+            if isinstance(old_state, str):
+                self._write("srem", self.keys.index("state", old_state), cid)
+            if isinstance(new_state, str):
+                self._write("sadd", self.keys.index("state", new_state), cid)
+        if before.get("read_until") != after.get("read_until"):
+            unread = self.unread_after.get((cid, cursors.read_bound(after)), 0)
+            self._write("sadd" if unread else "srem", self.keys.index("unread"), cid)
 
     def _channel(self, record: records_pb2.ChannelRecord) -> None:
         channel = record.channel

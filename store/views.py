@@ -11,6 +11,7 @@ from google.protobuf import json_format
 
 from parley.v1 import records_pb2, resources_pb2
 from runtime import timestamps
+from store import cursors
 from store.keys import StoreKeys
 from store.metadata import deep_merge
 
@@ -24,16 +25,6 @@ SOURCE_LABELS = {
 def default_display_name(source: str, contact_source_id: str) -> str:
     """`<Source> <last 5 chars of the contact id>`, the name of a contact the source did not name."""
     return f"{SOURCE_LABELS.get(source, source.title())} {contact_source_id[-5:]}".strip()
-
-
-def unread_after(document: dict[str, Any]) -> str:
-    """The lexical lower bound of the unread contact messages: after the `read_until` marker
-    (RFC 3339, set by mark-read) when there is one, else all of them."""
-    marker = document.get("read_until")
-    if not isinstance(marker, str):
-        return "-"
-    # ';' sorts after ':', so every message of that very millisecond counts as read.
-    return f"({timestamps.parse_ms(marker):015d};"
 
 
 def with_metadata(message: resources_pb2.Message, document: dict[str, Any] | None) -> resources_pb2.Message:
@@ -65,11 +56,9 @@ async def load_messages(
     ]
 
 
-def channel_view(blob: bytes | None) -> resources_pb2.Channel:
+def channel_view(blob: bytes | None) -> resources_pb2.Channel | None:
     """The served channel of a stored `ChannelRecord` (its secrets stay behind)."""
-    if blob is None:
-        return resources_pb2.Channel()
-    return records_pb2.ChannelRecord.FromString(blob).channel
+    return None if blob is None else records_pb2.ChannelRecord.FromString(blob).channel
 
 
 async def load_conversations(
@@ -93,7 +82,7 @@ async def load_conversations(
     pipe = redis.pipeline(transaction=False)
     pipe.mget([keys.channel(c) for c in channel_ids])
     for cid in states:
-        pipe.zlexcount(keys.conversation_contact_messages(cid), unread_after(documents[cid]), "+")
+        pipe.zlexcount(keys.conversation_contact_messages(cid), cursors.read_bound(documents[cid]), "+")
     channel_blobs, *unread_counts = await pipe.execute()
     channels = dict(zip(channel_ids, channel_blobs))
     unread = dict(zip(states, unread_counts))
@@ -113,7 +102,8 @@ async def load_conversations(
         conversation = resources_pb2.Conversation(
             id=cid,
             created_at=timestamps.format_ms(int(state["created_at_ms"])),
-            channel=channel_view(channels.get(state["channel_id"])),
+            channel=channel_view(channels.get(state["channel_id"]))
+            or resources_pb2.Channel(id=state["channel_id"], source=state["source"]),
         )
         conversation.metadata.update(metadata)
         if state["last_message_id"] in last:

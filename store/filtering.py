@@ -1,0 +1,106 @@
+"""`conversations.list` with `filters`: index sets where the store keeps them, evaluation where not.
+
+A query made only of indexed terms (channel, source, tag, state, unread, `id:*`) is answered by
+set algebra in Redis (ZINTERSTORE / ZUNIONSTORE / ZDIFFSTORE over the activity index), without
+loading any conversation. Any other query is evaluated on the conversations themselves: all of
+them, or only those its indexed AND-terms leave. Either way the answer is a temporary sorted set
+scored by activity, paged like the unfiltered list, so cursors and `total` work the same.
+"""
+
+from __future__ import annotations
+
+import uuid
+
+import redis.asyncio as aioredis
+from google.protobuf import json_format
+
+from store import filters, pages, views
+from store.keys import StoreKeys
+
+SCAN_CHUNK = 500
+TEMPORARY_TTL_S = 60
+
+
+class _Temporaries:
+    """Temporary keys of one query, deleted when it is answered (and expiring regardless)."""
+
+    def __init__(self, redis: aioredis.Redis, keys: StoreKeys) -> None:
+        self.redis = redis
+        self.keys = keys
+        self.made: list[str] = []
+
+    def new(self) -> str:
+        key = self.keys.temporary(uuid.uuid4().hex)
+        self.made.append(key)
+        return key
+
+    async def drop(self) -> None:
+        if self.made:
+            await self.redis.delete(*self.made)
+
+
+async def _materialize(redis: aioredis.Redis, keys: StoreKeys, plan: filters.Plan,
+                       temps: _Temporaries) -> str:
+    """A sorted set (ids scored by activity) of the conversations `plan` selects."""
+    everything = keys.conversations()
+    if isinstance(plan, filters.IndexSet):
+        if plan.kind == "all":
+            return everything
+        target = temps.new()
+        # Weight 0 on the plain set: the result keeps the activity scores.
+        await redis.zinterstore(target, {everything: 1, keys.index(plan.kind, plan.value): 0})
+    else:
+        operands = [await _materialize(redis, keys, p, temps) for p in plan.operands]
+        target = temps.new()
+        if plan.op == "and":
+            await redis.zinterstore(target, operands, aggregate="MAX")
+        elif plan.op == "or":
+            await redis.zunionstore(target, operands, aggregate="MAX")
+        else:
+            await redis.zdiffstore(target, [everything, *operands])
+    await redis.expire(target, TEMPORARY_TTL_S)
+    return target
+
+
+async def _evaluate(redis: aioredis.Redis, keys: StoreKeys, query: filters.tree.Item,
+                    candidates: str, temps: _Temporaries) -> str:
+    """A sorted set of the `candidates` that satisfy `query`, evaluated one by one."""
+    target = temps.new()
+    start = 0
+    while True:
+        chunk = await redis.zrange(candidates, start, start + SCAN_CHUNK - 1, withscores=True)
+        if not chunk:
+            break
+        start += SCAN_CHUNK
+        scores = {member.decode(): score for member, score in chunk}
+        conversations = await views.load_conversations(redis, keys, list(scores))
+        selected: dict[str, float] = {}
+        for conversation in conversations:
+            as_json = json_format.MessageToDict(conversation, preserving_proto_field_name=True)
+            fields = filters.conversation_fields(as_json)
+            if filters.matches(query, fields, as_json.get("metadata", {})):
+                selected[conversation.id] = scores[conversation.id]
+        if selected:
+            await redis.zadd(target, selected)
+    await redis.expire(target, TEMPORARY_TTL_S)
+    return target
+
+
+async def filtered_page(redis: aioredis.Redis, keys: StoreKeys, query: str, cursor: str,
+                        page_size: int) -> pages.Page:
+    """The page at `cursor` of the conversations matching `query` (newest activity first)."""
+    parsed = filters.parse(query)
+    pages.page_size_or_default(page_size)  # bad input is rejected before any work
+    temps = _Temporaries(redis, keys)
+    try:
+        plan = filters.index_plan(parsed)
+        if plan is not None:
+            answer = await _materialize(redis, keys, plan, temps)
+        else:
+            narrowing = filters.narrowing_plan(parsed)
+            candidates = (await _materialize(redis, keys, narrowing, temps)
+                          if narrowing is not None else keys.conversations())
+            answer = await _evaluate(redis, keys, parsed, candidates, temps)
+        return await pages.newest_first_by_score(redis, answer, cursor, page_size)
+    finally:
+        await temps.drop()
