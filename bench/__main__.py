@@ -3,7 +3,10 @@
 Figures:
 - webhook -> message visible in /messages.list (sequential, through Envoy): p50, p95, max;
 - webhooks accepted per second (concurrent signed POSTs, each acknowledged by Kafka);
-- /messages.list of a 1000-message conversation, newest page and a deep cursor page: p50, p99.
+- at 10k messages over 1k conversations, then 1M over 100k (loaded through Kafka): req/s, p50 and
+  p99 of messages.list and conversations.list (plain, index-filtered, evaluated), measured with
+  wrk through Envoy's JSON next to a trivial RPC (the ceiling of that path); Redis memory per
+  message. `PARLEY_BENCH_CONVERSATIONS` scales the sizes down for a quick run.
 """
 
 from __future__ import annotations
@@ -13,17 +16,23 @@ import os
 import statistics
 import time
 from pathlib import Path
+from typing import Any
 
 import aiohttp
 import httpx
 from rich.console import Console
+from rich.progress import MofNCompleteColumn, Progress
 from rich.table import Table
+
+import redis
+from bench import load, wrk
+from runtime import redis as runtime_redis
+from store.rebuild import wait_projected
 
 from runtime import settings as settings_module
 from stack import stack
 from tests.conftest import TEST_ENV
 from tests.integration import webhooks
-from tests.integration.helpers import eventually, message_record, produce_messages
 
 REPO = Path(__file__).resolve().parent.parent
 console = Console()
@@ -88,28 +97,53 @@ async def accepted_per_second(base: str, total: int = 2000, concurrency: int = 1
         return total / (time.perf_counter() - started)
 
 
-def list_latency(base: str, messages: int = 1000, calls: int = 300) -> dict[str, list[float]]:
-    """Latency of the newest page and of a page 40 pages deep, in a 1000-message conversation."""
-    settings = settings_module.load()
-    conversation = webhooks.facebook().conversation_id
-    asyncio.run(produce_messages(settings, [
-        message_record(conversation, 1_700_000_000_000 + i, f"n{i}") for i in range(messages)]))
-    eventually(lambda: httpx.post(f"{base}/messages.list", json={"conversation_id": conversation},
-                                  timeout=10).json().get("pagination_data", {}).get("total") == messages,
-               timeout=120)
-    cursor = ""
-    with httpx.Client(timeout=10) as client:
-        for _ in range(40):
-            cursor = client.post(f"{base}/messages.list", json={
-                "conversation_id": conversation, "cursor": cursor}).json()["pagination_data"]["next_cursor"]
-        figures: dict[str, list[float]] = {"newest page": [], "page 40 deep": []}
-        for name, page_cursor in (("newest page", ""), ("page 40 deep", cursor)):
-            for _ in range(calls):
-                started = time.perf_counter()
-                client.post(f"{base}/messages.list",
-                            json={"conversation_id": conversation, "cursor": page_cursor})
-                figures[name].append(time.perf_counter() - started)
-    return figures
+MESSAGES_PER_CONVERSATION = 10
+
+
+def _stage(settings: settings_module.Settings, conversations: list[str], per: int) -> None:
+    """Load `per` messages into each of `conversations`; wait until the store projected them."""
+    with Progress(*Progress.get_default_columns(), MofNCompleteColumn(), console=console) as bar:
+        task = bar.add_task(f"loading {len(conversations) * per:,} messages through Kafka",
+                            total=len(conversations) * per)
+        asyncio.run(load.load(settings, conversations, per, 0,
+                              lambda done: bar.update(task, completed=done)))
+        task = bar.add_task("projecting into Redis", total=None)
+
+        async def projected() -> None:
+            redis = runtime_redis.client(settings)
+            try:
+                await wait_projected(settings, redis, lambda d, t: bar.update(task, completed=d, total=t),
+                                     timeout_s=3600)
+            finally:
+                await redis.aclose()
+
+        asyncio.run(projected())
+
+
+def _reads(base: str, conversation: str, table: Table, size: str) -> None:
+    """wrk figures of the read paths at the current size."""
+    cases: list[tuple[str, str, dict[str, Any]]] = [
+        ("tags.list (trivial RPC: the ceiling)", "/tags.list", {}),
+        ("messages.list, newest page", "/messages.list", {"conversation_id": conversation}),
+        ("conversations.list, newest page", "/conversations.list", {}),
+        ("conversations.list unread_count:[1 TO *]", "/conversations.list",
+         {"filters": "unread_count:[1 TO *]"}),
+        ("conversations.list channel_id:bench-channel-3", "/conversations.list",
+         {"filters": "channel_id:bench-channel-3"}),
+        ("conversations.list display_name:*ab* (evaluated)", "/conversations.list",
+         {"filters": "display_name:*ab*"}),
+    ]
+    for name, path, body in cases:
+        # An evaluated filter reads every conversation: 2 connections, or it only times out.
+        connections = 2 if "evaluated" in name else 16
+        figures = wrk.post(f"{base}{path}", body, seconds=5, connections=connections)
+        table.add_row(size, name, f"{figures.requests_per_s:,.0f}", f"{figures.p50_ms:.2f}",
+                      f"{figures.p99_ms:.2f}", str(figures.errors))
+
+
+def _memory_per_message(settings: settings_module.Settings, messages: int) -> float:
+    info = redis.Redis.from_url(settings.redis_url).info("memory")
+    return float(info["used_memory"]) / messages
 
 
 def main() -> None:
@@ -121,18 +155,31 @@ def main() -> None:
     stack.up(settings)
     base = f"http://127.0.0.1:{settings.http_port}"
     try:
-        table = Table("figure", "p50", "p95", "p99 / max", title=f"Parley bench ({os.cpu_count()} cores)")
+        ingest = Table("figure", "p50", "p95", "max / rate", title="Ingestion")
         visible = webhook_to_visible(base)
         p50, p95, _ = _percentiles(visible)
-        table.add_row("webhook -> visible in messages.list (ms)", f"{p50 * 1e3:.1f}",
-                      f"{p95 * 1e3:.1f}", f"max {max(visible) * 1e3:.1f}")
+        ingest.add_row("webhook -> visible in messages.list (ms)", f"{p50 * 1e3:.1f}",
+                       f"{p95 * 1e3:.1f}", f"max {max(visible) * 1e3:.1f}")
         rate = asyncio.run(accepted_per_second(base))
-        table.add_row("webhooks accepted (req/s, 16 concurrent)", f"{rate:.0f}", "", "")
-        for name, samples in list_latency(base).items():
-            p50, p95, p99 = _percentiles(samples)
-            table.add_row(f"messages.list {name}, 1000 msgs (ms)", f"{p50 * 1e3:.2f}",
-                          f"{p95 * 1e3:.2f}", f"{p99 * 1e3:.2f}")
-        console.print(table)
+        ingest.add_row("webhooks accepted per second (16 concurrent)", "", "", f"{rate:.0f}/s")
+        console.print(ingest)
+
+        reads = Table("size", "read path (wrk: 16 connections, JSON through Envoy)", "req/s",
+                      "p50 ms", "p99 ms", "non-2xx", title=f"Reads ({os.cpu_count()} cores)")
+        memory = Table("size", "Redis used_memory per message (bytes)", title="Memory")
+        most = int(os.environ.get("PARLEY_BENCH_CONVERSATIONS", "100000"))
+        conversations = load.conversation_ids(most)
+        small = conversations[: most // 100]
+        # 10 messages in each of the first 1% of the conversations (10k at full size), then 10
+        # in each of the others (1M in all at full size).
+        for group, in_store in ((small, small), (conversations[len(small):], conversations)):
+            _stage(settings, group, MESSAGES_PER_CONVERSATION)
+            total = len(in_store) * MESSAGES_PER_CONVERSATION
+            size = f"{total:,} msgs / {len(in_store):,} convs"
+            _reads(base, small[0], reads, size)
+            memory.add_row(size, f"{_memory_per_message(settings, total):,.0f}")
+        console.print(reads)
+        console.print(memory)
     finally:
         started = {c.name for c in stack.status(settings) if c.pid is not None} - before
         stack.down(settings, only=started)

@@ -1,8 +1,10 @@
 """`conversations.list` with `filters`: index sets where the store keeps them, evaluation where not.
 
-A query made only of indexed terms (channel, source, tag, state, unread, `id:*`) is answered by
-set algebra in Redis (ZINTERSTORE / ZUNIONSTORE / ZDIFFSTORE over the activity index), without
-loading any conversation. Any other query is evaluated on the conversations themselves: all of
+Every index (per channel, source, tag, state, and the unread conversations) is a sorted set of
+conversation ids scored by last activity, like the unfiltered list: a query of one indexed term
+pages straight from its index, in O(log n + page). A query made only of indexed terms is
+answered by set algebra in Redis (ZINTERSTORE / ZUNIONSTORE / ZDIFFSTORE, in time proportional
+to the sets involved), without loading any conversation. Any other query is evaluated on the conversations themselves: all of
 them, or only those its indexed AND-terms leave. Either way the answer is a temporary sorted set
 scored by activity, paged like the unfiltered list, so cursors and `total` work the same.
 """
@@ -44,20 +46,16 @@ async def _materialize(redis: aioredis.Redis, keys: StoreKeys, plan: filters.Pla
     """A sorted set (ids scored by activity) of the conversations `plan` selects."""
     everything = keys.conversations()
     if isinstance(plan, filters.IndexSet):
-        if plan.kind == "all":
-            return everything
-        target = temps.new()
-        # Weight 0 on the plain set: the result keeps the activity scores.
-        await redis.zinterstore(target, {everything: 1, keys.index(plan.kind, plan.value): 0})
+        # An index is itself scored by activity: one indexed term pages straight from it.
+        return everything if plan.kind == "all" else keys.index(plan.kind, plan.value)
+    operands = [await _materialize(redis, keys, p, temps) for p in plan.operands]
+    target = temps.new()
+    if plan.op == "and":
+        await redis.zinterstore(target, operands, aggregate="MAX")
+    elif plan.op == "or":
+        await redis.zunionstore(target, operands, aggregate="MAX")
     else:
-        operands = [await _materialize(redis, keys, p, temps) for p in plan.operands]
-        target = temps.new()
-        if plan.op == "and":
-            await redis.zinterstore(target, operands, aggregate="MAX")
-        elif plan.op == "or":
-            await redis.zunionstore(target, operands, aggregate="MAX")
-        else:
-            await redis.zdiffstore(target, [everything, *operands])
+        await redis.zdiffstore(target, [everything, *operands])
     await redis.expire(target, TEMPORARY_TTL_S)
     return target
 

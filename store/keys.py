@@ -52,8 +52,8 @@ class StoreKeys:
         return self._key("channels", "connected")
 
     def index(self, kind: str, value: str = "") -> str:
-        """Set: ids of the conversations of one channel, source, tag or state ("channel", ...),
-        or with unread messages (kind "unread")."""
+        """Sorted set like `conversations` (ids scored by last activity): the conversations of
+        one channel, source, tag or state ("channel", ...), or with unread messages ("unread")."""
         return self._key("idx", kind, value) if value else self._key("idx", kind)
 
     def temporary(self, name: str) -> str:

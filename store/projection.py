@@ -62,7 +62,7 @@ class Projection:
     source_index: dict[str, str | None] = field(default_factory=dict)
     #: Unread contact messages of a conversation after a read marker: (conversation, bound).
     unread_after: dict[tuple[str, str], int] = field(default_factory=dict)
-    writes: list[tuple[str, tuple[Any, ...]]] = field(default_factory=list)
+    writes: list[tuple[str, tuple[Any, ...], dict[str, Any]]] = field(default_factory=list)
 
     async def load(self, redis: aioredis.Redis, records: list[Record]) -> None:
         """Read, in one round trip, everything `apply` will look at for `records`."""
@@ -83,6 +83,11 @@ class Projection:
             elif isinstance(record, records_pb2.MetadataRecord):
                 key = self.keys.metadata(record.subject, record.identifier)
                 wanted.append((self.documents, key, "get", key, _document))
+                if record.subject == "conversation":
+                    cid = record.identifier
+                    wanted.append(
+                        (self.conversations, cid, "hgetall", self.keys.conversation(cid), _hash)
+                    )
         counts = [
             (r.identifier, bound) for r in records
             if isinstance(r, records_pb2.MetadataRecord) and r.subject == "conversation"
@@ -112,11 +117,11 @@ class Projection:
 
     def queue(self, pipe: Pipeline) -> None:
         """Queue every write of the batch into `pipe` (inside MULTI)."""
-        for op, args in self.writes:
-            getattr(pipe, op)(*args)
+        for op, args, options in self.writes:
+            getattr(pipe, op)(*args, **options)
 
-    def _write(self, op: str, *args: Any) -> None:
-        self.writes.append((op, args))
+    def _write(self, op: str, *args: Any, **options: Any) -> None:
+        self.writes.append((op, args, options))
 
     def _message(self, record: records_pb2.MessageRecord) -> None:
         message, cid = record.message, record.conversation_id
@@ -143,8 +148,7 @@ class Projection:
                 channel_id=record.channel_id, contact_id=record.contact_id, source=message.source,
                 created_at_ms=str(record.sent_at_ms), last_member="",
             )
-            self._write("sadd", self.keys.index("channel", record.channel_id), cid)
-            self._write("sadd", self.keys.index("source", message.source), cid)
+
         conversation["created_at_ms"] = str(min(int(conversation["created_at_ms"]), record.sent_at_ms))
         if message.from_contact:
             conversation.setdefault("contact_source_id", message.sender.id)
@@ -153,14 +157,20 @@ class Projection:
             if previous is not None and previous.sent_at_ms != record.sent_at_ms:
                 self._write("zrem", contact_index, cursors.message_member(previous.sent_at_ms, message.id))
             self._write("zadd", contact_index, {member: 0})
-            document = self.documents.get(self.keys.metadata("conversation", cid)) or {}
-            if cursors.is_unread(member, cursors.read_bound(document)):
-                self._write("sadd", self.keys.index("unread"), cid)
+
         if member >= conversation["last_member"]:
-            # Scored by time with the id as member, so filters can intersect it with index sets.
-            self._write("zadd", self.keys.conversations(), {cid: record.sent_at_ms})
             conversation["last_member"] = member
             conversation["last_message_id"] = message.id
+        document = self.documents.get(self.keys.metadata("conversation", cid)) or {}
+        unread = message.from_contact and cursors.is_unread(member, cursors.read_bound(document))
+        # The conversation and its index sets are scored by its last activity, so a filter on
+        # one index pages straight from that index (see store.filtering).
+        activity = {cid: _activity_ms(conversation)}
+        indexes = [self.keys.conversations(), self.keys.index("channel", record.channel_id),
+                   self.keys.index("source", conversation["source"]),
+                   *self._metadata_indexes(document), *([self.keys.index("unread")] if unread else [])]
+        for index in indexes:
+            self._write("zadd", index, activity, gt=True)
         self._write("hset", self.keys.conversation(cid), None, None, dict(conversation))
 
     def _metadata(self, record: records_pb2.MetadataRecord) -> None:
@@ -175,25 +185,30 @@ class Projection:
         if record.subject == "conversation":
             self._conversation_indexes(record.identifier, before, document)
 
-    def _conversation_indexes(self, cid: str, before: dict[str, Any], after: dict[str, Any]) -> None:
-        """Keep the tag, state and unread index sets of a conversation in step with its metadata."""
-        def tags(document: dict[str, Any]) -> set[str]:
-            found = document.get("tags")
-            return set(found) if isinstance(found, dict) else set()
+    def _metadata_indexes(self, document: dict[str, Any]) -> list[str]:
+        """The tag and state index sets a conversation with metadata `document` belongs to."""
+        tags = document.get("tags")
+        state = document.get("state")
+        return [self.keys.index("tag", t) for t in (tags if isinstance(tags, dict) else {})] + (
+            [self.keys.index("state", state)] if isinstance(state, str) else [])
 
-        for tag in tags(after) - tags(before):
-            self._write("sadd", self.keys.index("tag", tag), cid)
-        for tag in tags(before) - tags(after):
-            self._write("srem", self.keys.index("tag", tag), cid)
-        old_state, new_state = before.get("state"), after.get("state")
-        if old_state != new_state:
-            if isinstance(old_state, str):
-                self._write("srem", self.keys.index("state", old_state), cid)
-            if isinstance(new_state, str):
-                self._write("sadd", self.keys.index("state", new_state), cid)
+    def _conversation_indexes(self, cid: str, before: dict[str, Any], after: dict[str, Any]) -> None:
+        """Keep the tag, state and unread index sets of a conversation in step with its metadata.
+        A conversation without messages yet joins them with its first message instead."""
+        conversation = self.conversations.get(cid) or {}
+        if not conversation.get("last_member"):
+            return
+        activity = {cid: _activity_ms(conversation)}
+        old, new = set(self._metadata_indexes(before)), set(self._metadata_indexes(after))
+        for index in new - old:
+            self._write("zadd", index, activity, gt=True)
+        for index in old - new:
+            self._write("zrem", index, cid)
         if before.get("read_until") != after.get("read_until"):
-            unread = self.unread_after.get((cid, cursors.read_bound(after)), 0)
-            self._write("sadd" if unread else "srem", self.keys.index("unread"), cid)
+            if self.unread_after.get((cid, cursors.read_bound(after)), 0):
+                self._write("zadd", self.keys.index("unread"), activity, gt=True)
+            else:
+                self._write("zrem", self.keys.index("unread"), cid)
 
     def _channel(self, record: records_pb2.ChannelRecord) -> None:
         channel = record.channel
@@ -209,6 +224,11 @@ class Projection:
         else:
             self._write("set", self.keys.entity(kind, entity_id), record.SerializeToString())
             self._write("sadd", self.keys.entities(kind), entity_id)
+
+
+def _activity_ms(conversation: dict[str, str]) -> int:
+    """A conversation's last activity: the source time of its newest message."""
+    return int(conversation["last_member"].split(":", 1)[0])
 
 
 def _message(found: bytes | None) -> records_pb2.MessageRecord | None:

@@ -1,0 +1,64 @@
+"""The bench's data generator: normalized messages through Kafka, as the translator writes them."""
+
+from __future__ import annotations
+
+import asyncio
+import uuid
+from collections.abc import Callable
+
+from aiokafka import AIOKafkaProducer
+
+from parley.v1 import records_pb2, resources_pb2
+from runtime import json_values, timestamps, topics
+from runtime.settings import Settings
+
+START_MS = 1_700_000_000_000
+
+
+def conversation_ids(count: int) -> list[str]:
+    """`count` stable conversation ids (the same on every run, so sizes grow run to run)."""
+    return [str(uuid.uuid5(uuid.NAMESPACE_URL, f"parley-bench/{i}")) for i in range(count)]
+
+
+def _record(conversation_id: str, channel_id: str, index: int) -> bytes:
+    sent = START_MS + index * 1000
+    message = resources_pb2.Message(
+        id=str(uuid.uuid5(uuid.NAMESPACE_URL, f"{conversation_id}/{index}")),
+        content=json_values.to_value({"text": f"message {index} of a benchmark conversation"}),
+        delivery_state="delivered", state="delivered", from_contact=index % 3 != 0,
+        sent_at=timestamps.format_ms(sent), source="facebook",
+        sender=resources_pb2.Sender(id=f"contact-{conversation_id[:8]}"),
+    )
+    return records_pb2.MessageRecord(
+        conversation_id=conversation_id, channel_id=channel_id, contact_id=conversation_id,
+        message=message, sent_at_ms=sent,
+    ).SerializeToString()
+
+
+async def load(settings: Settings, conversations: list[str], per_conversation: int, first: int,
+               progress: Callable[[int], None]) -> int:
+    """Write messages `first`..`per_conversation - 1` of every conversation, conversation after
+    conversation interleaved (as traffic comes); return how many."""
+    producer = AIOKafkaProducer(
+        bootstrap_servers=settings.bootstrap_servers, acks="all", enable_idempotence=True,
+        linger_ms=20, max_batch_size=256 * 1024,
+    )
+    await producer.start()
+    topic = settings.prefixed(topics.MESSAGES)
+    written = 0
+    try:
+        pending = []
+        for index in range(first, per_conversation):
+            for n, cid in enumerate(conversations):
+                channel = f"bench-channel-{n % 10}"
+                pending.append(await producer.send(topic, _record(cid, channel, index), key=cid.encode()))
+                written += 1
+                if len(pending) >= 5000:
+                    await asyncio.gather(*pending)
+                    pending.clear()
+                    progress(written)
+        await asyncio.gather(*pending)
+        progress(written)
+    finally:
+        await producer.stop()
+    return written
