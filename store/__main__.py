@@ -7,6 +7,8 @@ import asyncio
 from parley.v1 import (
     channels_pb2,
     channels_pb2_grpc,
+    contacts_pb2,
+    contacts_pb2_grpc,
     conversations_pb2,
     conversations_pb2_grpc,
     messages_pb2,
@@ -25,6 +27,7 @@ from runtime import settings as settings_module
 from runtime.server import Registration, serve
 from store.channels_service import ChannelsServicer
 from store.commands import CommandWriter
+from store.contacts_service import ContactsServicer
 from store.conversations_service import ConversationsServicer
 from store.keys import StoreKeys
 from store.messages_service import MessagesServicer
@@ -63,6 +66,11 @@ async def main() -> None:
             metadata_pb2.DESCRIPTOR.services_by_name["MetadataService"].full_name,
             metadata_pb2_grpc.add_MetadataServiceServicer_to_server,
             MetadataServicer(redis, keys, commands),
+        ),
+        Registration(
+            contacts_pb2.DESCRIPTOR.services_by_name["ContactsService"].full_name,
+            contacts_pb2_grpc.add_ContactsServiceServicer_to_server,
+            ContactsServicer(redis, keys, commands),
         ),
         Registration(
             tags_pb2.DESCRIPTOR.services_by_name["TagsService"].full_name,

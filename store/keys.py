@@ -60,6 +60,18 @@ class StoreKeys:
         """A short-lived key of one query (filtered lists)."""
         return self._key("tmp", name)
 
+    def contacts(self) -> str:
+        """Sorted set: contact ids scored by when they were first seen (epoch ms)."""
+        return self._key("contacts", "seen")
+
+    def contact_conversations(self, contact_id: str) -> str:
+        """Hash: a contact's conversations, conversation id -> source."""
+        return self._key("contact", contact_id, "conversations")
+
+    def contact_of(self, conversation_id: str) -> str:
+        """String: the contact id of a conversation (a merge moves it to the destination)."""
+        return self._key("contactof", conversation_id)
+
     def entity(self, kind: str, entity_id: str) -> str:
         """String: the serialized record of one entity of a compacted topic (tag, template)."""
         return self._key(kind, entity_id)

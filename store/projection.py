@@ -22,7 +22,7 @@ from store import cursors
 from store.keys import StoreKeys
 from store.metadata import deep_merge, remove_path
 
-Entity = records_pb2.TagRecord | records_pb2.TemplateRecord
+Entity = records_pb2.TagRecord | records_pb2.TemplateRecord | records_pb2.ContactRecord
 Record = records_pb2.MessageRecord | records_pb2.MetadataRecord | records_pb2.ChannelRecord | Entity
 
 #: The record type of each application topic the projector reads.
@@ -32,13 +32,16 @@ RECORD_TYPES: dict[str, type[Record]] = {
     topics.CHANNELS: records_pb2.ChannelRecord,
     topics.TAGS: records_pb2.TagRecord,
     topics.TEMPLATES: records_pb2.TemplateRecord,
+    topics.CONTACTS: records_pb2.ContactRecord,
 }
 
 
 def entity_key(record: Entity) -> tuple[str, str]:
-    """The kind and id of a tag or template record."""
+    """The kind and id of a tag, template or contact record."""
     if isinstance(record, records_pb2.TagRecord):
         return "tag", record.tag.id
+    if isinstance(record, records_pb2.ContactRecord):
+        return "contact", record.contact.id
     return "template", record.template.id
 
 
@@ -113,6 +116,8 @@ class Projection:
         elif isinstance(record, records_pb2.ChannelRecord):
             self._channel(record)
         else:
+            if isinstance(record, records_pb2.ContactRecord):
+                self._contact(record)
             self._entity(record)
 
     def queue(self, pipe: Pipeline) -> None:
@@ -148,6 +153,10 @@ class Projection:
                 channel_id=record.channel_id, contact_id=record.contact_id, source=message.source,
                 created_at_ms=str(record.sent_at_ms), last_member="",
             )
+            # Every conversation's contact is a contact from its first message on.
+            self._write("zadd", self.keys.contacts(), {record.contact_id: record.sent_at_ms}, nx=True)
+            self._write("hset", self.keys.contact_conversations(record.contact_id), cid, message.source)
+            self._write("set", self.keys.contact_of(cid), record.contact_id, nx=True)
 
         conversation["created_at_ms"] = str(min(int(conversation["created_at_ms"]), record.sent_at_ms))
         if message.from_contact:
@@ -217,6 +226,16 @@ class Projection:
         self._write("set", self.keys.channel(channel.id), record.SerializeToString())
         op = "sadd" if channel.connected and not record.deleted else "srem"
         self._write(op, self.keys.connected_channels(), channel.id)
+
+    def _contact(self, record: records_pb2.ContactRecord) -> None:
+        contact_id = record.contact.id
+        if record.deleted:  # merged into another contact, which took its conversations
+            self._write("zrem", self.keys.contacts(), contact_id)
+            self._write("delete", self.keys.contact_conversations(contact_id))
+            return
+        for cid, source in record.contact.conversations.items():
+            self._write("hset", self.keys.contact_conversations(contact_id), cid, source)
+            self._write("set", self.keys.contact_of(cid), contact_id)
 
     def _entity(self, record: Entity) -> None:
         kind, entity_id = entity_key(record)
