@@ -21,11 +21,7 @@ async def main() -> None:
     checker = HealthChecker(settings, redis)
     await checker.start()
     registrations = [
-        Registration(
-            status_pb2.DESCRIPTOR.services_by_name["StatusService"].full_name,
-            status_pb2_grpc.add_StatusServiceServicer_to_server,
-            StatusServicer(checker),
-        ),
+        Registration.of(status_pb2, status_pb2_grpc, StatusServicer(checker)),
     ]
     try:
         await serve("gateway", settings, registrations)

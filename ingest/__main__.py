@@ -20,11 +20,7 @@ async def main() -> None:
     producer = kafka.producer(settings)
     await producer.start()
     registrations = [
-        Registration(
-            ingest_pb2.DESCRIPTOR.services_by_name["IngestService"].full_name,
-            ingest_pb2_grpc.add_IngestServiceServicer_to_server,
-            WebhooksServicer(settings, producer),
-        ),
+        Registration.of(ingest_pb2, ingest_pb2_grpc, WebhooksServicer(settings, producer)),
     ]
     try:
         await serve("ingest", settings, registrations, background=[TranslatorWorker(settings).run])

@@ -7,6 +7,7 @@ import logging
 import signal
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
+from types import ModuleType
 from typing import Any
 
 import grpc
@@ -27,6 +28,19 @@ class Registration:
     service_name: str
     add_to_server: Callable[[Any, grpc.aio.Server], None]
     servicer: Any
+
+    @classmethod
+    def of(cls, pb2: ModuleType, pb2_grpc: ModuleType, servicer: Any) -> Registration:
+        """The registration of `servicer`, a subclass of a generated `<Service>Servicer`."""
+        service = next(
+            base.__name__.removesuffix("Servicer") for base in type(servicer).__mro__
+            if base.__module__ == pb2_grpc.__name__
+        )
+        return cls(
+            pb2.DESCRIPTOR.services_by_name[service].full_name,
+            getattr(pb2_grpc, f"add_{service}Servicer_to_server"),
+            servicer,
+        )
 
 
 async def serve(

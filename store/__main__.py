@@ -47,41 +47,13 @@ async def main() -> None:
     keys = StoreKeys(settings)
     commands = CommandWriter(settings, redis, keys, producer)
     registrations = [
-        Registration(
-            messages_pb2.DESCRIPTOR.services_by_name["MessagesService"].full_name,
-            messages_pb2_grpc.add_MessagesServiceServicer_to_server,
-            MessagesServicer(redis, keys),
-        ),
-        Registration(
-            conversations_pb2.DESCRIPTOR.services_by_name["ConversationsService"].full_name,
-            conversations_pb2_grpc.add_ConversationsServiceServicer_to_server,
-            ConversationsServicer(redis, keys, commands),
-        ),
-        Registration(
-            channels_pb2.DESCRIPTOR.services_by_name["ChannelsService"].full_name,
-            channels_pb2_grpc.add_ChannelsServiceServicer_to_server,
-            ChannelsServicer(redis, keys, commands),
-        ),
-        Registration(
-            metadata_pb2.DESCRIPTOR.services_by_name["MetadataService"].full_name,
-            metadata_pb2_grpc.add_MetadataServiceServicer_to_server,
-            MetadataServicer(redis, keys, commands),
-        ),
-        Registration(
-            contacts_pb2.DESCRIPTOR.services_by_name["ContactsService"].full_name,
-            contacts_pb2_grpc.add_ContactsServiceServicer_to_server,
-            ContactsServicer(redis, keys, commands),
-        ),
-        Registration(
-            tags_pb2.DESCRIPTOR.services_by_name["TagsService"].full_name,
-            tags_pb2_grpc.add_TagsServiceServicer_to_server,
-            TagsServicer(redis, keys, commands),
-        ),
-        Registration(
-            templates_pb2.DESCRIPTOR.services_by_name["TemplatesService"].full_name,
-            templates_pb2_grpc.add_TemplatesServiceServicer_to_server,
-            TemplatesServicer(redis, keys, commands),
-        ),
+        Registration.of(messages_pb2, messages_pb2_grpc, MessagesServicer(redis, keys)),
+        Registration.of(conversations_pb2, conversations_pb2_grpc, ConversationsServicer(redis, keys, commands)),
+        Registration.of(channels_pb2, channels_pb2_grpc, ChannelsServicer(redis, keys, commands)),
+        Registration.of(metadata_pb2, metadata_pb2_grpc, MetadataServicer(redis, keys, commands)),
+        Registration.of(contacts_pb2, contacts_pb2_grpc, ContactsServicer(redis, keys, commands)),
+        Registration.of(tags_pb2, tags_pb2_grpc, TagsServicer(redis, keys, commands)),
+        Registration.of(templates_pb2, templates_pb2_grpc, TemplatesServicer(redis, keys, commands)),
     ]
     try:
         await serve("store", settings, registrations, background=[Projector(settings, redis).run])
