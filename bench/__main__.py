@@ -130,8 +130,10 @@ def _reads(base: str, conversation: str, table: Table, size: str) -> None:
          {"filters": "unread_count:[1 TO *]"}),
         ("conversations.list channel_id:bench-channel-3", "/conversations.list",
          {"filters": "channel_id:bench-channel-3"}),
-        ("conversations.list display_name:*ab* (evaluated)", "/conversations.list",
-         {"filters": "display_name:*ab*"}),
+        ("conversations.list display_name:*abc* (trigram-narrowed)", "/conversations.list",
+         {"filters": "display_name:*abc*"}),
+        ("conversations.list metadata.crm.tier:gold (evaluated)", "/conversations.list",
+         {"filters": "metadata.crm.tier:gold"}),
     ]
     for name, path, body in cases:
         # An evaluated filter reads every conversation: 2 connections, or it only times out.

@@ -14,6 +14,7 @@ parts of a query that the store keeps index sets for into set algebra (see `stor
 from __future__ import annotations
 
 import fnmatch
+import re
 from dataclasses import dataclass
 from typing import Any
 
@@ -206,11 +207,38 @@ def index_plan(node: tree.Item, field: str | None = None) -> Plan | None:
     return None
 
 
-def narrowing_plan(node: tree.Item) -> Plan | None:
-    """For a query no index answers whole: an index plan of a top-level AND's indexable
-    conjuncts (a superset of the answer to evaluate further), or None."""
+def name_grams(text: str) -> set[str]:
+    """The trigrams of a display name (lower case): the index that narrows `display_name:*x*`."""
+    lowered = text.lower()
+    return {lowered[i:i + 3] for i in range(len(lowered) - 2)}
+
+
+def _name_plan(pattern: str) -> Plan | None:
+    # Every literal stretch of 3+ characters between wildcards must occur in a matching name.
+    grams = set().union(*(name_grams(part) for part in re.split(r"[*?]", pattern) if len(part) >= 3))
+    if not grams:
+        return None
+    parts = tuple(IndexSet("gram", g) for g in sorted(grams))
+    return parts[0] if len(parts) == 1 else SetOp("and", parts)
+
+
+def narrowing_plan(node: tree.Item, field: str | None = None) -> Plan | None:
+    """An index plan of a superset of `node`'s answer (to evaluate further), or None: exact
+    index plans where they exist, name trigrams for `display_name` terms, AND/OR of those."""
+    if isinstance(node, tree.SearchField):
+        return narrowing_plan(node.expr, node.name)
+    if isinstance(node, (tree.Group, tree.FieldGroup)):
+        return narrowing_plan(node.expr, field)
+    exact = index_plan(node, field)
+    if exact is not None:
+        return exact
     if isinstance(node, (tree.AndOperation, tree.UnknownOperation)):
-        parts = [p for p in (index_plan(c) for c in node.children) if p is not None]
-        if parts:
-            return parts[0] if len(parts) == 1 else SetOp("and", tuple(parts))
+        parts = [p for p in (narrowing_plan(c, field) for c in node.children) if p is not None]
+        return None if not parts else parts[0] if len(parts) == 1 else SetOp("and", tuple(parts))
+    if isinstance(node, tree.OrOperation):
+        parts = [narrowing_plan(c, field) for c in node.children]
+        known = tuple(p for p in parts if p is not None)
+        return SetOp("or", known) if len(known) == len(parts) else None
+    if isinstance(node, (tree.Word, tree.Phrase)) and (field or DEFAULT_FIELD) == "display_name":
+        return _name_plan(node.value.strip('"'))
     return None

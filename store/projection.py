@@ -18,9 +18,10 @@ from redis.asyncio.client import Pipeline
 
 from parley.v1 import records_pb2
 from runtime import topics
-from store import cursors
+from store import cursors, filters
 from store.keys import StoreKeys
 from store.metadata import deep_merge, remove_path
+from store.views import default_display_name
 
 Entity = records_pb2.TagRecord | records_pb2.TemplateRecord | records_pb2.ContactRecord
 Record = records_pb2.MessageRecord | records_pb2.MetadataRecord | records_pb2.ChannelRecord | Entity
@@ -148,6 +149,7 @@ class Projection:
         self._write("zadd", index, {member: 0})
 
         conversation = self.conversations.setdefault(cid, {})
+        before = dict(conversation)
         if not conversation:
             conversation.update(
                 channel_id=record.channel_id, contact_id=record.contact_id, source=message.source,
@@ -177,9 +179,12 @@ class Projection:
         activity = {cid: _activity_ms(conversation)}
         indexes = [self.keys.conversations(), self.keys.index("channel", record.channel_id),
                    self.keys.index("source", conversation["source"]),
-                   *self._metadata_indexes(document)]
+                   *self._metadata_indexes(document, conversation)]
         for index in indexes:
             self._write("zadd", index, activity, gt=True)
+        if before:  # the default name changes once the contact's id is known
+            for index in set(self._metadata_indexes(document, before)) - set(indexes):
+                self._write("zrem", index, cid)
         # Unread: joined by an unread contact message; a conversation already in it moves along.
         self._write("zadd", self.keys.index("unread"), activity, gt=True, xx=not unread)
         self._write("hset", self.keys.conversation(cid), None, None, dict(conversation))
@@ -196,12 +201,18 @@ class Projection:
         if record.subject == "conversation":
             self._conversation_indexes(record.identifier, before, document)
 
-    def _metadata_indexes(self, document: dict[str, Any]) -> list[str]:
-        """The tag and state index sets a conversation with metadata `document` belongs to."""
+    def _metadata_indexes(self, document: dict[str, Any], conversation: dict[str, str]) -> list[str]:
+        """The tag, state and name-trigram indexes of a conversation with metadata `document`."""
         tags = document.get("tags")
         state = document.get("state")
+        contact = document.get("contact")
+        name = contact.get("display_name") if isinstance(contact, dict) else None
+        if not isinstance(name, str):
+            name = default_display_name(conversation.get("source", ""),
+                                        conversation.get("contact_source_id", ""))
         return [self.keys.index("tag", t) for t in (tags if isinstance(tags, dict) else {})] + (
-            [self.keys.index("state", state)] if isinstance(state, str) else [])
+            [self.keys.index("state", state)] if isinstance(state, str) else []) + [
+            self.keys.index("gram", g) for g in sorted(filters.name_grams(name))]
 
     def _conversation_indexes(self, cid: str, before: dict[str, Any], after: dict[str, Any]) -> None:
         """Keep the tag, state and unread index sets of a conversation in step with its metadata.
@@ -210,7 +221,8 @@ class Projection:
         if not conversation.get("last_member"):
             return
         activity = {cid: _activity_ms(conversation)}
-        old, new = set(self._metadata_indexes(before)), set(self._metadata_indexes(after))
+        old = set(self._metadata_indexes(before, conversation))
+        new = set(self._metadata_indexes(after, conversation))
         for index in new - old:
             self._write("zadd", index, activity, gt=True)
         for index in old - new:

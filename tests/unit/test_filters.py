@@ -72,5 +72,13 @@ def test_indexed_queries_become_set_algebra() -> None:
 def test_other_queries_are_evaluated_after_narrowing_by_their_indexed_terms() -> None:
     parsed = filters.parse("channel_id:x AND display_name:*ann*")
     assert filters.index_plan(parsed) is None
-    assert filters.narrowing_plan(parsed) == filters.IndexSet("channel", "x")
-    assert filters.narrowing_plan(filters.parse("display_name:*ann*")) is None
+    assert filters.narrowing_plan(parsed) == filters.SetOp(
+        "and", (filters.IndexSet("channel", "x"), filters.IndexSet("gram", "ann")))
+    assert filters.narrowing_plan(filters.parse("display_name:*ann*")) == filters.IndexSet("gram", "ann")
+    assert filters.narrowing_plan(filters.parse("display_name:*ab*")) is None  # too short to narrow
+    assert filters.narrowing_plan(filters.parse("metadata.x:1 OR display_name:anna")) is None
+
+
+def test_name_grams() -> None:
+    assert filters.name_grams("Anna") == {"ann", "nna"}
+    assert filters.name_grams("Al") == set()
