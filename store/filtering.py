@@ -66,18 +66,20 @@ async def _evaluate(redis: aioredis.Redis, keys: StoreKeys, query: filters.tree.
     target = temps.new()
     start = 0
     while True:
-        chunk = await redis.zrange(candidates, start, start + SCAN_CHUNK - 1, withscores=True)
+        chunk = [m.decode() for m in await redis.zrange(candidates, start, start + SCAN_CHUNK - 1)]
         if not chunk:
             break
         start += SCAN_CHUNK
-        scores = {member.decode(): score for member, score in chunk}
+        # Scores from the activity index: a narrowing index (name trigrams) is not scored.
+        scores = dict(zip(chunk, await redis.zmscore(keys.conversations(), chunk)))
         conversations = await views.load_conversations(redis, keys, list(scores))
         selected: dict[str, float] = {}
         for conversation in conversations:
             as_json = json_format.MessageToDict(conversation, preserving_proto_field_name=True)
             fields = filters.conversation_fields(as_json)
-            if filters.matches(query, fields, as_json.get("metadata", {})):
-                selected[conversation.id] = scores[conversation.id]
+            score = scores.get(conversation.id)
+            if score is not None and filters.matches(query, fields, as_json.get("metadata", {})):
+                selected[conversation.id] = score
         if selected:
             await redis.zadd(target, selected)
     await redis.expire(target, TEMPORARY_TTL_S)

@@ -179,12 +179,12 @@ class Projection:
         activity = {cid: _activity_ms(conversation)}
         indexes = [self.keys.conversations(), self.keys.index("channel", record.channel_id),
                    self.keys.index("source", conversation["source"]),
-                   *self._metadata_indexes(document, conversation)]
+                   *self._metadata_indexes(document)]
         for index in indexes:
             self._write("zadd", index, activity, gt=True)
-        if before:  # the default name changes once the contact's id is known
-            for index in set(self._metadata_indexes(document, before)) - set(indexes):
-                self._write("zrem", index, cid)
+        # The default name is known with the first message, and changes once the contact's id is.
+        old_names = self._name_indexes(document, before) if before else set()
+        self._rename(cid, old_names, self._name_indexes(document, conversation))
         # Unread: joined by an unread contact message; a conversation already in it moves along.
         self._write("zadd", self.keys.index("unread"), activity, gt=True, xx=not unread)
         self._write("hset", self.keys.conversation(cid), None, None, dict(conversation))
@@ -201,18 +201,28 @@ class Projection:
         if record.subject == "conversation":
             self._conversation_indexes(record.identifier, before, document)
 
-    def _metadata_indexes(self, document: dict[str, Any], conversation: dict[str, str]) -> list[str]:
-        """The tag, state and name-trigram indexes of a conversation with metadata `document`."""
+    def _metadata_indexes(self, document: dict[str, Any]) -> list[str]:
+        """The tag and state indexes of a conversation with metadata `document`."""
         tags = document.get("tags")
         state = document.get("state")
+        return [self.keys.index("tag", t) for t in (tags if isinstance(tags, dict) else {})] + (
+            [self.keys.index("state", state)] if isinstance(state, str) else [])
+
+    def _name_indexes(self, document: dict[str, Any], conversation: dict[str, str]) -> set[str]:
+        """The trigram indexes of a conversation's display name. They only narrow a search (the
+        answer is checked and ordered afterwards), so membership matters, not their scores."""
         contact = document.get("contact")
         name = contact.get("display_name") if isinstance(contact, dict) else None
         if not isinstance(name, str):
             name = default_display_name(conversation.get("source", ""),
                                         conversation.get("contact_source_id", ""))
-        return [self.keys.index("tag", t) for t in (tags if isinstance(tags, dict) else {})] + (
-            [self.keys.index("state", state)] if isinstance(state, str) else []) + [
-            self.keys.index("gram", g) for g in sorted(filters.name_grams(name))]
+        return {self.keys.index("gram", g) for g in filters.name_grams(name)}
+
+    def _rename(self, cid: str, old: set[str], new: set[str]) -> None:
+        for index in new - old:
+            self._write("zadd", index, {cid: 0})
+        for index in old - new:
+            self._write("zrem", index, cid)
 
     def _conversation_indexes(self, cid: str, before: dict[str, Any], after: dict[str, Any]) -> None:
         """Keep the tag, state and unread index sets of a conversation in step with its metadata.
@@ -221,8 +231,9 @@ class Projection:
         if not conversation.get("last_member"):
             return
         activity = {cid: _activity_ms(conversation)}
-        old = set(self._metadata_indexes(before, conversation))
-        new = set(self._metadata_indexes(after, conversation))
+        self._rename(cid, self._name_indexes(before, conversation),
+                     self._name_indexes(after, conversation))
+        old, new = set(self._metadata_indexes(before)), set(self._metadata_indexes(after))
         for index in new - old:
             self._write("zadd", index, activity, gt=True)
         for index in old - new:
