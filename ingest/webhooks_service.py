@@ -36,6 +36,8 @@ class WebhooksServicer(ingest_pb2_grpc.IngestServiceServicer):
         self.settings = settings
         self.producer = producer
         self.public_url = config.public_url(settings)
+        # Read once: the secrets are configuration of the process, not of each request.
+        self.configs = {name: config.source_config(name) for name in SOURCES}
 
     async def receive(
         self, source: ModuleType, body: httpbody_pb2.HttpBody, context: grpc.aio.ServicerContext
@@ -48,7 +50,7 @@ class WebhooksServicer(ingest_pb2_grpc.IngestServiceServicer):
         path = headers.get("x-envoy-original-path", f"/{source.NAME}")
         request = WebhookRequest(body=body.data, headers=headers, url=self.public_url + path)
         try:
-            source.verify(request, config.source_config(source.NAME))
+            source.verify(request, self.configs[source.NAME])
         except SignatureMissing as exc:
             raise Unauthenticated(f"{source.NAME}: missing signature") from exc
         except SignatureInvalid as exc:
@@ -65,7 +67,7 @@ class WebhooksServicer(ingest_pb2_grpc.IngestServiceServicer):
             raise InvalidArgument("hub.mode, hub.verify_token and hub.challenge are required")
         try:
             challenge = meta.verify_subscription(
-                hub.mode, hub.verify_token, hub.challenge, config.source_config(source)
+                hub.mode, hub.verify_token, hub.challenge, self.configs[source]
             )
         except SignatureInvalid as exc:
             raise PermissionDenied(f"{source}: wrong hub.mode or hub.verify_token") from exc
@@ -110,7 +112,7 @@ class WebhooksServicer(ingest_pb2_grpc.IngestServiceServicer):
         # Google's one-time webhook verification is unsigned: it proves itself with the client
         # token, and wants its secret echoed. Nothing of it is written.
         verification = WebhookRequest(body=request.body.data, headers={}, url="")
-        secret = google.verification_secret(verification, config.source_config(google.NAME))
+        secret = google.verification_secret(verification, self.configs[google.NAME])
         if secret is not None:
             return httpbody_pb2.HttpBody(content_type="text/plain", data=secret.encode())
         await self.receive(SOURCES["google"], request.body, context)
