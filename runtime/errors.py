@@ -52,12 +52,6 @@ class PermissionDenied(ApiError):
     code = grpc.StatusCode.PERMISSION_DENIED
 
 
-class Unimplemented(ApiError):
-    """The call, or one of its options, is not built yet (HTTP 501)."""
-
-    code = grpc.StatusCode.UNIMPLEMENTED
-
-
 class Unavailable(ApiError):
     """A dependency (Kafka, Redis) is down; the caller should retry (HTTP 503)."""
 
