@@ -4,7 +4,7 @@ Figures:
 - webhook -> message visible in /messages.list (sequential, through Envoy): p50, p95, max;
 - webhooks accepted per second (concurrent signed POSTs, each acknowledged by Kafka);
 - at 10k messages over 1k conversations, then 1M over 100k (loaded through Kafka): req/s, p50 and
-  p99 of messages.list and conversations.list (plain, index-filtered, evaluated), measured with
+  p99 of messages.list and conversations.list (plain, filtered by indexes, evaluated), measured with
   wrk through Envoy's JSON next to a trivial RPC (the ceiling of that path); Redis memory per
   message. `PARLEY_BENCH_CONVERSATIONS` scales the sizes down for a quick run.
 """
@@ -132,11 +132,19 @@ def _reads(base: str, conversation: str, table: Table, size: str) -> None:
          {"filters": "channel_id:bench-channel-3"}),
         ("conversations.list display_name:*abc* (trigram-narrowed)", "/conversations.list",
          {"filters": "display_name:*abc*"}),
-        ("conversations.list metadata.crm.tier:gold (evaluated)", "/conversations.list",
+        ("conversations.list metadata.crm.tier:gold", "/conversations.list",
          {"filters": "metadata.crm.tier:gold"}),
+        ("conversations.list unread_count:[2 TO 4]", "/conversations.list",
+         {"filters": "unread_count:[2 TO 4]"}),
+        ("conversations.list created_at:[* TO <start + 50 s>]", "/conversations.list",
+         {"filters": 'created_at:[* TO "2023-11-14T22:14:10Z"]'}),
+        ("conversations.list tier:gold AND channel AND NOT unread", "/conversations.list",
+         {"filters": "metadata.crm.tier:gold AND channel_id:bench-channel-2 AND NOT unread_count:0"}),
+        ("conversations.list metadata.crm.tier:g* (evaluated)", "/conversations.list",
+         {"filters": "metadata.crm.tier:g*"}),
     ]
     for name, path, body in cases:
-        # An evaluated filter reads every conversation: 2 connections, or it only times out.
+        # An evaluated filter reads every candidate conversation: 2 connections, or it times out.
         connections = 2 if "evaluated" in name else 16
         figures = wrk.post(f"{base}{path}", body, seconds=5, connections=connections)
         table.add_row(size, name, f"{figures.requests_per_s:,.0f}", f"{figures.p50_ms:.2f}",

@@ -20,8 +20,10 @@ def conversation_ids(count: int) -> list[str]:
     return [str(uuid.uuid5(uuid.NAMESPACE_URL, f"parley-bench/{i}")) for i in range(count)]
 
 
-def _record(conversation_id: str, channel_id: str, index: int) -> bytes:
-    sent = START_MS + index * 1000
+def _record(conversation_id: str, n: int, index: int) -> bytes:
+    # Conversation n starts n ms after the first, so `created_at` ranges select some of them.
+    sent = START_MS + index * 1000 + n
+    channel_id = f"bench-channel-{n % 10}"
     message = resources_pb2.Message(
         id=str(uuid.uuid5(uuid.NAMESPACE_URL, f"{conversation_id}/{index}")),
         content=json_values.to_value({"text": f"message {index} of a benchmark conversation"}),
@@ -32,6 +34,24 @@ def _record(conversation_id: str, channel_id: str, index: int) -> bytes:
     return records_pb2.MessageRecord(
         conversation_id=conversation_id, channel_id=channel_id, contact_id=conversation_id,
         message=message, sent_at_ms=sent,
+    ).SerializeToString()
+
+
+TIERS = ("gold", "silver", "bronze")
+
+
+def _metadata(conversation_id: str, n: int, per_conversation: int) -> bytes | None:
+    """What agents set on some conversations: a CRM tier on every second one, and a read marker
+    (part way through, so unread counts vary) on every fourth."""
+    data: dict[str, object] = {}
+    if n % 2 == 0:
+        data["crm"] = {"tier": TIERS[n // 2 % len(TIERS)]}
+    if n % 4 == 1:
+        data["read_until"] = timestamps.format_ms(START_MS + (n // 4 % per_conversation) * 1000)
+    if not data:
+        return None
+    return records_pb2.MetadataRecord(
+        subject="conversation", identifier=conversation_id, data=json_values.to_struct(data),
     ).SerializeToString()
 
 
@@ -50,8 +70,7 @@ async def load(settings: Settings, conversations: list[str], per_conversation: i
         pending = []
         for index in range(first, per_conversation):
             for n, cid in enumerate(conversations):
-                channel = f"bench-channel-{n % 10}"
-                pending.append(await producer.send(topic, _record(cid, channel, index), key=cid.encode()))
+                pending.append(await producer.send(topic, _record(cid, n, index), key=cid.encode()))
                 written += 1
                 if len(pending) >= 5000:
                     await asyncio.gather(*pending)
@@ -59,6 +78,13 @@ async def load(settings: Settings, conversations: list[str], per_conversation: i
                     progress(written)
         await asyncio.gather(*pending)
         progress(written)
+        pending.clear()
+        for n, cid in enumerate(conversations):
+            metadata = _metadata(cid, n, per_conversation)
+            if metadata is not None:
+                pending.append(await producer.send(settings.prefixed(topics.METADATA), metadata,
+                                                   key=f"conversation:{cid}".encode()))
+        await asyncio.gather(*pending)
     finally:
         await producer.stop()
     return written

@@ -1,12 +1,16 @@
-"""`conversations.list` with `filters`: index sets where the store keeps them, evaluation where not.
+"""`conversations.list` with `filters`: indexes where the store keeps them, evaluation where not.
 
-Every index (per channel, source, tag, state, and the unread conversations) is a sorted set of
-conversation ids scored by last activity, like the unfiltered list: a query of one indexed term
-pages straight from its index, in O(log n + page). A query made only of indexed terms is
-answered by set algebra in Redis (ZINTERSTORE / ZUNIONSTORE / ZDIFFSTORE, in time proportional
-to the sets involved), without loading any conversation. Any other query is evaluated on the conversations themselves: all of
-them, or only those its indexed AND-terms leave. Either way the answer is a temporary sorted set
-scored by activity, paged like the unfiltered list, so cursors and `total` work the same.
+Every term index (per channel, source, tag, state, metadata path and metadata value, and the
+unread conversations) is a sorted set of conversation ids scored by last activity, like the
+unfiltered list: a query of one such term pages straight from its index, in O(log n + page).
+`created_at` and `unread_count` ranges are cut out of a sorted set by that value (O(log n + m)
+for m matches) and rescored by activity. A query made only of indexed terms is answered by set
+algebra in Redis (ZINTERSTORE / ZUNIONSTORE / ZDIFFSTORE, in time proportional to the sets
+involved, as a search engine's posting lists), without loading any conversation. The rest
+(wildcards, metadata ranges, display-name fragments) is evaluated on the conversations the
+query's indexes leave: name trigrams, present metadata paths, indexed AND-terms. Either way the
+answer is a temporary sorted set scored by activity, paged like the unfiltered list, so cursors
+and `total` work the same.
 """
 
 from __future__ import annotations
@@ -41,21 +45,42 @@ class _Temporaries:
             await self.redis.delete(*self.made)
 
 
+def _score_bound(value: float | None, inclusive: bool, open_end: str) -> str:
+    if value is None:
+        return open_end
+    return f"{value!r}" if inclusive else f"({value!r}"
+
+
 async def _materialize(redis: aioredis.Redis, keys: StoreKeys, plan: filters.Plan,
                        temps: _Temporaries) -> str:
     """A sorted set (ids scored by activity) of the conversations `plan` selects."""
     everything = keys.conversations()
     if isinstance(plan, filters.IndexSet):
+        if plan.kind == "id":
+            target = temps.new()
+            score = await redis.zscore(everything, plan.value)
+            if score is not None:
+                await redis.zadd(target, {plan.value: score})
+            return target
         # An index is itself scored by activity: one indexed term pages straight from it.
         return everything if plan.kind == "all" else keys.index(plan.kind, plan.value)
-    operands = [await _materialize(redis, keys, p, temps) for p in plan.operands]
     target = temps.new()
-    if plan.op == "and":
-        await redis.zinterstore(target, operands, aggregate="MAX")
-    elif plan.op == "or":
-        await redis.zunionstore(target, operands, aggregate="MAX")
+    if isinstance(plan, filters.ScoreRange):
+        # The range of a sorted set by value (O(log n + m)), rescored by activity.
+        source = keys.created() if plan.kind == "created" else keys.unread_counts()
+        selected = temps.new()
+        await redis.zrangestore(selected, source, _score_bound(plan.low, plan.include_low, "-inf"),
+                                _score_bound(plan.high, plan.include_high, "+inf"), byscore=True)
+        await redis.zinterstore(target, {everything: 1, selected: 0})
+        await redis.expire(selected, TEMPORARY_TTL_S)
     else:
-        await redis.zdiffstore(target, [everything, *operands])
+        operands = [await _materialize(redis, keys, p, temps) for p in plan.operands]
+        if plan.op == "and":
+            await redis.zinterstore(target, operands, aggregate="MAX")
+        elif plan.op == "or":
+            await redis.zunionstore(target, operands, aggregate="MAX")
+        else:
+            await redis.zdiffstore(target, [everything, *operands])
     await redis.expire(target, TEMPORARY_TTL_S)
     return target
 

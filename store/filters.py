@@ -8,7 +8,11 @@ RFC 3339 times, quoted or with escaped colons: `created_at:["2026-01-01T10:00:00
 an operator combine with AND. A term without a field matches `display_name`.
 
 Two pure parts: `matches` evaluates a query on one conversation's fields; `index_plan` turns the
-parts of a query that the store keeps index sets for into set algebra (see `store.filtering`).
+parts of a query that the store keeps indexes for into set algebra (see `store.filtering`).
+Every field has an index for its exact terms (`metadata.<path>` included, by `metadata_terms`),
+and `created_at` and `unread_count` for their ranges; only wildcards other than a lone `*`,
+`metadata.<path>` ranges and `display_name` fragments are evaluated, on the conversations their
+indexes leave (`narrowing_plan`).
 """
 
 from __future__ import annotations
@@ -31,6 +35,13 @@ DEFAULT_FIELD = "display_name"
 #: Fields whose terms have an index set: name of the index per field.
 INDEXED = {"channel_id": "channel", "source": "source", "tag_ids": "tag", "state": "state",
            "metadata.state": "state"}
+#: Fields whose ranges have a sorted set of their values: name of the set per field.
+RANGED = {"created_at": "created", "unread_count": "unread_count"}
+#: Conversation metadata paths without term indexes: the read marker changes on every mark-read,
+#: and the served `contact` and `unread_count` are not (only) the stored document's.
+UNINDEXED_METADATA = ("read_until", "contact", "unread_count")
+#: Metadata paths that are fields of their own, planned as those.
+ALIASES = {"metadata.unread_count": "unread_count", "metadata.contact.display_name": "display_name"}
 
 Fields = dict[str, list[Any]]
 
@@ -55,6 +66,16 @@ def _check(node: tree.Item, field: str | None) -> None:
         field = node.name
     elif isinstance(node, (tree.Fuzzy, tree.Proximity, tree.Boost, tree.Regex)):
         raise InvalidArgument(f"invalid filters: {type(node).__name__.lower()} is not supported")
+    elif isinstance(node, tree.Range):
+        name = field or DEFAULT_FIELD
+        for bound in (_bound(node.low), _bound(node.high)):
+            try:
+                if bound != "*":
+                    _as_number(name, bound)
+            except ValueError:
+                kind = "a date or RFC 3339 time" if name == "created_at" else "a number"
+                raise InvalidArgument(f"invalid filters: range bound {bound!r} of {name!r} "
+                                      f"is not {kind}") from None
     for child in node.children:
         _check(child, field)
 
@@ -87,10 +108,48 @@ def _values(fields: Fields, name: str, metadata: dict[str, Any]) -> list[Any]:
     return value if isinstance(value, list) else [value]
 
 
+def term_text(value: Any) -> str:
+    """The text a term compares with a value: JSON numbers are doubles, so 3.0 reads as "3"."""
+    if isinstance(value, bool):
+        return str(value).lower()
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))
+    return str(value)
+
+
+def _present(value: Any) -> bool:
+    """What `field:*` asks of one value."""
+    return value not in ("", None)
+
+
+def metadata_terms(document: dict[str, Any]) -> tuple[set[str], set[str]]:
+    """The indexed terms of a conversation's metadata `document`: the paths `metadata.<path>:*`
+    matches, and `<path>=<text>` for every scalar (or list element) `metadata.<path>:<text>`
+    matches. Mirrors `matches`, which the filter tests hold it to."""
+    paths: set[str] = set()
+    terms: set[str] = set()
+
+    def walk(prefix: str, value: Any) -> None:
+        values = value if isinstance(value, list) else [value]
+        if any(_present(v) for v in values):
+            paths.add(prefix)
+        for item in values:
+            if item is not None and not isinstance(item, (dict, list)):
+                terms.add(f"{prefix}={term_text(item)}")
+        if isinstance(value, dict):
+            for key, child in value.items():
+                walk(f"{prefix}.{key}", child)
+
+    for key, value in document.items():
+        if key not in UNINDEXED_METADATA:
+            walk(key, value)
+    return paths, terms
+
+
 def _term_matches(field: str, pattern: str, values: list[Any]) -> bool:
     if pattern == "*":
-        return any(v not in ("", None) for v in values)
-    texts = [str(v).lower() if isinstance(v, bool) else str(v) for v in values]
+        return any(_present(v) for v in values)
+    texts = [term_text(v) for v in values if v is not None]
     if field == "display_name":
         pattern, texts = pattern.lower(), [t.lower() for t in texts]
     if "*" in pattern or "?" in pattern:
@@ -160,11 +219,25 @@ def matches(node: tree.Item, fields: Fields, metadata: dict[str, Any], field: st
 
 @dataclass(frozen=True)
 class IndexSet:
-    """The index set of `kind` ("channel", "source", "tag", "state", "unread") and `value`;
-    kind "all" is every conversation."""
+    """The index set of `kind` and `value`, a sorted set of conversation ids scored by activity:
+    "channel", "source", "tag", "state" (value: the id or name), "unread" (no value), "has"
+    (value: a metadata path that is present), "meta" (value: `<path>=<text>`), "gram" (a name
+    trigram, narrowing only); kind "all" is every conversation, "id" the one with that id."""
 
     kind: str
     value: str = ""
+
+
+@dataclass(frozen=True)
+class ScoreRange:
+    """The conversations whose `kind` ("created" time in ms, "unread_count") lies in a range;
+    None is an open end."""
+
+    kind: str
+    low: float | None
+    high: float | None
+    include_low: bool = True
+    include_high: bool = True
 
 
 @dataclass(frozen=True)
@@ -175,13 +248,51 @@ class SetOp:
     operands: tuple[Plan, ...]
 
 
-Plan = IndexSet | SetOp
+Plan = IndexSet | ScoreRange | SetOp
+
+
+def _metadata_path(field: str | None) -> str | None:
+    """The indexed metadata path a field names, or None."""
+    if field is None or not field.startswith("metadata."):
+        return None
+    path = field.removeprefix("metadata.")
+    return None if path.split(".", 1)[0] in UNINDEXED_METADATA else path
+
+
+def _range_plan(field: str, node: tree.Range) -> Plan:
+    low, high = _bound(node.low), _bound(node.high)
+    return ScoreRange(RANGED[field], None if low == "*" else _as_number(field, low),
+                      None if high == "*" else _as_number(field, high),
+                      node.include_low, node.include_high)
+
+
+def _term_plan(field: str, value: str) -> Plan | None:
+    """The index of one exact term (`value` without wildcards, or a lone `*`), or None."""
+    if value == "*":
+        if field == "id":
+            return IndexSet("all")
+        path = _metadata_path(field)
+        return IndexSet("has", path) if path is not None else None
+    if "*" in value or "?" in value:
+        return None
+    if field in INDEXED:
+        return IndexSet(INDEXED[field], value)
+    if field == "id":
+        return IndexSet("id", value)
+    if field == "unread_count":
+        try:
+            count = float(value)
+        except ValueError:
+            return None
+        return ScoreRange("unread_count", count, count)
+    path = _metadata_path(field)
+    return IndexSet("meta", f"{path}={value}") if path is not None else None
 
 
 def index_plan(node: tree.Item, field: str | None = None) -> Plan | None:
-    """Set algebra over index sets equivalent to `node`, or None when a part has no index."""
+    """Set algebra over indexes equivalent to `node`, or None when a part has no index."""
     if isinstance(node, tree.SearchField):
-        return index_plan(node.expr, node.name)
+        return index_plan(node.expr, ALIASES.get(node.name, node.name))
     if isinstance(node, (tree.Group, tree.FieldGroup, tree.Plus)):
         return index_plan(node.expr if hasattr(node, "expr") else node.a, field)
     if isinstance(node, (tree.AndOperation, tree.UnknownOperation, tree.OrOperation)):
@@ -196,14 +307,12 @@ def index_plan(node: tree.Item, field: str | None = None) -> Plan | None:
     if isinstance(node, tree.Range) and field == "unread_count":
         low = node.low.value
         unread = (low == "1" and node.include_low) or (low == "0" and not node.include_low)
-        return IndexSet("unread") if unread and node.high.value == "*" else None
-    if isinstance(node, tree.Word) and field in ("id",) and node.value == "*":
-        return IndexSet("all")
-    if isinstance(node, (tree.Word, tree.Phrase)) and field in INDEXED:
-        value = node.value.strip('"')
-        if "*" in value or "?" in value:
-            return None
-        return IndexSet(INDEXED[field], value)
+        # Conversations with unread messages have an index of their own, scored by activity.
+        return IndexSet("unread") if unread and node.high.value == "*" else _range_plan(field, node)
+    if isinstance(node, tree.Range) and field in RANGED:
+        return _range_plan(field, node)
+    if isinstance(node, (tree.Word, tree.Phrase)) and field is not None:
+        return _term_plan(field, node.value.strip('"'))
     return None
 
 
@@ -226,7 +335,7 @@ def narrowing_plan(node: tree.Item, field: str | None = None) -> Plan | None:
     """An index plan of a superset of `node`'s answer (to evaluate further), or None: exact
     index plans where they exist, name trigrams for `display_name` terms, AND/OR of those."""
     if isinstance(node, tree.SearchField):
-        return narrowing_plan(node.expr, node.name)
+        return narrowing_plan(node.expr, ALIASES.get(node.name, node.name))
     if isinstance(node, (tree.Group, tree.FieldGroup)):
         return narrowing_plan(node.expr, field)
     exact = index_plan(node, field)
@@ -241,4 +350,9 @@ def narrowing_plan(node: tree.Item, field: str | None = None) -> Plan | None:
         return SetOp("or", known) if len(known) == len(parts) else None
     if isinstance(node, (tree.Word, tree.Phrase)) and (field or DEFAULT_FIELD) == "display_name":
         return _name_plan(node.value.strip('"'))
+    path = _metadata_path(field)
+    literal = isinstance(node, (tree.Word, tree.Phrase)) and re.search(r"[^*?]", node.value)
+    if path is not None and (isinstance(node, tree.Range) or literal):
+        # A wildcard with a literal character, or a range, needs the path to be present.
+        return IndexSet("has", path)
     return None

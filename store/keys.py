@@ -53,8 +53,18 @@ class StoreKeys:
 
     def index(self, kind: str, value: str = "") -> str:
         """Sorted set like `conversations` (ids scored by last activity): the conversations of
-        one channel, source, tag or state ("channel", ...), or with unread messages ("unread")."""
+        one channel, source, tag or state ("channel", ...), with unread messages ("unread"), with
+        a metadata path ("has", path) or a metadata value ("meta", `<path>=<text>`); "gram"
+        indexes (name trigrams) hold membership only."""
         return self._key("idx", kind, value) if value else self._key("idx", kind)
+
+    def created(self) -> str:
+        """Sorted set: conversation ids scored by creation time (epoch ms), for `created_at` ranges."""
+        return self._key("created")
+
+    def unread_counts(self) -> str:
+        """Sorted set: conversation ids scored by their unread count, for `unread_count` ranges."""
+        return self._key("unreadcounts")
 
     def temporary(self, name: str) -> str:
         """A short-lived key of one query (filtered lists)."""
@@ -92,6 +102,10 @@ class StoreKeys:
     def projection_generation(self) -> str:
         """String: bumped by `parley rebuild`; a projector that sees it change replays Kafka."""
         return self._key("projection", "generation")
+
+    def projection_layout(self) -> str:
+        """String: the `LAYOUT_VERSION` of the projection in Redis."""
+        return self._key("projection", "layout")
 
     def projector_offset(self, topic: str, partition: int) -> str:
         """String: the next Kafka offset the projector applies for one topic partition."""

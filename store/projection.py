@@ -26,6 +26,10 @@ from store.views import default_display_name
 Entity = records_pb2.TagRecord | records_pb2.TemplateRecord | records_pb2.ContactRecord
 Record = records_pb2.MessageRecord | records_pb2.MetadataRecord | records_pb2.ChannelRecord | Entity
 
+#: The version of the projection's layout in Redis. Change it with the keys or their contents:
+#: a store that finds another one drops the projection and replays Kafka (store.rebuild).
+LAYOUT_VERSION = 2
+
 #: The record type of each application topic the projector reads.
 RECORD_TYPES: dict[str, type[Record]] = {
     topics.MESSAGES: records_pb2.MessageRecord,
@@ -161,6 +165,7 @@ class Projection:
             self._write("set", self.keys.contact_of(cid), record.contact_id, nx=True)
 
         conversation["created_at_ms"] = str(min(int(conversation["created_at_ms"]), record.sent_at_ms))
+        self._write("zadd", self.keys.created(), {cid: int(conversation["created_at_ms"])}, lt=True)
         if message.from_contact:
             conversation.setdefault("contact_source_id", message.sender.id)
             # Unread = contact messages after the conversation's read marker (see views).
@@ -174,6 +179,11 @@ class Projection:
             conversation["last_message_id"] = message.id
         document = self.documents.get(self.keys.metadata("conversation", cid)) or {}
         unread = message.from_contact and cursors.is_unread(member, cursors.read_bound(document))
+        # The unread count as a number, for ranges: a message counts once, when first projected
+        # after the read marker; mark-read sets it exactly (see _conversation_indexes).
+        self._write("zadd", self.keys.unread_counts(), {cid: 0}, nx=True)
+        if unread and previous is None:
+            self._write("zincrby", self.keys.unread_counts(), 1, cid)
         # The conversation and its index sets are scored by its last activity, so a filter on
         # one index pages straight from that index (see store.filtering).
         activity = {cid: _activity_ms(conversation)}
@@ -202,11 +212,15 @@ class Projection:
             self._conversation_indexes(record.identifier, before, document)
 
     def _metadata_indexes(self, document: dict[str, Any]) -> list[str]:
-        """The tag and state indexes of a conversation with metadata `document`."""
+        """The tag, state and metadata path and value indexes of a conversation with metadata
+        `document`."""
         tags = document.get("tags")
         state = document.get("state")
+        paths, terms = filters.metadata_terms(document)
         return [self.keys.index("tag", t) for t in (tags if isinstance(tags, dict) else {})] + (
-            [self.keys.index("state", state)] if isinstance(state, str) else [])
+            [self.keys.index("state", state)] if isinstance(state, str) else []) + [
+            self.keys.index("has", p) for p in sorted(paths)] + [
+            self.keys.index("meta", t) for t in sorted(terms)]
 
     def _name_indexes(self, document: dict[str, Any], conversation: dict[str, str]) -> set[str]:
         """The trigram indexes of a conversation's display name. They only narrow a search (the
@@ -239,7 +253,9 @@ class Projection:
         for index in old - new:
             self._write("zrem", index, cid)
         if before.get("read_until") != after.get("read_until"):
-            if self.unread_after.get((cid, cursors.read_bound(after)), 0):
+            count = self.unread_after.get((cid, cursors.read_bound(after)), 0)
+            self._write("zadd", self.keys.unread_counts(), {cid: count})
+            if count:
                 self._write("zadd", self.keys.index("unread"), activity, gt=True)
             else:
                 self._write("zrem", self.keys.index("unread"), cid)

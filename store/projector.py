@@ -20,8 +20,9 @@ from parley.v1 import records_pb2
 from runtime import kafka
 from runtime.deadletter import dead_letter
 from runtime.settings import Settings
+from store import rebuild
 from store.keys import StoreKeys
-from store.projection import RECORD_TYPES, Projection, Record, entity_key
+from store.projection import LAYOUT_VERSION, RECORD_TYPES, Projection, Record, entity_key
 
 GROUP = "store-projector"
 
@@ -51,6 +52,8 @@ class Projector:
     async def run(self) -> None:
         """Project until cancelled."""
         await self.deadletters.start()
+        if await self.redis.get(self.keys.projection_layout()) != str(LAYOUT_VERSION).encode():
+            await rebuild.drop(self.redis, self.keys)
         self.consumer.subscribe(list(self.kinds), listener=_SeekFromRedis(self))
         await self.consumer.start()
         generation = await self.redis.get(self.keys.projection_generation())

@@ -3,7 +3,8 @@
 Redis is only a projection of the log: dropping it and replaying must give the same answers. The
 rebuild deletes every key of the install's namespace, bumps the projection generation (each
 running projector then rewinds its partitions to the start), and waits until the projectors
-have applied everything the topics held when it began.
+have applied everything the topics held when it began. A store that finds a projection of an
+older layout (`LAYOUT_VERSION`) drops it the same way when it starts.
 """
 
 from __future__ import annotations
@@ -17,7 +18,7 @@ from aiokafka import AIOKafkaConsumer, TopicPartition
 from runtime import kafka
 from runtime.settings import Settings
 from store.keys import StoreKeys
-from store.projection import RECORD_TYPES
+from store.projection import LAYOUT_VERSION, RECORD_TYPES
 
 Progress = Callable[[int, int], None]
 
@@ -63,16 +64,21 @@ async def wait_projected(
     return total
 
 
+async def drop(redis: aioredis.Redis, keys: StoreKeys) -> None:
+    """Delete the projection and bump its generation: every projector replays Kafka into it."""
+    generation = int(await redis.get(keys.projection_generation()) or 0)
+    # SCAN is fine here: an operator's rebuild or an upgrade, not a request path.
+    async for batch in _batches(redis.scan_iter(match=keys.namespace_pattern(), count=1000)):
+        await redis.unlink(*batch)
+    await redis.set(keys.projection_layout(), LAYOUT_VERSION)
+    await redis.set(keys.projection_generation(), generation + 1)
+
+
 async def rebuild(settings: Settings, progress: Progress | None = None) -> int:
     """Drop the projection, have the projectors replay Kafka, wait; return the records replayed."""
-    keys = StoreKeys(settings)
     redis = aioredis.from_url(settings.redis_url)
     try:
-        generation = int(await redis.get(keys.projection_generation()) or 0)
-        # SCAN is fine here: an operator's rebuild, not a request path.
-        async for batch in _batches(redis.scan_iter(match=keys.namespace_pattern(), count=1000)):
-            await redis.unlink(*batch)
-        await redis.set(keys.projection_generation(), generation + 1)
+        await drop(redis, StoreKeys(settings))
         return await wait_projected(settings, redis, progress)
     finally:
         await redis.aclose()

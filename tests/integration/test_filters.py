@@ -69,10 +69,19 @@ def _ids(base_url: str, query: str, page_size: int = 100) -> list[str]:
     ('AND created_at:["2023-11-14T22:15:00Z" TO *]', ["c3", "c2"]),
     ("AND created_at:[2023-11-14T22\\:15\\:00Z TO *]", ["c3", "c2"]),
     ("AND source:facebook AND NOT tag_ids:<t1>", ["c3"]),
+    ("AND metadata.crm:*", ["c3"]),
+    ("AND NOT metadata.crm.tier:gold", ["c2", "c1"]),
+    ("AND metadata.crm.tier:g*", ["c3"]),
+    ("AND unread_count:0", ["c2"]),
+    ("AND unread_count:[2 TO 2]", ["c1"]),
+    ("AND unread_count:{0 TO 1]", ["c3"]),
+    ('AND created_at:[* TO "2023-11-14T22:15:00Z"}', ["c1"]),
+    ("AND id:<c2>", ["c2"]),
 ])
 def test_filters(base_url: str, world: dict[str, str], extra: str, expected: list[str]) -> None:
     query = f"channel_id:({world['a']} OR {world['b']}) {extra}"
-    query = query.replace("<t1>", world["t1"]).replace("<t2>", world["t2"])
+    for name in ("t1", "t2", "c2"):
+        query = query.replace(f"<{name}>", world[name])
     assert _ids(base_url, query) == [world[name] for name in expected]
 
 
@@ -90,7 +99,7 @@ def test_filtered_pages_walk_with_cursors(base_url: str, world: dict[str, str]) 
     assert seen == [world["c3"], world["c2"], world["c1"]]
 
 
-@pytest.mark.parametrize("query", ["channel_id:(a OR", "nope:1"])
+@pytest.mark.parametrize("query", ["channel_id:(a OR", "nope:1", "unread_count:[a TO 2]"])
 def test_malformed_filters_are_400(base_url: str, query: str) -> None:
     reply = httpx.post(f"{base_url}/conversations.list", json={"filters": query}, timeout=10)
     assert reply.status_code == 400

@@ -96,6 +96,10 @@ def test_a_projector_killed_mid_batch_ends_at_the_ground_truth(live_stack: Setti
         assert [m["content"]["text"] for m in listed["data"]] == [str(n) for n in range(150)]
     unread = _all_pages(base_url, "/conversations.list", {"filters": "unread_count:[1 TO *]"})
     assert {c["id"] for c in unread} >= {cid for cid in conversations if truth[cid]}
+    # The unread counts behind `unread_count` ranges are exact too.
+    for cid in conversations:
+        exact = f"id:{cid} AND unread_count:{truth[cid]}"
+        assert [c["id"] for c in _all_pages(base_url, "/conversations.list", {"filters": exact})] == [cid]
 
 
 @pytest.fixture(scope="module")
@@ -107,7 +111,9 @@ def quiet(live_stack: Settings) -> None:
 TERMS = st.sampled_from([
     "unread_count:[1 TO *]", "source:facebook", "state:OPEN", "NOT state:CLOSED",
     "display_name:*a*", "display_name:facebook*", "id:*", "created_at:[2023-11-14 TO *]",
-    "metadata.crm.tier:gold", "unread_count:[2 TO 5]",
+    "metadata.crm.tier:gold", "unread_count:[2 TO 5]", "metadata.crm.tier:*",
+    "metadata.crm.tier:go*", "unread_count:[0 TO 1]", "unread_count:{1 TO *]", "unread_count:0",
+    "created_at:[* TO 2023-11-15}", "metadata.unread_count:1", "display_name:Anna*",
 ])
 QUERIES = st.recursive(TERMS, lambda inner: st.tuples(inner, st.sampled_from(["AND", "OR"]), inner)
                        .map(lambda t: f"({t[0]} {t[1]} {t[2]})"), max_leaves=4)

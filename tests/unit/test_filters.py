@@ -76,7 +76,56 @@ def test_other_queries_are_evaluated_after_narrowing_by_their_indexed_terms() ->
         "and", (filters.IndexSet("channel", "x"), filters.IndexSet("gram", "ann")))
     assert filters.narrowing_plan(filters.parse("display_name:*ann*")) == filters.IndexSet("gram", "ann")
     assert filters.narrowing_plan(filters.parse("display_name:*ab*")) is None  # too short to narrow
-    assert filters.narrowing_plan(filters.parse("metadata.x:1 OR display_name:anna")) is None
+    assert filters.narrowing_plan(filters.parse("metadata.read_until:x OR display_name:anna")) is None
+
+
+def test_every_exact_term_and_range_has_an_index() -> None:
+    def plan(query: str) -> filters.Plan | None:
+        return filters.index_plan(filters.parse(query))
+
+    assert plan("metadata.crm.tier:gold") == filters.IndexSet("meta", "crm.tier=gold")
+    assert plan('metadata.crm.tier:"gold"') == filters.IndexSet("meta", "crm.tier=gold")
+    assert plan("metadata.crm:*") == filters.IndexSet("has", "crm")
+    assert plan("id:c1") == filters.IndexSet("id", "c1")
+    assert plan("created_at:[2026-11-20 TO *]") == filters.ScoreRange(
+        "created", 1_795_132_800_000, None)
+    assert plan("unread_count:{0 TO 3]") == filters.ScoreRange("unread_count", 0, 3, False, True)
+    assert plan("unread_count:2") == filters.ScoreRange("unread_count", 2, 2)
+    assert plan("metadata.unread_count:[2 TO *]") == filters.ScoreRange("unread_count", 2, None)
+    # The served contact name and the read marker are not the stored document's: evaluated.
+    assert plan("metadata.contact.display_name:anna") is None
+    assert plan("metadata.read_until:*") is None
+
+
+def test_metadata_wildcards_and_ranges_are_evaluated_where_their_path_is_present() -> None:
+    for query, path in (("metadata.crm.tier:go*", "crm.tier"), ("metadata.crm.n:[2 TO 4]", "crm.n")):
+        parsed = filters.parse(query)
+        assert filters.index_plan(parsed) is None
+        assert filters.narrowing_plan(parsed) == filters.IndexSet("has", path)
+
+
+@pytest.mark.parametrize("query", ["unread_count:[a TO 3]", "created_at:[yesterday TO *]",
+                                   "metadata.n:[1 TO x]"])
+def test_range_bounds_must_be_numbers_or_times(query: str) -> None:
+    with pytest.raises(InvalidArgument, match="range bound"):
+        filters.parse(query)
+
+
+def test_metadata_terms_are_what_matches_finds() -> None:
+    document = {"crm": {"tier": "gold", "n": 3.0, "ok": True, "empty": "", "none": None},
+                "labels": ["a", 2.5], "read_until": "2026-11-20T10:00:00.000Z"}
+    paths, terms = filters.metadata_terms(document)
+    assert paths == {"crm", "crm.tier", "crm.n", "crm.ok", "labels"}
+    assert terms == {"crm.tier=gold", "crm.n=3", "crm.ok=true", "crm.empty=", "labels=a",
+                     "labels=2.5"}
+    conversation = {**CONVERSATION, "metadata": document}
+    for path in paths:
+        assert _matches(f"metadata.{path}:*", conversation)
+    for term in terms - {"crm.empty="}:
+        path, text = term.split("=")
+        assert _matches(f"metadata.{path}:{text}", conversation)
+    assert not _matches("metadata.crm.none:*", conversation)
+    assert not _matches("metadata.crm.empty:*", conversation)
 
 
 def test_name_grams() -> None:
