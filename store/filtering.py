@@ -16,6 +16,7 @@ and `total` work the same.
 from __future__ import annotations
 
 import uuid
+from dataclasses import dataclass
 
 import redis.asyncio as aioredis
 from google.protobuf import json_format
@@ -51,38 +52,80 @@ def _score_bound(value: float | None, inclusive: bool, open_end: str) -> str:
     return f"{value!r}" if inclusive else f"({value!r}"
 
 
-async def _materialize(redis: aioredis.Redis, keys: StoreKeys, plan: filters.Plan,
-                       temps: _Temporaries) -> str:
-    """A sorted set (ids scored by activity) of the conversations `plan` selects."""
-    everything = keys.conversations()
+@dataclass(frozen=True)
+class _Set:
+    """A sorted set of conversation ids; `scored` when scored by activity (pageable as it is),
+    else its scores are something else (a range's values, nothing) and only membership counts."""
+
+    key: str
+    scored: bool
+
+
+async def _scored(redis: aioredis.Redis, keys: StoreKeys, found: _Set, temps: _Temporaries) -> _Set:
+    """`found` scored by activity."""
+    if found.scored:
+        return found
+    target = temps.new()
+    await redis.zinterstore(target, {keys.conversations(): 1, found.key: 0})
+    await redis.expire(target, TEMPORARY_TTL_S)
+    return _Set(target, True)
+
+
+async def _select(redis: aioredis.Redis, keys: StoreKeys, plan: filters.Plan,
+                  temps: _Temporaries) -> _Set:
+    """The conversations `plan` selects. Unscored sets are rescored only where an answer needs
+    it: AND weighs them 0 beside a scored operand, and NOT subtracts them as they are, so a
+    range or negation costs what the sets it meets cost, not the whole index."""
+    everything = _Set(keys.conversations(), True)
     if isinstance(plan, filters.IndexSet):
         if plan.kind == "id":
             target = temps.new()
-            score = await redis.zscore(everything, plan.value)
+            score = await redis.zscore(everything.key, plan.value)
             if score is not None:
                 await redis.zadd(target, {plan.value: score})
-            return target
+            return _Set(target, True)
+        if plan.kind == "all":
+            return everything
         # An index is itself scored by activity: one indexed term pages straight from it.
-        return everything if plan.kind == "all" else keys.index(plan.kind, plan.value)
+        return _Set(keys.index(plan.kind, plan.value), plan.kind != "gram")
     target = temps.new()
     if isinstance(plan, filters.ScoreRange):
-        # The range of a sorted set by value (O(log n + m)), rescored by activity.
+        # The range of a sorted set by value: O(log n + m).
         source = keys.created() if plan.kind == "created" else keys.unread_counts()
-        selected = temps.new()
-        await redis.zrangestore(selected, source, _score_bound(plan.low, plan.include_low, "-inf"),
+        await redis.zrangestore(target, source, _score_bound(plan.low, plan.include_low, "-inf"),
                                 _score_bound(plan.high, plan.include_high, "+inf"), byscore=True)
-        await redis.zinterstore(target, {everything: 1, selected: 0})
-        await redis.expire(selected, TEMPORARY_TTL_S)
+        found = _Set(target, False)
+    elif plan.op == "or":
+        operands = [await _scored(redis, keys, await _select(redis, keys, p, temps), temps)
+                    for p in plan.operands]
+        await redis.zunionstore(target, [o.key for o in operands], aggregate="MAX")
+        found = _Set(target, True)
     else:
-        operands = [await _materialize(redis, keys, p, temps) for p in plan.operands]
-        if plan.op == "and":
-            await redis.zinterstore(target, operands, aggregate="MAX")
-        elif plan.op == "or":
-            await redis.zunionstore(target, operands, aggregate="MAX")
-        else:
-            await redis.zdiffstore(target, [everything, *operands])
+        negated = [p.operands[0] for p in plan.operands if isinstance(p, filters.SetOp)
+                   and p.op == "not"] if plan.op == "and" else list(plan.operands)
+        wanted = [await _select(redis, keys, p, temps) for p in plan.operands
+                  if plan.op == "and" and not (isinstance(p, filters.SetOp) and p.op == "not")]
+        if not any(w.scored for w in wanted):
+            wanted.append(everything)
+        base = wanted[0]
+        if len(wanted) > 1:
+            base = _Set(temps.new(), True)
+            await redis.zinterstore(base.key, {w.key: 1 if w.scored else 0 for w in wanted},
+                                    aggregate="MAX")
+            await redis.expire(base.key, TEMPORARY_TTL_S)
+        if not negated:
+            return base
+        excluded = [(await _select(redis, keys, p, temps)).key for p in negated]
+        await redis.zdiffstore(target, [base.key, *excluded])
+        found = _Set(target, True)
     await redis.expire(target, TEMPORARY_TTL_S)
-    return target
+    return found
+
+
+async def _materialize(redis: aioredis.Redis, keys: StoreKeys, plan: filters.Plan,
+                       temps: _Temporaries) -> str:
+    """A sorted set (ids scored by activity) of the conversations `plan` selects."""
+    return (await _scored(redis, keys, await _select(redis, keys, plan, temps), temps)).key
 
 
 async def _evaluate(redis: aioredis.Redis, keys: StoreKeys, query: filters.tree.Item,
@@ -123,7 +166,7 @@ async def filtered_page(redis: aioredis.Redis, keys: StoreKeys, query: str, curs
             answer = await _materialize(redis, keys, plan, temps)
         else:
             narrowing = filters.narrowing_plan(parsed)
-            candidates = (await _materialize(redis, keys, narrowing, temps)
+            candidates = ((await _select(redis, keys, narrowing, temps)).key
                           if narrowing is not None else keys.conversations())
             answer = await _evaluate(redis, keys, parsed, candidates, temps)
         return await pages.newest_first_by_score(redis, answer, cursor, page_size)
