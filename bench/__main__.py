@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import asyncio
 import os
+import shutil
 import statistics
 import time
 from pathlib import Path
@@ -161,6 +162,9 @@ def main() -> None:
     _environment()
     settings = settings_module.load()
     before = {c.name for c in stack.status(settings) if c.pid is not None}
+    if not before:
+        # A fresh store each run, so each size holds what its name says.
+        shutil.rmtree(settings.data_dir, ignore_errors=True)
     console.print("starting the bench stack ...")
     stack.up(settings)
     base = f"http://127.0.0.1:{settings.http_port}"
