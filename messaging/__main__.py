@@ -1,23 +1,47 @@
-"""`python -m messaging`: the messaging service.
-
-MessagingService is defined in the contracts; until its bodies are built this process serves
-only health, so its RPCs answer UNIMPLEMENTED (501 through Envoy).
-"""
+"""`python -m messaging`: the messaging service (messages.send, .resend, .suggest-replies), the
+sender of pending messages and the outbox of sends to conversations not in the store yet."""
 
 from __future__ import annotations
 
 import asyncio
 
+from messaging import policy
+from messaging.messaging_service import MessagingServicer
+from messaging.outbox import Outbox
+from messaging.record_writer import RecordWriter
+from messaging.sender import Sender
+from messaging.store_reads import StoreReads
+from parley.v1 import messaging_pb2, messaging_pb2_grpc
+from runtime import kafka
 from runtime import logging as runtime_logging
+from runtime import redis as runtime_redis
 from runtime import settings as settings_module
-from runtime.server import serve
+from runtime.server import Registration, serve
+from store.commands import CommandWriter
+from store.keys import StoreKeys
 
 
 async def main() -> None:
-    """Serve the messaging service."""
+    """Serve the messaging service and send pending messages."""
     settings = settings_module.load()
     runtime_logging.configure("messaging", settings.log_level)
-    await serve("messaging", settings, registrations=[])
+    redis = runtime_redis.client(settings)
+    producer = kafka.producer(settings)
+    await producer.start()
+    keys = StoreKeys(settings)
+    reads = StoreReads(redis, keys)
+    limits = policy.load()
+    writer = RecordWriter(settings, producer)
+    servicer = MessagingServicer(settings, reads, CommandWriter(settings, redis, keys, producer),
+                                 producer)
+    try:
+        await serve("messaging", settings,
+                    [Registration.of(messaging_pb2, messaging_pb2_grpc, servicer)],
+                    background=[Sender(settings, reads, writer, limits).run,
+                                Outbox(settings, reads, writer, limits).run])
+    finally:
+        await producer.stop()
+        await redis.aclose()
 
 
 if __name__ == "__main__":

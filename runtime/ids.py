@@ -38,3 +38,9 @@ def message_id_from_bytes(channel_id: str, raw: bytes) -> str:
 def contact_id(channel_id: str, source_contact_id: str) -> str:
     """Id of a contact: its channel plus the source's contact id."""
     return _derive("contact", channel_id, source_contact_id)
+
+
+def sent_message_id(idempotency_key: str) -> str:
+    """Id of a message sent through the API with an idempotency key: the same key, the same
+    message (so a retried send finds the first one instead of sending twice)."""
+    return _derive("sent", idempotency_key)

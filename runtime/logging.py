@@ -17,3 +17,6 @@ def configure(service: str, level: str = "INFO") -> None:
     root.setLevel(level)
     # aiokafka is chatty about coordinator elections during start-up; its warnings still show.
     logging.getLogger("aiokafka").setLevel(max(logging.WARNING, root.level))
+    # httpx logs every request's full URL at INFO, and Graph API URLs carry the page token in
+    # their query string: secrets are never logged.
+    logging.getLogger("httpx").setLevel(max(logging.WARNING, root.level))

@@ -70,6 +70,8 @@ class Projection:
     source_index: dict[str, str | None] = field(default_factory=dict)
     #: Unread contact messages of a conversation after a read marker: (conversation, bound).
     unread_after: dict[tuple[str, str], int] = field(default_factory=dict)
+    #: The two newest message members of conversations where an echo is replaced.
+    newest: dict[str, list[str]] = field(default_factory=dict)
     writes: list[tuple[str, tuple[Any, ...], dict[str, Any]]] = field(default_factory=list)
 
     async def load(self, redis: aioredis.Redis, records: list[Record]) -> None:
@@ -111,6 +113,28 @@ class Projection:
         for (cache, name, _, _, decode), value in zip(wanted, found):
             cache[name] = decode(value)
         self.unread_after.update(zip(counts, found[len(wanted):]))
+        await self._load_echoes(redis, records)
+
+    async def _load_echoes(self, redis: aioredis.Redis, records: list[Record]) -> None:
+        """For each message Parley sent whose source id an echo holds already: the echo, and the
+        two newest messages of the conversation (one may be the echo, see `_drop_echo`)."""
+        contested = [
+            (owner, record.conversation_id) for record in records
+            if isinstance(record, records_pb2.MessageRecord) and _sent_by_parley(record)
+            and (sid := source_message_id(record))
+            and (owner := self.source_index.get(self.keys.source_message(record.channel_id, sid)))
+            and owner != record.message.id
+        ]
+        if not contested:
+            return
+        pipe = redis.pipeline(transaction=False)
+        for owner, cid in contested:
+            pipe.get(self.keys.message(owner))
+            pipe.zrevrange(self.keys.conversation_messages(cid), 0, 1)
+        found = await pipe.execute()
+        for i, (owner, cid) in enumerate(contested):
+            self.messages.setdefault(owner, _message(found[2 * i]))
+            self.newest[cid] = [m.decode() for m in found[2 * i + 1]]
 
     def apply(self, record: Record) -> None:
         """Apply one record to the state and queue its writes."""
@@ -135,15 +159,23 @@ class Projection:
 
     def _message(self, record: records_pb2.MessageRecord) -> None:
         message, cid = record.message, record.conversation_id
+        previous = self.messages.get(message.id)
+        if (previous is not None and previous.message.delivery_state == "delivered"
+                and message.delivery_state == "pending"):
+            return  # delivered is final: a late duplicate of the send changes nothing
         if sid := source_message_id(record):
             key = self.keys.source_message(record.channel_id, sid)
             owner = self.source_index.get(key)
             if owner not in (None, message.id):
-                return  # the echo of a message stored under its own id already
+                if not _sent_by_parley(record):
+                    return  # the echo of a message stored under its own id already
+                if (echo := self._echo_in(cid, owner)) is not None:
+                    # The echo came first: the message Parley sent takes its place.
+                    self._drop_echo(cid, echo)
+                    owner = None
             if owner is None:
                 self.source_index[key] = message.id
                 self._write("set", key, message.id)
-        previous = self.messages.get(message.id)
         self.messages[message.id] = record
         member = cursors.message_member(record.sent_at_ms, message.id)
         index = self.keys.conversation_messages(cid)
@@ -166,6 +198,8 @@ class Projection:
 
         conversation["created_at_ms"] = str(min(int(conversation["created_at_ms"]), record.sent_at_ms))
         self._write("zadd", self.keys.created(), {cid: int(conversation["created_at_ms"])}, lt=True)
+        if record.recipient_source_id:  # a conversation Parley started knows its contact
+            conversation.setdefault("contact_source_id", record.recipient_source_id)
         if message.from_contact:
             conversation.setdefault("contact_source_id", message.sender.id)
             # Unread = contact messages after the conversation's read marker (see views).
@@ -198,6 +232,28 @@ class Projection:
         # Unread: joined by an unread contact message; a conversation already in it moves along.
         self._write("zadd", self.keys.index("unread"), activity, gt=True, xx=not unread)
         self._write("hset", self.keys.conversation(cid), None, None, dict(conversation))
+
+    def _echo_in(self, cid: str, owner_id: str) -> records_pb2.MessageRecord | None:
+        """Message `owner_id` when it is an echo (not sent by Parley) in conversation `cid`: only
+        then may a sent message claiming its source id replace it; a source id claimed elsewhere
+        is never a reason to remove a message."""
+        owner = self.messages.get(owner_id)
+        if owner is None or _sent_by_parley(owner) or owner.conversation_id != cid:
+            return None
+        return owner
+
+    def _drop_echo(self, cid: str, echo: records_pb2.MessageRecord) -> None:
+        """Remove `echo`, the echo of a message Parley sent, from its conversation."""
+        echo_id = echo.message.id
+        self.messages[echo_id] = None
+        member = cursors.message_member(echo.sent_at_ms, echo_id)
+        self._write("delete", self.keys.message(echo_id))
+        self._write("zrem", self.keys.conversation_messages(cid), member)
+        conversation = self.conversations.get(cid) or {}
+        if conversation.get("last_member") == member:
+            rest = [m for m in self.newest.get(cid, []) if m != member]
+            conversation["last_member"] = rest[0] if rest else ""
+            conversation["last_message_id"] = rest[0].split(":", 1)[1] if rest else ""
 
     def _metadata(self, record: records_pb2.MetadataRecord) -> None:
         key = self.keys.metadata(record.subject, record.identifier)
@@ -284,6 +340,11 @@ class Projection:
         else:
             self._write("set", self.keys.entity(kind, entity_id), record.SerializeToString())
             self._write("sadd", self.keys.entities(kind), entity_id)
+
+
+def _sent_by_parley(record: records_pb2.MessageRecord) -> bool:
+    """True for a message sent through messages.send (not translated from a webhook)."""
+    return record.pending_since_ms > 0
 
 
 def _activity_ms(conversation: dict[str, str]) -> int:

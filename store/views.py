@@ -31,6 +31,7 @@ def with_metadata(message: resources_pb2.Message, document: dict[str, Any] | Non
     """`message` with its metadata document (receipts, reactions, ...) merged in."""
     served = resources_pb2.Message()
     served.CopyFrom(message)
+    served.metadata.SetInParent()  # always an object in answers, {} when there is none
     if document:
         merged = deep_merge(json_format.MessageToDict(served.metadata), document)
         served.metadata.Clear()

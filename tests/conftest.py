@@ -18,6 +18,9 @@ from stack import stack
 
 REPO = Path(__file__).resolve().parent.parent
 
+#: Port of the local fakes of the sources' APIs (the messaging tests start them).
+FAKE_APIS_PORT = 18099
+
 #: The test stack's own ports and folder (make up uses 8080, 9901, 50061.., 9092, 6379, .data/).
 TEST_ENV = {
     "PARLEY_DATA_DIR": str(REPO / ".data" / "test"),
@@ -38,6 +41,17 @@ TEST_ENV = {
     "PARLEY_TWILIO_AUTH_TOKEN": "twilio-auth-token",
     "PARLEY_VIBER_AUTH_TOKEN": "viber-auth-token",
     "PARLEY_GOOGLE_CLIENT_TOKEN": "google-client-token",
+    # The sources' APIs, faked by tests/integration/fake_source_apis.py on FAKE_APIS_PORT.
+    **{f"PARLEY_{name}_API_URL": f"http://127.0.0.1:{FAKE_APIS_PORT}/{name.lower()}"
+       for name in ("FACEBOOK", "INSTAGRAM", "WHATSAPP", "TWILIO", "VIBER", "GOOGLE")},
+    "PARLEY_TWILIO_ACCOUNT_SID": "AC00000000000000000000000000000001",
+    "PARLEY_GOOGLE_AUTH_TOKEN": "google-access-token",
+    # Quick retries and limits, so the tests see them run out.
+    "PARLEY_MESSAGING_ATTEMPTS": "3",
+    "PARLEY_MESSAGING_BACKOFF_BASE_S": "0.1",
+    "PARLEY_MESSAGING_BACKOFF_MAX_S": "0.4",
+    "PARLEY_MESSAGING_TIMEOUT_S": "1",
+    "PARLEY_MESSAGING_CONVERSATION_WAIT_S": "2",
 }
 
 

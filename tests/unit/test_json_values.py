@@ -22,3 +22,11 @@ def test_values_round_trip_through_protobuf() -> None:
     data = {"a": [1, "b", True, None, {"c": 2.5}], "token": "5741311803571721087"}
     assert json_format.MessageToDict(json_values.to_struct(data)) == data
     assert json_format.MessageToDict(json_values.to_value("text")) == "text"
+
+
+def test_from_value_gives_integral_numbers_back_as_ints() -> None:
+    data = {"quantity": 7, "price": 7.5, "items": [1, {"n": 2}], "text": "7"}
+    restored = json_values.from_value(json_values.to_struct(data))
+    assert restored == data
+    assert type(restored["quantity"]) is int and type(restored["items"][1]["n"]) is int
+    assert type(restored["price"]) is float

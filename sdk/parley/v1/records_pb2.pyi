@@ -38,6 +38,8 @@ class MessageRecord(_message.Message):
     CONTACT_ID_FIELD_NUMBER: _builtins.int
     MESSAGE_FIELD_NUMBER: _builtins.int
     SENT_AT_MS_FIELD_NUMBER: _builtins.int
+    RECIPIENT_SOURCE_ID_FIELD_NUMBER: _builtins.int
+    PENDING_SINCE_MS_FIELD_NUMBER: _builtins.int
     conversation_id: _builtins.str
     """Parley conversation id of the message."""
     channel_id: _builtins.str
@@ -46,6 +48,15 @@ class MessageRecord(_message.Message):
     """Parley contact id of the conversation's contact; "" when unknown."""
     sent_at_ms: _builtins.int
     """message.sent_at as Unix epoch milliseconds (sort key of the store)."""
+    recipient_source_id: _builtins.str
+    """Outbound messages: the contact's id at the source (PSID, phone number,
+    wa_id, ...), what the connector sends to. "" for inbound messages.
+    """
+    pending_since_ms: _builtins.int
+    """Outbound messages: when the message (last) became "pending", Unix epoch
+    milliseconds; a connector fails a message pending for longer than its
+    limit instead of sending it late. 0 for inbound messages.
+    """
     @_builtins.property
     def message(self) -> _resources_pb2.Message:
         """The message itself (its metadata as known when written; later metadata
@@ -60,10 +71,12 @@ class MessageRecord(_message.Message):
         contact_id: _builtins.str = ...,
         message: _resources_pb2.Message | None = ...,
         sent_at_ms: _builtins.int = ...,
+        recipient_source_id: _builtins.str = ...,
+        pending_since_ms: _builtins.int = ...,
     ) -> None: ...
     _HasFieldArgType: _TypeAlias = _typing.Literal["message", b"message"]  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["channel_id", b"channel_id", "contact_id", b"contact_id", "conversation_id", b"conversation_id", "message", b"message", "sent_at_ms", b"sent_at_ms"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["channel_id", b"channel_id", "contact_id", b"contact_id", "conversation_id", b"conversation_id", "message", b"message", "pending_since_ms", b"pending_since_ms", "recipient_source_id", b"recipient_source_id", "sent_at_ms", b"sent_at_ms"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 

@@ -1,0 +1,82 @@
+"""Facebook Messenger: the Graph API Send API, with the Page access token.
+
+Follows https://developers.facebook.com/docs/messenger-platform/reference/send-api: POST
+`/me/messages?access_token=<page token>` with `{"recipient": {"id": PSID}, "message": ...,
+"messaging_type": "RESPONSE"}`, answered `{"recipient_id", "message_id"}`. Errors are Graph errors,
+https://developers.facebook.com/docs/graph-api/guides/error-handling: `{"error": {"message",
+"type", "code", "error_subcode", "fbtrace_id"}}`. `graph_failure` reads them for Instagram and
+WhatsApp Cloud too, which answer the same way.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import httpx
+
+from messaging.connectors.base import (
+    ConnectorConfig,
+    Delivered,
+    Outbound,
+    Outcome,
+    Rejected,
+    Retry,
+    by_status,
+    json_body,
+)
+
+SOURCES = ("facebook",)
+DEFAULT_API_URL = "https://graph.facebook.com/v19.0"
+#: A PSID exists only once the person wrote to the Page, so there is nobody new to write to.
+CAN_START_CONVERSATIONS = False
+
+#: Graph error codes Meta documents as "wait and retry": unknown/service errors (1, 2), app, user,
+#: page and custom rate limits (4, 17, 32, 613, 341), and WhatsApp's throughput and pair limits
+#: (80007, 130429, 131056). Meta answers some of them with HTTP 400, so the code decides.
+_TRANSIENT_CODES = frozenset({1, 2, 4, 17, 32, 341, 613, 80007, 130429, 131056})
+
+
+def conversation_key(recipient: str) -> str:
+    """The PSID as given: ingest keys a Messenger conversation by the user's PSID as well."""
+    return recipient
+
+
+def request(outbound: Outbound, config: ConnectorConfig) -> httpx.Request:
+    """POST `{api_url}/me/messages` answering the user (`messaging_type` RESPONSE).
+
+    Content that is not an object is sent as text, so Graph gets a message it can read."""
+    content = outbound.content
+    message = content if isinstance(content, dict) else {"text": str(content)}
+    return httpx.Request(
+        "POST",
+        f"{config.api_url}/me/messages",
+        # A missing token is Graph's to refuse (a Rejected outcome); raising here would not end.
+        params={"access_token": outbound.secrets.get("page_token", "")},
+        json={"recipient": {"id": outbound.recipient}, "message": message,
+              "messaging_type": "RESPONSE"},
+    )
+
+
+def outcome(response: httpx.Response) -> Outcome:
+    """Delivered under the answer's `message_id`, else the Graph error."""
+    body = json_body(response)
+    message_id = body.get("message_id")
+    if response.is_success and isinstance(message_id, str) and message_id:
+        return Delivered(message_id)
+    return graph_failure(response, body)
+
+
+def graph_failure(response: httpx.Response, body: dict[str, Any]) -> Rejected | Retry:
+    """A Graph API failure with Graph's own `error.message` (and WhatsApp's `error_data.details`),
+    to retry when its status or its documented error code says it is transient."""
+    error = body.get("error")
+    error = error if isinstance(error, dict) else {}
+    text = error.get("message") if isinstance(error.get("message"), str) else ""
+    data = error.get("error_data")
+    details = data.get("details") if isinstance(data, dict) else None
+    if isinstance(details, str) and details and details not in text:
+        text = f"{text}: {details}" if text else details
+    failure = by_status(response, text)
+    if isinstance(failure, Rejected) and error.get("code") in _TRANSIENT_CODES:
+        return Retry(failure.error)
+    return failure

@@ -1,0 +1,31 @@
+"""What the sender and the outbox write back to Kafka: message records and their errors."""
+
+from __future__ import annotations
+
+from aiokafka import AIOKafkaProducer
+
+from messaging import sends
+from parley.v1 import records_pb2
+from runtime import topics
+from runtime.settings import Settings
+
+
+class RecordWriter:
+    """Writes outbound messages' records and `metadata.error`s to the application topics."""
+
+    def __init__(self, settings: Settings, producer: AIOKafkaProducer) -> None:
+        self.settings = settings
+        self.producer = producer
+
+    async def message(self, record: records_pb2.MessageRecord) -> None:
+        """Write `record` (keyed by its conversation, so a conversation's records stay in order)."""
+        await self.producer.send_and_wait(self.settings.prefixed(topics.MESSAGES),
+                                          record.SerializeToString(),
+                                          key=record.conversation_id.encode())
+
+    async def error(self, message_id: str, error: str) -> None:
+        """Write `metadata.error` of message `message_id`."""
+        record = sends.error_metadata(message_id, error)
+        await self.producer.send_and_wait(self.settings.prefixed(topics.METADATA),
+                                          record.SerializeToString(),
+                                          key=f"message:{message_id}".encode())

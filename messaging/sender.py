@@ -1,0 +1,186 @@
+"""The sender: consumes `parley.messages`, sends each pending outbound message through its
+source's connector and writes the outcome (`delivered` + `metadata.source.id`, or `failed` +
+`metadata.error`) back to Kafka, from where the store projects it.
+
+Each conversation has a queue of its own, drained by one task: order is kept within a
+conversation while different conversations send in parallel (one retrying does not hold up the
+others). A partition's offset is committed up to its oldest message still being sent, so a
+crash sends a message again at most when it died between the source's answer and the outcome's
+write; an outcome already projected is never sent again.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections import OrderedDict, deque
+from dataclasses import dataclass, field
+
+import httpx
+from aiokafka import AIOKafkaConsumer, TopicPartition
+from google.protobuf.message import DecodeError
+
+from messaging import sends
+from messaging.connectors.base import Delivered
+from messaging.delivery import attempt_delivery
+from messaging.policy import SendPolicy
+from messaging.record_writer import RecordWriter
+from messaging.store_reads import StoreReads
+from parley.v1 import records_pb2
+from runtime import kafka, topics
+from runtime.settings import Settings
+
+log = logging.getLogger(__name__)
+
+GROUP = "messaging-sender"
+#: How many finished attempts a sender remembers (beyond them, the projection answers).
+REMEMBERED = 100_000
+#: Messages being sent at once at most; fetching pauses above it.
+MAX_IN_FLIGHT = 1000
+
+
+def is_pending_outbound(record: records_pb2.MessageRecord) -> bool:
+    """True for a message Parley has to send."""
+    return not record.message.from_contact and record.message.delivery_state == sends.PENDING
+
+
+@dataclass
+class _Partition:
+    """A partition's offsets still being sent, and what may be committed."""
+
+    in_flight: set[int] = field(default_factory=set)
+    next_offset: int = 0
+    committed: int = -1
+
+    def committable(self) -> int:
+        return min(self.in_flight) if self.in_flight else self.next_offset
+
+
+@dataclass(frozen=True)
+class _Finished:
+    """How an attempt to send a message ended."""
+
+    delivered: bool
+    pending_since_ms: int
+
+    def settles(self, record: records_pb2.MessageRecord) -> bool:
+        """True when `record` needs no sending: delivered is final, and a failure of this very
+        attempt (or of a later one) is known already."""
+        return self.delivered or self.pending_since_ms >= record.pending_since_ms
+
+
+@dataclass(frozen=True)
+class _Item:
+    record: records_pb2.MessageRecord
+    partition: _Partition
+    offset: int
+
+
+class Sender:
+    """Sends pending messages; one per process is enough, more share the partitions."""
+
+    def __init__(self, settings: Settings, reads: StoreReads, writer: RecordWriter,
+                 policy: SendPolicy) -> None:
+        self.settings = settings
+        self.reads = reads
+        self.writer = writer
+        self.policy = policy
+        self.consumer: AIOKafkaConsumer = kafka.consumer(settings, GROUP)
+        self.partitions: dict[TopicPartition, _Partition] = {}
+        self.queues: dict[str, deque[_Item]] = {}
+        self.tasks: set[asyncio.Task[None]] = set()
+        #: The outcome of each message this process finished, by id: the projection of it may
+        #: still be on its way when a duplicate pending record comes by (two sends racing with
+        #: one idempotency key write the same message twice).
+        self.finished: OrderedDict[str, _Finished] = OrderedDict()
+
+    async def run(self) -> None:
+        """Send until cancelled."""
+        self.consumer.subscribe([self.settings.prefixed(topics.MESSAGES)])
+        await self.consumer.start()
+        try:
+            async with httpx.AsyncClient() as http:
+                while True:
+                    await self._commit()
+                    if sum(len(p.in_flight) for p in self.partitions.values()) >= MAX_IN_FLIGHT:
+                        await asyncio.sleep(0.05)
+                        continue
+                    batches = await self.consumer.getmany(timeout_ms=200, max_records=200)
+                    for tp, records in batches.items():
+                        partition = self.partitions.setdefault(tp, _Partition())
+                        for raw in records:
+                            partition.next_offset = raw.offset + 1
+                            try:
+                                record = records_pb2.MessageRecord.FromString(raw.value)
+                            except DecodeError:
+                                continue  # the projector dead-letters it
+                            if is_pending_outbound(record):
+                                partition.in_flight.add(raw.offset)
+                                self._enqueue(http, _Item(record, partition, raw.offset))
+        finally:
+            for task in self.tasks:
+                task.cancel()
+            await asyncio.gather(*self.tasks, return_exceptions=True)
+            await self.consumer.stop()
+
+    def _enqueue(self, http: httpx.AsyncClient, item: _Item) -> None:
+        conversation = item.record.conversation_id
+        queue = self.queues.get(conversation)
+        if queue is not None:
+            queue.append(item)
+            return
+        self.queues[conversation] = deque([item])
+        task = asyncio.create_task(self._drain(http, conversation))
+        self.tasks.add(task)
+        task.add_done_callback(self.tasks.discard)
+
+    async def _drain(self, http: httpx.AsyncClient, conversation: str) -> None:
+        queue = self.queues[conversation]
+        try:
+            while queue:
+                item = queue[0]
+                try:
+                    await self._send(http, item.record)
+                except Exception:  # noqa: BLE001 - Kafka or Redis away: the same one again, in order
+                    log.exception("sending message %s failed; trying again", item.record.message.id)
+                    await asyncio.sleep(1.0)
+                    continue
+                queue.popleft()
+                item.partition.in_flight.discard(item.offset)
+        finally:
+            del self.queues[conversation]
+
+    async def _commit(self) -> None:
+        offsets = {tp: p.committable() for tp, p in self.partitions.items()
+                   if p.committable() > p.committed}
+        if offsets:
+            await self.consumer.commit(offsets)
+            for tp, offset in offsets.items():
+                self.partitions[tp].committed = offset
+
+    async def _send(self, http: httpx.AsyncClient, record: records_pb2.MessageRecord) -> None:
+        if await self._already_done(record):
+            return
+        channel = await self.reads.channel(record.channel_id)
+        outcome = await attempt_delivery(http, self.policy, record, channel)
+        if isinstance(outcome, Delivered):
+            await self.writer.message(sends.delivered(record, outcome.source_message_id))
+        else:
+            # The error first, so whoever sees the message failed sees why.
+            await self.writer.error(record.message.id, outcome.error)
+            await self.writer.message(sends.with_state(record, sends.FAILED))
+        self.finished[record.message.id] = _Finished(isinstance(outcome, Delivered),
+                                                     record.pending_since_ms)
+        self.finished.move_to_end(record.message.id)
+        if len(self.finished) > REMEMBERED:
+            self.finished.popitem(last=False)
+
+    async def _already_done(self, record: records_pb2.MessageRecord) -> bool:
+        finished = self.finished.get(record.message.id)
+        if finished is not None and finished.settles(record):
+            return True
+        stored = await self.reads.record(record.message.id)
+        if stored is None or stored.message.delivery_state == sends.PENDING:
+            return False
+        return _Finished(stored.message.delivery_state == sends.DELIVERED,
+                         stored.pending_since_ms).settles(record)

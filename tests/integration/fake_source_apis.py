@@ -1,0 +1,131 @@
+"""Local fakes of the sources' send APIs (Graph API, WhatsApp Cloud, Twilio, Viber, Google): one
+HTTP server that records every request and answers success, or what a test scripted for a
+recipient (an HTTP status and body, after a delay)."""
+
+from __future__ import annotations
+
+import itertools
+import json
+import threading
+import time
+from dataclasses import dataclass, field
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any
+from urllib.parse import parse_qs, urlsplit
+
+
+@dataclass(frozen=True)
+class Received:
+    """One request a fake received."""
+
+    method: str
+    path: str
+    query: dict[str, list[str]]
+    headers: dict[str, str]
+    body: bytes
+    recipient: str
+
+    def json(self) -> Any:
+        return json.loads(self.body)
+
+    def form(self) -> dict[str, list[str]]:
+        return parse_qs(self.body.decode())
+
+
+@dataclass(frozen=True)
+class Answer:
+    """What the fake answers: `status` and `body` (JSON), after `delay_s`."""
+
+    status: int
+    body: dict[str, Any] = field(default_factory=dict)
+    delay_s: float = 0.0
+
+
+def _recipient(path: str, body: bytes) -> str:
+    source = path.split("/")[1]
+    if source == "google":
+        return path.split("/conversations/")[1].split("/")[0]
+    if source == "twilio":
+        return parse_qs(body.decode()).get("To", [""])[0].removeprefix("whatsapp:")
+    data = json.loads(body)
+    return str({"facebook": data.get("recipient", {}).get("id"), "instagram":
+                data.get("recipient", {}).get("id"), "whatsapp": data.get("to"),
+                "viber": data.get("receiver")}.get(source, ""))
+
+
+#: Source message ids unique across test runs too (the test stack's data outlives a run).
+_ids = itertools.count(int(time.time() * 1000) * 1000)
+
+
+def _success(path: str, recipient: str) -> Answer:
+    n = next(_ids)
+    source = path.split("/")[1]
+    if source in ("facebook", "instagram"):
+        return Answer(200, {"recipient_id": recipient, "message_id": f"m_fake{n}"})
+    if source == "whatsapp":
+        return Answer(200, {"messaging_product": "whatsapp",
+                            "contacts": [{"input": recipient, "wa_id": recipient}],
+                            "messages": [{"id": f"wamid.fake{n}"}]})
+    if source == "twilio":
+        return Answer(201, {"sid": f"SMfake{n:030d}", "status": "queued"})
+    if source == "viber":
+        return Answer(200, {"status": 0, "status_message": "ok",
+                            "message_token": 5741311803571721087 + n})
+    message_id = f"google-fake-{n}"
+    return Answer(200, {"name": f"conversations/{recipient}/messages/{message_id}",
+                        "messageId": message_id, "text": "..."})
+
+
+class FakeSourceApis:
+    """The fakes, served on 127.0.0.1:`port` under /<source>/... ."""
+
+    def __init__(self, port: int) -> None:
+        self.received: list[Received] = []
+        self.scripts: dict[str, list[Answer]] = {}
+        self.lock = threading.Lock()
+        fakes = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def do_POST(self) -> None:  # noqa: N802 - http.server's name
+                body = self.rfile.read(int(self.headers.get("content-length", 0)))
+                url = urlsplit(self.path)
+                recipient = _recipient(url.path, body)
+                with fakes.lock:
+                    fakes.received.append(Received("POST", url.path, parse_qs(url.query),
+                                                   {k.lower(): v for k, v in self.headers.items()},
+                                                   body, recipient))
+                    script = fakes.scripts.get(recipient)
+                    answer = script.pop(0) if script else _success(url.path, recipient)
+                time.sleep(answer.delay_s)
+                payload = json.dumps(answer.body).encode()
+                try:
+                    self.send_response(answer.status)
+                    self.send_header("content-type", "application/json")
+                    self.send_header("content-length", str(len(payload)))
+                    self.end_headers()
+                    self.wfile.write(payload)
+                except OSError:
+                    pass  # the client gave up waiting (a timeout the test asked for)
+
+            def log_message(self, *args: Any) -> None:
+                return None
+
+        self.server = ThreadingHTTPServer(("127.0.0.1", port), Handler)
+        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
+
+    def start(self) -> None:
+        self.thread.start()
+
+    def stop(self) -> None:
+        self.server.shutdown()
+        self.server.server_close()
+
+    def script(self, recipient: str, *answers: Answer) -> None:
+        """Answer the next requests for `recipient` with `answers`, then with success."""
+        with self.lock:
+            self.scripts[recipient] = list(answers)
+
+    def to(self, recipient: str) -> list[Received]:
+        """The requests received for `recipient`, oldest first."""
+        with self.lock:
+            return [r for r in self.received if r.recipient == recipient]
