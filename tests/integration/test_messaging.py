@@ -241,11 +241,12 @@ def test_racing_sends_with_one_idempotency_key_send_once(base_url: str, fake: Fa
 def test_order_is_kept_within_a_conversation_while_others_send_in_parallel(
         base_url: str, fake: FakeSourceApis) -> None:
     slow, quick = (_conversation(base_url, webhooks.facebook()) for _ in range(2))
-    # The slow conversation's first message fails twice before it goes through.
-    fake.script(slow.contact, Answer(500, {}), Answer(502, {}))
+    # The slow conversation's first message fails twice, slowly, before it goes through.
+    fake.script(slow.contact, Answer(500, {}, 0.5), Answer(502, {}, 0.5))
     texts = [f"part {i}" for i in range(5)]
-    sent = [_send(base_url, slow.conversation_id, text) for text in texts]
+    sent = [_send(base_url, slow.conversation_id, texts[0])]
     other = _send(base_url, quick.conversation_id, "meanwhile")
+    sent += [_send(base_url, slow.conversation_id, text) for text in texts[1:]]
     _settled(base_url, quick.conversation_id, other["id"], "delivered")
     for message in sent:
         _settled(base_url, slow.conversation_id, message["id"], "delivered")
