@@ -81,7 +81,11 @@ class MessagingServicer(messaging_pb2_grpc.MessagingServiceServicer):
                                   cleared.SerializeToString())
         await self.commands.write(topics.MESSAGES, record.conversation_id,
                                   sends.resent(record, _now_ms()).SerializeToString())
-        return await self._served(request.message_id)
+        # The message as resent (the sender may have delivered it already by now).
+        served.delivery_state = served.state = sends.PENDING
+        if "error" in served.metadata.fields:
+            del served.metadata.fields["error"]
+        return served
 
     async def SuggestReplies(self, request: messaging_pb2.SuggestRepliesRequest, context: Ctx) -> resources_pb2.Message:
         if not request.suggestions.fields:
