@@ -15,3 +15,13 @@ def client(settings: Settings) -> aioredis.Redis:
 def key(settings: Settings, *parts: str) -> str:
     """A Redis key under this install's namespace: `<namespace>:<part>:<part>...`."""
     return ":".join((settings.namespace or "parley", *parts))
+
+
+#: The part of a namespace that is not a projection of Kafka (the realtime event log, webhook
+#: deliveries): `parley rebuild` keeps it.
+DURABLE = "durable"
+
+
+def durable_key(settings: Settings, *parts: str) -> str:
+    """A Redis key of state that replaying Kafka cannot give back: `<namespace>:durable:...`."""
+    return key(settings, DURABLE, *parts)

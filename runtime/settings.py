@@ -34,6 +34,8 @@ class Settings:
     topic_partitions: int
     #: Log level name for the services.
     log_level: str
+    #: Realtime events kept for resuming streams (about; older ones are trimmed).
+    events_retained: int = 100_000
 
     @property
     def bootstrap_servers(self) -> str:
@@ -67,4 +69,5 @@ def load() -> Settings:
         grpc_base_port=int(env.get("PARLEY_GRPC_BASE_PORT", "50061")),
         topic_partitions=int(env.get("PARLEY_TOPIC_PARTITIONS", "3")),
         log_level=env.get("PARLEY_LOG_LEVEL", "INFO"),
+        events_retained=int(env.get("PARLEY_EVENTS_RETAINED", "100000")),
     )

@@ -99,6 +99,20 @@ class StoreKeys:
         """SCAN pattern of every key of this install (used by `parley rebuild` only)."""
         return self._key("*")
 
+    def durable_prefix(self) -> bytes:
+        """Prefix of the keys `parley rebuild` keeps (`runtime.redis.durable_key`)."""
+        return runtime_redis.durable_key(self.settings, "").encode()
+
+    def events(self) -> str:
+        """Stream: the realtime events, in the order they were projected; entry ids are the
+        streams' resume tokens (`store.events`). Durable: a rebuild does not emit them again."""
+        return runtime_redis.durable_key(self.settings, "events")
+
+    def events_emitted(self, topic: str, partition: int) -> str:
+        """String: the next offset of one topic partition whose records may emit events; a
+        replay (rebuild) below it emits none."""
+        return runtime_redis.durable_key(self.settings, "emitted", topic, str(partition))
+
     def projection_generation(self) -> str:
         """String: bumped by `parley rebuild`; a projector that sees it change replays Kafka."""
         return self._key("projection", "generation")

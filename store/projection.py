@@ -2,7 +2,8 @@
 
 `Projection` reads what the batch needs in one round trip (`load`), applies the records in log
 order to that state in memory (`apply`), and then queues every write (`queue`) into the
-projector's MULTI/EXEC, together with the batch's next offset.
+projector's MULTI/EXEC, together with the batch's next offset. The realtime events of what
+changed (`store.events`) go into the same transaction.
 """
 
 from __future__ import annotations
@@ -18,12 +19,13 @@ from redis.asyncio.client import Pipeline
 
 from parley.v1 import records_pb2
 from runtime import topics
-from store import cursors, filters
+from store import cursors, events, filters
 from store.keys import StoreKeys
 from store.metadata import deep_merge, remove_path
 from store.views import default_display_name
 
-Entity = records_pb2.TagRecord | records_pb2.TemplateRecord | records_pb2.ContactRecord
+Entity = (records_pb2.TagRecord | records_pb2.TemplateRecord | records_pb2.ContactRecord
+          | records_pb2.WebhookRecord)
 Record = records_pb2.MessageRecord | records_pb2.MetadataRecord | records_pb2.ChannelRecord | Entity
 
 #: The version of the projection's layout in Redis. Change it with the keys or their contents:
@@ -38,15 +40,18 @@ RECORD_TYPES: dict[str, type[Record]] = {
     topics.TAGS: records_pb2.TagRecord,
     topics.TEMPLATES: records_pb2.TemplateRecord,
     topics.CONTACTS: records_pb2.ContactRecord,
+    topics.WEBHOOKS: records_pb2.WebhookRecord,
 }
 
 
 def entity_key(record: Entity) -> tuple[str, str]:
-    """The kind and id of a tag, template or contact record."""
+    """The kind and id of a tag, template, contact or webhook record."""
     if isinstance(record, records_pb2.TagRecord):
         return "tag", record.tag.id
     if isinstance(record, records_pb2.ContactRecord):
         return "contact", record.contact.id
+    if isinstance(record, records_pb2.WebhookRecord):
+        return "webhook", record.webhook.id
     return "template", record.template.id
 
 
@@ -73,6 +78,10 @@ class Projection:
     #: The two newest message members of conversations where an echo is replaced.
     newest: dict[str, list[str]] = field(default_factory=dict)
     writes: list[tuple[str, tuple[Any, ...], dict[str, Any]]] = field(default_factory=list)
+    #: The realtime events of the batch, and whether the record being applied emits them (a
+    #: replay of records that emitted theirs already does not).
+    events: list[events.Entry] = field(default_factory=list)
+    emitting: bool = True
 
     async def load(self, redis: aioredis.Redis, records: list[Record]) -> None:
         """Read, in one round trip, everything `apply` will look at for `records`."""
@@ -93,6 +102,9 @@ class Projection:
             elif isinstance(record, records_pb2.MetadataRecord):
                 key = self.keys.metadata(record.subject, record.identifier)
                 wanted.append((self.documents, key, "get", key, _document))
+                if record.subject == "message":  # its conversation, for the event's filters
+                    mid = record.identifier
+                    wanted.append((self.messages, mid, "get", self.keys.message(mid), _message))
                 if record.subject == "conversation":
                     cid = record.identifier
                     wanted.append(
@@ -136,8 +148,9 @@ class Projection:
             self.messages.setdefault(owner, _message(found[2 * i]))
             self.newest[cid] = [m.decode() for m in found[2 * i + 1]]
 
-    def apply(self, record: Record) -> None:
-        """Apply one record to the state and queue its writes."""
+    def apply(self, record: Record, emit: bool = True) -> None:
+        """Apply one record to the state and queue its writes (and its events when `emit`)."""
+        self.emitting = emit
         if isinstance(record, records_pb2.MessageRecord):
             self._message(record)
         elif isinstance(record, records_pb2.MetadataRecord):
@@ -153,6 +166,13 @@ class Projection:
         """Queue every write of the batch into `pipe` (inside MULTI)."""
         for op, args, options in self.writes:
             getattr(pipe, op)(*args, **options)
+        for entry in self.events:
+            pipe.xadd(self.keys.events(), entry,  # type: ignore[arg-type]
+                      maxlen=self.keys.settings.events_retained, approximate=True)
+
+    def _event(self, entry: events.Entry) -> None:
+        if self.emitting:
+            self.events.append(entry)
 
     def _write(self, op: str, *args: Any, **options: Any) -> None:
         self.writes.append((op, args, options))
@@ -177,6 +197,8 @@ class Projection:
                 self.source_index[key] = message.id
                 self._write("set", key, message.id)
         self.messages[message.id] = record
+        if previous is None or previous.SerializeToString() != record.SerializeToString():
+            self._event(events.message(record, created=previous is None))
         member = cursors.message_member(record.sent_at_ms, message.id)
         index = self.keys.conversation_messages(cid)
         if previous is not None and previous.sent_at_ms != record.sent_at_ms:
@@ -266,6 +288,21 @@ class Projection:
         self._write("set", key, json.dumps(document, separators=(",", ":")))
         if record.subject == "conversation":
             self._conversation_indexes(record.identifier, before, document)
+        if document != before:
+            self._metadata_events(record, document)
+
+    def _metadata_events(self, record: records_pb2.MetadataRecord, document: dict[str, Any]) -> None:
+        """`metadata.updated`, filterable by the conversation it belongs to; and
+        `conversation.updated` when that document is a conversation's."""
+        cid = channel_id = ""
+        if record.subject == "conversation":
+            cid = record.identifier
+            channel_id = (self.conversations.get(cid) or {}).get("channel_id", "")
+        elif record.subject == "message" and (message := self.messages.get(record.identifier)):
+            cid, channel_id = message.conversation_id, message.channel_id
+        self._event(events.metadata(record.subject, record.identifier, document, cid, channel_id))
+        if record.subject == "conversation":
+            self._event(events.conversation(cid, channel_id))
 
     def _metadata_indexes(self, document: dict[str, Any]) -> list[str]:
         """The tag, state and metadata path and value indexes of a conversation with metadata
@@ -321,6 +358,7 @@ class Projection:
         self._write("set", self.keys.channel(channel.id), record.SerializeToString())
         op = "sadd" if channel.connected and not record.deleted else "srem"
         self._write(op, self.keys.connected_channels(), channel.id)
+        self._event(events.channel(record))
 
     def _contact(self, record: records_pb2.ContactRecord) -> None:
         contact_id = record.contact.id
@@ -334,6 +372,8 @@ class Projection:
 
     def _entity(self, record: Entity) -> None:
         kind, entity_id = entity_key(record)
+        if isinstance(record, records_pb2.TagRecord):
+            self._event(events.tag(record))
         if record.deleted:
             self._write("delete", self.keys.entity(kind, entity_id))
             self._write("srem", self.keys.entities(kind), entity_id)

@@ -2,7 +2,9 @@
 
 Each batch of a partition is applied in one MULTI/EXEC together with the partition's next offset,
 under WATCH of that offset: a redelivered or replayed record (after a crash, a rebalance, or a
-second projector racing on the same partition) is skipped, so nothing is applied twice. On
+second projector racing on the same partition) is skipped, so nothing is applied twice. The
+batch's realtime events go into the same transaction, with the partition's events high-water
+mark: a replay after `parley rebuild` re-applies records but does not emit their events again. On
 assignment the consumer seeks to the offset stored in Redis, not to Kafka's committed one.
 """
 
@@ -91,24 +93,28 @@ class Projector:
     async def apply(self, tp: TopicPartition, records: Sequence[ConsumerRecord]) -> None:
         """Apply one partition's batch and its next offset atomically, skipping applied records."""
         offset_key = self.keys.projector_offset(tp.topic, tp.partition)
+        emitted_key = self.keys.events_emitted(tp.topic, tp.partition)
         decoded = [(r, await self._decode(r)) for r in records]
         async with self.redis.pipeline(transaction=True) as pipe:
             while True:
                 try:
                     await pipe.watch(offset_key)
-                    stored = await pipe.get(offset_key)
+                    stored, emitted = await pipe.mget(offset_key, emitted_key)
                     next_offset = int(stored) if stored is not None else 0
                     fresh = [(r, v) for r, v in decoded if r.offset >= next_offset]
                     if not fresh:
                         return
-                    values = [v for _, v in fresh if v is not None]
                     projection = Projection(self.keys)
-                    await projection.load(self.redis, values)
-                    for value in values:
-                        projection.apply(value)
+                    await projection.load(self.redis, [v for _, v in fresh if v is not None])
+                    for raw, value in fresh:
+                        if value is not None:
+                            projection.apply(value, emit=raw.offset >= int(emitted or 0))
                     pipe.multi()
                     projection.queue(pipe)
-                    pipe.set(offset_key, fresh[-1][0].offset + 1)
+                    end = fresh[-1][0].offset + 1
+                    pipe.set(offset_key, end)
+                    if end > int(emitted or 0):
+                        pipe.set(emitted_key, end)
                     await pipe.execute()
                     return
                 except WatchError:

@@ -1,7 +1,8 @@
 """`parley rebuild`: drop the Redis projection and replay Kafka into it.
 
 Redis is only a projection of the log: dropping it and replaying must give the same answers. The
-rebuild deletes every key of the install's namespace, bumps the projection generation (each
+rebuild deletes every key of the install's namespace but its durable part (the realtime event
+log and webhook deliveries, which Kafka cannot give back), bumps the projection generation (each
 running projector then rewinds its partitions to the start), and waits until the projectors
 have applied everything the topics held when it began. A store that finds a projection of an
 older layout (`LAYOUT_VERSION`) drops it the same way when it starts.
@@ -68,8 +69,10 @@ async def drop(redis: aioredis.Redis, keys: StoreKeys) -> None:
     """Delete the projection and bump its generation: every projector replays Kafka into it."""
     generation = int(await redis.get(keys.projection_generation()) or 0)
     # SCAN is fine here: an operator's rebuild or an upgrade, not a request path.
+    durable = keys.durable_prefix()
     async for batch in _batches(redis.scan_iter(match=keys.namespace_pattern(), count=1000)):
-        await redis.unlink(*batch)
+        if dropped := [key for key in batch if not key.startswith(durable)]:
+            await redis.unlink(*dropped)
     await redis.set(keys.projection_layout(), LAYOUT_VERSION)
     await redis.set(keys.projection_generation(), generation + 1)
 

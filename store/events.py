@@ -1,0 +1,81 @@
+"""Realtime events of the projection (pure functions): what a projected record changed, as
+entries of the event log (`StoreKeys.events`, a Redis stream) that the gateway streams to
+subscribers and delivers to webhooks.
+
+The projector adds them in the same MULTI/EXEC as the data and offsets they describe, so each
+change is logged exactly once, in projection order; the stream entry id is the resume token.
+An entry's fields: `type`, `conversation_id` and `channel_id` (what subscribers filter on, ""
+when none) and `event`, the serialized `Event` without its resume token. A
+`conversation.updated` payload holds only `id`: readers fill in the conversation as served
+(`store.views`), which the projection does not build.
+"""
+
+from __future__ import annotations
+
+import time
+from typing import Any
+
+from google.protobuf import json_format
+from google.protobuf.message import Message as ProtoMessage
+
+from parley.v1 import records_pb2, resources_pb2
+from runtime import timestamps
+
+MESSAGE_CREATED = "message.created"
+MESSAGE_UPDATED = "message.updated"
+METADATA_UPDATED = "metadata.updated"
+CONVERSATION_UPDATED = "conversation.updated"
+CHANNEL_UPDATED = "channel.updated"
+TAG_UPDATED = "tag.updated"
+#: Every type of event a stream or a webhook can ask for.
+TYPES = (MESSAGE_CREATED, MESSAGE_UPDATED, METADATA_UPDATED, CONVERSATION_UPDATED,
+         CHANNEL_UPDATED, TAG_UPDATED)
+
+Entry = dict[str, bytes | str]
+
+
+def as_json(message: ProtoMessage) -> dict[str, Any]:
+    """`message` as the JSON API serves it (proto field names, unset fields printed)."""
+    return dict(json_format.MessageToDict(message, preserving_proto_field_name=True,
+                                          always_print_fields_with_no_presence=True))
+
+
+def entry(event_type: str, payload: dict[str, Any], *, conversation_id: str = "",
+          channel_id: str = "", at_ms: int | None = None) -> Entry:
+    """One event log entry."""
+    event = resources_pb2.Event(type=event_type, timestamp=timestamps.format_ms(
+        int(time.time() * 1000) if at_ms is None else at_ms))
+    event.payload.update(payload)
+    return {"type": event_type, "conversation_id": conversation_id, "channel_id": channel_id,
+            "event": event.SerializeToString()}
+
+
+def message(record: records_pb2.MessageRecord, created: bool) -> Entry:
+    """`message.created` (first projected) or `message.updated` (its state or content changed)."""
+    payload = {"conversation_id": record.conversation_id, "channel_id": record.channel_id,
+               "message": as_json(record.message)}
+    return entry(MESSAGE_CREATED if created else MESSAGE_UPDATED, payload,
+                 conversation_id=record.conversation_id, channel_id=record.channel_id)
+
+
+def metadata(subject: str, identifier: str, document: dict[str, Any], conversation_id: str,
+             channel_id: str) -> Entry:
+    """`metadata.updated` with the whole merged document."""
+    payload = {"subject": subject, "identifier": identifier, "metadata": document}
+    return entry(METADATA_UPDATED, payload, conversation_id=conversation_id, channel_id=channel_id)
+
+
+def conversation(conversation_id: str, channel_id: str) -> Entry:
+    """`conversation.updated` (tags, state, contact, read marker: its metadata changed)."""
+    return entry(CONVERSATION_UPDATED, {"id": conversation_id}, conversation_id=conversation_id,
+                 channel_id=channel_id)
+
+
+def channel(record: records_pb2.ChannelRecord) -> Entry:
+    """`channel.updated`: connected, disconnected, renamed (the channel as served: no secrets)."""
+    return entry(CHANNEL_UPDATED, as_json(record.channel), channel_id=record.channel.id)
+
+
+def tag(record: records_pb2.TagRecord) -> Entry:
+    """`tag.updated`: created, changed or (with `deleted: true`) deleted."""
+    return entry(TAG_UPDATED, {**as_json(record.tag), "deleted": record.deleted})
