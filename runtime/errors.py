@@ -52,6 +52,12 @@ class PermissionDenied(ApiError):
     code = grpc.StatusCode.PERMISSION_DENIED
 
 
+class OutOfRange(ApiError):
+    """A position that is no longer (or not yet) there, e.g. a trimmed resume token (HTTP 400)."""
+
+    code = grpc.StatusCode.OUT_OF_RANGE
+
+
 class Unavailable(ApiError):
     """A dependency (Kafka, Redis) is down; the caller should retry (HTTP 503)."""
 

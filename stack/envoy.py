@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import shutil
 import string
 import sys
@@ -28,6 +29,14 @@ SERVICES_BY_PROCESS: dict[str, tuple[str, ...]] = {
     "gateway": ("EventsService", "WebhooksService", "ChatPluginService", "StatusService"),
 }
 
+#: Services whose RPCs stream for as long as the client listens: no route timeout.
+STREAMING_SERVICES = ("EventsService",)
+
+#: `Accept` of a POST /events.subscribe -> the transcoder option that frames its stream that way
+#: (without one it is a JSON array).
+STREAM_FRAMINGS = {"text/event-stream": "stream_sse_style_delimited",
+                   "application/x-ndjson": "stream_newline_delimited"}
+
 #: HTTP status of Envoy's own replies -> the gRPC code put in their JSON body.
 LOCAL_REPLY_CODES: dict[int, int] = {
     400: 3, 401: 16, 403: 7, 404: 5, 408: 4, 413: 8, 429: 8, 500: 13, 501: 12, 503: 14, 504: 4,
@@ -38,16 +47,47 @@ def _indent(lines: list[str], spaces: int) -> str:
     return "\n".join(" " * spaces + line for line in lines)
 
 
+def transcoder(**print_options: bool) -> str:
+    """The gRPC-JSON transcoder's config (JSON, which YAML reads), with extra `print_options`."""
+    return json.dumps({
+        "@type": "type.googleapis.com/envoy.extensions.filters.http.grpc_json_transcoder.v3"
+                 ".GrpcJsonTranscoder",
+        "proto_descriptor": str(DESCRIPTOR),
+        "services": [f"parley.v1.{s}" for names in SERVICES_BY_PROCESS.values() for s in names],
+        "print_options": {"preserve_proto_field_names": True, "always_print_primitive_fields": True,
+                          **print_options},
+        "convert_grpc_status": True,
+        "max_request_body_size": 4194304,
+        "max_response_body_size": 8388608,
+        "request_validation_options": {"reject_unknown_method": True,
+                                       "reject_unknown_query_parameters": True},
+    })
+
+
+def _stream_routes() -> list[str]:
+    """POST /events.subscribe as SSE or NDJSON by its Accept header: a route per framing whose
+    transcoder config sets it (the route is matched again, on the gRPC path, after transcoding)."""
+    routes = []
+    for accept, option in STREAM_FRAMINGS.items():
+        routes += [
+            '- match: {path: "/events.subscribe", headers: [{name: ":method", string_match: '
+            f'{{exact: POST}}}}, {{name: accept, string_match: {{contains: "{accept}"}}}}]}}',
+            "  route: {cluster: gateway, timeout: 0s}",
+            "  typed_per_filter_config:",
+            f"    envoy.filters.http.grpc_json_transcoder: {transcoder(**{option: True})}",
+        ]
+    return routes
+
+
 def render(settings: Settings) -> str:
     """The Envoy config for `settings`: ports, descriptor, one route and cluster per process."""
-    routes: list[str] = []
+    routes: list[str] = _stream_routes()
     clusters: list[str] = []
-    services: list[str] = []
     for process, names in SERVICES_BY_PROCESS.items():
         for service in names:
-            services.append(f"- parley.v1.{service}")
+            timeout = "0s" if service in STREAMING_SERVICES else "60s"
             routes.append(f'- match: {{prefix: "/parley.v1.{service}/"}}')
-            routes.append(f"  route: {{cluster: {process}, timeout: 60s}}")
+            routes.append(f"  route: {{cluster: {process}, timeout: {timeout}}}")
         clusters += [
             f"- name: {process}",
             "  type: STATIC",
@@ -74,9 +114,8 @@ def render(settings: Settings) -> str:
     return string.Template(TEMPLATE.read_text()).substitute(
         admin_port=settings.envoy_admin_port,
         http_port=settings.http_port,
-        descriptor=DESCRIPTOR,
         routes=_indent(routes, 14),
-        services=_indent(services, 14),
+        transcoder=transcoder(),
         clusters=_indent(clusters, 2),
         local_reply_mappers=_indent(mappers, 12),
     )

@@ -1,0 +1,167 @@
+"""Subscriptions to realtime events: one reader of the event log per gateway process fans live
+events out to each subscriber's bounded queue; a subscriber with a resume token first replays
+the log from it.
+
+Memory per subscriber is bounded: a subscriber whose queue is full (it reads slower than events
+come) is cut with a `stream.error` event, and can resume from the last token it saw.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import os
+import time
+from collections.abc import AsyncIterator
+from dataclasses import dataclass, field
+
+import grpc
+
+from gateway.event_log import EventLog, LoggedEvent, position
+from parley.v1 import resources_pb2
+from runtime import timestamps
+from runtime.errors import InvalidArgument
+from store import events
+
+log = logging.getLogger(__name__)
+
+HEARTBEAT = "heartbeat"
+STREAM_ERROR = "stream.error"
+#: Events read from the log per round trip.
+BATCH = 500
+
+
+@dataclass(frozen=True)
+class Limits:
+    """Heartbeat interval and per-subscriber buffer, from `PARLEY_EVENTS_HEARTBEAT_S` (15) and
+    `PARLEY_EVENTS_SUBSCRIBER_BUFFER` (1000 events)."""
+
+    heartbeat_s: float = 15.0
+    buffer: int = 1000
+
+    @classmethod
+    def from_env(cls) -> Limits:
+        """The limits configured in the environment."""
+        return cls(float(os.environ.get("PARLEY_EVENTS_HEARTBEAT_S", cls.heartbeat_s)),
+                   int(os.environ.get("PARLEY_EVENTS_SUBSCRIBER_BUFFER", cls.buffer)))
+
+
+@dataclass(frozen=True)
+class Filter:
+    """Which events a subscriber wants; the parts combine with AND, empty parts match all."""
+
+    types: frozenset[str] = frozenset()
+    conversation_id: str = ""
+    channel_id: str = ""
+
+    @classmethod
+    def of(cls, types: list[str], conversation_id: str, channel_id: str) -> Filter:
+        """A filter; InvalidArgument for an unknown event type."""
+        unknown = sorted(set(types) - set(events.TYPES))
+        if unknown:
+            raise InvalidArgument(f"unknown event type(s) {', '.join(unknown)}; "
+                                  f"use {', '.join(events.TYPES)}")
+        return cls(frozenset(types), conversation_id, channel_id)
+
+    def matches(self, item: LoggedEvent) -> bool:
+        """True when `item` is wanted."""
+        return ((not self.types or item.event.type in self.types)
+                and (not self.conversation_id or item.conversation_id == self.conversation_id)
+                and (not self.channel_id or item.channel_id == self.channel_id))
+
+
+def _event(event_type: str, payload: dict[str, object] | None = None) -> resources_pb2.Event:
+    event = resources_pb2.Event(type=event_type, timestamp=timestamps.format_ms(int(time.time() * 1000)))
+    event.payload.update(payload or {})
+    return event
+
+
+def heartbeat() -> resources_pb2.Event:
+    """The event that keeps an idle stream open."""
+    return _event(HEARTBEAT)
+
+
+def stream_error(code: grpc.StatusCode, message: str) -> resources_pb2.Event:
+    """The last event of a stream the server ends."""
+    return _event(STREAM_ERROR, {"code": code.value[0], "status": code.name, "message": message})
+
+
+@dataclass(eq=False)
+class _Subscriber:
+    wanted: Filter
+    queue: asyncio.Queue[LoggedEvent | None]
+    #: Set when the queue overflowed: the subscriber is cut (None in the queue marks it).
+    cut: bool = False
+
+
+@dataclass
+class Hub:
+    """Reads the log once for every live subscriber of this process."""
+
+    log: EventLog
+    limits: Limits
+    subscribers: set[_Subscriber] = field(default_factory=set)
+
+    async def run(self) -> None:
+        """Fan the log's new events out until cancelled."""
+        cursor = await self.log.head()
+        while True:
+            try:
+                batch = await self.log.after(cursor, BATCH, block_ms=1000)
+            except (OSError, ConnectionError) as exc:
+                log.warning("event log unreachable (%s); retrying", exc)
+                await asyncio.sleep(1)
+                continue
+            for item in batch:
+                cursor = item.token
+                for subscriber in list(self.subscribers):
+                    if not subscriber.cut and subscriber.wanted.matches(item):
+                        self._offer(subscriber, item)
+
+    def _offer(self, subscriber: _Subscriber, item: LoggedEvent) -> None:
+        try:
+            subscriber.queue.put_nowait(item)
+        except asyncio.QueueFull:
+            # Too slow: drop what waits (it can be resumed) and end the stream at once.
+            subscriber.cut = True
+            while not subscriber.queue.empty():
+                subscriber.queue.get_nowait()
+            subscriber.queue.put_nowait(None)
+
+    async def open(self, wanted: Filter, resume_token: str) -> AsyncIterator[resources_pb2.Event]:
+        """The events `wanted` after `resume_token` ("" = from now on), then live ones, with
+        heartbeats; the stream ends with a `stream.error` event when the subscriber is too slow.
+        Raises InvalidArgument / OutOfRange at once (not in the stream) for an unusable token."""
+        if resume_token:
+            await self.log.check_resumable(resume_token)
+        return self._events(wanted, resume_token)
+
+    async def _events(self, wanted: Filter, resume_token: str) -> AsyncIterator[resources_pb2.Event]:
+        subscriber = _Subscriber(wanted, asyncio.Queue(self.limits.buffer))
+        self.subscribers.add(subscriber)
+        try:
+            cursor = resume_token
+            while cursor:  # replay; what comes meanwhile waits in the queue
+                batch = await self.log.after(cursor, BATCH)
+                for item in batch:
+                    cursor = item.token
+                    if wanted.matches(item):
+                        yield item.event
+                if len(batch) < BATCH:
+                    break
+            while True:
+                try:
+                    item = await asyncio.wait_for(subscriber.queue.get(), self.limits.heartbeat_s)
+                except TimeoutError:
+                    yield heartbeat()
+                    continue
+                if item is None:
+                    yield stream_error(grpc.StatusCode.RESOURCE_EXHAUSTED,
+                                       f"subscriber too slow: more than {self.limits.buffer} events "
+                                       "were waiting; subscribe again with the last resume_token")
+                    return
+                if cursor and position(item.token) <= position(cursor):
+                    continue  # replayed already
+                yield item.event
+        finally:
+            self.subscribers.discard(subscriber)

@@ -1,0 +1,209 @@
+"""Realtime events through Envoy (SSE, NDJSON) and native gRPC: filters, resume (also across a
+gateway restart), heartbeats, errors; and the hub's bounded memory for a slow subscriber."""
+
+from __future__ import annotations
+
+import asyncio
+import dataclasses
+import json
+import uuid
+from collections.abc import Iterator
+from typing import Any
+
+import grpc
+import httpx
+import pytest
+import redis.asyncio as aioredis
+
+from gateway.event_log import EventLog
+from gateway.subscriptions import Filter, Hub, Limits
+from parley.v1 import events_pb2, events_pb2_grpc, records_pb2, resources_pb2
+from runtime.settings import Settings
+from stack import processes, services
+from store import events
+from store.keys import StoreKeys
+from tests.integration import webhooks
+from tests.integration.helpers import eventually
+from tests.integration.streams import Listener, sse
+
+
+def _conversation(base_url: str) -> webhooks.Webhook:
+    hook = webhooks.facebook(text="first")
+    hook.connect(base_url)
+    return hook
+
+
+def _say(base_url: str, first: webhooks.Webhook, text: str) -> None:
+    hook = webhooks.facebook(text=text, page=first.source_channel_id, psid=first.contact)
+    assert hook.post(base_url).status_code == 200
+
+
+def test_sse_shows_a_posted_webhook_as_it_happens(base_url: str) -> None:
+    hook = _conversation(base_url)
+    listener, client = sse(base_url, {"types": "message.created",
+                                       "conversation_id": hook.conversation_id})
+    try:
+        assert hook.post(base_url).status_code == 200
+        [frame] = listener.take(1)
+        assert frame["event"] == "message.created" and frame["id"] == frame["data"]["resume_token"]
+        payload = frame["data"]["payload"]
+        assert payload["conversation_id"] == hook.conversation_id
+        assert payload["channel_id"] == hook.channel_id
+        assert payload["message"]["content"]["text"] == "first"
+        assert payload["message"]["from_contact"] is True
+        assert frame["data"]["timestamp"].endswith("Z")
+    finally:
+        client.close()
+
+
+def test_heartbeats_keep_an_idle_stream_open(base_url: str) -> None:
+    with httpx.stream("GET", f"{base_url}/events.subscribe",
+                      params={"conversation_id": str(uuid.uuid4())},
+                      timeout=httpx.Timeout(10, read=10)) as reply:
+        assert reply.headers["content-type"].startswith("text/event-stream")
+        seen: list[str] = []
+        # A read timeout (10 s) fails the test if the heartbeats (every 1 s here) do not come.
+        for line in reply.iter_lines():
+            if line:
+                seen.append(line)
+            if seen.count(": heartbeat") == 2:
+                break
+        assert seen == [": connected", ": heartbeat", ": heartbeat"]
+
+
+def test_ndjson_and_filters_by_conversation_and_type(base_url: str) -> None:
+    mine, other = _conversation(base_url), _conversation(base_url)
+    client = httpx.Client(timeout=httpx.Timeout(10, read=30))
+
+    def lines() -> Iterator[dict[str, Any]]:
+        with client.stream("POST", f"{base_url}/events.subscribe",
+                           json={"conversation_id": mine.conversation_id,
+                                 "types": ["message.created", "conversation.updated"]},
+                           headers={"accept": "application/x-ndjson"}) as reply:
+            for line in reply.iter_lines():
+                if line.strip():
+                    yield json.loads(line)
+
+    listener = Listener(l for l in lines() if l["type"] != "heartbeat")
+    try:
+        assert other.post(base_url).status_code == 200
+        assert mine.post(base_url).status_code == 200
+        [created] = listener.take(1)
+        assert created["type"] == "message.created"
+        assert created["payload"]["conversation_id"] == mine.conversation_id
+        # Tagging is a conversation change: conversation.updated, the conversation as served.
+        tag = httpx.post(f"{base_url}/tags.create", json={"name": "vip", "color": "tag-red"}).json()
+        assert httpx.post(f"{base_url}/conversations.tag", json={
+            "conversation_id": mine.conversation_id, "tag_id": tag["id"]}).status_code == 200
+        [updated] = listener.take(1)
+        assert updated["type"] == "conversation.updated"
+        assert updated["payload"]["id"] == mine.conversation_id
+        assert updated["payload"]["channel_id"] == mine.channel_id
+        assert tag["id"] in updated["payload"]["metadata"]["tags"]
+        assert updated["payload"]["last_message"]["content"]["text"] == "first"
+        assert listener.nothing_more()  # the metadata.updated event and the other conversation's
+    finally:
+        client.close()
+
+
+def _grpc_events(target: str, request: events_pb2.SubscribeRequest) -> tuple[Listener, grpc.Channel]:
+    channel = grpc.insecure_channel(target)
+    stream = events_pb2_grpc.EventsServiceStub(channel).Subscribe(request)
+    return Listener(e for e in stream if e.type != "heartbeat"), channel
+
+
+def test_resume_replays_exactly_what_was_missed_across_a_gateway_restart(
+        live_stack: Settings, base_url: str) -> None:
+    hook = _conversation(base_url)
+    target = f"127.0.0.1:{live_stack.http_port}"  # native gRPC through Envoy
+    request = events_pb2.SubscribeRequest(types=["message.created"],
+                                          conversation_id=hook.conversation_id)
+    listener, channel = _grpc_events(target, request)
+    assert hook.post(base_url).status_code == 200
+    [seen] = listener.take(1)
+    channel.close()
+
+    _say(base_url, hook, "missed 1")
+    processes.stop(live_stack.data_dir, "gateway")
+    _say(base_url, hook, "missed 2")
+    services.start(live_stack, "gateway")
+    _say(base_url, hook, "missed 3")
+    eventually(lambda: httpx.post(f"{base_url}/messages.list", json={
+        "conversation_id": hook.conversation_id}).json()["pagination_data"]["total"] == 4)
+
+    request.resume_token = seen.resume_token
+    listener, channel = _grpc_events(target, request)
+    try:
+        replayed = listener.take(3)
+        assert [e.payload["message"]["content"]["text"] for e in replayed] == [
+            "missed 1", "missed 2", "missed 3"]
+        # Then live, with no duplicate of what was replayed.
+        _say(base_url, hook, "live")
+        [live] = listener.take(1)
+        assert live.payload["message"]["content"]["text"] == "live"
+        assert listener.nothing_more()
+    finally:
+        channel.close()
+
+    # EventSource's reconnect: the Last-Event-ID header resumes the same way.
+    frames, client = sse(base_url, {"types": "message.created",
+                                    "conversation_id": hook.conversation_id},
+                         headers={"last-event-id": replayed[1].resume_token})
+    try:
+        assert [f["data"]["payload"]["message"]["content"]["text"] for f in frames.take(2)] == [
+            "missed 3", "live"]
+    finally:
+        client.close()
+
+
+@pytest.mark.parametrize("params, message", [
+    ({"types": "message.exploded"}, "unknown event type"),
+    ({"resume_token": "yesterday"}, "is not a resume token"),
+])
+def test_bad_subscriptions_are_400(base_url: str, params: dict[str, str], message: str) -> None:
+    for reply in (httpx.get(f"{base_url}/events.subscribe", params=params, timeout=10),
+                  httpx.post(f"{base_url}/events.subscribe", json={
+                      k: [v] if k == "types" else v for k, v in params.items()}, timeout=10)):
+        assert reply.status_code == 400
+        assert message in reply.json()["message"]
+
+
+def test_a_slow_subscriber_is_cut_with_an_error_event_not_the_gateway(live_stack: Settings) -> None:
+    """The hub of a gateway, in process, on the test Redis: one subscriber stops reading."""
+    asyncio.run(_slow_subscriber(live_stack))
+
+
+async def _slow_subscriber(settings: Settings) -> None:
+    redis = aioredis.from_url(settings.redis_url)
+    keys = StoreKeys(dataclasses.replace(settings, namespace=f"slow-{uuid.uuid4().hex[:8]}"))
+    hub = Hub(EventLog(redis, keys), Limits(heartbeat_s=30, buffer=5))
+    reader = asyncio.create_task(hub.run())
+    try:
+        await redis.xadd(keys.events(), events.tag(_tag("before")))
+        await asyncio.sleep(0.2)  # the hub reads from the newest event on
+        slow = await hub.open(Filter(), "")
+        quick = await hub.open(Filter(), "")
+        first_slow, first_quick = asyncio.ensure_future(anext(slow)), asyncio.ensure_future(anext(quick))
+        await asyncio.sleep(0.1)
+        for i in range(20):
+            await redis.xadd(keys.events(), events.tag(_tag(f"t{i}")))
+            # The quick one keeps reading.
+            got = await asyncio.wait_for(first_quick if i == 0 else anext(quick), 5)
+            assert got.payload["name"] == f"t{i}"
+        # The slow one read one event, then none while 19 more came: cut, with a clear reason.
+        assert (await first_slow).payload["name"] == "t0"
+        error = await asyncio.wait_for(anext(slow), 5)
+        assert error.type == "stream.error"
+        assert error.payload["status"] == "RESOURCE_EXHAUSTED"
+        assert "too slow" in error.payload["message"]
+        with pytest.raises(StopAsyncIteration):
+            await anext(slow)
+        assert len(hub.subscribers) == 1  # only the quick one is left, with its bounded queue
+    finally:
+        reader.cancel()
+        await redis.delete(keys.events())
+        await redis.aclose()
+
+
+def _tag(name: str) -> records_pb2.TagRecord:
+    return records_pb2.TagRecord(tag=resources_pb2.Tag(id=name, name=name, color="tag-red"))
