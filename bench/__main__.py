@@ -2,6 +2,8 @@
 
 Figures:
 - webhook -> message visible in /messages.list (sequential, through Envoy): p50, p95, max;
+- webhook -> its `message.created` event on an SSE stream through Envoy, at a steady rate: p50,
+  p99;
 - webhooks accepted per second (concurrent signed POSTs, each acknowledged by Kafka);
 - at 10k messages over 1k conversations, then 1M over 100k (loaded through Kafka): req/s, p50 and
   p99 of messages.list and conversations.list (plain, filtered by indexes, evaluated), measured with
@@ -13,8 +15,10 @@ from __future__ import annotations
 
 import asyncio
 import os
+import json
 import shutil
 import statistics
+import threading
 import time
 from pathlib import Path
 from typing import Any
@@ -73,6 +77,44 @@ def webhook_to_visible(base: str, rounds: int = 100) -> list[float]:
                     break
                 time.sleep(0.002)
             latencies.append(time.perf_counter() - started)
+    return latencies
+
+
+def webhook_to_sse(base: str, rate_per_s: float = 20, count: int = 400) -> list[float]:
+    """Seconds from POSTing a webhook to reading its event on an SSE stream (GET through Envoy),
+    with webhooks posted at a steady `rate_per_s`."""
+    first = webhooks.facebook(text="warm-up")
+    first.connect(base)
+    posted: dict[str, float] = {}
+    latencies: list[float] = []
+    opened = threading.Event()
+
+    def listen() -> None:
+        params = {"types": "message.created", "conversation_id": first.conversation_id}
+        with httpx.stream("GET", f"{base}/events.subscribe", params=params,
+                          timeout=httpx.Timeout(10, read=60)) as reply:
+            opened.set()
+            for line in reply.iter_lines():
+                if line.startswith("data: "):
+                    text = json.loads(line[6:])["payload"]["message"]["content"]["text"]
+                    if text in posted:
+                        latencies.append(time.perf_counter() - posted[text])
+                    if len(latencies) == count:
+                        return
+
+    listener = threading.Thread(target=listen, daemon=True)
+    listener.start()
+    opened.wait(10)
+    time.sleep(0.5)
+    with httpx.Client(timeout=10) as client:
+        started = time.perf_counter()
+        for i in range(count):
+            time.sleep(max(0.0, started + i / rate_per_s - time.perf_counter()))
+            hook = webhooks.facebook(text=f"sse{i}", sent_at_ms=1_700_000_000_000 + i,
+                                     page=first.source_channel_id, psid=first.contact)
+            posted[hook.text] = time.perf_counter()
+            assert client.post(f"{base}/facebook", content=hook.body, headers=hook.headers).status_code == 200
+    listener.join(30)
     return latencies
 
 
@@ -169,11 +211,15 @@ def main() -> None:
     stack.up(settings)
     base = f"http://127.0.0.1:{settings.http_port}"
     try:
-        ingest = Table("figure", "p50", "p95", "max / rate", title="Ingestion")
+        ingest = Table("figure", "p50", "tail", "max / rate", title="Ingestion and realtime")
         visible = webhook_to_visible(base)
         p50, p95, _ = _percentiles(visible)
         ingest.add_row("webhook -> visible in messages.list (ms)", f"{p50 * 1e3:.1f}",
-                       f"{p95 * 1e3:.1f}", f"max {max(visible) * 1e3:.1f}")
+                       f"p95 {p95 * 1e3:.1f}", f"max {max(visible) * 1e3:.1f}")
+        streamed = webhook_to_sse(base)
+        p50, _, p99 = _percentiles(streamed)
+        ingest.add_row("webhook -> message.created on SSE, 20/s steady (ms)", f"{p50 * 1e3:.1f}",
+                       f"p99 {p99 * 1e3:.1f}", f"{len(streamed)} events")
         rate = asyncio.run(accepted_per_second(base))
         ingest.add_row("webhooks accepted per second (16 concurrent)", "", "", f"{rate:.0f}/s")
         console.print(ingest)

@@ -1,32 +1,53 @@
-"""`python -m gateway`: the gateway service (health and client.config for now)."""
+"""`python -m gateway`: the gateway service: realtime event streams, outbound webhooks and their
+dispatcher, health and client.config."""
 
 from __future__ import annotations
 
 import asyncio
 
+from gateway.deliveries import DeliveryKeys
+from gateway.dispatcher import Dispatcher, Policy
+from gateway.event_log import EventLog
+from gateway.events_service import EventsServicer
 from gateway.health import HealthChecker
 from gateway.status_service import StatusServicer
-from parley.v1 import status_pb2, status_pb2_grpc
+from gateway.subscriptions import Hub, Limits
+from gateway.webhooks_service import WebhooksServicer
+from parley.v1 import events_pb2, events_pb2_grpc, status_pb2, status_pb2_grpc, webhooks_pb2, webhooks_pb2_grpc
+from runtime import kafka
 from runtime import logging as runtime_logging
 from runtime import redis as runtime_redis
 from runtime import settings as settings_module
 from runtime.server import Registration, serve
+from store.commands import CommandWriter
+from store.keys import StoreKeys
 
 
 async def main() -> None:
-    """Serve the gateway's gRPC services."""
+    """Serve the gateway's gRPC services and run the event hub and the webhook dispatcher."""
     settings = settings_module.load()
     runtime_logging.configure("gateway", settings.log_level)
     redis = runtime_redis.client(settings)
+    producer = kafka.producer(settings)
+    await producer.start()
     checker = HealthChecker(settings, redis)
     await checker.start()
+    keys, delivery_keys = StoreKeys(settings), DeliveryKeys(settings)
+    event_log = EventLog(redis, keys)
+    hub = Hub(event_log, Limits.from_env())
+    webhooks = WebhooksServicer(redis, keys, delivery_keys,
+                                CommandWriter(settings, redis, keys, producer))
+    dispatcher = Dispatcher(redis, event_log, keys, delivery_keys, Policy.from_env(), webhooks.disable)
     registrations = [
         Registration.of(status_pb2, status_pb2_grpc, StatusServicer(checker)),
+        Registration.of(events_pb2, events_pb2_grpc, EventsServicer(hub)),
+        Registration.of(webhooks_pb2, webhooks_pb2_grpc, webhooks),
     ]
     try:
-        await serve("gateway", settings, registrations)
+        await serve("gateway", settings, registrations, background=[hub.run, dispatcher.run])
     finally:
         await checker.close()
+        await producer.stop()
         await redis.aclose()
 
 

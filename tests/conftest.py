@@ -52,6 +52,11 @@ TEST_ENV = {
     "PARLEY_MESSAGING_BACKOFF_MAX_S": "0.4",
     "PARLEY_MESSAGING_TIMEOUT_S": "1",
     "PARLEY_MESSAGING_CONVERSATION_WAIT_S": "2",
+    # Realtime: quick heartbeats; webhook retries and disabling in seconds, not hours.
+    "PARLEY_EVENTS_HEARTBEAT_S": "1",
+    "PARLEY_WEBHOOK_RETRY_S": "0.2,0.2,0.2",
+    "PARLEY_WEBHOOK_TIMEOUT_S": "2",
+    "PARLEY_WEBHOOK_DISABLE_AFTER_S": "3",
 }
 
 

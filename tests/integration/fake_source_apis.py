@@ -1,6 +1,6 @@
-"""Local fakes of the sources' send APIs (Graph API, WhatsApp Cloud, Twilio, Viber, Google): one
-HTTP server that records every request and answers success, or what a test scripted for a
-recipient (an HTTP status and body, after a delay)."""
+"""Local fakes of the sources' send APIs (Graph API, WhatsApp Cloud, Twilio, Viber, Google) and of
+webhook receivers (`/hooks/<name>`): one HTTP server that records every request and answers
+success, or what a test scripted for a recipient (an HTTP status and body, after a delay)."""
 
 from __future__ import annotations
 
@@ -8,6 +8,8 @@ import itertools
 import json
 import threading
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
@@ -43,6 +45,8 @@ class Answer:
 
 def _recipient(path: str, body: bytes) -> str:
     source = path.split("/")[1]
+    if source == "hooks":  # a webhook receiver: its name
+        return path.split("/")[2]
     if source == "google":
         return path.split("/conversations/")[1].split("/")[0]
     if source == "twilio":
@@ -60,6 +64,8 @@ _ids = itertools.count(int(time.time() * 1000) * 1000)
 def _success(path: str, recipient: str) -> Answer:
     n = next(_ids)
     source = path.split("/")[1]
+    if source == "hooks":
+        return Answer(204)
     if source in ("facebook", "instagram"):
         return Answer(200, {"recipient_id": recipient, "message_id": f"m_fake{n}"})
     if source == "whatsapp":
@@ -129,3 +135,14 @@ class FakeSourceApis:
         """The requests received for `recipient`, oldest first."""
         with self.lock:
             return [r for r in self.received if r.recipient == recipient]
+
+
+@contextmanager
+def serving(port: int) -> Iterator[FakeSourceApis]:
+    """The fakes on 127.0.0.1:`port` for the duration of the block."""
+    fakes = FakeSourceApis(port)
+    fakes.start()
+    try:
+        yield fakes
+    finally:
+        fakes.stop()

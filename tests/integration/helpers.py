@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import time
 import uuid
+from typing import Any
 from collections.abc import Callable, Sequence
 from typing import TypeVar
 
+import httpx
 from google.protobuf import struct_pb2
 
 from parley.v1 import records_pb2, resources_pb2
@@ -63,3 +65,8 @@ def eventually(probe: Callable[[], T | None], timeout: float = 30.0) -> T:
         if time.monotonic() > deadline:
             raise AssertionError(f"condition not met within {timeout}s; last: {result!r}")
         time.sleep(0.2)
+
+
+def post(base_url: str, path: str, body: dict[str, Any]) -> httpx.Response:
+    """POST `body` as JSON to `path` of the API."""
+    return httpx.post(f"{base_url}{path}", json=body, timeout=30)

@@ -7,15 +7,11 @@ import uuid
 from pathlib import Path
 from typing import Any
 
-import httpx
 import pytest
 
 from runtime import ids
 from runtime.settings import Settings
-
-
-def _post(base_url: str, path: str, body: dict[str, Any]) -> httpx.Response:
-    return httpx.post(f"{base_url}{path}", json=body, timeout=15)
+from tests.integration.helpers import post
 
 
 def _digits() -> str:
@@ -39,7 +35,7 @@ CONNECTS: list[tuple[str, dict[str, Any], str]] = [
 def test_connect_list_info_update_disconnect(
     live_stack: Settings, base_url: str, source: str, body: dict[str, Any], key: str
 ) -> None:
-    connected = _post(base_url, f"/channels.{source}.connect", {**body, "image_url": "http://i/x.png"})
+    connected = post(base_url, f"/channels.{source}.connect", {**body, "image_url": "http://i/x.png"})
     assert connected.status_code == 200, connected.text
     channel = connected.json()
     assert TOKEN not in connected.text
@@ -50,19 +46,19 @@ def test_connect_list_info_update_disconnect(
         assert channel["source_channel_id"] == expected
         assert channel["id"] == ids.channel_id(source, expected)
 
-    listed = _post(base_url, "/channels.list", {"source": source}).json()["data"]
+    listed = post(base_url, "/channels.list", {"source": source}).json()["data"]
     assert channel in listed
     assert all(c["source"] == source for c in listed)
-    info = _post(base_url, "/channels.info", {"channel_id": channel["id"]})
+    info = post(base_url, "/channels.info", {"channel_id": channel["id"]})
     assert info.json() == channel
 
-    updated = _post(base_url, "/channels.update", {"channel_id": channel["id"], "name": "Renamed"})
+    updated = post(base_url, "/channels.update", {"channel_id": channel["id"], "name": "Renamed"})
     assert updated.json()["metadata"] == {"name": "Renamed", "image_url": "http://i/x.png"}
 
     for _ in range(2):  # disconnecting twice is fine
-        assert _post(base_url, f"/channels.{source}.disconnect", {"channel_id": channel["id"]}).json() == {}
-    assert channel["id"] not in [c["id"] for c in _post(base_url, "/channels.list", {}).json()["data"]]
-    assert _post(base_url, "/channels.info", {"channel_id": channel["id"]}).json()["connected"] is False
+        assert post(base_url, f"/channels.{source}.disconnect", {"channel_id": channel["id"]}).json() == {}
+    assert channel["id"] not in [c["id"] for c in post(base_url, "/channels.list", {}).json()["data"]]
+    assert post(base_url, "/channels.info", {"channel_id": channel["id"]}).json()["connected"] is False
 
     # Never logged either.
     logs = Path(live_stack.data_dir, "logs")
@@ -70,7 +66,7 @@ def test_connect_list_info_update_disconnect(
 
 
 def test_viber_connects_its_one_bot(base_url: str) -> None:
-    channel = _post(base_url, "/channels.viber.connect", {"name": "Bot"}).json()
+    channel = post(base_url, "/channels.viber.connect", {"name": "Bot"}).json()
     assert channel["source_channel_id"] == "viber"
 
 
@@ -88,18 +84,18 @@ def test_viber_connects_its_one_bot(base_url: str) -> None:
 )
 def test_bad_input_is_400_and_writes_nothing(base_url: str, path: str, body: dict[str, Any],
                                              fragment: str) -> None:
-    before = _post(base_url, "/channels.list", {}).json()["data"]
-    reply = _post(base_url, path, body)
+    before = post(base_url, "/channels.list", {}).json()["data"]
+    reply = post(base_url, path, body)
     assert reply.status_code == 400
     assert fragment in reply.json()["message"]
-    assert _post(base_url, "/channels.list", {}).json()["data"] == before
+    assert post(base_url, "/channels.list", {}).json()["data"] == before
 
 
 def test_unknown_channels_are_404(base_url: str) -> None:
-    assert _post(base_url, "/channels.info", {"channel_id": "nope"}).status_code == 404
-    assert _post(base_url, "/channels.update", {"channel_id": "nope", "name": "x"}).status_code == 404
-    assert _post(base_url, "/channels.google.disconnect", {"channel_id": "nope"}).status_code == 404
-    page = _post(base_url, "/channels.facebook.connect",
+    assert post(base_url, "/channels.info", {"channel_id": "nope"}).status_code == 404
+    assert post(base_url, "/channels.update", {"channel_id": "nope", "name": "x"}).status_code == 404
+    assert post(base_url, "/channels.google.disconnect", {"channel_id": "nope"}).status_code == 404
+    page = post(base_url, "/channels.facebook.connect",
                  {"page_id": "p" + _digits(), "page_token": TOKEN}).json()
     # A channel of another source is not found through this source's endpoint.
-    assert _post(base_url, "/channels.viber.disconnect", {"channel_id": page["id"]}).status_code == 404
+    assert post(base_url, "/channels.viber.disconnect", {"channel_id": page["id"]}).status_code == 404

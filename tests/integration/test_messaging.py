@@ -19,8 +19,9 @@ from messaging import sends
 from runtime.settings import Settings
 from tests.conftest import FAKE_APIS_PORT, TEST_ENV
 from tests.integration import webhooks
-from tests.integration.fake_source_apis import Answer, FakeSourceApis
-from tests.integration.helpers import eventually, produce_messages
+from tests.integration.fake_source_apis import Answer, FakeSourceApis, serving
+from tests.integration.helpers import eventually, post, produce_messages
+from tests.integration.streams import sse
 
 GRAPH_ERROR = {"error": {"message": "(#100) No matching user found", "type": "OAuthException",
                          "code": 100, "error_subcode": 2018001, "fbtrace_id": "Abc"}}
@@ -28,27 +29,21 @@ GRAPH_ERROR = {"error": {"message": "(#100) No matching user found", "type": "OA
 
 @pytest.fixture(scope="module")
 def fake() -> Iterator[FakeSourceApis]:
-    apis = FakeSourceApis(FAKE_APIS_PORT)
-    apis.start()
-    yield apis
-    apis.stop()
-
-
-def _post(base_url: str, path: str, body: dict[str, Any]) -> httpx.Response:
-    return httpx.post(f"{base_url}{path}", json=body, timeout=30)
+    with serving(FAKE_APIS_PORT) as fakes:
+        yield fakes
 
 
 def _conversation(base_url: str, hook: webhooks.Webhook) -> webhooks.Webhook:
     """Connect `hook`'s channel and post it: a conversation with a contact in the store."""
     hook.connect(base_url)
     assert hook.post(base_url).status_code == 200
-    eventually(lambda: _post(base_url, "/conversations.info",
+    eventually(lambda: post(base_url, "/conversations.info",
                              {"conversation_id": hook.conversation_id}).status_code == 200)
     return hook
 
 
 def _message(base_url: str, conversation_id: str, message_id: str) -> dict[str, Any] | None:
-    page = _post(base_url, "/messages.list", {"conversation_id": conversation_id, "page_size": 100})
+    page = post(base_url, "/messages.list", {"conversation_id": conversation_id, "page_size": 100})
     found = [m for m in page.json().get("data", []) if m["id"] == message_id]
     return found[0] if found else None
 
@@ -61,7 +56,7 @@ def _settled(base_url: str, conversation_id: str, message_id: str, state: str) -
 
 
 def _send(base_url: str, conversation_id: str, text: str, **extra: Any) -> dict[str, Any]:
-    reply = _post(base_url, "/messages.send",
+    reply = post(base_url, "/messages.send",
                   {"conversation_id": conversation_id, "message": {"text": text}, **extra})
     assert reply.status_code == 200, reply.text
     return dict(reply.json())
@@ -107,7 +102,7 @@ def test_every_connector_sends_its_sources_request(base_url: str, fake: FakeSour
                "google": {"text": "hi"},
                "viber": {"type": "text", "text": "hi", "min_api_version": 7},
                "twilio.sms": {"Body": "hi"}, "twilio.whatsapp": {"Body": "hi"}}[hook.source]
-    reply = _post(base_url, "/messages.send",
+    reply = post(base_url, "/messages.send",
                   {"conversation_id": hook.conversation_id, "message": content})
     assert reply.status_code == 200, reply.text
     delivered = _settled(base_url, hook.conversation_id, reply.json()["id"], "delivered")
@@ -154,15 +149,32 @@ def test_a_4xx_fails_the_message_with_the_sources_error(
     assert len(fake.to(messenger.contact)) == before + 1  # a 4xx is not retried
 
     # resend: a failed message goes back to pending and is sent again (now with success).
-    resent = _post(base_url, "/messages.resend", {"message_id": sent["id"]})
+    resent = post(base_url, "/messages.resend", {"message_id": sent["id"]})
     assert resent.status_code == 200, resent.text
     assert resent.json()["delivery_state"] == "pending" and "error" not in resent.json()["metadata"]
     delivered = _settled(base_url, messenger.conversation_id, sent["id"], "delivered")
     assert "error" not in delivered["metadata"]
     assert len(fake.to(messenger.contact)) == before + 2
-    conflict = _post(base_url, "/messages.resend", {"message_id": sent["id"]})
+    conflict = post(base_url, "/messages.resend", {"message_id": sent["id"]})
     assert conflict.status_code == 409 and "not in a failed state" in conflict.json()["message"]
-    assert _post(base_url, "/messages.resend", {"message_id": str(uuid.uuid4())}).status_code == 404
+    assert post(base_url, "/messages.resend", {"message_id": str(uuid.uuid4())}).status_code == 404
+
+
+def test_a_failure_reaches_subscribers_as_events(
+        base_url: str, fake: FakeSourceApis, messenger: webhooks.Webhook) -> None:
+    frames, client = sse(base_url, {"conversation_id": messenger.conversation_id,
+                                    "types": ["message.created", "message.updated",
+                                              "metadata.updated"]})
+    try:
+        fake.script(messenger.contact, Answer(400, GRAPH_ERROR))
+        sent = _send(base_url, messenger.conversation_id, "to nobody")
+        seen = {f["data"]["type"]: f["data"]["payload"] for f in frames.take(3)}
+    finally:
+        client.close()
+    assert seen["message.created"]["message"]["delivery_state"] == "pending"
+    assert seen["metadata.updated"]["identifier"] == sent["id"]
+    assert "No matching user found" in seen["metadata.updated"]["metadata"]["error"]
+    assert seen["message.updated"]["message"]["delivery_state"] == "failed"
 
 
 def test_transient_failures_are_retried_then_delivered(
@@ -209,7 +221,7 @@ def test_an_idempotency_key_sends_once(base_url: str, fake: FakeSourceApis,
     assert second["id"] == first["id"] and second["delivery_state"] == "delivered"
     time.sleep(1)
     assert len(fake.to(messenger.contact)) == before + 1
-    too_long = _post(base_url, "/messages.send", {"conversation_id": messenger.conversation_id,
+    too_long = post(base_url, "/messages.send", {"conversation_id": messenger.conversation_id,
                                                   "message": {"text": "x"},
                                                   "idempotency_key": "k" * 256})
     assert too_long.status_code == 400
@@ -233,7 +245,7 @@ def test_racing_sends_with_one_idempotency_key_send_once(base_url: str, fake: Fa
     _settled(base_url, messenger.conversation_id, message_id, "delivered")
     time.sleep(1)
     assert len(fake.to(messenger.contact)) == before + 1
-    page = _post(base_url, "/messages.list", {"conversation_id": messenger.conversation_id,
+    page = post(base_url, "/messages.list", {"conversation_id": messenger.conversation_id,
                                               "page_size": 100}).json()
     assert [m["id"] for m in page["data"]].count(message_id) == 1
 
@@ -261,16 +273,16 @@ def test_an_sms_conversation_started_by_parley_gets_the_replies(
         base_url: str, fake: FakeSourceApis) -> None:
     reply = webhooks.twilio(False, text="yes, that works")
     reply.connect(base_url)
-    sent = _post(base_url, "/messages.send", {"channel_id": reply.channel_id,
+    sent = post(base_url, "/messages.send", {"channel_id": reply.channel_id,
                                               "source_recipient_id": reply.contact,
                                               "message": {"Body": "Your table is ready"}})
     assert sent.status_code == 200, sent.text
     _settled(base_url, reply.conversation_id, sent.json()["id"], "delivered")
     assert reply.post(base_url).status_code == 200
-    page = eventually(lambda: (p := _post(base_url, "/messages.list", {
+    page = eventually(lambda: (p := post(base_url, "/messages.list", {
         "conversation_id": reply.conversation_id}).json())["pagination_data"]["total"] == 2 and p)
     assert [m["from_contact"] for m in page["data"]] == [False, True]
-    info = _post(base_url, "/conversations.info", {"conversation_id": reply.conversation_id}).json()
+    info = post(base_url, "/conversations.info", {"conversation_id": reply.conversation_id}).json()
     assert info["metadata"]["contact"]["display_name"] == "SMS " + reply.contact[-5:]
 
 
@@ -287,22 +299,22 @@ def test_bad_sends_are_refused_and_write_nothing(base_url: str, fake: FakeSource
           "channel_id": messenger.channel_id}, 400, "cannot start conversations"),
     ]
     for body, status, text in cases:
-        reply = _post(base_url, "/messages.send", body)
+        reply = post(base_url, "/messages.send", body)
         assert reply.status_code == status, (body, reply.text)
         assert text in reply.json()["message"]
-    total = _post(base_url, "/messages.list", {"conversation_id": messenger.conversation_id}
+    total = post(base_url, "/messages.list", {"conversation_id": messenger.conversation_id}
                   ).json()["pagination_data"]["total"]
-    assert _post(base_url, "/messages.send", {"conversation_id": messenger.conversation_id}
+    assert post(base_url, "/messages.send", {"conversation_id": messenger.conversation_id}
                  ).status_code == 400
-    assert _post(base_url, "/messages.list", {"conversation_id": messenger.conversation_id}
+    assert post(base_url, "/messages.list", {"conversation_id": messenger.conversation_id}
                  ).json()["pagination_data"]["total"] == total
 
 
 def test_a_disconnected_channel_is_403(base_url: str, fake: FakeSourceApis) -> None:
     hook = _conversation(base_url, webhooks.facebook())
-    assert _post(base_url, "/channels.facebook.disconnect",
+    assert post(base_url, "/channels.facebook.disconnect",
                  {"channel_id": hook.channel_id}).status_code == 200
-    reply = _post(base_url, "/messages.send", {"conversation_id": hook.conversation_id,
+    reply = post(base_url, "/messages.send", {"conversation_id": hook.conversation_id,
                                                "message": {"text": "x"}})
     assert reply.status_code == 403 and "disconnected" in reply.json()["message"]
 
@@ -310,14 +322,14 @@ def test_a_disconnected_channel_is_403(base_url: str, fake: FakeSourceApis) -> N
 def test_a_conversation_not_in_the_store_yet_is_202_then_looked_for(
         live_stack: Settings, base_url: str, fake: FakeSourceApis) -> None:
     missing = str(uuid.uuid4())
-    reply = _post(base_url, "/messages.send", {"conversation_id": missing,
+    reply = post(base_url, "/messages.send", {"conversation_id": missing,
                                                "message": {"text": "early"}})
     assert reply.status_code == 202 and reply.json()["delivery_state"] == "pending"
 
     # A conversation that arrives within the wait gets the message, which is then sent.
     hook = webhooks.facebook()
     hook.connect(base_url)
-    early = _post(base_url, "/messages.send", {"conversation_id": hook.conversation_id,
+    early = post(base_url, "/messages.send", {"conversation_id": hook.conversation_id,
                                                "message": {"text": "before the first webhook"}})
     assert early.status_code == 202
     assert hook.post(base_url).status_code == 200
@@ -327,19 +339,19 @@ def test_a_conversation_not_in_the_store_yet_is_202_then_looked_for(
 
 
 def test_suggest_replies(base_url: str, messenger: webhooks.Webhook) -> None:
-    page = _post(base_url, "/messages.list", {"conversation_id": messenger.conversation_id}).json()
+    page = post(base_url, "/messages.list", {"conversation_id": messenger.conversation_id}).json()
     contact_message = next(m for m in page["data"] if m["from_contact"])
     suggestions = {"s1": {"content": {"text": "Sure!"}}, "s2": {"content": {"text": "No."}}}
-    reply = _post(base_url, "/messages.suggest-replies",
+    reply = post(base_url, "/messages.suggest-replies",
                   {"message_id": contact_message["id"], "suggestions": suggestions})
     assert reply.status_code == 200, reply.text
     assert reply.json()["id"] == contact_message["id"]
     assert reply.json()["metadata"]["suggestions"] == suggestions
     listed = _message(base_url, messenger.conversation_id, contact_message["id"])
     assert listed is not None and listed["metadata"]["suggestions"] == suggestions
-    assert _post(base_url, "/messages.suggest-replies",
+    assert post(base_url, "/messages.suggest-replies",
                  {"message_id": str(uuid.uuid4()), "suggestions": suggestions}).status_code == 404
-    assert _post(base_url, "/messages.suggest-replies",
+    assert post(base_url, "/messages.suggest-replies",
                  {"message_id": contact_message["id"], "suggestions": {}}).status_code == 400
 
 
@@ -352,11 +364,11 @@ def test_an_echo_of_a_sent_message_is_not_a_second_message(
         "sender": {"id": messenger.source_channel_id}, "recipient": {"id": messenger.contact},
         "timestamp": int(time.time() * 1000),
         "message": {"is_echo": True, "app_id": 1517776481860111, "mid": mid, "text": "echo me"}})
-    total = _post(base_url, "/messages.list", {"conversation_id": messenger.conversation_id}
+    total = post(base_url, "/messages.list", {"conversation_id": messenger.conversation_id}
                   ).json()["pagination_data"]["total"]
     assert echo.post(base_url).status_code == 200
     time.sleep(1.5)
-    page = _post(base_url, "/messages.list", {"conversation_id": messenger.conversation_id,
+    page = post(base_url, "/messages.list", {"conversation_id": messenger.conversation_id,
                                               "page_size": 100}).json()
     assert page["pagination_data"]["total"] == total
     assert [m["id"] for m in page["data"] if m["content"].get("text") == "echo me"] == [sent["id"]]
@@ -375,17 +387,17 @@ def test_an_echo_that_comes_first_gives_way_to_the_sent_message(
         "sender": {"id": messenger.source_channel_id}, "recipient": {"id": messenger.contact},
         "timestamp": now + 500, "message": {"is_echo": True, "mid": mid, "text": "raced"}})
     assert echo.post(base_url).status_code == 200
-    eventually(lambda: [m for m in _post(base_url, "/messages.list", {
+    eventually(lambda: [m for m in post(base_url, "/messages.list", {
         "conversation_id": messenger.conversation_id, "page_size": 100}).json()["data"]
         if m["content"].get("text") == "raced"])
     # The sender's outcome arrives after the echo (written here as the sender writes it).
     asyncio.run(produce_messages(live_stack, [sends.delivered(pending, mid)]))
     _settled(base_url, messenger.conversation_id, pending.message.id, "delivered")
-    page = _post(base_url, "/messages.list", {"conversation_id": messenger.conversation_id,
+    page = post(base_url, "/messages.list", {"conversation_id": messenger.conversation_id,
                                               "page_size": 100}).json()
     assert [m["id"] for m in page["data"] if m["content"].get("text") == "raced"] == [
         pending.message.id]
-    info = _post(base_url, "/conversations.info", {"conversation_id": messenger.conversation_id})
+    info = post(base_url, "/conversations.info", {"conversation_id": messenger.conversation_id})
     assert info.json()["last_message"]["id"] == pending.message.id
 
 
@@ -402,7 +414,7 @@ def test_a_source_id_claimed_in_another_conversation_removes_nothing(
         sent.append(_send(base_url, hook.conversation_id, "same source id"))
         _settled(base_url, hook.conversation_id, sent[-1]["id"], "delivered")
     for hook, message in zip(hooks, sent):
-        info = _post(base_url, "/conversations.info", {"conversation_id": hook.conversation_id})
+        info = post(base_url, "/conversations.info", {"conversation_id": hook.conversation_id})
         assert info.json()["last_message"]["id"] == message["id"]
         assert _message(base_url, hook.conversation_id, message["id"]) is not None
 

@@ -8,19 +8,14 @@ import asyncio
 import uuid
 from typing import Any
 
-import httpx
 import pytest
 
 from runtime.settings import Settings
-from tests.integration.helpers import eventually, message_record, produce_messages
-
-
-def _post(base_url: str, path: str, body: dict[str, Any]) -> httpx.Response:
-    return httpx.post(f"{base_url}{path}", json=body, timeout=15)
+from tests.integration.helpers import eventually, message_record, post, produce_messages
 
 
 def _info(base_url: str, conversation_id: str) -> dict[str, Any]:
-    return dict(_post(base_url, "/conversations.info", {"conversation_id": conversation_id}).json())
+    return dict(post(base_url, "/conversations.info", {"conversation_id": conversation_id}).json())
 
 
 @pytest.fixture
@@ -29,7 +24,7 @@ def conversation(live_stack: Settings, base_url: str) -> str:
     conversation_id = str(uuid.uuid4())
     asyncio.run(produce_messages(live_stack, [
         message_record(conversation_id, 1_700_000_000_000 + i, f"m{i}") for i in range(2)]))
-    eventually(lambda: _post(base_url, "/conversations.info",
+    eventually(lambda: post(base_url, "/conversations.info",
                              {"conversation_id": conversation_id}).status_code == 200)
     return conversation_id
 
@@ -38,27 +33,27 @@ def test_mark_read_resets_the_unread_count_and_new_messages_count_again(
     live_stack: Settings, base_url: str, conversation: str
 ) -> None:
     assert _info(base_url, conversation)["metadata"]["unread_count"] == 2
-    assert _post(base_url, "/conversations.mark-read", {"conversation_id": conversation}).json() == {}
+    assert post(base_url, "/conversations.mark-read", {"conversation_id": conversation}).json() == {}
     assert _info(base_url, conversation)["metadata"]["unread_count"] == 0
     asyncio.run(produce_messages(live_stack, [message_record(conversation, 1_700_000_009_000, "new")]))
     eventually(lambda: _info(base_url, conversation)["metadata"]["unread_count"] == 1)
 
 
 def test_tags_state_and_contact_name(base_url: str, conversation: str) -> None:
-    tag = _post(base_url, "/tags.create", {"name": "vip", "color": "tag-red"}).json()
-    assert _post(base_url, "/conversations.tag",
+    tag = post(base_url, "/tags.create", {"name": "vip", "color": "tag-red"}).json()
+    assert post(base_url, "/conversations.tag",
                  {"conversation_id": conversation, "tag_id": tag["id"]}).json() == {}
-    assert _post(base_url, "/conversations.set-state",
+    assert post(base_url, "/conversations.set-state",
                  {"conversation_id": conversation, "state": "CLOSED"}).status_code == 200
-    assert _post(base_url, "/conversations.update-contact",
+    assert post(base_url, "/conversations.update-contact",
                  {"conversation_id": conversation, "display_name": "Grace"}).status_code == 200
     metadata = _info(base_url, conversation)["metadata"]
     assert metadata["tags"] == {tag["id"]: ""}
     assert metadata["state"] == "CLOSED"
     assert metadata["contact"]["display_name"] == "Grace"
 
-    _post(base_url, "/conversations.untag", {"conversation_id": conversation, "tag_id": tag["id"]})
-    _post(base_url, "/conversations.remove-state", {"conversation_id": conversation})
+    post(base_url, "/conversations.untag", {"conversation_id": conversation, "tag_id": tag["id"]})
+    post(base_url, "/conversations.remove-state", {"conversation_id": conversation})
     metadata = _info(base_url, conversation)["metadata"]
     assert metadata.get("tags", {}) == {} and "state" not in metadata
     assert metadata["contact"]["display_name"] == "Grace"  # siblings stay
@@ -73,7 +68,7 @@ def test_tags_state_and_contact_name(base_url: str, conversation: str) -> None:
 def test_conversation_commands_reject_bad_input(base_url: str, conversation: str, path: str,
                                                 body: dict[str, Any]) -> None:
     with_id = {"conversation_id": conversation if body else "", **body}
-    reply = _post(base_url, path, with_id)
+    reply = post(base_url, path, with_id)
     assert reply.status_code in (400, 404)
     assert reply.json()["message"]
 
@@ -82,27 +77,27 @@ def test_conversation_commands_reject_bad_input(base_url: str, conversation: str
                                   "/conversations.remove-state", "/conversations.update-contact",
                                   "/conversations.info"])
 def test_conversation_commands_on_unknown_conversations_are_404(base_url: str, path: str) -> None:
-    reply = _post(base_url, path, {"conversation_id": "nope", "state": "OPEN", "display_name": "x"})
+    reply = post(base_url, path, {"conversation_id": "nope", "state": "OPEN", "display_name": "x"})
     assert reply.status_code == 404
 
 
 def test_tagging_with_an_unknown_tag_is_404(base_url: str, conversation: str) -> None:
-    reply = _post(base_url, "/conversations.tag", {"conversation_id": conversation, "tag_id": "nope"})
+    reply = post(base_url, "/conversations.tag", {"conversation_id": conversation, "tag_id": "nope"})
     assert reply.status_code == 404
 
 
 def test_metadata_upsert_merges_by_key_path(base_url: str, conversation: str) -> None:
     for data in ({"crm": {"id": "42", "owner": "ann"}}, {"crm": {"owner": "bob"}, "flag": True}):
-        reply = _post(base_url, "/metadata.upsert",
+        reply = post(base_url, "/metadata.upsert",
                       {"subject": "conversation", "id": conversation, "data": data})
         assert reply.status_code == 200, reply.text
     metadata = _info(base_url, conversation)["metadata"]
     assert metadata["crm"] == {"id": "42", "owner": "bob"} and metadata["flag"] is True
 
-    message_id = _post(base_url, "/messages.list", {"conversation_id": conversation}).json()["data"][0]["id"]
-    _post(base_url, "/metadata.upsert", {"subject": "message", "id": message_id,
+    message_id = post(base_url, "/messages.list", {"conversation_id": conversation}).json()["data"][0]["id"]
+    post(base_url, "/metadata.upsert", {"subject": "message", "id": message_id,
                                          "data": {"sentFrom": "iPhone"}})
-    first = _post(base_url, "/messages.list", {"conversation_id": conversation}).json()["data"][0]
+    first = post(base_url, "/messages.list", {"conversation_id": conversation}).json()["data"][0]
     assert first["metadata"]["sentFrom"] == "iPhone"
 
 
@@ -113,35 +108,35 @@ def test_metadata_upsert_merges_by_key_path(base_url: str, conversation: str) ->
     ({"subject": "conversation", "id": "nope", "data": {"a": 1}}, 404),
 ])
 def test_metadata_upsert_rejects_bad_input(base_url: str, body: dict[str, Any], status: int) -> None:
-    reply = _post(base_url, "/metadata.upsert", body)
+    reply = post(base_url, "/metadata.upsert", body)
     assert reply.status_code == status and reply.json()["message"]
 
 
 def test_tags_lifecycle(base_url: str) -> None:
     name = f"tag-{uuid.uuid4().hex[:8]}"
-    tag = _post(base_url, "/tags.create", {"name": name, "color": "tag-blue"}).json()
+    tag = post(base_url, "/tags.create", {"name": name, "color": "tag-blue"}).json()
     assert tag["name"] == name and tag["color"] == "tag-blue"
-    assert tag in _post(base_url, "/tags.list", {}).json()["data"]
-    updated = _post(base_url, "/tags.update", {"id": tag["id"], "color": "tag-green"}).json()
+    assert tag in post(base_url, "/tags.list", {}).json()["data"]
+    updated = post(base_url, "/tags.update", {"id": tag["id"], "color": "tag-green"}).json()
     assert updated == {**tag, "color": "tag-green"}
-    assert _post(base_url, "/tags.delete", {"id": tag["id"]}).json() == {}
-    assert tag["id"] not in [t["id"] for t in _post(base_url, "/tags.list", {}).json()["data"]]
-    assert _post(base_url, "/tags.delete", {"id": tag["id"]}).status_code == 404
-    assert _post(base_url, "/tags.create", {"name": "x", "color": "pink"}).status_code == 400
-    assert _post(base_url, "/tags.create", {"color": "tag-red"}).status_code == 400
+    assert post(base_url, "/tags.delete", {"id": tag["id"]}).json() == {}
+    assert tag["id"] not in [t["id"] for t in post(base_url, "/tags.list", {}).json()["data"]]
+    assert post(base_url, "/tags.delete", {"id": tag["id"]}).status_code == 404
+    assert post(base_url, "/tags.create", {"name": "x", "color": "pink"}).status_code == 400
+    assert post(base_url, "/tags.create", {"color": "tag-red"}).status_code == 400
 
 
 def test_templates_lifecycle(base_url: str) -> None:
     source = f"custom-{uuid.uuid4().hex[:8]}"
     body = {"name": "Welcome message", "source": source, "content": {"text": "Hello!"}}
-    template = _post(base_url, "/templates.create", body).json()
+    template = post(base_url, "/templates.create", body).json()
     assert {k: template[k] for k in body} == body
-    assert _post(base_url, "/templates.list", {"source": source, "name": "welc"}).json()["data"] == [template]
-    assert _post(base_url, "/templates.list", {"source": source, "name": "nope"}).json()["data"] == []
-    assert _post(base_url, "/templates.info", {"id": template["id"]}).json() == template
-    renamed = _post(base_url, "/templates.update", {"id": template["id"], "name": "Hi"}).json()
+    assert post(base_url, "/templates.list", {"source": source, "name": "welc"}).json()["data"] == [template]
+    assert post(base_url, "/templates.list", {"source": source, "name": "nope"}).json()["data"] == []
+    assert post(base_url, "/templates.info", {"id": template["id"]}).json() == template
+    renamed = post(base_url, "/templates.update", {"id": template["id"], "name": "Hi"}).json()
     assert renamed["name"] == "Hi" and renamed["content"] == {"text": "Hello!"}
-    assert _post(base_url, "/templates.delete", {"id": template["id"]}).json() == {}
-    assert _post(base_url, "/templates.info", {"id": template["id"]}).status_code == 404
-    assert _post(base_url, "/templates.list", {}).status_code == 400
-    assert _post(base_url, "/templates.create", {"name": "x"}).status_code == 400
+    assert post(base_url, "/templates.delete", {"id": template["id"]}).json() == {}
+    assert post(base_url, "/templates.info", {"id": template["id"]}).status_code == 404
+    assert post(base_url, "/templates.list", {}).status_code == 400
+    assert post(base_url, "/templates.create", {"name": "x"}).status_code == 400

@@ -468,6 +468,8 @@ class Webhook(_message.Message):
     HEADERS_FIELD_NUMBER: _builtins.int
     EVENTS_FIELD_NUMBER: _builtins.int
     STATUS_FIELD_NUMBER: _builtins.int
+    STATUS_REASON_FIELD_NUMBER: _builtins.int
+    GENERATED_SIGNATURE_KEY_FIELD_NUMBER: _builtins.int
     id: _builtins.str
     """Webhook id (UUID; given by the client or generated)."""
     name: _builtins.str
@@ -475,7 +477,17 @@ class Webhook(_message.Message):
     url: _builtins.str
     """The URL events are POSTed to."""
     status: _builtins.str
-    """"Subscribed" or "Unsubscribed"."""
+    """"Subscribed", "Unsubscribed", or "Disabled" (Parley stopped delivering to
+    it after it kept failing; `status_reason` says why). Subscribing it again,
+    or updating its status to "Subscribed", enables it.
+    """
+    status_reason: _builtins.str
+    """Why the webhook is "Disabled"; "" otherwise."""
+    generated_signature_key: _builtins.str
+    """The signing secret Parley generated, in the answer of the subscribe that
+    generated it (no signature_key given) and only there: the one time it is
+    shown, like a new API token. "" in every other answer.
+    """
     @_builtins.property
     def headers(self) -> _containers.ScalarMap[_builtins.str, _builtins.str]:
         """HTTP headers set on every delivery (e.g. authentication)."""
@@ -493,10 +505,12 @@ class Webhook(_message.Message):
         headers: _abc.Mapping[_builtins.str, _builtins.str] | None = ...,
         events: _abc.Iterable[_builtins.str] | None = ...,
         status: _builtins.str = ...,
+        status_reason: _builtins.str = ...,
+        generated_signature_key: _builtins.str = ...,
     ) -> None: ...
     _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["events", b"events", "headers", b"headers", "id", b"id", "name", b"name", "status", b"status", "url", b"url"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["events", b"events", "generated_signature_key", b"generated_signature_key", "headers", b"headers", "id", b"id", "name", b"name", "status", b"status", "status_reason", b"status_reason", "url", b"url"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 

@@ -59,8 +59,9 @@ class SubscribeWebhookRequest(_message.Message):
     name: _builtins.str
     """Optional human-readable name."""
     signature_key: _builtins.str
-    """Optional Standard Webhooks signing secret ("whsec_<base64>" or any
-    string); "" = deliveries are not signed. Never returned.
+    """Optional Standard Webhooks signing secret ("whsec_<base64>" or bare
+    base64); "" = Parley generates one and shows it once, in the answer's
+    generated_signature_key. Never returned otherwise.
     """
     @_builtins.property
     def headers(self) -> _containers.ScalarMap[_builtins.str, _builtins.str]:
@@ -110,7 +111,7 @@ class UpdateWebhookRequest(_message.Message):
     name: _builtins.str
     """New name."""
     signature_key: _builtins.str
-    """New signing secret; "" = deliveries are no longer signed. Never returned."""
+    """New signing secret ("whsec_<base64>" or bare base64). Never returned."""
     status: _builtins.str
     """New status: "Subscribed" or "Unsubscribed"."""
     @_builtins.property

@@ -31,8 +31,9 @@ class WebhooksServiceStub:
     subscribed, the event is not older than the subscription, and its events
     list is empty or names the event's type. Deliveries are signed per the
     Standard Webhooks spec (webhook-id = the event id, stable across retries;
-    webhook-timestamp; webhook-signature "v1,<base64 HMAC-SHA256>") when a
-    signature_key is set, and retried with backoff a bounded number of times.
+    webhook-timestamp; webhook-signature "v1,<base64 HMAC-SHA256>") and retried
+    with backoff a bounded number of times; a webhook that keeps failing is
+    disabled. Every attempt is in its delivery log.
     """
 
     def __init__(self, channel):
@@ -78,14 +79,16 @@ class WebhooksServiceServicer:
     subscribed, the event is not older than the subscription, and its events
     list is empty or names the event's type. Deliveries are signed per the
     Standard Webhooks spec (webhook-id = the event id, stable across retries;
-    webhook-timestamp; webhook-signature "v1,<base64 HMAC-SHA256>") when a
-    signature_key is set, and retried with backoff a bounded number of times.
+    webhook-timestamp; webhook-signature "v1,<base64 HMAC-SHA256>") and retried
+    with backoff a bounded number of times; a webhook that keeps failing is
+    disabled. Every attempt is in its delivery log.
     """
 
     def SubscribeWebhook(self, request, context):
         """Subscribes a webhook, or re-subscribes and replaces the one with the given
         id. The JSON answer is the bare Webhook with status "Subscribed".
-        Errors: INVALID_ARGUMENT missing or non-http(s) url, unknown event type.
+        Errors: INVALID_ARGUMENT missing or non-http(s) url, unknown event type,
+        a signature_key that is not base64.
         buf:lint:ignore RPC_RESPONSE_STANDARD_NAME
         buf:lint:ignore RPC_REQUEST_RESPONSE_UNIQUE
         """
@@ -188,8 +191,9 @@ class WebhooksService:
     subscribed, the event is not older than the subscription, and its events
     list is empty or names the event's type. Deliveries are signed per the
     Standard Webhooks spec (webhook-id = the event id, stable across retries;
-    webhook-timestamp; webhook-signature "v1,<base64 HMAC-SHA256>") when a
-    signature_key is set, and retried with backoff a bounded number of times.
+    webhook-timestamp; webhook-signature "v1,<base64 HMAC-SHA256>") and retried
+    with backoff a bounded number of times; a webhook that keeps failing is
+    disabled. Every attempt is in its delivery log.
     """
 
     @staticmethod

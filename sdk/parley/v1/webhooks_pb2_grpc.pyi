@@ -32,8 +32,9 @@ class WebhooksServiceStub:
     subscribed, the event is not older than the subscription, and its events
     list is empty or names the event's type. Deliveries are signed per the
     Standard Webhooks spec (webhook-id = the event id, stable across retries;
-    webhook-timestamp; webhook-signature "v1,<base64 HMAC-SHA256>") when a
-    signature_key is set, and retried with backoff a bounded number of times.
+    webhook-timestamp; webhook-signature "v1,<base64 HMAC-SHA256>") and retried
+    with backoff a bounded number of times; a webhook that keeps failing is
+    disabled. Every attempt is in its delivery log.
     """
 
     @_typing.overload
@@ -43,7 +44,8 @@ class WebhooksServiceStub:
     SubscribeWebhook: _grpc.UnaryUnaryMultiCallable[_webhooks_pb2.SubscribeWebhookRequest, _resources_pb2.Webhook]
     """Subscribes a webhook, or re-subscribes and replaces the one with the given
     id. The JSON answer is the bare Webhook with status "Subscribed".
-    Errors: INVALID_ARGUMENT missing or non-http(s) url, unknown event type.
+    Errors: INVALID_ARGUMENT missing or non-http(s) url, unknown event type,
+    a signature_key that is not base64.
     buf:lint:ignore RPC_RESPONSE_STANDARD_NAME
     buf:lint:ignore RPC_REQUEST_RESPONSE_UNIQUE
     """
@@ -82,15 +84,17 @@ class WebhooksServiceAsyncStub(WebhooksServiceStub):
     subscribed, the event is not older than the subscription, and its events
     list is empty or names the event's type. Deliveries are signed per the
     Standard Webhooks spec (webhook-id = the event id, stable across retries;
-    webhook-timestamp; webhook-signature "v1,<base64 HMAC-SHA256>") when a
-    signature_key is set, and retried with backoff a bounded number of times.
+    webhook-timestamp; webhook-signature "v1,<base64 HMAC-SHA256>") and retried
+    with backoff a bounded number of times; a webhook that keeps failing is
+    disabled. Every attempt is in its delivery log.
     """
 
     def __init__(self, channel: _aio.Channel) -> None: ...
     SubscribeWebhook: _aio.UnaryUnaryMultiCallable[_webhooks_pb2.SubscribeWebhookRequest, _resources_pb2.Webhook]  # type: ignore[assignment]
     """Subscribes a webhook, or re-subscribes and replaces the one with the given
     id. The JSON answer is the bare Webhook with status "Subscribed".
-    Errors: INVALID_ARGUMENT missing or non-http(s) url, unknown event type.
+    Errors: INVALID_ARGUMENT missing or non-http(s) url, unknown event type,
+    a signature_key that is not base64.
     buf:lint:ignore RPC_RESPONSE_STANDARD_NAME
     buf:lint:ignore RPC_REQUEST_RESPONSE_UNIQUE
     """
@@ -128,8 +132,9 @@ class WebhooksServiceServicer(metaclass=_abc_1.ABCMeta):
     subscribed, the event is not older than the subscription, and its events
     list is empty or names the event's type. Deliveries are signed per the
     Standard Webhooks spec (webhook-id = the event id, stable across retries;
-    webhook-timestamp; webhook-signature "v1,<base64 HMAC-SHA256>") when a
-    signature_key is set, and retried with backoff a bounded number of times.
+    webhook-timestamp; webhook-signature "v1,<base64 HMAC-SHA256>") and retried
+    with backoff a bounded number of times; a webhook that keeps failing is
+    disabled. Every attempt is in its delivery log.
     """
 
     @_abc_1.abstractmethod
@@ -140,7 +145,8 @@ class WebhooksServiceServicer(metaclass=_abc_1.ABCMeta):
     ) -> _typing.Union[_resources_pb2.Webhook, _abc.Awaitable[_resources_pb2.Webhook]]:
         """Subscribes a webhook, or re-subscribes and replaces the one with the given
         id. The JSON answer is the bare Webhook with status "Subscribed".
-        Errors: INVALID_ARGUMENT missing or non-http(s) url, unknown event type.
+        Errors: INVALID_ARGUMENT missing or non-http(s) url, unknown event type,
+        a signature_key that is not base64.
         buf:lint:ignore RPC_RESPONSE_STANDARD_NAME
         buf:lint:ignore RPC_REQUEST_RESPONSE_UNIQUE
         """

@@ -1,0 +1,89 @@
+"""Webhook deliveries in Redis (durable: `parley rebuild` keeps them): one hash per delivery of an
+event to a webhook, a schedule of the attempts due, and a log per webhook.
+
+- `due`: sorted set of `<webhook id>|<event token>` scored by when the next attempt is due (ms);
+- `delivery`: hash `type`, `body` (the JSON POSTed), `created_ms`, `status` (pending, delivered,
+  failed) and `attempts` (JSON list of {attempted_at, http_status, latency_ms, error});
+- `log`: per webhook, sorted set of `<created_ms:015d>:<event token>` (lexical, all scores 0), the
+  most recent `LOG_KEPT` deliveries;
+- `failing`: per webhook, since when (ms) its deliveries fail; removed by a success.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from typing import Any
+
+import redis.asyncio as aioredis
+
+from parley.v1 import webhooks_pb2
+from runtime import redis as runtime_redis
+from runtime.settings import Settings
+from store import pages
+
+PENDING, DELIVERED, FAILED = "pending", "delivered", "failed"
+#: Deliveries listed per webhook at most; older ones leave the log (and expire after KEPT_S).
+LOG_KEPT = 10_000
+KEPT_S = 30 * 24 * 3600
+
+
+@dataclass(frozen=True)
+class DeliveryKeys:
+    """Key names of the deliveries."""
+
+    settings: Settings
+
+    def due(self) -> str:
+        """Sorted set: deliveries by when their next attempt is due."""
+        return runtime_redis.durable_key(self.settings, "webhooks", "due")
+
+    def delivery(self, webhook_id: str, token: str) -> str:
+        """Hash: one event's delivery to one webhook."""
+        return runtime_redis.durable_key(self.settings, "webhooks", "delivery", webhook_id, token)
+
+    def log(self, webhook_id: str) -> str:
+        """Sorted set: a webhook's deliveries, by creation."""
+        return runtime_redis.durable_key(self.settings, "webhooks", "log", webhook_id)
+
+    def failing(self, webhook_id: str) -> str:
+        """String: since when (epoch ms) a webhook's deliveries fail."""
+        return runtime_redis.durable_key(self.settings, "webhooks", "failing", webhook_id)
+
+
+def due_member(webhook_id: str, token: str) -> str:
+    """The `due` member of a delivery."""
+    return f"{webhook_id}|{token}"
+
+
+def log_member(created_ms: int, token: str) -> str:
+    """The `log` member of a delivery (lexical order is creation order)."""
+    return f"{created_ms:015d}:{token}"
+
+
+def attempt(attempted_at: str, http_status: int, latency_ms: int, error: str) -> dict[str, Any]:
+    """One attempt as the log keeps it."""
+    return {"attempted_at": attempted_at, "http_status": http_status, "latency_ms": latency_ms,
+            "error": error}
+
+
+def served(token: str, fields: dict[bytes, bytes]) -> webhooks_pb2.WebhookDelivery:
+    """A delivery hash as the API serves it."""
+    return webhooks_pb2.WebhookDelivery(
+        event_id=token, event_type=fields[b"type"].decode(), status=fields[b"status"].decode(),
+        attempts=[webhooks_pb2.DeliveryAttempt(**a) for a in json.loads(fields[b"attempts"])])
+
+
+async def page(redis: aioredis.Redis, keys: DeliveryKeys, webhook_id: str, cursor: str,
+               page_size: int) -> webhooks_pb2.ListWebhookDeliveriesResponse:
+    """A page of a webhook's delivery log, newest first (`next_cursor` walks back in time)."""
+    found = await pages.newest_first(redis, keys.log(webhook_id), cursor, page_size)
+    tokens = [pages.member_id(m) for m in reversed(found.members)]
+    pipe = redis.pipeline(transaction=False)
+    for token in tokens:
+        pipe.hgetall(keys.delivery(webhook_id, token))
+    hashes = await pipe.execute() if tokens else []
+    return webhooks_pb2.ListWebhookDeliveriesResponse(
+        data=[served(t, h) for t, h in zip(tokens, hashes) if h],
+        pagination_data={"previous_cursor": found.previous_cursor,
+                         "next_cursor": found.next_cursor, "total": found.total})

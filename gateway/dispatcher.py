@@ -1,0 +1,262 @@
+"""The webhook dispatcher: every event of the log, to every webhook that wants it, signed per the
+Standard Webhooks spec, retried on a schedule, each attempt logged (`gateway.deliveries`).
+
+Intake reads the event log through a Redis consumer group and creates an event's deliveries in
+the same MULTI/EXEC that acknowledges it: no event is lost or taken twice across restarts. The
+sender claims due deliveries (a lease, so a crashed process's attempt is retried after it) and
+records each attempt's outcome; a delivered one is never attempted again. A receiver that
+answered 2xx while the process died before recording it gets it again (same `webhook-id`, by
+which receivers deduplicate, as the spec says).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+import os
+import socket
+import time
+from collections.abc import Callable, Coroutine, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any
+
+import httpx
+import redis.asyncio as aioredis
+from standardwebhooks.webhooks import Webhook as Signer
+
+from gateway import deliveries
+from gateway.deliveries import DeliveryKeys
+from gateway.event_log import EventLog, LoggedEvent, position
+from parley.v1 import records_pb2
+from runtime import timestamps
+from store import entities
+from store.events import as_json
+from store.keys import StoreKeys
+
+log = logging.getLogger(__name__)
+
+GROUP = "webhook-dispatcher"
+SUBSCRIBED = "Subscribed"
+#: An event held by a consumer for this long without being acknowledged is taken over.
+STALE_MS = 60_000
+#: Deliveries attempted at once at most.
+CONCURRENCY = 64
+
+# Takes a due delivery for `lease` ms: only one sender attempts it at a time.
+_CLAIM = """
+local score = redis.call('ZSCORE', KEYS[1], ARGV[1])
+if score and tonumber(score) <= tonumber(ARGV[2]) then
+  redis.call('ZADD', KEYS[1], ARGV[3], ARGV[1])
+  return 1
+end
+return 0
+"""
+
+
+@dataclass(frozen=True)
+class Policy:
+    """Retries and limits, from `PARLEY_WEBHOOK_RETRY_S` (pauses before each retry, seconds, comma
+    separated; Svix's schedule by default), `_TIMEOUT_S` and `_DISABLE_AFTER_S` (5 days)."""
+
+    retry_s: tuple[float, ...] = (5, 300, 1800, 7200, 18000, 36000, 36000)
+    timeout_s: float = 10.0
+    disable_after_s: float = 5 * 24 * 3600
+
+    @classmethod
+    def from_env(cls) -> Policy:
+        """The policy configured in the environment."""
+        env, default = os.environ, cls()
+        schedule = env.get("PARLEY_WEBHOOK_RETRY_S")
+        return cls(
+            retry_s=tuple(float(s) for s in schedule.split(",")) if schedule else default.retry_s,
+            timeout_s=float(env.get("PARLEY_WEBHOOK_TIMEOUT_S", default.timeout_s)),
+            disable_after_s=float(env.get("PARLEY_WEBHOOK_DISABLE_AFTER_S", default.disable_after_s)),
+        )
+
+
+def wants(webhook: records_pb2.WebhookRecord, item: LoggedEvent) -> bool:
+    """The delivery rule: subscribed, the event not older than the subscription, a type it asked
+    for (all when it names none)."""
+    return (webhook.webhook.status == SUBSCRIBED
+            and position(item.token)[0] >= webhook.created_at_ms
+            and (not webhook.webhook.events or item.event.type in webhook.webhook.events))
+
+
+def body(item: LoggedEvent) -> str:
+    """What a webhook receives: the event as `{type, payload, timestamp}`."""
+    event = as_json(item.event)
+    event.pop("resume_token", None)
+    return json.dumps(event, separators=(",", ":"))
+
+
+def signed_headers(webhook: records_pb2.WebhookRecord, token: str, payload: str,
+                   now: datetime) -> dict[str, str]:
+    """The webhook's own headers, then the Standard Webhooks ones (which they cannot override)."""
+    return {**webhook.webhook.headers, "content-type": "application/json",
+            "webhook-id": token, "webhook-timestamp": str(int(now.timestamp())),
+            "webhook-signature": Signer(webhook.signature_key).sign(token, now, payload)}
+
+
+Disable = Callable[[records_pb2.WebhookRecord, str], Coroutine[Any, Any, None]]
+
+
+@dataclass
+class Dispatcher:
+    """Creates and sends deliveries until cancelled (`run`)."""
+
+    redis: aioredis.Redis
+    events: EventLog
+    store_keys: StoreKeys
+    keys: DeliveryKeys
+    policy: Policy
+    #: Writes the webhook disabled (through Kafka, like every webhook change).
+    disable: Disable
+    consumer: str = field(default_factory=lambda: f"{socket.gethostname()}-{os.getpid()}")
+    in_flight: set[str] = field(default_factory=set)
+
+    async def run(self) -> None:
+        """Take in events and send deliveries until cancelled."""
+        try:
+            await self.redis.xgroup_create(self.store_keys.events(), GROUP, id="$", mkstream=True)
+        except aioredis.ResponseError as exc:
+            if "BUSYGROUP" not in str(exc):
+                raise
+        claim = self.redis.register_script(_CLAIM)
+        async with httpx.AsyncClient() as http:
+            await asyncio.gather(self._intake(), self._send(http, claim))
+
+    async def _webhooks(self) -> list[records_pb2.WebhookRecord]:
+        return await entities.load_all(self.redis, self.store_keys, "webhook",
+                                       records_pb2.WebhookRecord)
+
+    async def _intake(self) -> None:
+        stream = self.store_keys.events()
+        while True:
+            _, stale, _ = await self.redis.xautoclaim(stream, GROUP, self.consumer, STALE_MS,
+                                                     count=100)
+            fresh = await self.redis.xreadgroup(GROUP, self.consumer, {stream: ">"}, count=100,
+                                                block=1000)
+            entries = list(stale) + (fresh[0][1] if fresh else [])
+            if entries:
+                await self._take(await self.events.decode(entries))
+
+    async def _take(self, items: Sequence[LoggedEvent]) -> None:
+        """Create the deliveries of `items` and acknowledge them, atomically."""
+        webhooks = [w for w in await self._webhooks() if w.webhook.status == SUBSCRIBED]
+        now = int(time.time() * 1000)
+        pipe = self.redis.pipeline(transaction=True)
+        for item in items:
+            for webhook in webhooks:
+                if not wants(webhook, item):
+                    continue
+                wid = webhook.webhook.id
+                key = self.keys.delivery(wid, item.token)
+                # NX: an event taken over from a stale consumer never resets a delivery.
+                for name, value in (("type", item.event.type), ("body", body(item)),
+                                    ("created_ms", now), ("status", deliveries.PENDING),
+                                    ("attempts", "[]")):
+                    pipe.hsetnx(key, name, value)
+                pipe.zadd(self.keys.due(), {deliveries.due_member(wid, item.token): now}, nx=True)
+                pipe.zadd(self.keys.log(wid), {deliveries.log_member(now, item.token): 0}, nx=True)
+                pipe.zremrangebyrank(self.keys.log(wid), 0, -deliveries.LOG_KEPT - 1)
+            pipe.xack(self.store_keys.events(), GROUP, item.token)
+        await pipe.execute()
+
+    async def _send(self, http: httpx.AsyncClient, claim: Any) -> None:
+        tasks: set[asyncio.Task[None]] = set()
+        while True:
+            now = int(time.time() * 1000)
+            due = await self.redis.zrangebyscore(self.keys.due(), "-inf", now, start=0,
+                                                 num=CONCURRENCY)
+            for raw in due:
+                member = raw.decode()
+                if member in self.in_flight or len(self.in_flight) >= CONCURRENCY:
+                    continue
+                lease_ms = now + int((self.policy.timeout_s + 30) * 1000)
+                if await claim(keys=[self.keys.due()], args=[member, now, lease_ms]):
+                    self.in_flight.add(member)
+                    task = asyncio.create_task(self._attempt(http, member))
+                    tasks.add(task)
+                    task.add_done_callback(tasks.discard)
+            await asyncio.sleep(0.05)
+
+    async def _attempt(self, http: httpx.AsyncClient, member: str) -> None:
+        try:
+            await self._deliver(http, member)
+        except Exception:  # noqa: BLE001 - Redis away: the lease runs out and it is tried again
+            log.exception("webhook delivery %s failed to run", member)
+        finally:
+            self.in_flight.discard(member)
+
+    async def _deliver(self, http: httpx.AsyncClient, member: str) -> None:
+        webhook_id, token = member.split("|", 1)
+        key = self.keys.delivery(webhook_id, token)
+        fields = await self.redis.hgetall(key)
+        webhook = await entities.load_one(self.redis, self.store_keys, "webhook", webhook_id,
+                                          records_pb2.WebhookRecord)
+        if not fields or fields[b"status"] != deliveries.PENDING.encode():
+            await self.redis.zrem(self.keys.due(), member)
+            return
+        if webhook is None or webhook.deleted or webhook.webhook.status != SUBSCRIBED:
+            # Unsubscribed or disabled since: what was still due is not sent.
+            await self._finish(key, member, None, deliveries.FAILED)
+            return
+        payload = fields[b"body"].decode()
+        now = datetime.now(UTC)
+        started = time.perf_counter()
+        status, error = 0, ""
+        try:
+            response = await http.post(webhook.webhook.url, content=payload.encode(),
+                                       headers=signed_headers(webhook, token, payload, now),
+                                       timeout=self.policy.timeout_s)
+            status = response.status_code
+            error = "" if response.is_success else f"HTTP {status}"
+        except httpx.TimeoutException:
+            error = f"timeout: no answer within {self.policy.timeout_s:g} s"
+        except httpx.HTTPError as exc:
+            error = f"connection error: {type(exc).__name__}"
+        latency_ms = int((time.perf_counter() - started) * 1000)
+        attempt = deliveries.attempt(timestamps.format_ms(int(now.timestamp() * 1000)), status,
+                                     latency_ms, error)
+        attempts = json.loads(fields[b"attempts"]) + [attempt]
+        if not error:
+            await self._finish(key, member, attempts, deliveries.DELIVERED, webhook_id)
+            return
+        retries_done = len(attempts) - 1
+        if retries_done < len(self.policy.retry_s):
+            next_ms = int(time.time() * 1000 + self.policy.retry_s[retries_done] * 1000)
+            await self._finish(key, member, attempts, deliveries.PENDING, next_ms=next_ms)
+        else:
+            await self._finish(key, member, attempts, deliveries.FAILED)
+        await self._note_failure(webhook, error)
+
+    async def _finish(self, key: str, member: str,
+                      attempts: list[dict[str, Any]] | None, status: str,
+                      succeeded: str = "", next_ms: int | None = None) -> None:
+        """Record an attempt: the delivery's attempts and status, and when it is due again (None:
+        never); a success (`succeeded`: the webhook id) ends the webhook's failing streak."""
+        pipe = self.redis.pipeline(transaction=True)
+        if attempts is not None:
+            pipe.hset(key, "attempts", json.dumps(attempts))
+        pipe.hset(key, "status", status)
+        if next_ms is None:
+            pipe.zrem(self.keys.due(), member)
+            pipe.expire(key, deliveries.KEPT_S)
+        else:
+            pipe.zadd(self.keys.due(), {member: next_ms})
+        if succeeded:
+            pipe.delete(self.keys.failing(succeeded))
+        await pipe.execute()
+
+    async def _note_failure(self, webhook: records_pb2.WebhookRecord, error: str) -> None:
+        """Remember since when the webhook fails; disable it once that is too long."""
+        now_ms = int(time.time() * 1000)
+        failing = self.keys.failing(webhook.webhook.id)
+        await self.redis.set(failing, now_ms, nx=True)
+        since = int(await self.redis.get(failing) or now_ms)
+        if now_ms - since >= self.policy.disable_after_s * 1000:
+            await self.disable(webhook, f"every delivery failed for {(now_ms - since) / 1000:.0f} s "
+                                        f"(since {timestamps.format_ms(since)}); last error: {error}")
+            await self.redis.delete(failing)

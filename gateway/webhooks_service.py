@@ -1,0 +1,155 @@
+"""WebhooksService: webhooks through the compacted `parley.webhooks` topic (projected by the
+store like every entity), and their delivery log."""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import secrets
+import time
+import uuid
+from urllib.parse import urlsplit
+
+import grpc
+import redis.asyncio as aioredis
+from google.protobuf import json_format
+
+from gateway import deliveries
+from gateway.deliveries import DeliveryKeys
+from gateway.dispatcher import SUBSCRIBED
+from parley.v1 import records_pb2, resources_pb2, webhooks_pb2, webhooks_pb2_grpc
+from runtime import topics
+from runtime.errors import InvalidArgument, NotFound
+from store import entities, events
+from store.commands import CommandWriter
+from store.keys import StoreKeys
+
+Ctx = grpc.aio.ServicerContext
+UNSUBSCRIBED, DISABLED = "Unsubscribed", "Disabled"
+
+
+def checked_url(url: str) -> str:
+    """`url` when it is an absolute http(s) URL, else InvalidArgument."""
+    parts = urlsplit(url)
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        raise InvalidArgument(f"url must be an absolute http(s) URL, got {url!r}")
+    return url
+
+
+def checked_events(types: list[str]) -> list[str]:
+    """`types` when every one is an event type, else InvalidArgument."""
+    unknown = sorted(set(types) - set(events.TYPES))
+    if unknown:
+        raise InvalidArgument(f"unknown event type(s) {', '.join(unknown)}; use {', '.join(events.TYPES)}")
+    return types
+
+
+def checked_key(key: str) -> str:
+    """`key` when it is a Standard Webhooks secret ("whsec_" + base64, or bare base64)."""
+    try:
+        decoded = base64.b64decode(key.removeprefix("whsec_"), validate=True)
+    except (binascii.Error, ValueError):
+        decoded = b""
+    if len(decoded) < 16:
+        raise InvalidArgument("signature_key must be whsec_ followed by base64 of at least 16 bytes")
+    return key
+
+
+def new_key() -> str:
+    """A new signing secret, formatted as Standard Webhooks libraries expect it."""
+    return "whsec_" + base64.b64encode(secrets.token_bytes(32)).decode()
+
+
+def _now_ms() -> int:
+    return int(time.time() * 1000)
+
+
+class WebhooksServicer(webhooks_pb2_grpc.WebhooksServiceServicer):
+    """Subscribe, update, unsubscribe, read and list webhooks; read their delivery logs."""
+
+    def __init__(self, redis: aioredis.Redis, keys: StoreKeys, delivery_keys: DeliveryKeys,
+                 commands: CommandWriter) -> None:
+        self.redis = redis
+        self.keys = keys
+        self.delivery_keys = delivery_keys
+        self.commands = commands
+
+    async def write(self, record: records_pb2.WebhookRecord) -> None:
+        """Write a webhook through Kafka; return once the store projected it."""
+        await self.commands.write(topics.WEBHOOKS, record.webhook.id, record.SerializeToString())
+
+    async def disable(self, record: records_pb2.WebhookRecord, reason: str) -> None:
+        """Stop deliveries to a webhook that keeps failing, saying why (the dispatcher's call)."""
+        disabled = records_pb2.WebhookRecord()
+        disabled.CopyFrom(record)
+        disabled.webhook.status, disabled.webhook.status_reason = DISABLED, reason
+        await self.write(disabled)
+
+    async def _existing(self, webhook_id: str) -> records_pb2.WebhookRecord:
+        if not webhook_id:
+            raise InvalidArgument("id is required")
+        found = await entities.load_one(self.redis, self.keys, "webhook", webhook_id,
+                                        records_pb2.WebhookRecord)
+        if found is None or found.deleted:
+            raise NotFound(f"webhook {webhook_id} not found")
+        return found
+
+    async def SubscribeWebhook(self, request: webhooks_pb2.SubscribeWebhookRequest, context: Ctx) -> resources_pb2.Webhook:
+        key = checked_key(request.signature_key) if request.signature_key else new_key()
+        webhook = resources_pb2.Webhook(
+            id=request.id or str(uuid.uuid4()), name=request.name, url=checked_url(request.url),
+            headers=dict(request.headers), events=checked_events(list(request.events)),
+            status=SUBSCRIBED)
+        await self.write(records_pb2.WebhookRecord(webhook=webhook, signature_key=key,
+                                                   created_at_ms=_now_ms()))
+        if not request.signature_key:
+            webhook.generated_signature_key = key  # shown this once
+        return webhook
+
+    async def UpdateWebhook(self, request: webhooks_pb2.UpdateWebhookRequest, context: Ctx) -> resources_pb2.Webhook:
+        record = await self._existing(request.id)
+        webhook = record.webhook
+        if request.HasField("url"):
+            webhook.url = checked_url(request.url)
+        if request.HasField("name"):
+            webhook.name = request.name
+        if request.HasField("headers"):
+            headers = json_format.MessageToDict(request.headers)
+            if not all(isinstance(v, str) for v in headers.values()):
+                raise InvalidArgument("headers must map names to string values")
+            webhook.ClearField("headers")
+            webhook.headers.update(headers)
+        if request.HasField("events"):
+            types = json_format.MessageToDict(request.events)
+            if not all(isinstance(t, str) for t in types):
+                raise InvalidArgument("events must be a list of event types")
+            webhook.ClearField("events")
+            webhook.events.extend(checked_events(types))
+        if request.HasField("signature_key"):
+            record.signature_key = checked_key(request.signature_key)
+        if request.HasField("status"):
+            if request.status not in (SUBSCRIBED, UNSUBSCRIBED):
+                raise InvalidArgument(f"status must be {SUBSCRIBED} or {UNSUBSCRIBED}")
+            if request.status == SUBSCRIBED and webhook.status != SUBSCRIBED:
+                record.created_at_ms = _now_ms()  # events of the time it was off are not sent
+            webhook.status, webhook.status_reason = request.status, ""
+        await self.write(record)
+        return webhook
+
+    async def UnsubscribeWebhook(self, request: webhooks_pb2.UnsubscribeWebhookRequest, context: Ctx) -> resources_pb2.Webhook:
+        record = await self._existing(request.id)
+        record.webhook.status, record.webhook.status_reason = UNSUBSCRIBED, ""
+        await self.write(record)
+        return record.webhook
+
+    async def GetWebhook(self, request: webhooks_pb2.GetWebhookRequest, context: Ctx) -> resources_pb2.Webhook:
+        return (await self._existing(request.id)).webhook
+
+    async def ListWebhooks(self, request: webhooks_pb2.ListWebhooksRequest, context: Ctx) -> webhooks_pb2.ListWebhooksResponse:
+        records = await entities.load_all(self.redis, self.keys, "webhook", records_pb2.WebhookRecord)
+        return webhooks_pb2.ListWebhooksResponse(data=[r.webhook for r in records if not r.deleted])
+
+    async def ListWebhookDeliveries(self, request: webhooks_pb2.ListWebhookDeliveriesRequest, context: Ctx) -> webhooks_pb2.ListWebhookDeliveriesResponse:
+        await self._existing(request.webhook_id)
+        return await deliveries.page(self.redis, self.delivery_keys, request.webhook_id,
+                                     request.cursor, request.page_size)

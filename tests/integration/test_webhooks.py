@@ -1,0 +1,172 @@
+"""Outbound webhooks through Envoy against a local receiver: CRUD and errors, Standard Webhooks
+signing, retries with one webhook-id, type filters, unsubscribe, disabling, the delivery log, and
+deliveries across a restart of the gateway."""
+
+from __future__ import annotations
+
+import time
+import uuid
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+from standardwebhooks.webhooks import Webhook as Verifier
+
+from runtime.settings import Settings
+from stack import processes, services
+from tests.conftest import FAKE_APIS_PORT
+from tests.integration import webhooks
+from tests.integration.fake_source_apis import Answer, FakeSourceApis, serving, Received
+from tests.integration.helpers import eventually, post
+
+RECEIVER_PORT = FAKE_APIS_PORT - 1
+KEY = "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw"
+
+
+@pytest.fixture(scope="module")
+def receiver() -> Iterator[FakeSourceApis]:
+    with serving(RECEIVER_PORT) as fakes:
+        yield fakes
+
+
+def _subscribe(base_url: str, receiver_name: str, **fields: Any) -> dict[str, Any]:
+    reply = post(base_url, "/webhooks.subscribe",
+                  {"url": f"http://127.0.0.1:{RECEIVER_PORT}/hooks/{receiver_name}", **fields})
+    assert reply.status_code == 200, reply.text
+    return dict(reply.json())
+
+
+def _tag(base_url: str, name: str) -> str:
+    reply = post(base_url, "/tags.create", {"name": name, "color": "tag-blue"})
+    assert reply.status_code == 200
+    return str(reply.json()["id"])
+
+
+def _tags_seen(receiver: FakeSourceApis, name: str) -> list[str]:
+    return [r.json()["payload"]["name"] for r in receiver.to(name)]
+
+
+def test_subscribe_read_update_unsubscribe_and_errors(base_url: str) -> None:
+    name = f"crud-{uuid.uuid4().hex[:6]}"
+    created = _subscribe(base_url, name, name="CRM", events=["message.created"],
+                         headers={"x-crm-key": "k"})
+    assert created["status"] == "Subscribed" and created["events"] == ["message.created"]
+    # No key given: one is generated and shown this once.
+    assert Verifier(created["generated_signature_key"])
+    info = post(base_url, "/webhooks.info", {"id": created["id"]}).json()
+    assert info["generated_signature_key"] == "" and info["headers"] == {"x-crm-key": "k"}
+    assert created["id"] in [w["id"] for w in post(base_url, "/webhooks.list", {}).json()["data"]]
+    updated = post(base_url, "/webhooks.update", {"id": created["id"], "name": "CRM 2",
+                                                   "events": [], "headers": {}}).json()
+    assert (updated["name"], updated["events"], updated["headers"]) == ("CRM 2", [], {})
+    gone = post(base_url, "/webhooks.unsubscribe", {"id": created["id"]}).json()
+    assert gone["status"] == "Unsubscribed"
+    assert post(base_url, "/webhooks.info", {"id": created["id"]}).json()["status"] == "Unsubscribed"
+
+    unknown = str(uuid.uuid4())
+    for path, body in (("/webhooks.info", {"id": unknown}), ("/webhooks.update", {"id": unknown}),
+                       ("/webhooks.unsubscribe", {"id": unknown}),
+                       ("/webhooks.deliveries", {"webhook_id": unknown})):
+        assert post(base_url, path, body).status_code == 404
+    before = len(post(base_url, "/webhooks.list", {}).json()["data"])
+    for bad, message in (({"url": "ftp://x"}, "http(s)"), ({"url": "http://x", "events": ["nope"]},
+                         "unknown event type"), ({"url": "http://x", "signature_key": "short"},
+                         "signature_key")):
+        reply = post(base_url, "/webhooks.subscribe", bad)
+        assert reply.status_code == 400 and message in reply.json()["message"]
+    assert len(post(base_url, "/webhooks.list", {}).json()["data"]) == before  # nothing written
+    assert post(base_url, "/webhooks.update", {"id": created["id"], "status": "Paused"}).status_code == 400
+
+
+def _verified(request: Received) -> Any:
+    return Verifier(KEY).verify(request.body, request.headers)
+
+
+def test_a_failing_receiver_gets_retries_of_one_signed_delivery(
+        base_url: str, receiver: FakeSourceApis) -> None:
+    name = f"retry-{uuid.uuid4().hex[:6]}"
+    receiver.script(name, Answer(500), Answer(503))
+    webhook = _subscribe(base_url, name, events=["message.created"], signature_key=KEY,
+                         headers={"authorization": "Bearer crm-token"})
+    hook = webhooks.facebook(text="deliver me")
+    hook.connect(base_url)
+    assert hook.post(base_url).status_code == 200
+
+    def ours() -> list[Received] | None:
+        found = [r for r in receiver.to(name)
+                 if r.json()["payload"]["conversation_id"] == hook.conversation_id]
+        return found if len(found) == 3 else None
+
+    attempts = eventually(ours, timeout=20)
+    assert len({r.headers["webhook-id"] for r in attempts}) == 1
+    for request in attempts:
+        event = _verified(request)
+        assert event["type"] == "message.created"
+        assert event["payload"]["message"]["content"]["text"] == "deliver me"
+        assert "resume_token" not in event
+        assert request.headers["authorization"] == "Bearer crm-token"
+
+    def logged() -> dict[str, Any] | None:
+        page = post(base_url, "/webhooks.deliveries", {"webhook_id": webhook["id"]}).json()
+        found = [d for d in page["data"] if d["event_id"] == attempts[0].headers["webhook-id"]]
+        return found[0] if found and found[0]["status"] == "delivered" else None
+
+    delivery = eventually(logged)
+    assert [a["http_status"] for a in delivery["attempts"]] == [500, 503, 204]
+    assert [a["error"] for a in delivery["attempts"]] == ["HTTP 500", "HTTP 503", ""]
+    assert all(a["attempted_at"].endswith("Z") and a["latency_ms"] >= 0 for a in delivery["attempts"])
+    time.sleep(1)
+    assert len(ours() or []) == 3  # delivered: never sent again
+
+
+def test_type_filters_and_unsubscribe(base_url: str, receiver: FakeSourceApis) -> None:
+    name = f"tags-{uuid.uuid4().hex[:6]}"
+    webhook = _subscribe(base_url, name, events=["tag.updated"], signature_key=KEY)
+    _tag(base_url, f"{name}-a")
+    hook = webhooks.facebook(text="not for this webhook")
+    hook.connect(base_url)
+    assert hook.post(base_url).status_code == 200
+    eventually(lambda: _tags_seen(receiver, name) == [f"{name}-a"])
+    assert {_verified(r)["type"] for r in receiver.to(name)} == {"tag.updated"}
+
+    post(base_url, "/webhooks.unsubscribe", {"id": webhook["id"]})
+    _tag(base_url, f"{name}-b")
+    time.sleep(1.5)
+    assert _tags_seen(receiver, name) == [f"{name}-a"]
+    page = post(base_url, "/webhooks.deliveries", {"webhook_id": webhook["id"], "page_size": 1}).json()
+    assert page["pagination_data"]["total"] == 1 and page["data"][0]["status"] == "delivered"
+
+
+def test_a_webhook_that_keeps_failing_is_disabled(base_url: str, receiver: FakeSourceApis) -> None:
+    name = f"down-{uuid.uuid4().hex[:6]}"
+    receiver.script(name, *[Answer(500)] * 100)
+    webhook = _subscribe(base_url, name, events=["tag.updated"], signature_key=KEY)
+
+    def disabled() -> dict[str, Any] | None:
+        _tag(base_url, f"{name}-{time.time()}")  # keep failing (PARLEY_WEBHOOK_DISABLE_AFTER_S=3)
+        info = post(base_url, "/webhooks.info", {"id": webhook["id"]}).json()
+        return info if info["status"] == "Disabled" else None
+
+    info = eventually(disabled, timeout=30)
+    assert "HTTP 500" in info["status_reason"]
+    page = post(base_url, "/webhooks.deliveries", {"webhook_id": webhook["id"]}).json()
+    assert "failed" in {d["status"] for d in page["data"]}
+    # Subscribing it again enables it.
+    again = post(base_url, "/webhooks.update", {"id": webhook["id"], "status": "Subscribed"}).json()
+    assert (again["status"], again["status_reason"]) == ("Subscribed", "")
+
+
+def test_deliveries_survive_a_gateway_restart(live_stack: Settings, base_url: str,
+                                              receiver: FakeSourceApis) -> None:
+    name = f"restart-{uuid.uuid4().hex[:6]}"
+    _subscribe(base_url, name, events=["tag.updated"], signature_key=KEY)
+    _tag(base_url, f"{name}-before")
+    eventually(lambda: _tags_seen(receiver, name) == [f"{name}-before"])
+    processes.stop(live_stack.data_dir, "gateway")
+    try:
+        _tag(base_url, f"{name}-while-down")  # logged by the store while no dispatcher runs
+    finally:
+        services.start(live_stack, "gateway")
+    eventually(lambda: _tags_seen(receiver, name) == [f"{name}-before", f"{name}-while-down"])
+    time.sleep(1)
+    assert _tags_seen(receiver, name) == [f"{name}-before", f"{name}-while-down"]
