@@ -3,7 +3,8 @@ events out to each subscriber's bounded queue; a subscriber with a resume token 
 the log from it.
 
 Memory per subscriber is bounded: a subscriber whose queue is full (it reads slower than events
-come) is cut with a `stream.error` event, and can resume from the last token it saw.
+come) is cut with a `stream.error` event, and can resume from the last token it saw. A stopping
+gateway ends every stream the same way.
 """
 
 from __future__ import annotations
@@ -89,9 +90,17 @@ def stream_error(code: grpc.StatusCode, message: str) -> resources_pb2.Event:
 @dataclass(eq=False)
 class _Subscriber:
     wanted: Filter
-    queue: asyncio.Queue[LoggedEvent | None]
-    #: Set when the queue overflowed: the subscriber is cut (None in the queue marks it).
+    #: Live events, or last the `stream.error` event that ends the stream.
+    queue: asyncio.Queue[LoggedEvent | resources_pb2.Event]
+    #: Set once the stream is ending: nothing more is queued.
     cut: bool = False
+
+    def end(self, error: resources_pb2.Event) -> None:
+        """End the stream with `error`, dropping what still waits (it can be resumed)."""
+        self.cut = True
+        while not self.queue.empty():
+            self.queue.get_nowait()
+        self.queue.put_nowait(error)
 
 
 @dataclass
@@ -103,30 +112,35 @@ class Hub:
     subscribers: set[_Subscriber] = field(default_factory=set)
 
     async def run(self) -> None:
-        """Fan the log's new events out until cancelled."""
-        cursor = await self.log.head()
-        while True:
-            try:
-                batch = await self.log.after(cursor, BATCH, block_ms=1000)
-            except (OSError, ConnectionError) as exc:
-                log.warning("event log unreachable (%s); retrying", exc)
-                await asyncio.sleep(1)
-                continue
-            for item in batch:
-                cursor = item.token
-                for subscriber in list(self.subscribers):
-                    if not subscriber.cut and subscriber.wanted.matches(item):
-                        self._offer(subscriber, item)
+        """Fan the log's new events out until cancelled; then end every stream with an event
+        that says so (the gateway is stopping: resume elsewhere or later)."""
+        try:
+            cursor = await self.log.head()
+            while True:
+                try:
+                    batch = await self.log.after(cursor, BATCH, block_ms=1000)
+                except (OSError, ConnectionError) as exc:
+                    log.warning("event log unreachable (%s); retrying", exc)
+                    await asyncio.sleep(1)
+                    continue
+                for item in batch:
+                    cursor = item.token
+                    for subscriber in list(self.subscribers):
+                        if not subscriber.cut and subscriber.wanted.matches(item):
+                            self._offer(subscriber, item)
+        finally:
+            for subscriber in list(self.subscribers):
+                subscriber.end(stream_error(grpc.StatusCode.UNAVAILABLE, "the gateway is stopping; "
+                                            "subscribe again with the last resume_token"))
 
     def _offer(self, subscriber: _Subscriber, item: LoggedEvent) -> None:
         try:
             subscriber.queue.put_nowait(item)
         except asyncio.QueueFull:
-            # Too slow: drop what waits (it can be resumed) and end the stream at once.
-            subscriber.cut = True
-            while not subscriber.queue.empty():
-                subscriber.queue.get_nowait()
-            subscriber.queue.put_nowait(None)
+            subscriber.end(stream_error(
+                grpc.StatusCode.RESOURCE_EXHAUSTED,
+                f"subscriber too slow: more than {self.limits.buffer} events were waiting; "
+                "subscribe again with the last resume_token"))
 
     async def open(self, wanted: Filter, resume_token: str) -> AsyncIterator[resources_pb2.Event]:
         """The events `wanted` after `resume_token` ("" = from now on), then live ones, with
@@ -155,10 +169,8 @@ class Hub:
                 except TimeoutError:
                     yield heartbeat()
                     continue
-                if item is None:
-                    yield stream_error(grpc.StatusCode.RESOURCE_EXHAUSTED,
-                                       f"subscriber too slow: more than {self.limits.buffer} events "
-                                       "were waiting; subscribe again with the last resume_token")
+                if isinstance(item, resources_pb2.Event):
+                    yield item  # the stream's end
                     return
                 if cursor and position(item.token) <= position(cursor):
                     continue  # replayed already

@@ -124,7 +124,14 @@ def test_resume_replays_exactly_what_was_missed_across_a_gateway_restart(
     channel.close()
 
     _say(base_url, hook, "missed 1")
+    open_stream, client = sse(base_url, {"conversation_id": hook.conversation_id,
+                                         "types": "tag.updated"})
     processes.stop(live_stack.data_dir, "gateway")
+    try:  # a stream the gateway ends says so, with an event (HTTP/1.1 sees no trailers)
+        [ended] = open_stream.take(1)
+        assert ended["event"] == "stream.error" and ended["data"]["payload"]["status"] == "UNAVAILABLE"
+    finally:
+        client.close()
     _say(base_url, hook, "missed 2")
     services.start(live_stack, "gateway")
     _say(base_url, hook, "missed 3")
