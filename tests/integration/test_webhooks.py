@@ -170,3 +170,11 @@ def test_deliveries_survive_a_gateway_restart(live_stack: Settings, base_url: st
     eventually(lambda: _tags_seen(receiver, name) == [f"{name}-before", f"{name}-while-down"])
     time.sleep(1)
     assert _tags_seen(receiver, name) == [f"{name}-before", f"{name}-while-down"]
+
+
+def test_no_signing_key_reaches_a_log(live_stack: Settings) -> None:
+    """Given and generated signing keys (all "whsec_...") appear in no component's log."""
+    logs = sorted((live_stack.data_dir / "logs").glob("*.log"))
+    assert any(log.name == "gateway.log" for log in logs)
+    for log in logs:
+        assert b"whsec_" not in log.read_bytes(), log.name
