@@ -4,7 +4,8 @@ Every term index (per channel, source, tag, state, metadata path and metadata va
 unread conversations) is a sorted set of conversation ids scored by last activity, like the
 unfiltered list: a query of one such term pages straight from its index, in O(log n + page).
 `created_at` and `unread_count` ranges are cut out of a sorted set by that value (O(log n + m)
-for m matches) and rescored by activity. A query made only of indexed terms is answered by set
+for m matches) and rescored by activity; a query that is one broad range is paged by walking the
+activity index instead (`store.range_walk`). A query made only of indexed terms is answered by set
 algebra in Redis (ZINTERSTORE / ZUNIONSTORE / ZDIFFSTORE, in time proportional to the sets
 involved, as a search engine's posting lists), without loading any conversation. The rest
 (wildcards, metadata ranges, display-name fragments) is evaluated on the conversations the
@@ -21,7 +22,7 @@ from dataclasses import dataclass
 import redis.asyncio as aioredis
 from google.protobuf import json_format
 
-from store import filters, pages, views
+from store import filters, pages, range_walk, views
 from store.keys import StoreKeys
 
 SCAN_CHUNK = 500
@@ -44,12 +45,6 @@ class _Temporaries:
     async def drop(self) -> None:
         if self.made:
             await self.redis.delete(*self.made)
-
-
-def _score_bound(value: float | None, inclusive: bool, open_end: str) -> str:
-    if value is None:
-        return open_end
-    return f"{value!r}" if inclusive else f"({value!r}"
 
 
 @dataclass(frozen=True)
@@ -91,9 +86,10 @@ async def _select(redis: aioredis.Redis, keys: StoreKeys, plan: filters.Plan,
     target = temps.new()
     if isinstance(plan, filters.ScoreRange):
         # The range of a sorted set by value: O(log n + m).
-        source = keys.created() if plan.kind == "created" else keys.unread_counts()
-        await redis.zrangestore(target, source, _score_bound(plan.low, plan.include_low, "-inf"),
-                                _score_bound(plan.high, plan.include_high, "+inf"), byscore=True)
+        await redis.zrangestore(target, range_walk.ranged(keys, plan),
+                                range_walk.score_bound(plan.low, plan.include_low, "-inf"),
+                                range_walk.score_bound(plan.high, plan.include_high, "+inf"),
+                                byscore=True)
         found = _Set(target, False)
     elif plan.op == "or":
         operands = [await _scored(redis, keys, await _select(redis, keys, p, temps), temps)
@@ -162,6 +158,10 @@ async def filtered_page(redis: aioredis.Redis, keys: StoreKeys, query: str, curs
     temps = _Temporaries(redis, keys)
     try:
         plan = filters.index_plan(parsed)
+        if isinstance(plan, filters.ScoreRange):
+            matching = await range_walk.total(redis, keys, plan)
+            if matching > range_walk.WALK_ABOVE:
+                return await range_walk.page(redis, keys, plan, cursor, page_size, matching)
         if plan is not None:
             answer = await _materialize(redis, keys, plan, temps)
         else:

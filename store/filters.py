@@ -11,8 +11,8 @@ Two pure parts: `matches` evaluates a query on one conversation's fields; `index
 parts of a query that the store keeps indexes for into set algebra (see `store.filtering`).
 Every field has an index for its exact terms (`metadata.<path>` included, by `metadata_terms`),
 and `created_at` and `unread_count` for their ranges; only wildcards other than a lone `*`,
-`metadata.<path>` ranges and `display_name` fragments are evaluated, on the conversations their
-indexes leave (`narrowing_plan`).
+`metadata.<path>` ranges and `display_name` fragments other than of 3 characters (`*ann*`, one
+trigram index) are evaluated, on the conversations their indexes leave (`narrowing_plan`).
 """
 
 from __future__ import annotations
@@ -273,6 +273,9 @@ def _term_plan(field: str, value: str) -> Plan | None:
             return IndexSet("all")
         path = _metadata_path(field)
         return IndexSet("has", path) if path is not None else None
+    if field == "display_name" and (fragment := re.fullmatch(r"\*([^*?]{3})\*", value)):
+        # A name holds a 3-character fragment exactly when that trigram is one of its own.
+        return IndexSet("gram", fragment.group(1).lower())
     if "*" in value or "?" in value:
         return None
     if field in INDEXED:

@@ -114,7 +114,8 @@ TERMS = st.sampled_from([
     "metadata.crm.tier:gold", "unread_count:[2 TO 5]", "metadata.crm.tier:*",
     "metadata.crm.tier:go*", "unread_count:[0 TO 1]", "unread_count:{1 TO *]", "unread_count:0",
     "created_at:[* TO 2023-11-15}", "metadata.unread_count:1", "display_name:Anna*",
-    "NOT unread_count:0", "NOT created_at:[* TO 2023-11-15]",
+    "NOT unread_count:0", "NOT created_at:[* TO 2023-11-15]", "display_name:*ook*",
+    "display_name:*NNA*",
 ])
 QUERIES = st.recursive(TERMS, lambda inner: st.tuples(inner, st.sampled_from(["AND", "OR"]), inner)
                        .map(lambda t: f"({t[0]} {t[1]} {t[2]})"), max_leaves=4)

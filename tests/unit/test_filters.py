@@ -70,11 +70,12 @@ def test_indexed_queries_become_set_algebra() -> None:
 
 
 def test_other_queries_are_evaluated_after_narrowing_by_their_indexed_terms() -> None:
-    parsed = filters.parse("channel_id:x AND display_name:*ann*")
+    parsed = filters.parse("channel_id:x AND display_name:*anna*")
     assert filters.index_plan(parsed) is None
+    grams = filters.SetOp("and", (filters.IndexSet("gram", "ann"), filters.IndexSet("gram", "nna")))
     assert filters.narrowing_plan(parsed) == filters.SetOp(
-        "and", (filters.IndexSet("channel", "x"), filters.IndexSet("gram", "ann")))
-    assert filters.narrowing_plan(filters.parse("display_name:*ann*")) == filters.IndexSet("gram", "ann")
+        "and", (filters.IndexSet("channel", "x"), grams))
+    assert filters.narrowing_plan(filters.parse("display_name:*anna*")) == grams
     assert filters.narrowing_plan(filters.parse("display_name:*ab*")) is None  # too short to narrow
     assert filters.narrowing_plan(filters.parse("metadata.read_until:x OR display_name:anna")) is None
 
@@ -92,6 +93,10 @@ def test_every_exact_term_and_range_has_an_index() -> None:
     assert plan("unread_count:{0 TO 3]") == filters.ScoreRange("unread_count", 0, 3, False, True)
     assert plan("unread_count:2") == filters.ScoreRange("unread_count", 2, 2)
     assert plan("metadata.unread_count:[2 TO *]") == filters.ScoreRange("unread_count", 2, None)
+    # A 3-character name fragment is one trigram: its index answers it exactly.
+    assert plan("display_name:*AnN*") == filters.IndexSet("gram", "ann")
+    assert plan("channel_id:x AND display_name:*ann*") == filters.SetOp(
+        "and", (filters.IndexSet("channel", "x"), filters.IndexSet("gram", "ann")))
     # The served contact name and the read marker are not the stored document's: evaluated.
     assert plan("metadata.contact.display_name:anna") is None
     assert plan("metadata.read_until:*") is None
