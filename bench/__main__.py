@@ -173,7 +173,7 @@ def _reads(base: str, conversation: str, table: Table, size: str) -> None:
          {"filters": "unread_count:[1 TO *]"}),
         ("conversations.list channel_id:bench-channel-3", "/conversations.list",
          {"filters": "channel_id:bench-channel-3"}),
-        ("conversations.list display_name:*abc* (trigram-narrowed)", "/conversations.list",
+        ("conversations.list display_name:*abc* (trigram index)", "/conversations.list",
          {"filters": "display_name:*abc*"}),
         ("conversations.list metadata.crm.tier:gold", "/conversations.list",
          {"filters": "metadata.crm.tier:gold"}),
@@ -183,8 +183,12 @@ def _reads(base: str, conversation: str, table: Table, size: str) -> None:
          {"filters": 'created_at:[* TO "2023-11-14T22:14:10Z"]'}),
         ("conversations.list tier:gold AND channel AND NOT unread", "/conversations.list",
          {"filters": "metadata.crm.tier:gold AND channel_id:bench-channel-2 AND NOT unread_count:0"}),
-        ("conversations.list metadata.crm.tier:g* (evaluated)", "/conversations.list",
+        ("conversations.list metadata.crm.tier:g* (union of value indexes)", "/conversations.list",
          {"filters": "metadata.crm.tier:g*"}),
+        ("conversations.list display_name:*abcd* (trigram-narrowed, evaluated)",
+         "/conversations.list", {"filters": "display_name:*abcd*"}),
+        ("conversations.list metadata.crm.tier:*ol* (evaluated)", "/conversations.list",
+         {"filters": "metadata.crm.tier:*ol*"}),
     ]
     for name, path, body in cases:
         # An evaluated filter reads every candidate conversation: 2 connections, or it times out.

@@ -4,8 +4,7 @@ Every term index (per channel, source, tag, state, metadata path and metadata va
 unread conversations) is a sorted set of conversation ids scored by last activity, like the
 unfiltered list: a query of one such term pages straight from its index, in O(log n + page).
 `created_at` and `unread_count` ranges are cut out of a sorted set by that value (O(log n + m)
-for m matches) and rescored by activity; a query that is one broad range is paged by walking the
-activity index instead (`store.range_walk`). A query made only of indexed terms is answered by set
+for m matches) and rescored by activity. A query made only of indexed terms is answered by set
 algebra in Redis (ZINTERSTORE / ZUNIONSTORE / ZDIFFSTORE, in time proportional to the sets
 involved, as a search engine's posting lists), without loading any conversation. The rest
 (wildcards, metadata ranges, display-name fragments) is evaluated on the conversations the
@@ -22,11 +21,27 @@ from dataclasses import dataclass
 import redis.asyncio as aioredis
 from google.protobuf import json_format
 
-from store import filters, pages, range_walk, views
+from store import filters, pages, views
 from store.keys import StoreKeys
 
 SCAN_CHUNK = 500
 TEMPORARY_TTL_S = 60
+
+
+def _score_bound(value: float | None, inclusive: bool, open_end: str) -> str:
+    if value is None:
+        return open_end
+    return f"{value!r}" if inclusive else f"({value!r}"
+
+
+def _ranged(keys: StoreKeys, plan: filters.ScoreRange) -> str:
+    """The sorted set of a range's values."""
+    return keys.created() if plan.kind == "created" else keys.unread_counts()
+
+
+def _bounds(plan: filters.ScoreRange) -> tuple[str, str]:
+    return (_score_bound(plan.low, plan.include_low, "-inf"),
+            _score_bound(plan.high, plan.include_high, "+inf"))
 
 
 class _Temporaries:
@@ -84,12 +99,17 @@ async def _select(redis: aioredis.Redis, keys: StoreKeys, plan: filters.Plan,
         # An index is itself scored by activity: one indexed term pages straight from it.
         return _Set(keys.index(plan.kind, plan.value), plan.kind != "gram")
     target = temps.new()
-    if isinstance(plan, filters.ScoreRange):
+    if isinstance(plan, filters.ValuePrefix):
+        # The texts of the path in the prefix's lexical range, then the union of their indexes.
+        low = b"[" + plan.prefix.encode()
+        texts = await redis.zrange(keys.meta_values(plan.path), low, low + b"\xff", bylex=True)
+        indexes = [keys.index("meta", filters.meta_term(plan.path, t.decode())) for t in texts]
+        if indexes:
+            await redis.zunionstore(target, indexes, aggregate="MAX")
+        found = _Set(target, True)
+    elif isinstance(plan, filters.ScoreRange):
         # The range of a sorted set by value: O(log n + m).
-        await redis.zrangestore(target, range_walk.ranged(keys, plan),
-                                range_walk.score_bound(plan.low, plan.include_low, "-inf"),
-                                range_walk.score_bound(plan.high, plan.include_high, "+inf"),
-                                byscore=True)
+        await redis.zrangestore(target, _ranged(keys, plan), *_bounds(plan), byscore=True)
         found = _Set(target, False)
     elif plan.op == "or":
         operands = [await _scored(redis, keys, await _select(redis, keys, p, temps), temps)
@@ -111,11 +131,40 @@ async def _select(redis: aioredis.Redis, keys: StoreKeys, plan: filters.Plan,
             await redis.expire(base.key, TEMPORARY_TTL_S)
         if not negated:
             return base
+        base, negated = await _without_ranges(redis, keys, base, negated, temps)
+        if not negated:
+            return base
         excluded = [(await _select(redis, keys, p, temps)).key for p in negated]
         await redis.zdiffstore(target, [base.key, *excluded])
         found = _Set(target, True)
     await redis.expire(target, TEMPORARY_TTL_S)
     return found
+
+
+async def _without_ranges(redis: aioredis.Redis, keys: StoreKeys, base: _Set,
+                          negated: list[filters.Plan],
+                          temps: _Temporaries) -> tuple[_Set, list[filters.Plan]]:
+    """`base` without the negated ranges that hold more conversations than it does (and the
+    negated plans left): rather than cutting such a range out to subtract it, look up each of
+    `base`'s members in the range's sorted set (`A AND NOT unread_count:0`, where most
+    conversations have nothing unread, costs what A costs)."""
+    size = await redis.zcard(base.key)
+    broad = [p for p in negated if isinstance(p, filters.ScoreRange)
+             and await redis.zcount(_ranged(keys, p), *_bounds(p)) > size]
+    if not broad:
+        return base, negated
+    kept = _Set(temps.new(), base.scored)
+    await redis.zunionstore(kept.key, [base.key])
+    await redis.expire(kept.key, TEMPORARY_TTL_S)
+    for start in range(0, size, SCAN_CHUNK):
+        chunk = await redis.zrange(base.key, start, start + SCAN_CHUNK - 1)
+        inside: set[bytes] = set()
+        for plan in broad:
+            values = await redis.zmscore(_ranged(keys, plan), chunk)
+            inside |= {m for m, v in zip(chunk, values) if plan.holds(v)}
+        if inside:
+            await redis.zrem(kept.key, *inside)
+    return kept, [p for p in negated if p not in broad]
 
 
 async def _materialize(redis: aioredis.Redis, keys: StoreKeys, plan: filters.Plan,
@@ -158,10 +207,6 @@ async def filtered_page(redis: aioredis.Redis, keys: StoreKeys, query: str, curs
     temps = _Temporaries(redis, keys)
     try:
         plan = filters.index_plan(parsed)
-        if isinstance(plan, filters.ScoreRange):
-            matching = await range_walk.total(redis, keys, plan)
-            if matching > range_walk.WALK_ABOVE:
-                return await range_walk.page(redis, keys, plan, cursor, page_size, matching)
         if plan is not None:
             answer = await _materialize(redis, keys, plan, temps)
         else:

@@ -122,12 +122,17 @@ def _present(value: Any) -> bool:
     return value not in ("", None)
 
 
-def metadata_terms(document: dict[str, Any]) -> tuple[set[str], set[str]]:
+def meta_term(path: str, text: str) -> str:
+    """The name of the index of the conversations whose metadata `path` holds `text`."""
+    return f"{path}={text}"
+
+
+def metadata_terms(document: dict[str, Any]) -> tuple[set[str], set[tuple[str, str]]]:
     """The indexed terms of a conversation's metadata `document`: the paths `metadata.<path>:*`
-    matches, and `<path>=<text>` for every scalar (or list element) `metadata.<path>:<text>`
+    matches, and (path, text) for every scalar (or list element) `metadata.<path>:<text>`
     matches. Mirrors `matches`, which the filter tests hold it to."""
     paths: set[str] = set()
-    terms: set[str] = set()
+    terms: set[tuple[str, str]] = set()
 
     def walk(prefix: str, value: Any) -> None:
         values = value if isinstance(value, list) else [value]
@@ -135,7 +140,7 @@ def metadata_terms(document: dict[str, Any]) -> tuple[set[str], set[str]]:
             paths.add(prefix)
         for item in values:
             if item is not None and not isinstance(item, (dict, list)):
-                terms.add(f"{prefix}={term_text(item)}")
+                terms.add((prefix, term_text(item)))
         if isinstance(value, dict):
             for key, child in value.items():
                 walk(f"{prefix}.{key}", child)
@@ -229,6 +234,15 @@ class IndexSet:
 
 
 @dataclass(frozen=True)
+class ValuePrefix:
+    """The conversations whose metadata `path` holds a text starting with `prefix`
+    (`metadata.<path>:<prefix>*`): the union of the "meta" indexes of those texts."""
+
+    path: str
+    prefix: str
+
+
+@dataclass(frozen=True)
 class ScoreRange:
     """The conversations whose `kind` ("created" time in ms, "unread_count") lies in a range;
     None is an open end."""
@@ -239,6 +253,14 @@ class ScoreRange:
     include_low: bool = True
     include_high: bool = True
 
+    def holds(self, value: float | None) -> bool:
+        """True when `value` (None: no value) lies in the range."""
+        if value is None:
+            return False
+        if self.low is not None and (value < self.low or (value == self.low and not self.include_low)):
+            return False
+        return self.high is None or value < self.high or (value == self.high and self.include_high)
+
 
 @dataclass(frozen=True)
 class SetOp:
@@ -248,7 +270,7 @@ class SetOp:
     operands: tuple[Plan, ...]
 
 
-Plan = IndexSet | ScoreRange | SetOp
+Plan = IndexSet | ValuePrefix | ScoreRange | SetOp
 
 
 def _metadata_path(field: str | None) -> str | None:
@@ -276,6 +298,9 @@ def _term_plan(field: str, value: str) -> Plan | None:
     if field == "display_name" and (fragment := re.fullmatch(r"\*([^*?]{3})\*", value)):
         # A name holds a 3-character fragment exactly when that trigram is one of its own.
         return IndexSet("gram", fragment.group(1).lower())
+    path = _metadata_path(field)
+    if path is not None and re.fullmatch(r"[^*?\[\]\\]+\*", value):
+        return ValuePrefix(path, value[:-1])
     if "*" in value or "?" in value:
         return None
     if field in INDEXED:
@@ -288,8 +313,7 @@ def _term_plan(field: str, value: str) -> Plan | None:
         except ValueError:
             return None
         return ScoreRange("unread_count", count, count)
-    path = _metadata_path(field)
-    return IndexSet("meta", f"{path}={value}") if path is not None else None
+    return IndexSet("meta", meta_term(path, value)) if path is not None else None
 
 
 def index_plan(node: tree.Item, field: str | None = None) -> Plan | None:

@@ -58,6 +58,11 @@ class StoreKeys:
         indexes (name trigrams) hold membership only."""
         return self._key("idx", kind, value) if value else self._key("idx", kind)
 
+    def meta_values(self, path: str) -> str:
+        """Sorted set (all scores 0, lexical): every text metadata `path` has held, whose "meta"
+        index may hold conversations; a prefix wildcard unites the indexes of its range."""
+        return self._key("metavalues", path)
+
     def created(self) -> str:
         """Sorted set: conversation ids scored by creation time (epoch ms), for `created_at` ranges."""
         return self._key("created")

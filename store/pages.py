@@ -71,7 +71,7 @@ async def newest_first(redis: aioredis.Redis, index: str, cursor: str, page_size
     )
 
 
-async def rank_of(redis: aioredis.Redis, index: str, position: cursors.Cursor) -> tuple[int, int]:
+async def _rank(redis: aioredis.Redis, index: str, position: cursors.Cursor) -> tuple[int, int]:
     """(rank of the cursor's element in ascending order, size of `index`), in one round trip.
 
     When the element has moved since (new activity) or gone, the rank is where its old score
@@ -99,7 +99,7 @@ async def newest_first_by_score(
         total = await redis.zcard(index)
         start, end = max(0, total - size), total - 1
     else:
-        rank, total = await rank_of(redis, index, position)
+        rank, total = await _rank(redis, index, position)
         if position.direction == "before":
             start, end = max(0, rank - size), rank - 1
         else:

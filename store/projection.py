@@ -30,7 +30,7 @@ Record = records_pb2.MessageRecord | records_pb2.MetadataRecord | records_pb2.Ch
 
 #: The version of the projection's layout in Redis. Change it with the keys or their contents:
 #: a store that finds another one drops the projection and replays Kafka (store.rebuild).
-LAYOUT_VERSION = 2
+LAYOUT_VERSION = 3
 
 #: The record type of each application topic the projector reads.
 RECORD_TYPES: dict[str, type[Record]] = {
@@ -288,6 +288,8 @@ class Projection:
         self._write("set", key, json.dumps(document, separators=(",", ":")))
         if record.subject == "conversation":
             self._conversation_indexes(record.identifier, before, document)
+            for path, text in filters.metadata_terms(document)[1] - filters.metadata_terms(before)[1]:
+                self._write("zadd", self.keys.meta_values(path), {text: 0})
         if document != before:
             self._metadata_events(record, document)
 
@@ -313,7 +315,7 @@ class Projection:
         return [self.keys.index("tag", t) for t in (tags if isinstance(tags, dict) else {})] + (
             [self.keys.index("state", state)] if isinstance(state, str) else []) + [
             self.keys.index("has", p) for p in sorted(paths)] + [
-            self.keys.index("meta", t) for t in sorted(terms)]
+            self.keys.index("meta", filters.meta_term(*t)) for t in sorted(terms)]
 
     def _name_indexes(self, document: dict[str, Any], conversation: dict[str, str]) -> set[str]:
         """The trigram indexes of a conversation's display name. They only narrow a search (the

@@ -57,9 +57,6 @@ TEST_ENV = {
     "PARLEY_WEBHOOK_RETRY_S": "0.2,0.2,0.2",
     "PARLEY_WEBHOOK_TIMEOUT_S": "2",
     "PARLEY_WEBHOOK_DISABLE_AFTER_S": "3",
-    # Every conversations.list filter that is one range pages by walking the activity index
-    # (in production only broad ones do), so the tests compare it with the cut-out answer.
-    "PARLEY_FILTER_WALK_ABOVE": "0",
 }
 
 

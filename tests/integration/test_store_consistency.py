@@ -11,7 +11,7 @@ from typing import Any
 
 import httpx
 import pytest
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
 from runtime.settings import Settings
@@ -123,6 +123,12 @@ QUERIES = st.recursive(TERMS, lambda inner: st.tuples(inner, st.sampled_from(["A
 
 @settings(max_examples=25, deadline=None, suppress_health_check=list(HealthCheck))
 @given(query=QUERIES)
+# Always: a metadata prefix (a union of value indexes), a negated range broader than what it is
+# subtracted from (checked member by member), a name trigram.
+@example(query="metadata.crm.tier:go*")
+@example(query="(metadata.crm.tier:* AND NOT unread_count:[0 TO 1])")
+@example(query="(metadata.crm.tier:gold AND NOT created_at:[* TO *])")
+@example(query="(display_name:*ook* AND NOT created_at:[* TO 2023-11-15])")
 def test_filters_equal_a_brute_force_evaluation(quiet: None, base_url: str, query: str) -> None:
     everything = _all_pages(base_url, "/conversations.list", {})
     parsed = filters.parse(query)

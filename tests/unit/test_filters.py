@@ -102,8 +102,14 @@ def test_every_exact_term_and_range_has_an_index() -> None:
     assert plan("metadata.read_until:*") is None
 
 
+def test_metadata_prefixes_unite_the_indexes_of_their_texts() -> None:
+    assert filters.index_plan(filters.parse("metadata.crm.tier:go*")) == filters.ValuePrefix(
+        "crm.tier", "go")
+    assert filters.index_plan(filters.parse("metadata.crm.tier:g?ld*")) is None
+
+
 def test_metadata_wildcards_and_ranges_are_evaluated_where_their_path_is_present() -> None:
-    for query, path in (("metadata.crm.tier:go*", "crm.tier"), ("metadata.crm.n:[2 TO 4]", "crm.n")):
+    for query, path in (("metadata.crm.tier:*ol*", "crm.tier"), ("metadata.crm.n:[2 TO 4]", "crm.n")):
         parsed = filters.parse(query)
         assert filters.index_plan(parsed) is None
         assert filters.narrowing_plan(parsed) == filters.IndexSet("has", path)
@@ -121,13 +127,12 @@ def test_metadata_terms_are_what_matches_finds() -> None:
                 "labels": ["a", 2.5], "read_until": "2026-11-20T10:00:00.000Z"}
     paths, terms = filters.metadata_terms(document)
     assert paths == {"crm", "crm.tier", "crm.n", "crm.ok", "labels"}
-    assert terms == {"crm.tier=gold", "crm.n=3", "crm.ok=true", "crm.empty=", "labels=a",
-                     "labels=2.5"}
+    assert terms == {("crm.tier", "gold"), ("crm.n", "3"), ("crm.ok", "true"), ("crm.empty", ""),
+                     ("labels", "a"), ("labels", "2.5")}
     conversation = {**CONVERSATION, "metadata": document}
     for path in paths:
         assert _matches(f"metadata.{path}:*", conversation)
-    for term in terms - {"crm.empty="}:
-        path, text = term.split("=")
+    for path, text in terms - {("crm.empty", "")}:
         assert _matches(f"metadata.{path}:{text}", conversation)
     assert not _matches("metadata.crm.none:*", conversation)
     assert not _matches("metadata.crm.empty:*", conversation)
@@ -136,3 +141,11 @@ def test_metadata_terms_are_what_matches_finds() -> None:
 def test_name_grams() -> None:
     assert filters.name_grams("Anna") == {"ann", "nna"}
     assert filters.name_grams("Al") == set()
+
+
+def test_a_range_holds_the_values_between_its_bounds() -> None:
+    closed, open_low = filters.ScoreRange("unread_count", 2, 4), filters.ScoreRange(
+        "unread_count", 0, None, include_low=False)
+    assert [closed.holds(v) for v in (None, 1, 2, 3, 4, 5)] == [False, False, True, True, True, False]
+    assert [open_low.holds(v) for v in (0, 0.5, 10**9)] == [False, True, True]
+    assert not filters.ScoreRange("created", None, 5, include_high=False).holds(5)
