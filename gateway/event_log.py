@@ -101,7 +101,10 @@ class EventLog:
 
 
 def logged(entry_id: str, fields: dict[bytes, bytes]) -> LoggedEvent:
-    """A log entry as an event whose resume token is the entry id."""
+    """A log entry as an event whose resume token is the entry id (a `message.*` event with its
+    payload made from its record)."""
     event = resources_pb2.Event.FromString(fields[b"event"])
     event.resume_token = entry_id
+    if b"record" in fields:
+        event.payload.update(events.message_payload(fields[b"record"]))
     return LoggedEvent(event, fields[b"conversation_id"].decode(), fields[b"channel_id"].decode())

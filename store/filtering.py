@@ -104,6 +104,8 @@ async def _select(redis: aioredis.Redis, keys: StoreKeys, plan: filters.Plan,
         low = b"[" + plan.prefix.encode()
         texts = await redis.zrange(keys.meta_values(plan.path), low, low + b"\xff", bylex=True)
         indexes = [keys.index("meta", filters.meta_term(plan.path, t.decode())) for t in texts]
+        if len(indexes) == 1:
+            return _Set(indexes[0], True)  # one text: its index pages as it is
         if indexes:
             await redis.zunionstore(target, indexes, aggregate="MAX")
         found = _Set(target, True)

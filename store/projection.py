@@ -197,13 +197,14 @@ class Projection:
                 self.source_index[key] = message.id
                 self._write("set", key, message.id)
         self.messages[message.id] = record
-        if previous is None or previous.SerializeToString() != record.SerializeToString():
-            self._event(events.message(record, created=previous is None))
+        serialized = record.SerializeToString()
+        if previous is None or previous.SerializeToString() != serialized:
+            self._event(events.message(record, serialized, created=previous is None))
         member = cursors.message_member(record.sent_at_ms, message.id)
         index = self.keys.conversation_messages(cid)
         if previous is not None and previous.sent_at_ms != record.sent_at_ms:
             self._write("zrem", index, cursors.message_member(previous.sent_at_ms, message.id))
-        self._write("set", self.keys.message(message.id), record.SerializeToString())
+        self._write("set", self.keys.message(message.id), serialized)
         self._write("zadd", index, {member: 0})
 
         conversation = self.conversations.setdefault(cid, {})
