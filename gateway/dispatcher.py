@@ -134,8 +134,9 @@ class Dispatcher:
     async def _intake(self) -> None:
         stream = self.store_keys.events()
         while True:
-            _, stale, _ = await self.redis.xautoclaim(stream, GROUP, self.consumer, STALE_MS,
-                                                     count=100)
+            # [next id, claimed entries(, deleted ids on Redis 7)]: a dead consumer's events.
+            stale = (await self.redis.xautoclaim(stream, GROUP, self.consumer, STALE_MS,
+                                                 count=100))[1]
             fresh = await self.redis.xreadgroup(GROUP, self.consumer, {stream: ">"}, count=100,
                                                 block=1000)
             entries = list(stale) + (fresh[0][1] if fresh else [])
