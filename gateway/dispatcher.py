@@ -146,7 +146,7 @@ class Dispatcher:
     async def _take(self, items: Sequence[LoggedEvent]) -> None:
         """Create the deliveries of `items` and acknowledge them, atomically."""
         webhooks = [w for w in await self._webhooks() if w.webhook.status == SUBSCRIBED]
-        now = int(time.time() * 1000)
+        now = timestamps.now_ms()
         pipe = self.redis.pipeline(transaction=True)
         for item in items:
             for webhook in webhooks:
@@ -168,7 +168,7 @@ class Dispatcher:
     async def _send(self, http: httpx.AsyncClient, claim: Any) -> None:
         tasks: set[asyncio.Task[None]] = set()
         while True:
-            now = int(time.time() * 1000)
+            now = timestamps.now_ms()
             due = await self.redis.zrangebyscore(self.keys.due(), "-inf", now, start=0,
                                                  num=CONCURRENCY)
             for raw in due:
@@ -227,7 +227,7 @@ class Dispatcher:
             return
         retries_done = len(attempts) - 1
         if retries_done < len(self.policy.retry_s):
-            next_ms = int(time.time() * 1000 + self.policy.retry_s[retries_done] * 1000)
+            next_ms = timestamps.now_ms() + int(self.policy.retry_s[retries_done] * 1000)
             await self._finish(key, member, attempts, deliveries.PENDING, next_ms=next_ms)
         else:
             await self._finish(key, member, attempts, deliveries.FAILED)
@@ -253,7 +253,7 @@ class Dispatcher:
 
     async def _note_failure(self, webhook: records_pb2.WebhookRecord, error: str) -> None:
         """Remember since when the webhook fails; disable it once that is too long."""
-        now_ms = int(time.time() * 1000)
+        now_ms = timestamps.now_ms()
         failing = self.keys.failing(webhook.webhook.id)
         await self.redis.set(failing, now_ms, nx=True)
         since = int(await self.redis.get(failing) or now_ms)

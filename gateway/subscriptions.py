@@ -12,7 +12,6 @@ from __future__ import annotations
 import asyncio
 import logging
 import os
-import time
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
 
@@ -20,8 +19,6 @@ import grpc
 
 from gateway.event_log import EventLog, LoggedEvent, position
 from parley.v1 import resources_pb2
-from runtime import timestamps
-from runtime.errors import InvalidArgument
 from store import events
 
 log = logging.getLogger(__name__)
@@ -58,11 +55,7 @@ class Filter:
     @classmethod
     def of(cls, types: list[str], conversation_id: str, channel_id: str) -> Filter:
         """A filter; InvalidArgument for an unknown event type."""
-        unknown = sorted(set(types) - set(events.TYPES))
-        if unknown:
-            raise InvalidArgument(f"unknown event type(s) {', '.join(unknown)}; "
-                                  f"use {', '.join(events.TYPES)}")
-        return cls(frozenset(types), conversation_id, channel_id)
+        return cls(frozenset(events.check_types(types)), conversation_id, channel_id)
 
     def matches(self, item: LoggedEvent) -> bool:
         """True when `item` is wanted."""
@@ -71,20 +64,14 @@ class Filter:
                 and (not self.channel_id or item.channel_id == self.channel_id))
 
 
-def _event(event_type: str, payload: dict[str, object] | None = None) -> resources_pb2.Event:
-    event = resources_pb2.Event(type=event_type, timestamp=timestamps.format_ms(int(time.time() * 1000)))
-    event.payload.update(payload or {})
-    return event
-
-
 def heartbeat() -> resources_pb2.Event:
     """The event that keeps an idle stream open."""
-    return _event(HEARTBEAT)
+    return events.event(HEARTBEAT, {})
 
 
 def stream_error(code: grpc.StatusCode, message: str) -> resources_pb2.Event:
     """The last event of a stream the server ends."""
-    return _event(STREAM_ERROR, {"code": code.value[0], "status": code.name, "message": message})
+    return events.event(STREAM_ERROR, {"code": code.value[0], "status": code.name, "message": message})
 
 
 @dataclass(eq=False)

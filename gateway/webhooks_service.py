@@ -6,7 +6,6 @@ from __future__ import annotations
 import base64
 import binascii
 import secrets
-import time
 import uuid
 from urllib.parse import urlsplit
 
@@ -18,7 +17,7 @@ from gateway import deliveries
 from gateway.deliveries import DeliveryKeys
 from gateway.dispatcher import SUBSCRIBED
 from parley.v1 import records_pb2, resources_pb2, webhooks_pb2, webhooks_pb2_grpc
-from runtime import topics
+from runtime import timestamps, topics
 from runtime.errors import InvalidArgument, NotFound
 from store import entities, events
 from store.commands import CommandWriter
@@ -36,14 +35,6 @@ def checked_url(url: str) -> str:
     return url
 
 
-def checked_events(types: list[str]) -> list[str]:
-    """`types` when every one is an event type, else InvalidArgument."""
-    unknown = sorted(set(types) - set(events.TYPES))
-    if unknown:
-        raise InvalidArgument(f"unknown event type(s) {', '.join(unknown)}; use {', '.join(events.TYPES)}")
-    return types
-
-
 def checked_key(key: str) -> str:
     """`key` when it is a Standard Webhooks secret ("whsec_" + base64, or bare base64)."""
     try:
@@ -58,10 +49,6 @@ def checked_key(key: str) -> str:
 def new_key() -> str:
     """A new signing secret, formatted as Standard Webhooks libraries expect it."""
     return "whsec_" + base64.b64encode(secrets.token_bytes(32)).decode()
-
-
-def _now_ms() -> int:
-    return int(time.time() * 1000)
 
 
 class WebhooksServicer(webhooks_pb2_grpc.WebhooksServiceServicer):
@@ -98,10 +85,10 @@ class WebhooksServicer(webhooks_pb2_grpc.WebhooksServiceServicer):
         key = checked_key(request.signature_key) if request.signature_key else new_key()
         webhook = resources_pb2.Webhook(
             id=request.id or str(uuid.uuid4()), name=request.name, url=checked_url(request.url),
-            headers=dict(request.headers), events=checked_events(list(request.events)),
+            headers=dict(request.headers), events=events.check_types(list(request.events)),
             status=SUBSCRIBED)
         await self.write(records_pb2.WebhookRecord(webhook=webhook, signature_key=key,
-                                                   created_at_ms=_now_ms()))
+                                                   created_at_ms=timestamps.now_ms()))
         if not request.signature_key:
             webhook.generated_signature_key = key  # shown this once
         return webhook
@@ -124,14 +111,14 @@ class WebhooksServicer(webhooks_pb2_grpc.WebhooksServiceServicer):
             if not all(isinstance(t, str) for t in types):
                 raise InvalidArgument("events must be a list of event types")
             webhook.ClearField("events")
-            webhook.events.extend(checked_events(types))
+            webhook.events.extend(events.check_types(types))
         if request.HasField("signature_key"):
             record.signature_key = checked_key(request.signature_key)
         if request.HasField("status"):
             if request.status not in (SUBSCRIBED, UNSUBSCRIBED):
                 raise InvalidArgument(f"status must be {SUBSCRIBED} or {UNSUBSCRIBED}")
             if request.status == SUBSCRIBED and webhook.status != SUBSCRIBED:
-                record.created_at_ms = _now_ms()  # events of the time it was off are not sent
+                record.created_at_ms = timestamps.now_ms()  # events of the time it was off are not sent
             webhook.status, webhook.status_reason = request.status, ""
         await self.write(record)
         return webhook

@@ -6,7 +6,6 @@ Every write goes through Kafka and is answered once the store projected it; the 
 
 from __future__ import annotations
 
-import time
 import uuid
 
 import grpc
@@ -16,17 +15,13 @@ from google.protobuf import json_format
 from messaging import sends, targets
 from messaging.store_reads import StoreReads
 from parley.v1 import messaging_pb2, messaging_pb2_grpc, resources_pb2
-from runtime import ids, topics
+from runtime import ids, timestamps, topics
 from runtime.errors import Conflict, InvalidArgument, NotFound
 from runtime.settings import Settings
 from store.commands import CommandWriter
 from store.conversation_commands import metadata_record
 
 Ctx = grpc.aio.ServicerContext
-
-
-def _now_ms() -> int:
-    return int(time.time() * 1000)
 
 
 class MessagingServicer(messaging_pb2_grpc.MessagingServiceServicer):
@@ -59,7 +54,7 @@ class MessagingServicer(messaging_pb2_grpc.MessagingServiceServicer):
             # Not in the store yet: the outbox looks for it (messaging.outbox); HTTP 202.
             record = sends.pending(message_id, request.message, conversation_id=request.conversation_id,
                                    channel_id="", contact_id="", source="", recipient="",
-                                   now_ms=_now_ms())
+                                   now_ms=timestamps.now_ms())
             await self.producer.send_and_wait(self.settings.prefixed(topics.OUTBOX),
                                               record.SerializeToString(),
                                               key=request.conversation_id.encode())
@@ -67,7 +62,7 @@ class MessagingServicer(messaging_pb2_grpc.MessagingServiceServicer):
             return record.message
         record = sends.pending(message_id, request.message, conversation_id=target.conversation_id,
                                channel_id=target.channel_id, contact_id=target.contact_id,
-                               source=target.source, recipient=target.recipient, now_ms=_now_ms())
+                               source=target.source, recipient=target.recipient, now_ms=timestamps.now_ms())
         await self.commands.write(topics.MESSAGES, record.conversation_id, record.SerializeToString())
         return record.message
 
@@ -80,7 +75,7 @@ class MessagingServicer(messaging_pb2_grpc.MessagingServiceServicer):
         await self.commands.write(topics.METADATA, f"message:{request.message_id}",
                                   cleared.SerializeToString())
         await self.commands.write(topics.MESSAGES, record.conversation_id,
-                                  sends.resent(record, _now_ms()).SerializeToString())
+                                  sends.resent(record, timestamps.now_ms()).SerializeToString())
         # The message as resent (the sender may have delivered it already by now).
         served.delivery_state = served.state = sends.PENDING
         if "error" in served.metadata.fields:

@@ -4,13 +4,12 @@ its partition moves on."""
 from __future__ import annotations
 
 import logging
-import time
 
 from aiokafka import AIOKafkaProducer
 from aiokafka.structs import ConsumerRecord
 
 from parley.v1 import records_pb2
-from runtime import topics
+from runtime import timestamps, topics
 from runtime.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -28,7 +27,7 @@ async def dead_letter(
     letter = records_pb2.DeadLetterRecord(
         topic=record.topic, partition=record.partition, offset=record.offset,
         key=record.key or b"", value=record.value or b"", reason=reason,
-        failed_at_ms=int(time.time() * 1000),
+        failed_at_ms=timestamps.now_ms(),
     )
     await producer.send_and_wait(
         settings.prefixed(topics.DEADLETTER), letter.SerializeToString(), key=record.key

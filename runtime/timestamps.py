@@ -2,7 +2,13 @@
 
 from __future__ import annotations
 
+import time
 from datetime import datetime, UTC
+
+
+def now_ms() -> int:
+    """Now, in milliseconds since the epoch."""
+    return int(time.time() * 1000)
 
 
 def format_ms(epoch_ms: int) -> str:

@@ -7,11 +7,10 @@ metadata document, as the API shows them (`tags: {<id>: ""}`, `state`, `contact.
 
 from __future__ import annotations
 
-import time
 from typing import Any
 
 from parley.v1 import records_pb2
-from runtime import json_values
+from runtime import json_values, timestamps
 from runtime.errors import InvalidArgument
 
 #: Metadata subjects clients may upsert, and the one the conversation commands write.
@@ -28,7 +27,7 @@ def metadata_record(
         raise InvalidArgument("id is required")
     return records_pb2.MetadataRecord(
         subject=subject, identifier=identifier, data=json_values.to_struct(data),
-        updated_at_ms=int(time.time() * 1000), removed=list(removed),
+        updated_at_ms=timestamps.now_ms(), removed=list(removed),
     )
 
 

@@ -6,15 +6,15 @@ The projector adds them in the same MULTI/EXEC as the data and offsets they desc
 change is logged exactly once, in projection order; the stream entry id is the resume token.
 An entry's fields: `type`, `conversation_id` and `channel_id` (what subscribers filter on, ""
 when none) and `event`, the serialized `Event` without its resume token. Readers complete two
-kinds: `message.*` entries carry the serialized `MessageRecord` as `record` and no
-payload (its JSON takes ~60 us to build, a fifth of what projecting a message costs, and the
-projector is the store's one writer; readers build it when someone reads the event), and a `conversation.updated` payload holds only `id` (readers fill
-in the conversation as served, `store.views`, which the projection does not build).
+kinds: `message.*` entries carry the serialized `MessageRecord` as `record` and no payload (its
+JSON takes ~60 us to build, a fifth of what projecting a message costs, and the projector is
+the store's one writer; readers build it when someone reads the event), and a
+`conversation.updated` payload holds only `id` (readers fill in the conversation as served,
+`store.views`, which the projection does not build).
 """
 
 from __future__ import annotations
 
-import time
 from typing import Any
 
 from google.protobuf import json_format
@@ -22,6 +22,7 @@ from google.protobuf.message import Message as ProtoMessage
 
 from parley.v1 import records_pb2, resources_pb2
 from runtime import timestamps
+from runtime.errors import InvalidArgument
 
 MESSAGE_CREATED = "message.created"
 MESSAGE_UPDATED = "message.updated"
@@ -42,14 +43,26 @@ def as_json(message: ProtoMessage) -> dict[str, Any]:
                                           always_print_fields_with_no_presence=True))
 
 
+def check_types(types: list[str]) -> list[str]:
+    """`types` when every one is an event type, else InvalidArgument."""
+    unknown = sorted(set(types) - set(TYPES))
+    if unknown:
+        raise InvalidArgument(f"unknown event type(s) {', '.join(unknown)}; use {', '.join(TYPES)}")
+    return types
+
+
+def event(event_type: str, payload: dict[str, Any]) -> resources_pb2.Event:
+    """An event of now."""
+    made = resources_pb2.Event(type=event_type, timestamp=timestamps.format_ms(timestamps.now_ms()))
+    made.payload.update(payload)
+    return made
+
+
 def entry(event_type: str, payload: dict[str, Any], *, conversation_id: str = "",
-          channel_id: str = "", at_ms: int | None = None) -> Entry:
+          channel_id: str = "") -> Entry:
     """One event log entry."""
-    event = resources_pb2.Event(type=event_type, timestamp=timestamps.format_ms(
-        int(time.time() * 1000) if at_ms is None else at_ms))
-    event.payload.update(payload)
     return {"type": event_type, "conversation_id": conversation_id, "channel_id": channel_id,
-            "event": event.SerializeToString()}
+            "event": event(event_type, payload).SerializeToString()}
 
 
 def message(record: records_pb2.MessageRecord, serialized: bytes, created: bool) -> Entry:

@@ -170,9 +170,10 @@ class Projection:
             pipe.xadd(self.keys.events(), entry,  # type: ignore[arg-type]
                       maxlen=self.keys.settings.events_retained, approximate=True)
 
-    def _event(self, entry: events.Entry) -> None:
+    def _event(self, make: Callable[..., events.Entry], *args: Any, **kwargs: Any) -> None:
+        """Log the event `make(*args, **kwargs)`, built only when the record emits events."""
         if self.emitting:
-            self.events.append(entry)
+            self.events.append(make(*args, **kwargs))
 
     def _write(self, op: str, *args: Any, **options: Any) -> None:
         self.writes.append((op, args, options))
@@ -199,7 +200,7 @@ class Projection:
         self.messages[message.id] = record
         serialized = record.SerializeToString()
         if previous is None or previous.SerializeToString() != serialized:
-            self._event(events.message(record, serialized, created=previous is None))
+            self._event(events.message, record, serialized, created=previous is None)
         member = cursors.message_member(record.sent_at_ms, message.id)
         index = self.keys.conversation_messages(cid)
         if previous is not None and previous.sent_at_ms != record.sent_at_ms:
@@ -303,9 +304,9 @@ class Projection:
             channel_id = (self.conversations.get(cid) or {}).get("channel_id", "")
         elif record.subject == "message" and (message := self.messages.get(record.identifier)):
             cid, channel_id = message.conversation_id, message.channel_id
-        self._event(events.metadata(record.subject, record.identifier, document, cid, channel_id))
+        self._event(events.metadata, record.subject, record.identifier, document, cid, channel_id)
         if record.subject == "conversation":
-            self._event(events.conversation(cid, channel_id))
+            self._event(events.conversation, cid, channel_id)
 
     def _metadata_indexes(self, document: dict[str, Any]) -> list[str]:
         """The tag, state and metadata path and value indexes of a conversation with metadata
@@ -361,7 +362,7 @@ class Projection:
         self._write("set", self.keys.channel(channel.id), record.SerializeToString())
         op = "sadd" if channel.connected and not record.deleted else "srem"
         self._write(op, self.keys.connected_channels(), channel.id)
-        self._event(events.channel(record))
+        self._event(events.channel, record)
 
     def _contact(self, record: records_pb2.ContactRecord) -> None:
         contact_id = record.contact.id
@@ -376,7 +377,7 @@ class Projection:
     def _entity(self, record: Entity) -> None:
         kind, entity_id = entity_key(record)
         if isinstance(record, records_pb2.TagRecord):
-            self._event(events.tag(record))
+            self._event(events.tag, record)
         if record.deleted:
             self._write("delete", self.keys.entity(kind, entity_id))
             self._write("srem", self.keys.entities(kind), entity_id)
