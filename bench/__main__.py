@@ -187,7 +187,7 @@ def _reads(base: str, conversation: str, table: Table, size: str) -> None:
          {"filters": "metadata.crm.tier:g*"}),
         ("conversations.list display_name:*abcd* (trigram-narrowed, evaluated)",
          "/conversations.list", {"filters": "display_name:*abcd*"}),
-        ("conversations.list metadata.crm.tier:*ol* (evaluated)", "/conversations.list",
+        ("conversations.list metadata.crm.tier:*ol* (matching texts of the path)", "/conversations.list",
          {"filters": "metadata.crm.tier:*ol*"}),
     ]
     for name, path, body in cases:

@@ -36,6 +36,8 @@ class Settings:
     log_level: str
     #: Realtime events kept for resuming streams (about; older ones are trimmed).
     events_retained: int = 100_000
+    #: Most conversations a `conversations.list` filter may check one by one (beyond its indexes).
+    filter_evaluation_limit: int = 10_000
 
     @property
     def bootstrap_servers(self) -> str:
@@ -70,4 +72,5 @@ def load() -> Settings:
         topic_partitions=int(env.get("PARLEY_TOPIC_PARTITIONS", "3")),
         log_level=env.get("PARLEY_LOG_LEVEL", "INFO"),
         events_retained=int(env.get("PARLEY_EVENTS_RETAINED", "100000")),
+        filter_evaluation_limit=int(env.get("PARLEY_FILTER_EVALUATION_LIMIT", "10000")),
     )

@@ -48,7 +48,8 @@ async def main() -> None:
     commands = CommandWriter(settings, redis, keys, producer)
     registrations = [
         Registration.of(messages_pb2, messages_pb2_grpc, MessagesServicer(redis, keys)),
-        Registration.of(conversations_pb2, conversations_pb2_grpc, ConversationsServicer(redis, keys, commands)),
+        Registration.of(conversations_pb2, conversations_pb2_grpc, ConversationsServicer(
+            redis, keys, commands, settings.filter_evaluation_limit)),
         Registration.of(channels_pb2, channels_pb2_grpc, ChannelsServicer(redis, keys, commands)),
         Registration.of(metadata_pb2, metadata_pb2_grpc, MetadataServicer(redis, keys, commands)),
         Registration.of(contacts_pb2, contacts_pb2_grpc, ContactsServicer(redis, keys, commands)),

@@ -21,10 +21,12 @@ Ctx = grpc.aio.ServicerContext
 class ConversationsServicer(conversations_pb2_grpc.ConversationsServiceServicer):
     """conversations.list (newest activity first), .info and the conversation commands."""
 
-    def __init__(self, redis: aioredis.Redis, keys: StoreKeys, commands: CommandWriter) -> None:
+    def __init__(self, redis: aioredis.Redis, keys: StoreKeys, commands: CommandWriter,
+                 filter_evaluation_limit: int) -> None:
         self.redis = redis
         self.keys = keys
         self.commands = commands
+        self.filter_evaluation_limit = filter_evaluation_limit
 
     async def _state(self, conversation_id: str) -> dict[str, str]:
         """The projected state of a conversation; InvalidArgument/NotFound when there is none."""
@@ -80,7 +82,8 @@ class ConversationsServicer(conversations_pb2_grpc.ConversationsServiceServicer)
     ) -> conversations_pb2.ListConversationsResponse:
         if request.filters.strip():
             page = await filtering.filtered_page(
-                self.redis, self.keys, request.filters, request.cursor, request.page_size)
+                self.redis, self.keys, request.filters, request.cursor, request.page_size,
+                self.filter_evaluation_limit)
         else:
             page = await pages.newest_first_by_score(
                 self.redis, self.keys.conversations(), request.cursor, request.page_size)

@@ -6,11 +6,13 @@ unfiltered list: a query of one such term pages straight from its index, in O(lo
 `created_at` and `unread_count` ranges are cut out of a sorted set by that value (O(log n + m)
 for m matches) and rescored by activity. A query made only of indexed terms is answered by set
 algebra in Redis (ZINTERSTORE / ZUNIONSTORE / ZDIFFSTORE, in time proportional to the sets
-involved, as a search engine's posting lists), without loading any conversation. The rest
-(wildcards, metadata ranges, display-name fragments) is evaluated on the conversations the
-query's indexes leave: name trigrams, present metadata paths, indexed AND-terms. Either way the
-answer is a temporary sorted set scored by activity, paged like the unfiltered list, so cursors
-and `total` work the same.
+involved, as a search engine's posting lists), without loading any conversation; so are
+`metadata.<path>` wildcards and ranges, from the registry of the path's texts. The rest
+(wildcards of other fields, display-name patterns) is evaluated on the conversations the
+query's indexes leave (name trigrams, indexed AND-terms), up to a limit: a query that would
+load more conversations than that is refused with a 400 saying how to narrow it, rather than
+holding the store for seconds. Either way the answer is a temporary sorted set scored by
+activity, paged like the unfiltered list, so cursors and `total` work the same.
 """
 
 from __future__ import annotations
@@ -21,6 +23,7 @@ from dataclasses import dataclass
 import redis.asyncio as aioredis
 from google.protobuf import json_format
 
+from runtime.errors import InvalidArgument
 from store import filters, pages, views
 from store.keys import StoreKeys
 
@@ -99,11 +102,14 @@ async def _select(redis: aioredis.Redis, keys: StoreKeys, plan: filters.Plan,
         # An index is itself scored by activity: one indexed term pages straight from it.
         return _Set(keys.index(plan.kind, plan.value), plan.kind != "gram")
     target = temps.new()
-    if isinstance(plan, filters.ValuePrefix):
-        # The texts of the path in the prefix's lexical range, then the union of their indexes.
-        low = b"[" + plan.prefix.encode()
-        texts = await redis.zrange(keys.meta_values(plan.path), low, low + b"\xff", bylex=True)
-        indexes = [keys.index("meta", filters.meta_term(plan.path, t.decode())) for t in texts]
+    if isinstance(plan, filters.ValueMatch):
+        # The path's texts (from the pattern's literal start on), the matching ones' indexes
+        # united: O(texts read + matches), whatever the number of conversations.
+        start = plan.literal_start().encode()
+        low, high = (b"[" + start, b"[" + start + b"\xff") if start else (b"-", b"+")
+        texts = await redis.zrange(keys.meta_values(plan.path), low, high, bylex=True)
+        indexes = [keys.index("meta", filters.meta_term(plan.path, t.decode())) for t in texts
+                   if plan.holds(t.decode())]
         if len(indexes) == 1:
             return _Set(indexes[0], True)  # one text: its index pages as it is
         if indexes:
@@ -202,8 +208,9 @@ async def _evaluate(redis: aioredis.Redis, keys: StoreKeys, query: filters.tree.
 
 
 async def filtered_page(redis: aioredis.Redis, keys: StoreKeys, query: str, cursor: str,
-                        page_size: int) -> pages.Page:
-    """The page at `cursor` of the conversations matching `query` (newest activity first)."""
+                        page_size: int, evaluation_limit: int) -> pages.Page:
+    """The page at `cursor` of the conversations matching `query` (newest activity first);
+    InvalidArgument when it would evaluate more than `evaluation_limit` conversations."""
     parsed = filters.parse(query)
     pages.page_size_or_default(page_size)  # bad input is rejected before any work
     temps = _Temporaries(redis, keys)
@@ -215,6 +222,13 @@ async def filtered_page(redis: aioredis.Redis, keys: StoreKeys, query: str, curs
             narrowing = filters.narrowing_plan(parsed)
             candidates = ((await _select(redis, keys, narrowing, temps)).key
                           if narrowing is not None else keys.conversations())
+            count = await redis.zcard(candidates)
+            if count > evaluation_limit:
+                raise InvalidArgument(
+                    f"filters {query!r} would be checked on {count} conversations one by one "
+                    f"(the limit is {evaluation_limit}); narrow it with an indexed term "
+                    "(channel_id, source, tag_ids, state, metadata.<path>, unread_count, "
+                    "created_at) or give display_name fragments of 3 characters or more")
             answer = await _evaluate(redis, keys, parsed, candidates, temps)
         return await pages.newest_first_by_score(redis, answer, cursor, page_size)
     finally:

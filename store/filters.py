@@ -10,14 +10,16 @@ an operator combine with AND. A term without a field matches `display_name`.
 Two pure parts: `matches` evaluates a query on one conversation's fields; `index_plan` turns the
 parts of a query that the store keeps indexes for into set algebra (see `store.filtering`).
 Every field has an index for its exact terms (`metadata.<path>` included, by `metadata_terms`),
-and `created_at` and `unread_count` for their ranges; only wildcards other than a lone `*`,
-`metadata.<path>` ranges and `display_name` fragments other than of 3 characters (`*ann*`, one
-trigram index) are evaluated, on the conversations their indexes leave (`narrowing_plan`).
+and `created_at` and `unread_count` for their ranges; `metadata.<path>` wildcards and ranges are
+answered from the texts the path holds (`ValueMatch`). Only wildcards of the other fields and
+`display_name` patterns other than a 3-character fragment (`*ann*`, one trigram index) are
+evaluated, on the conversations their indexes leave (`narrowing_plan`).
 """
 
 from __future__ import annotations
 
 import fnmatch
+import math
 import re
 from dataclasses import dataclass
 from typing import Any
@@ -154,7 +156,7 @@ def metadata_terms(document: dict[str, Any]) -> tuple[set[str], set[tuple[str, s
 def _term_matches(field: str, pattern: str, values: list[Any]) -> bool:
     if pattern == "*":
         return any(_present(v) for v in values)
-    texts = [term_text(v) for v in values if v is not None]
+    texts = [term_text(v) for v in values if v is not None and not isinstance(v, (dict, list))]
     if field == "display_name":
         pattern, texts = pattern.lower(), [t.lower() for t in texts]
     if "*" in pattern or "?" in pattern:
@@ -176,21 +178,14 @@ def _bound(item: tree.Item) -> str:
 
 
 def _in_range(field: str, node: tree.Range, values: list[Any]) -> bool:
-    low, high = _bound(node.low), _bound(node.high)
+    within = _score_range("value", field, node)
     for value in values:
         try:
             number = _as_number(field, str(value))
-            if low != "*":
-                bound = _as_number(field, low)
-                if number < bound or (number == bound and not node.include_low):
-                    continue
-            if high != "*":
-                bound = _as_number(field, high)
-                if number > bound or (number == bound and not node.include_high):
-                    continue
         except ValueError:
             continue
-        return True
+        if within.holds(number):
+            return True
     return False
 
 
@@ -234,18 +229,9 @@ class IndexSet:
 
 
 @dataclass(frozen=True)
-class ValuePrefix:
-    """The conversations whose metadata `path` holds a text starting with `prefix`
-    (`metadata.<path>:<prefix>*`): the union of the "meta" indexes of those texts."""
-
-    path: str
-    prefix: str
-
-
-@dataclass(frozen=True)
 class ScoreRange:
-    """The conversations whose `kind` ("created" time in ms, "unread_count") lies in a range;
-    None is an open end."""
+    """The conversations whose `kind` ("created" time in ms, "unread_count", a metadata "value")
+    lies in a range; None is an open end."""
 
     kind: str
     low: float | None
@@ -254,12 +240,38 @@ class ScoreRange:
     include_high: bool = True
 
     def holds(self, value: float | None) -> bool:
-        """True when `value` (None: no value) lies in the range."""
-        if value is None:
+        """True when `value` (None: no value) lies in the range (NaN never does)."""
+        if value is None or math.isnan(value):
             return False
         if self.low is not None and (value < self.low or (value == self.low and not self.include_low)):
             return False
         return self.high is None or value < self.high or (value == self.high and self.include_high)
+
+
+@dataclass(frozen=True)
+class ValueMatch:
+    """The conversations whose metadata `path` holds a text matching the wildcard `pattern`, or
+    a number in the range `within`: the union of the "meta" indexes of the path's texts that
+    do. The store keeps a lexical registry of each path's texts, so this reads the texts (those
+    starting with the pattern's literal start, if it has one), not the conversations."""
+
+    path: str
+    pattern: str | None = None
+    within: ScoreRange | None = None
+
+    def holds(self, text: str) -> bool:
+        """True when a value whose term text is `text` matches (as `matches` decides)."""
+        if self.pattern is not None:
+            return _term_matches(f"metadata.{self.path}", self.pattern, [text])
+        assert self.within is not None
+        try:
+            return self.within.holds(float(text))
+        except ValueError:
+            return False
+
+    def literal_start(self) -> str:
+        """What every matching text starts with ("" for a range or a leading wildcard)."""
+        return re.split(r"[*?\[]", self.pattern, maxsplit=1)[0] if self.pattern else ""
 
 
 @dataclass(frozen=True)
@@ -270,7 +282,7 @@ class SetOp:
     operands: tuple[Plan, ...]
 
 
-Plan = IndexSet | ValuePrefix | ScoreRange | SetOp
+Plan = IndexSet | ValueMatch | ScoreRange | SetOp
 
 
 def _metadata_path(field: str | None) -> str | None:
@@ -281,9 +293,9 @@ def _metadata_path(field: str | None) -> str | None:
     return None if path.split(".", 1)[0] in UNINDEXED_METADATA else path
 
 
-def _range_plan(field: str, node: tree.Range) -> Plan:
+def _score_range(kind: str, field: str, node: tree.Range) -> ScoreRange:
     low, high = _bound(node.low), _bound(node.high)
-    return ScoreRange(RANGED[field], None if low == "*" else _as_number(field, low),
+    return ScoreRange(kind, None if low == "*" else _as_number(field, low),
                       None if high == "*" else _as_number(field, high),
                       node.include_low, node.include_high)
 
@@ -299,10 +311,8 @@ def _term_plan(field: str, value: str) -> Plan | None:
         # A name holds a 3-character fragment exactly when that trigram is one of its own.
         return IndexSet("gram", fragment.group(1).lower())
     path = _metadata_path(field)
-    if path is not None and re.fullmatch(r"[^*?\[\]\\]+\*", value):
-        return ValuePrefix(path, value[:-1])
     if "*" in value or "?" in value:
-        return None
+        return ValueMatch(path, pattern=value) if path is not None else None
     if field in INDEXED:
         return IndexSet(INDEXED[field], value)
     if field == "id":
@@ -335,9 +345,12 @@ def index_plan(node: tree.Item, field: str | None = None) -> Plan | None:
         low = node.low.value
         unread = (low == "1" and node.include_low) or (low == "0" and not node.include_low)
         # Conversations with unread messages have an index of their own, scored by activity.
-        return IndexSet("unread") if unread and node.high.value == "*" else _range_plan(field, node)
+        return (IndexSet("unread") if unread and node.high.value == "*"
+                else _score_range("unread_count", field, node))
     if isinstance(node, tree.Range) and field in RANGED:
-        return _range_plan(field, node)
+        return _score_range(RANGED[field], field, node)
+    if isinstance(node, tree.Range) and (path := _metadata_path(field)) is not None:
+        return ValueMatch(path, within=_score_range("value", field, node))
     if isinstance(node, (tree.Word, tree.Phrase)) and field is not None:
         return _term_plan(field, node.value.strip('"'))
     return None
@@ -377,9 +390,4 @@ def narrowing_plan(node: tree.Item, field: str | None = None) -> Plan | None:
         return SetOp("or", known) if len(known) == len(parts) else None
     if isinstance(node, (tree.Word, tree.Phrase)) and (field or DEFAULT_FIELD) == "display_name":
         return _name_plan(node.value.strip('"'))
-    path = _metadata_path(field)
-    literal = isinstance(node, (tree.Word, tree.Phrase)) and re.search(r"[^*?]", node.value)
-    if path is not None and (isinstance(node, tree.Range) or literal):
-        # A wildcard with a literal character, or a range, needs the path to be present.
-        return IndexSet("has", path)
     return None

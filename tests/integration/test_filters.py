@@ -10,7 +10,11 @@ from typing import Any
 import httpx
 import pytest
 
+from runtime import redis as runtime_redis
+from runtime.errors import InvalidArgument
 from runtime.settings import Settings
+from store import filtering, pages
+from store.keys import StoreKeys
 from tests.integration.helpers import eventually, message_record, produce_messages
 
 
@@ -49,6 +53,9 @@ def world(live_stack: Settings, base_url: str) -> dict[str, str]:
     _post(base_url, "/conversations.mark-read", {"conversation_id": names["c2"]})
     _post(base_url, "/metadata.upsert",
           {"subject": "conversation", "id": names["c3"], "data": {"crm": {"tier": "gold"}}})
+    for cid, ltv in (("c1", 3), ("c2", "n/a"), ("c3", 12.5)):
+        _post(base_url, "/metadata.upsert",
+              {"subject": "conversation", "id": names[cid], "data": {"ltv": ltv}})
     return names
 
 
@@ -77,6 +84,14 @@ def _ids(base_url: str, query: str, page_size: int = 100) -> list[str]:
     ("AND unread_count:{0 TO 1]", ["c3"]),
     ('AND created_at:[* TO "2023-11-14T22:15:00Z"}', ["c1"]),
     ("AND id:<c2>", ["c2"]),
+    # Metadata wildcards and ranges: the path's texts that match, their indexes united.
+    ("AND metadata.crm.tier:*ol*", ["c3"]),
+    ("AND metadata.crm.tier:g?ld", ["c3"]),
+    ("AND metadata.ltv:[3 TO 12]", ["c1"]),
+    ("AND metadata.ltv:{3 TO *]", ["c3"]),
+    ("AND metadata.ltv:[* TO *]", ["c3", "c1"]),
+    ("AND metadata.ltv:*/*", ["c2"]),
+    ("AND NOT metadata.ltv:[0 TO 5]", ["c3", "c2"]),
 ])
 def test_filters(base_url: str, world: dict[str, str], extra: str, expected: list[str]) -> None:
     query = f"channel_id:({world['a']} OR {world['b']}) {extra}"
@@ -105,3 +120,22 @@ def test_malformed_filters_are_400(base_url: str, query: str) -> None:
     assert reply.status_code == 400
     assert "invalid filters" in reply.json()["message"]
 
+
+
+def test_filters_that_would_check_too_many_conversations_one_by_one_are_refused(
+        live_stack: Settings, world: dict[str, str]) -> None:
+    async def page(query: str, limit: int) -> list[str]:
+        redis = runtime_redis.client(live_stack)
+        try:
+            found = await filtering.filtered_page(
+                redis, StoreKeys(live_stack), query, "", 100, evaluation_limit=limit)
+            return [pages.member_id(m) for m in reversed(found.members)]
+        finally:
+            await redis.aclose()
+
+    narrowed = f"channel_id:{world['a']} AND display_name:Anna*"
+    assert asyncio.run(page(narrowed, limit=1)) == [world["c1"]]  # one candidate: checked
+    # A pattern no index narrows is checked on every conversation: over the limit, refused.
+    with pytest.raises(InvalidArgument, match="would be checked on .* one by one"):
+        asyncio.run(page("display_name:*nn*", limit=2))
+    assert world["c1"] in asyncio.run(page("display_name:*nn*", limit=10**9))

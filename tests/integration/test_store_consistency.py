@@ -115,7 +115,7 @@ TERMS = st.sampled_from([
     "metadata.crm.tier:go*", "unread_count:[0 TO 1]", "unread_count:{1 TO *]", "unread_count:0",
     "created_at:[* TO 2023-11-15}", "metadata.unread_count:1", "display_name:Anna*",
     "NOT unread_count:0", "NOT created_at:[* TO 2023-11-15]", "display_name:*ook*",
-    "display_name:*NNA*",
+    "display_name:*NNA*", "metadata.crm.tier:*ol*", "metadata.crm.tier:g?ld",
 ])
 QUERIES = st.recursive(TERMS, lambda inner: st.tuples(inner, st.sampled_from(["AND", "OR"]), inner)
                        .map(lambda t: f"({t[0]} {t[1]} {t[2]})"), max_leaves=4)

@@ -102,17 +102,23 @@ def test_every_exact_term_and_range_has_an_index() -> None:
     assert plan("metadata.read_until:*") is None
 
 
-def test_metadata_prefixes_unite_the_indexes_of_their_texts() -> None:
-    assert filters.index_plan(filters.parse("metadata.crm.tier:go*")) == filters.ValuePrefix(
-        "crm.tier", "go")
-    assert filters.index_plan(filters.parse("metadata.crm.tier:g?ld*")) is None
+def test_metadata_wildcards_and_ranges_unite_the_indexes_of_the_texts_that_match() -> None:
+    def plan(query: str) -> filters.Plan | None:
+        return filters.index_plan(filters.parse(query))
 
-
-def test_metadata_wildcards_and_ranges_are_evaluated_where_their_path_is_present() -> None:
-    for query, path in (("metadata.crm.tier:*ol*", "crm.tier"), ("metadata.crm.n:[2 TO 4]", "crm.n")):
-        parsed = filters.parse(query)
-        assert filters.index_plan(parsed) is None
-        assert filters.narrowing_plan(parsed) == filters.IndexSet("has", path)
+    prefix = plan("metadata.crm.tier:go*")
+    assert prefix == filters.ValueMatch("crm.tier", pattern="go*")
+    assert isinstance(prefix, filters.ValueMatch) and prefix.literal_start() == "go"
+    inner = plan("metadata.crm.tier:*ol*")
+    assert isinstance(inner, filters.ValueMatch) and inner.literal_start() == ""
+    assert [t for t in ("gold", "bold", "silver", "ol") if inner.holds(t)] == ["gold", "bold", "ol"]
+    ranged = plan("metadata.crm.n:{2 TO 4]")
+    assert ranged == filters.ValueMatch(
+        "crm.n", within=filters.ScoreRange("value", 2, 4, include_low=False))
+    assert isinstance(ranged, filters.ValueMatch)
+    assert [t for t in ("2", "3", "4", "4.0", "5", "x", "nan") if ranged.holds(t)] == ["3", "4", "4.0"]
+    # The served contact name and read marker are not indexed texts: still evaluated.
+    assert plan("metadata.read_until:[1 TO *]") is None
 
 
 @pytest.mark.parametrize("query", ["unread_count:[a TO 3]", "created_at:[yesterday TO *]",
