@@ -1,14 +1,22 @@
 # Parley: `make up` brings the whole platform up, `make test` runs every test.
 PY := .venv/bin/python
 VENV := .venv/.installed
+WIDGET := chatplugin/widget/dist/s.js
+WIDGET_SOURCES := $(wildcard chatplugin/widget/src/*.ts) chatplugin/widget/package-lock.json chatplugin/widget/tsconfig.json
 
-.PHONY: up down status proto lint breaking test bench clean
+.PHONY: up down status proto lint breaking test bench clean widget
 
 $(VENV): requirements.lock pyproject.toml sdk/pyproject.toml scripts/bootstrap.sh
 	bash scripts/bootstrap.sh
 
+## widget: build the chat plugin widget (npm: TypeScript checked, bundled by esbuild)
+widget: $(WIDGET)
+
+$(WIDGET): $(WIDGET_SOURCES)
+	cd chatplugin/widget && npm ci --no-audit --no-fund --loglevel=error && npm run --silent check && npm run --silent build
+
 ## up: start Kafka, Redis, the four services and Envoy (idempotent); returns once all are healthy
-up: $(VENV)
+up: $(VENV) $(WIDGET)
 	$(PY) -m stack up
 
 ## down: stop exactly what `make up` started
@@ -33,11 +41,11 @@ breaking: $(VENV)
 	bash scripts/buf.sh breaking
 
 ## test: every test (unit, contracts, integration and end-to-end against the real stack)
-test: $(VENV)
+test: $(VENV) $(WIDGET)
 	$(PY) -m pytest
 
 ## bench: start a stack of its own, measure ingestion and reads, print the figures
-bench: $(VENV)
+bench: $(VENV) $(WIDGET)
 	$(PY) -m bench
 
 clean: down

@@ -1,10 +1,11 @@
 """`python -m gateway`: the gateway service: realtime event streams, outbound webhooks and their
-dispatcher, health and client.config."""
+dispatcher, the chat plugin's visitor API, health and client.config."""
 
 from __future__ import annotations
 
 import asyncio
 
+from gateway.chatplugin_service import ChatPluginServicer
 from gateway.deliveries import DeliveryKeys
 from gateway.dispatcher import Dispatcher, Policy
 from gateway.event_log import EventLog
@@ -12,8 +13,18 @@ from gateway.events_service import EventsServicer
 from gateway.health import HealthChecker
 from gateway.status_service import StatusServicer
 from gateway.subscriptions import Hub, Limits
+from gateway.visitor_tokens import VisitorTokens
 from gateway.webhooks_service import WebhooksServicer
-from parley.v1 import events_pb2, events_pb2_grpc, status_pb2, status_pb2_grpc, webhooks_pb2, webhooks_pb2_grpc
+from parley.v1 import (
+    chatplugin_pb2,
+    chatplugin_pb2_grpc,
+    events_pb2,
+    events_pb2_grpc,
+    status_pb2,
+    status_pb2_grpc,
+    webhooks_pb2,
+    webhooks_pb2_grpc,
+)
 from runtime import kafka
 from runtime import logging as runtime_logging
 from runtime import redis as runtime_redis
@@ -21,6 +32,7 @@ from runtime import settings as settings_module
 from runtime.server import Registration, serve
 from store.commands import CommandWriter
 from store.keys import StoreKeys
+from store.reads import StoreReads
 
 
 async def main() -> None:
@@ -38,8 +50,11 @@ async def main() -> None:
     webhooks = WebhooksServicer(redis, keys, delivery_keys,
                                 CommandWriter(settings, redis, keys, producer))
     dispatcher = Dispatcher(redis, event_log, keys, delivery_keys, Policy.from_env(), webhooks.disable)
+    chat = ChatPluginServicer(settings, StoreReads(redis, keys), hub, event_log,
+                              VisitorTokens.from_env(settings), producer)
     registrations = [
         Registration.of(status_pb2, status_pb2_grpc, StatusServicer(checker)),
+        Registration.of(chatplugin_pb2, chatplugin_pb2_grpc, chat),
         Registration.of(events_pb2, events_pb2_grpc, EventsServicer(hub)),
         Registration.of(webhooks_pb2, webhooks_pb2_grpc, webhooks),
     ]

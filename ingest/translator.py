@@ -51,6 +51,9 @@ def _message(event: InboundMessage, raw: RawEvent, channel_id: str) -> Output:
         contact_id=ids.contact_id(channel_id, event.source_conversation_key),
         message=message,
         sent_at_ms=event.sent_at_ms,
+        # Where replies go: the conversation's key (a custom source's conversation id may differ
+        # from its sender ids; for the other sources it is the contact's id).
+        recipient_source_id=event.source_conversation_key,
     )
     return Output(topics.MESSAGES, conversation_id, record.SerializeToString())
 

@@ -10,7 +10,8 @@ from google.api import httpbody_pb2
 
 from ingest import config
 from ingest.raw_writer import write_raw
-from ingest.sources import SOURCES, google, meta
+from ingest.sources import WEBHOOK_SOURCES
+from ingest.sources import google, meta
 from ingest.sources.base import SignatureInvalid, SignatureMissing, WebhookRequest
 from parley.v1 import ingest_pb2, ingest_pb2_grpc
 from runtime.errors import InvalidArgument, PermissionDenied, Unauthenticated
@@ -37,7 +38,7 @@ class WebhooksServicer(ingest_pb2_grpc.IngestServiceServicer):
         self.producer = producer
         self.public_url = config.public_url(settings)
         # Read once: the secrets are configuration of the process, not of each request.
-        self.configs = {name: config.source_config(name) for name in SOURCES}
+        self.configs = {name: config.source_config(name) for name in WEBHOOK_SOURCES}
 
     async def receive(
         self, source: ModuleType, body: httpbody_pb2.HttpBody, context: grpc.aio.ServicerContext
@@ -91,19 +92,19 @@ class WebhooksServicer(ingest_pb2_grpc.IngestServiceServicer):
     async def ReceiveFacebookWebhook(
         self, request: ingest_pb2.ReceiveFacebookWebhookRequest, context: grpc.aio.ServicerContext
     ) -> httpbody_pb2.HttpBody:
-        await self.receive(SOURCES["facebook"], request.body, context)
+        await self.receive(WEBHOOK_SOURCES["facebook"], request.body, context)
         return OK
 
     async def ReceiveInstagramWebhook(
         self, request: ingest_pb2.ReceiveInstagramWebhookRequest, context: grpc.aio.ServicerContext
     ) -> httpbody_pb2.HttpBody:
-        await self.receive(SOURCES["instagram"], request.body, context)
+        await self.receive(WEBHOOK_SOURCES["instagram"], request.body, context)
         return OK
 
     async def ReceiveWhatsappWebhook(
         self, request: ingest_pb2.ReceiveWhatsappWebhookRequest, context: grpc.aio.ServicerContext
     ) -> httpbody_pb2.HttpBody:
-        await self.receive(SOURCES["whatsapp"], request.body, context)
+        await self.receive(WEBHOOK_SOURCES["whatsapp"], request.body, context)
         return OK
 
     async def ReceiveGoogleWebhook(
@@ -115,17 +116,17 @@ class WebhooksServicer(ingest_pb2_grpc.IngestServiceServicer):
         secret = google.verification_secret(verification, self.configs[google.NAME])
         if secret is not None:
             return httpbody_pb2.HttpBody(content_type="text/plain", data=secret.encode())
-        await self.receive(SOURCES["google"], request.body, context)
+        await self.receive(WEBHOOK_SOURCES["google"], request.body, context)
         return OK
 
     async def ReceiveTwilioWebhook(
         self, request: ingest_pb2.ReceiveTwilioWebhookRequest, context: grpc.aio.ServicerContext
     ) -> httpbody_pb2.HttpBody:
-        await self.receive(SOURCES["twilio"], request.body, context)
+        await self.receive(WEBHOOK_SOURCES["twilio"], request.body, context)
         return EMPTY_TWIML
 
     async def ReceiveViberWebhook(
         self, request: ingest_pb2.ReceiveViberWebhookRequest, context: grpc.aio.ServicerContext
     ) -> httpbody_pb2.HttpBody:
-        await self.receive(SOURCES["viber"], request.body, context)
+        await self.receive(WEBHOOK_SOURCES["viber"], request.body, context)
         return OK

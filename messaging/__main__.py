@@ -10,7 +10,7 @@ from messaging.messaging_service import MessagingServicer
 from messaging.outbox import Outbox
 from messaging.record_writer import RecordWriter
 from messaging.sender import Sender
-from messaging.store_reads import StoreReads
+from store.reads import StoreReads
 from parley.v1 import messaging_pb2, messaging_pb2_grpc
 from runtime import kafka
 from runtime import logging as runtime_logging

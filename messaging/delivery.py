@@ -8,11 +8,12 @@ import logging
 import time
 
 import httpx
-from messaging.connectors import CONNECTORS, config_for
+from messaging.connectors import connector_for
 from messaging.connectors.base import Delivered, Outbound, Outcome, Rejected, Retry
 from messaging.policy import SendPolicy
 from parley.v1 import records_pb2
 from runtime import json_values
+from store.reads import StoreReads
 
 log = logging.getLogger(__name__)
 
@@ -21,7 +22,8 @@ def outbound(record: records_pb2.MessageRecord, channel: records_pb2.ChannelReco
     """What the connector needs to send `record` through `channel`."""
     name = channel.channel.metadata.fields.get("name")
     return Outbound(
-        message_id=record.message.id, source=channel.channel.source,
+        message_id=record.message.id, conversation_id=record.conversation_id,
+        source=channel.channel.source,
         source_channel_id=channel.channel.source_channel_id,
         channel_name=name.string_value if name is not None else "",
         recipient=record.recipient_source_id,
@@ -31,7 +33,8 @@ def outbound(record: records_pb2.MessageRecord, channel: records_pb2.ChannelReco
 
 async def attempt_delivery(http: httpx.AsyncClient, policy: SendPolicy,
                            record: records_pb2.MessageRecord,
-                           channel: records_pb2.ChannelRecord | None) -> Delivered | Rejected:
+                           channel: records_pb2.ChannelRecord | None,
+                           reads: StoreReads) -> Delivered | Rejected:
     """Send `record` through `channel`: Delivered, or Rejected with why (the source's own error,
     the last transient error once the retries are spent, or why it was not tried)."""
     pending_for_s = time.time() - record.pending_since_ms / 1000
@@ -40,11 +43,12 @@ async def attempt_delivery(http: httpx.AsyncClient, policy: SendPolicy,
                         f"{policy.stale_after_s:.0f} s limit")
     if channel is None or not channel.channel.connected:
         return Rejected(f"not sent: channel {record.channel_id} is disconnected")
-    connector = CONNECTORS.get(channel.channel.source)
-    if connector is None:
-        return Rejected(f"not sent: no connector for source {channel.channel.source!r}")
+    found = await connector_for(channel.channel.source, reads)
+    if found is None:
+        return Rejected(f"not sent: source {channel.channel.source!r} has no connector "
+                        "(a custom source needs an action_endpoint)")
+    connector, config = found
     message = outbound(record, channel)
-    config = config_for(channel.channel.source)
     outcome: Outcome = Retry("not tried")
     for number in range(1, policy.attempts + 1):
         try:

@@ -13,7 +13,7 @@ from aiokafka import AIOKafkaProducer
 from google.protobuf import json_format
 
 from messaging import sends, targets
-from messaging.store_reads import StoreReads
+from store.reads import StoreReads
 from parley.v1 import messaging_pb2, messaging_pb2_grpc, resources_pb2
 from runtime import ids, timestamps, topics
 from runtime.errors import Conflict, InvalidArgument, NotFound

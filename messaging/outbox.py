@@ -15,7 +15,7 @@ from aiokafka import AIOKafkaConsumer
 
 from messaging.policy import SendPolicy
 from messaging.record_writer import RecordWriter
-from messaging.store_reads import StoreReads
+from store.reads import StoreReads
 from parley.v1 import records_pb2
 from runtime import kafka, topics
 from runtime.settings import Settings

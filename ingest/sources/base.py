@@ -18,6 +18,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
+from runtime import json_values
+
 
 class SignatureMissing(Exception):
     """The request carries no signature (HTTP 401)."""
@@ -52,6 +54,17 @@ def check_signature(expected: bytes, provided: str, header: str) -> None:
     input: bytes on both sides, since compare_digest rejects non-ASCII str."""
     if not hmac.compare_digest(expected, provided.encode("utf-8", "replace")):
         raise SignatureInvalid(f"{header} does not match the body")
+
+
+def json_field(body: bytes, name: str) -> str:
+    """The top-level field `name` of a JSON object `body` as text, "" when there is none or the
+    body is unreadable (never raises: routing keys come from it)."""
+    try:
+        payload = json_values.loads(body)
+        value = payload.get(name, "") if isinstance(payload, dict) else ""
+        return value if isinstance(value, str) else ""
+    except Exception:  # noqa: BLE001 - the contract: never raises
+        return ""
 
 
 @dataclass(frozen=True)

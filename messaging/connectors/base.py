@@ -31,6 +31,8 @@ class Outbound:
 
     #: Parley message id (some APIs take it as their own idempotency key).
     message_id: str
+    #: Parley conversation id (custom sources get it with each message).
+    conversation_id: str
     #: `Message.source` of the conversation, e.g. "facebook", "twilio.whatsapp".
     source: str
     #: The channel's id at the source: page id, phone number, WhatsApp phone_number_id, gbm_id.

@@ -1,6 +1,7 @@
-"""Local fakes of the sources' send APIs (Graph API, WhatsApp Cloud, Twilio, Viber, Google) and of
-webhook receivers (`/hooks/<name>`): one HTTP server that records every request and answers
-success, or what a test scripted for a recipient (an HTTP status and body, after a delay)."""
+"""Local fakes of the sources' send APIs (Graph API, WhatsApp Cloud, Twilio, Viber, Google), of
+webhook receivers (`/hooks/<name>`) and of custom sources' action endpoints (`/actions/<name>`):
+one HTTP server that records every request and answers success, or what a test scripted for a
+recipient (an HTTP status and body, after a delay)."""
 
 from __future__ import annotations
 
@@ -45,7 +46,7 @@ class Answer:
 
 def _recipient(path: str, body: bytes) -> str:
     source = path.split("/")[1]
-    if source == "hooks":  # a webhook receiver: its name
+    if source in ("hooks", "actions"):  # a webhook receiver or action endpoint: its name
         return path.split("/")[2]
     if source == "google":
         return path.split("/conversations/")[1].split("/")[0]
@@ -66,6 +67,8 @@ def _success(path: str, recipient: str) -> Answer:
     source = path.split("/")[1]
     if source == "hooks":
         return Answer(204)
+    if source == "actions":
+        return Answer(200, {"source_message_id": f"custom-{n}"})
     if source in ("facebook", "instagram"):
         return Answer(200, {"recipient_id": recipient, "message_id": f"m_fake{n}"})
     if source == "whatsapp":

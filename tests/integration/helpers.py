@@ -67,6 +67,7 @@ def eventually(probe: Callable[[], T | None], timeout: float = 30.0) -> T:
         time.sleep(0.2)
 
 
-def post(base_url: str, path: str, body: dict[str, Any]) -> httpx.Response:
-    """POST `body` as JSON to `path` of the API."""
-    return httpx.post(f"{base_url}{path}", json=body, timeout=30)
+def post(base_url: str, path: str, body: dict[str, Any], token: str = "") -> httpx.Response:
+    """POST `body` as JSON to `path` of the API (with `token` as the bearer token, if given)."""
+    headers = {"authorization": f"Bearer {token}"} if token else {}
+    return httpx.post(f"{base_url}{path}", json=body, headers=headers, timeout=30)

@@ -51,14 +51,15 @@ class Listener:
         return False
 
 
-def sse(base_url: str, params: dict[str, Any],
-        headers: dict[str, str] | None = None) -> tuple[Listener, httpx.Client]:
-    """A GET /events.subscribe as SSE, read by a Listener (close the client to end it)."""
+def sse(base_url: str, params: dict[str, Any], headers: dict[str, str] | None = None,
+        path: str = "/events.subscribe") -> tuple[Listener, httpx.Client]:
+    """A GET of an SSE stream (/events.subscribe by default), read by a Listener (close the
+    client to end it)."""
     client = httpx.Client(timeout=httpx.Timeout(10, read=30))
     opened: queue.Queue[int] = queue.Queue()
 
     def frames() -> Iterator[dict[str, Any]]:
-        with client.stream("GET", f"{base_url}/events.subscribe", params=params,
+        with client.stream("GET", f"{base_url}{path}", params=params,
                            headers={"accept": "text/event-stream", **(headers or {})}) as reply:
             opened.put(reply.status_code)
             yield from sse_events(reply.iter_lines())

@@ -36,7 +36,8 @@ GRAPH_ERROR = {"error": {"message": "(#100) No matching user found", "type": "OA
 
 def _outbound(source: str, content: Any) -> Outbound:
     channel, recipient = ADDRESSES[source]
-    return Outbound(message_id="msg-1", source=source, source_channel_id=channel,
+    return Outbound(message_id="msg-1", conversation_id="conv-1", source=source,
+                    source_channel_id=channel,
                     channel_name=CHANNEL_NAME, recipient=recipient, content=content,
                     secrets=SECRETS)
 

@@ -24,9 +24,10 @@ _sym_db = _symbol_database.Default()
 
 from google.protobuf import struct_pb2 as google_dot_protobuf_dot_struct__pb2
 from parley.v1 import resources_pb2 as parley_dot_v1_dot_resources__pb2
+from parley.v1 import sources_pb2 as parley_dot_v1_dot_sources__pb2
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x17parley/v1/records.proto\x12\tparley.v1\x1a\x1cgoogle/protobuf/struct.proto\x1a\x19parley/v1/resources.proto\"\xc0\x01\n\rMessageRecord\x12\x17\n\x0f\x63onversation_id\x18\x01 \x01(\t\x12\x12\n\nchannel_id\x18\x02 \x01(\t\x12\x12\n\ncontact_id\x18\x03 \x01(\t\x12#\n\x07message\x18\x04 \x01(\x0b\x32\x12.parley.v1.Message\x12\x12\n\nsent_at_ms\x18\x05 \x01(\x03\x12\x1b\n\x13recipient_source_id\x18\x06 \x01(\t\x12\x18\n\x10pending_since_ms\x18\x07 \x01(\x03\"\x84\x01\n\x0eMetadataRecord\x12\x0f\n\x07subject\x18\x01 \x01(\t\x12\x12\n\nidentifier\x18\x02 \x01(\t\x12%\n\x04\x64\x61ta\x18\x03 \x01(\x0b\x32\x17.google.protobuf.Struct\x12\x15\n\rupdated_at_ms\x18\x04 \x01(\x03\x12\x0f\n\x07removed\x18\x05 \x03(\t\"\xad\x01\n\rChannelRecord\x12#\n\x07\x63hannel\x18\x01 \x01(\x0b\x32\x12.parley.v1.Channel\x12\x36\n\x07secrets\x18\x02 \x03(\x0b\x32%.parley.v1.ChannelRecord.SecretsEntry\x12\x0f\n\x07\x64\x65leted\x18\x03 \x01(\x08\x1a.\n\x0cSecretsEntry\x12\x0b\n\x03key\x18\x01 \x01(\t\x12\r\n\x05value\x18\x02 \x01(\t:\x02\x38\x01\"9\n\tTagRecord\x12\x1b\n\x03tag\x18\x01 \x01(\x0b\x32\x0e.parley.v1.Tag\x12\x0f\n\x07\x64\x65leted\x18\x02 \x01(\x08\"H\n\x0eTemplateRecord\x12%\n\x08template\x18\x01 \x01(\x0b\x32\x13.parley.v1.Template\x12\x0f\n\x07\x64\x65leted\x18\x02 \x01(\x08\"s\n\rWebhookRecord\x12#\n\x07webhook\x18\x01 \x01(\x0b\x32\x12.parley.v1.Webhook\x12\x15\n\rsignature_key\x18\x02 \x01(\t\x12\x15\n\rcreated_at_ms\x18\x03 \x01(\x03\x12\x0f\n\x07\x64\x65leted\x18\x04 \x01(\x08\"E\n\rContactRecord\x12#\n\x07\x63ontact\x18\x01 \x01(\x0b\x32\x12.parley.v1.Contact\x12\x0f\n\x07\x64\x65leted\x18\x02 \x01(\x08\"\x86\x01\n\x10\x44\x65\x61\x64LetterRecord\x12\r\n\x05topic\x18\x01 \x01(\t\x12\x11\n\tpartition\x18\x02 \x01(\x05\x12\x0e\n\x06offset\x18\x03 \x01(\x03\x12\x0b\n\x03key\x18\x04 \x01(\x0c\x12\r\n\x05value\x18\x05 \x01(\x0c\x12\x0e\n\x06reason\x18\x06 \x01(\t\x12\x14\n\x0c\x66\x61iled_at_ms\x18\x07 \x01(\x03\x62\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x17parley/v1/records.proto\x12\tparley.v1\x1a\x1cgoogle/protobuf/struct.proto\x1a\x19parley/v1/resources.proto\x1a\x17parley/v1/sources.proto\"\xc0\x01\n\rMessageRecord\x12\x17\n\x0f\x63onversation_id\x18\x01 \x01(\t\x12\x12\n\nchannel_id\x18\x02 \x01(\t\x12\x12\n\ncontact_id\x18\x03 \x01(\t\x12#\n\x07message\x18\x04 \x01(\x0b\x32\x12.parley.v1.Message\x12\x12\n\nsent_at_ms\x18\x05 \x01(\x03\x12\x1b\n\x13recipient_source_id\x18\x06 \x01(\t\x12\x18\n\x10pending_since_ms\x18\x07 \x01(\x03\"\x84\x01\n\x0eMetadataRecord\x12\x0f\n\x07subject\x18\x01 \x01(\t\x12\x12\n\nidentifier\x18\x02 \x01(\t\x12%\n\x04\x64\x61ta\x18\x03 \x01(\x0b\x32\x17.google.protobuf.Struct\x12\x15\n\rupdated_at_ms\x18\x04 \x01(\x03\x12\x0f\n\x07removed\x18\x05 \x03(\t\"\xad\x01\n\rChannelRecord\x12#\n\x07\x63hannel\x18\x01 \x01(\x0b\x32\x12.parley.v1.Channel\x12\x36\n\x07secrets\x18\x02 \x03(\x0b\x32%.parley.v1.ChannelRecord.SecretsEntry\x12\x0f\n\x07\x64\x65leted\x18\x03 \x01(\x08\x1a.\n\x0cSecretsEntry\x12\x0b\n\x03key\x18\x01 \x01(\t\x12\r\n\x05value\x18\x02 \x01(\t:\x02\x38\x01\"9\n\tTagRecord\x12\x1b\n\x03tag\x18\x01 \x01(\x0b\x32\x0e.parley.v1.Tag\x12\x0f\n\x07\x64\x65leted\x18\x02 \x01(\x08\"H\n\x0eTemplateRecord\x12%\n\x08template\x18\x01 \x01(\x0b\x32\x13.parley.v1.Template\x12\x0f\n\x07\x64\x65leted\x18\x02 \x01(\x08\"s\n\rWebhookRecord\x12#\n\x07webhook\x18\x01 \x01(\x0b\x32\x12.parley.v1.Webhook\x12\x15\n\rsignature_key\x18\x02 \x01(\t\x12\x15\n\rcreated_at_ms\x18\x03 \x01(\x03\x12\x0f\n\x07\x64\x65leted\x18\x04 \x01(\x08\"E\n\rContactRecord\x12#\n\x07\x63ontact\x18\x01 \x01(\x0b\x32\x12.parley.v1.Contact\x12\x0f\n\x07\x64\x65leted\x18\x02 \x01(\x08\"\x86\x01\n\x10\x44\x65\x61\x64LetterRecord\x12\r\n\x05topic\x18\x01 \x01(\t\x12\x11\n\tpartition\x18\x02 \x01(\x05\x12\x0e\n\x06offset\x18\x03 \x01(\x03\x12\x0b\n\x03key\x18\x04 \x01(\x0c\x12\r\n\x05value\x18\x05 \x01(\x0c\x12\x0e\n\x06reason\x18\x06 \x01(\t\x12\x14\n\x0c\x66\x61iled_at_ms\x18\x07 \x01(\x03\"Q\n\x0cSourceRecord\x12!\n\x06source\x18\x01 \x01(\x0b\x32\x11.parley.v1.Source\x12\r\n\x05token\x18\x02 \x01(\t\x12\x0f\n\x07\x64\x65leted\x18\x03 \x01(\x08\x62\x06proto3')
 
 _globals = globals()
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, _globals)
@@ -35,22 +36,24 @@ if not _descriptor._USE_C_DESCRIPTORS:
   DESCRIPTOR._loaded_options = None
   _globals['_CHANNELRECORD_SECRETSENTRY']._loaded_options = None
   _globals['_CHANNELRECORD_SECRETSENTRY']._serialized_options = b'8\001'
-  _globals['_MESSAGERECORD']._serialized_start=96
-  _globals['_MESSAGERECORD']._serialized_end=288
-  _globals['_METADATARECORD']._serialized_start=291
-  _globals['_METADATARECORD']._serialized_end=423
-  _globals['_CHANNELRECORD']._serialized_start=426
-  _globals['_CHANNELRECORD']._serialized_end=599
-  _globals['_CHANNELRECORD_SECRETSENTRY']._serialized_start=553
-  _globals['_CHANNELRECORD_SECRETSENTRY']._serialized_end=599
-  _globals['_TAGRECORD']._serialized_start=601
-  _globals['_TAGRECORD']._serialized_end=658
-  _globals['_TEMPLATERECORD']._serialized_start=660
-  _globals['_TEMPLATERECORD']._serialized_end=732
-  _globals['_WEBHOOKRECORD']._serialized_start=734
-  _globals['_WEBHOOKRECORD']._serialized_end=849
-  _globals['_CONTACTRECORD']._serialized_start=851
-  _globals['_CONTACTRECORD']._serialized_end=920
-  _globals['_DEADLETTERRECORD']._serialized_start=923
-  _globals['_DEADLETTERRECORD']._serialized_end=1057
+  _globals['_MESSAGERECORD']._serialized_start=121
+  _globals['_MESSAGERECORD']._serialized_end=313
+  _globals['_METADATARECORD']._serialized_start=316
+  _globals['_METADATARECORD']._serialized_end=448
+  _globals['_CHANNELRECORD']._serialized_start=451
+  _globals['_CHANNELRECORD']._serialized_end=624
+  _globals['_CHANNELRECORD_SECRETSENTRY']._serialized_start=578
+  _globals['_CHANNELRECORD_SECRETSENTRY']._serialized_end=624
+  _globals['_TAGRECORD']._serialized_start=626
+  _globals['_TAGRECORD']._serialized_end=683
+  _globals['_TEMPLATERECORD']._serialized_start=685
+  _globals['_TEMPLATERECORD']._serialized_end=757
+  _globals['_WEBHOOKRECORD']._serialized_start=759
+  _globals['_WEBHOOKRECORD']._serialized_end=874
+  _globals['_CONTACTRECORD']._serialized_start=876
+  _globals['_CONTACTRECORD']._serialized_end=945
+  _globals['_DEADLETTERRECORD']._serialized_start=948
+  _globals['_DEADLETTERRECORD']._serialized_end=1082
+  _globals['_SOURCERECORD']._serialized_start=1084
+  _globals['_SOURCERECORD']._serialized_end=1165
 # @@protoc_insertion_point(module_scope)

@@ -9,6 +9,7 @@ from google.protobuf import message as _message
 from google.protobuf import struct_pb2 as _struct_pb2
 from google.protobuf.internal import containers as _containers
 from parley.v1 import resources_pb2 as _resources_pb2
+from parley.v1 import sources_pb2 as _sources_pb2
 import builtins as _builtins
 import sys
 import typing as _typing
@@ -49,8 +50,9 @@ class MessageRecord(_message.Message):
     sent_at_ms: _builtins.int
     """message.sent_at as Unix epoch milliseconds (sort key of the store)."""
     recipient_source_id: _builtins.str
-    """Outbound messages: the contact's id at the source (PSID, phone number,
-    wa_id, ...), what the connector sends to. "" for inbound messages.
+    """The contact's address at the source (PSID, phone number, wa_id, a custom
+    source's conversation id, ...): what a connector sends replies to. Inbound
+    messages carry their source conversation key.
     """
     pending_since_ms: _builtins.int
     """Outbound messages: when the message (last) became "pending", Unix epoch
@@ -357,3 +359,38 @@ class DeadLetterRecord(_message.Message):
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 
 Global___DeadLetterRecord: _TypeAlias = DeadLetterRecord  # noqa: Y015
+
+@_typing.final
+class SourceRecord(_message.Message):
+    """Value of compacted topic parley.sources (key: source id)."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    SOURCE_FIELD_NUMBER: _builtins.int
+    TOKEN_FIELD_NUMBER: _builtins.int
+    DELETED_FIELD_NUMBER: _builtins.int
+    token: _builtins.str
+    """The source's token: the credential of its calls (the store indexes its
+    SHA-256) and the key its actions are signed with. Never served (but once,
+    by CreateSource), never logged.
+    """
+    deleted: _builtins.bool
+    """True when the source was deleted (its token stops working)."""
+    @_builtins.property
+    def source(self) -> _sources_pb2.Source:
+        """The custom source as served."""
+
+    def __init__(
+        self,
+        *,
+        source: _sources_pb2.Source | None = ...,
+        token: _builtins.str = ...,
+        deleted: _builtins.bool = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _typing.Literal["source", b"source"]  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["deleted", b"deleted", "source", b"source", "token", b"token"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___SourceRecord: _TypeAlias = SourceRecord  # noqa: Y015

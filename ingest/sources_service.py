@@ -1,0 +1,188 @@
+"""SourcesService: custom sources (create, list, update, delete), their channels, and the batches
+of messages and metadata they post to `/sources.webhook`.
+
+Sources and channels are written through Kafka (`parley.sources`, `parley.channels`) and answered
+once projected. A batch is checked whole (nothing is written when an item is bad or names a
+channel the source does not have), then appended to the raw topic `source.custom.events`, from
+where the translator turns it into messages and metadata (`ingest.sources.custom`).
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import secrets
+from urllib.parse import urlparse
+
+import grpc
+from aiokafka import AIOKafkaProducer
+from google.protobuf import json_format
+
+from ingest.raw_writer import write_raw
+from ingest.sources import SOURCES, custom
+from ingest.sources.base import TranslationError
+from parley.v1 import records_pb2, resources_pb2, sources_pb2, sources_pb2_grpc
+from runtime import topics
+from runtime.bearer import bearer_token
+from runtime.errors import (
+    Conflict,
+    FailedPrecondition,
+    InvalidArgument,
+    NotFound,
+    PermissionDenied,
+    Unauthenticated,
+)
+from runtime.settings import Settings
+from store import channel_commands
+from store.commands import CommandWriter
+from store.reads import StoreReads
+
+Ctx = grpc.aio.ServicerContext
+
+_SOURCE_ID = re.compile(r"^[a-z0-9][a-z0-9._-]{0,63}$")
+#: Names a custom source cannot take: the built-in sources' (as channels carry them).
+RESERVED = frozenset(SOURCES) | {"twilio.sms", "twilio.whatsapp"}
+#: Items of each list a batch may hold.
+MAX_BATCH = 1000
+
+
+def check_source_id(source_id: str) -> None:
+    """InvalidArgument unless `source_id` is a free, well-formed custom source id."""
+    if not _SOURCE_ID.match(source_id):
+        raise InvalidArgument("source_id must be 1-64 lower-case letters, digits, '.', '-' or "
+                              f"'_', starting with a letter or digit; got {source_id!r}")
+    if source_id in RESERVED:
+        raise InvalidArgument(f"source_id {source_id!r} is a built-in source")
+
+
+def check_endpoint(url: str) -> None:
+    """InvalidArgument unless `url` is "" or an absolute http(s) URL."""
+    parsed = urlparse(url)
+    if url and (parsed.scheme not in ("http", "https") or not parsed.netloc):
+        raise InvalidArgument(f"action_endpoint must be an http(s) URL, got {url!r}")
+
+
+class SourcesServicer(sources_pb2_grpc.SourcesServiceServicer):
+    """Thin: the batch rules are `ingest.sources.custom`, the channel rules `store.channel_commands`."""
+
+    def __init__(self, settings: Settings, reads: StoreReads, commands: CommandWriter,
+                 producer: AIOKafkaProducer) -> None:
+        self.settings = settings
+        self.reads = reads
+        self.commands = commands
+        self.producer = producer
+
+    async def _caller(self, context: Ctx) -> records_pb2.SourceRecord:
+        """The source whose token the call carries; Unauthenticated without a valid one."""
+        token = bearer_token(context)
+        if not token:
+            raise Unauthenticated("a source token is required: Authorization: Bearer <token>")
+        found = await self.reads.source_by_token(token)
+        if found is None:
+            raise Unauthenticated("the source token is not valid")
+        return found
+
+    async def _existing(self, source_id: str) -> records_pb2.SourceRecord:
+        if not source_id:
+            raise InvalidArgument("source_id is required")
+        found = await self.reads.source(source_id)
+        if found is None:
+            raise NotFound(f"source {source_id} not found")
+        return found
+
+    async def _write_source(self, record: records_pb2.SourceRecord) -> None:
+        await self.commands.write(topics.SOURCES, record.source.source_id, record.SerializeToString())
+
+    async def _write_channel(self, record: records_pb2.ChannelRecord) -> None:
+        await self.commands.write(topics.CHANNELS, record.channel.id, record.SerializeToString())
+
+    async def CreateSource(self, request: sources_pb2.CreateSourceRequest, context: Ctx) -> sources_pb2.CreateSourceResponse:
+        check_source_id(request.source_id)
+        check_endpoint(request.action_endpoint)
+        if await self.reads.source(request.source_id) is not None:
+            raise Conflict(f"source {request.source_id} exists already")
+        source = sources_pb2.Source(source_id=request.source_id, action_endpoint=request.action_endpoint,
+                                    name=request.name, image_url=request.image_url)
+        token = "psrc_" + secrets.token_urlsafe(32)
+        await self._write_source(records_pb2.SourceRecord(source=source, token=token))
+        return sources_pb2.CreateSourceResponse(
+            source_id=source.source_id, action_endpoint=source.action_endpoint, name=source.name,
+            image_url=source.image_url, token=token)
+
+    async def ListSources(self, request: sources_pb2.ListSourcesRequest, context: Ctx) -> sources_pb2.ListSourcesResponse:
+        return sources_pb2.ListSourcesResponse(data=[r.source for r in await self.reads.sources()])
+
+    async def UpdateSource(self, request: sources_pb2.UpdateSourceRequest, context: Ctx) -> sources_pb2.Source:
+        record = await self._existing(request.source_id)
+        if request.HasField("action_endpoint"):
+            check_endpoint(request.action_endpoint)
+            record.source.action_endpoint = request.action_endpoint
+        if request.HasField("name"):
+            record.source.name = request.name
+        if request.HasField("image_url"):
+            record.source.image_url = request.image_url
+        await self._write_source(record)
+        return record.source
+
+    async def DeleteSource(self, request: sources_pb2.DeleteSourceRequest, context: Ctx) -> sources_pb2.DeleteSourceResponse:
+        record = await self._existing(request.source_id)
+        for channel in await self.reads.connected_channels(record.source.source_id):
+            await self._write_channel(
+                channel_commands.disconnect(channel, record.source.source_id, channel.channel.id))
+        record.deleted = True  # the token stays in the tombstone: the store drops its index
+        await self._write_source(record)
+        return sources_pb2.DeleteSourceResponse()
+
+    async def CreateSourceChannel(self, request: sources_pb2.CreateSourceChannelRequest, context: Ctx) -> resources_pb2.Channel:
+        caller = await self._caller(context)
+        channel_commands.require(source_channel_id=request.source_channel_id, name=request.name)
+        metadata = json_format.MessageToDict(request.metadata)
+        image_url = metadata.pop("image_url", "")
+        record = channel_commands.connect(caller.source.source_id, request.source_channel_id,
+                                          request.name, str(image_url), {})
+        record.channel.metadata.update(metadata)
+        await self._write_channel(record)
+        return record.channel
+
+    async def ListSourceChannels(self, request: sources_pb2.ListSourceChannelsRequest, context: Ctx) -> sources_pb2.ListSourceChannelsResponse:
+        caller = await self._caller(context)
+        channels = await self.reads.connected_channels(caller.source.source_id)
+        return sources_pb2.ListSourceChannelsResponse(data=[c.channel for c in channels])
+
+    async def DisconnectSourceChannel(self, request: sources_pb2.DisconnectSourceChannelRequest, context: Ctx) -> sources_pb2.DisconnectSourceChannelResponse:
+        caller = await self._caller(context)
+        if not request.channel_id:
+            raise InvalidArgument("channel_id is required")
+        current = await self.reads.channel(request.channel_id)
+        if current is None:
+            raise NotFound(f"channel {request.channel_id} not found")
+        if current.channel.source != caller.source.source_id:
+            raise PermissionDenied(f"channel {request.channel_id} is not a channel of this source")
+        if current.channel.connected:
+            await self._write_channel(
+                channel_commands.disconnect(current, caller.source.source_id, request.channel_id))
+        return sources_pb2.DisconnectSourceChannelResponse()
+
+    async def IngestSourceWebhook(self, request: sources_pb2.IngestSourceWebhookRequest, context: Ctx) -> sources_pb2.IngestSourceWebhookResponse:
+        caller = await self._caller(context)
+        source_id = caller.source.source_id
+        if not (request.messages or request.metadata):
+            raise InvalidArgument("messages or metadata are required")
+        if len(request.messages) > MAX_BATCH or len(request.metadata) > MAX_BATCH:
+            raise InvalidArgument(f"at most {MAX_BATCH} messages and {MAX_BATCH} metadata per call")
+        batch = {"source_id": source_id,
+                 **json_format.MessageToDict(request, preserving_proto_field_name=True)}
+        try:
+            found = custom.events(batch)
+        except TranslationError as exc:
+            raise InvalidArgument(str(exc)) from exc
+        connected = {c.channel.source_channel_id for c in await self.reads.connected_channels(source_id)}
+        missing = sorted({e.source_channel_id for e in found} - connected)
+        if missing:
+            raise FailedPrecondition(f"channels {', '.join(missing)} of source {source_id} are "
+                                     "not connected: create them with /sources.channels.create")
+        body = json.dumps(batch, separators=(",", ":")).encode()
+        await write_raw(self.producer, self.settings, custom.NAME, custom.routing_key(body), body,
+                        "application/json", "/sources.webhook")
+        return sources_pb2.IngestSourceWebhookResponse()
+
