@@ -15,9 +15,9 @@ from parley.v1 import channels_pb2, channels_pb2_grpc, records_pb2, resources_pb
 from runtime import topics
 from runtime.errors import InvalidArgument, NotFound
 from store import channel_commands as commands
-from store import views
 from store.commands import CommandWriter
 from store.keys import StoreKeys
+from store.reads import StoreReads
 
 Ctx = grpc.aio.ServicerContext
 
@@ -29,6 +29,7 @@ class ChannelsServicer(channels_pb2_grpc.ChannelsServiceServicer):
         self.redis = redis
         self.keys = keys
         self.commands = commands
+        self.reads = StoreReads(redis, keys)
 
     async def stored(self, channel_id: str) -> records_pb2.ChannelRecord | None:
         """The projected record of `channel_id`, None when unknown."""
@@ -58,12 +59,8 @@ class ChannelsServicer(channels_pb2_grpc.ChannelsServiceServicer):
     # Reads and update.
 
     async def ListChannels(self, request: channels_pb2.ListChannelsRequest, context: Ctx) -> channels_pb2.ListChannelsResponse:
-        ids = sorted(m.decode() for m in await self.redis.smembers(self.keys.connected_channels()))
-        blobs = await self.redis.mget([self.keys.channel(i) for i in ids]) if ids else []
-        channels = [c for c in map(views.channel_view, blobs) if c is not None]
-        return channels_pb2.ListChannelsResponse(
-            data=[c for c in channels if not request.source or c.source == request.source]
-        )
+        connected = await self.reads.connected_channels(request.source)
+        return channels_pb2.ListChannelsResponse(data=[r.channel for r in connected])
 
     async def GetChannel(self, request: channels_pb2.GetChannelRequest, context: Ctx) -> resources_pb2.Channel:
         record = await self.stored(request.channel_id)

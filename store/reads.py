@@ -70,10 +70,10 @@ class StoreReads:
         blobs = await self.redis.mget([self.keys.entity("source", i) for i in found]) if found else []
         return [records_pb2.SourceRecord.FromString(b) for b in blobs if b is not None]
 
-    async def connected_channels(self, source: str) -> list[records_pb2.ChannelRecord]:
-        """The connected channels of `source`, by id (a scan of the connected ones: there are
-        few channels, next to conversations)."""
+    async def connected_channels(self, source: str = "") -> list[records_pb2.ChannelRecord]:
+        """The connected channels (of `source`, when given), by id; a scan of the connected ones:
+        there are few channels, next to conversations."""
         found = sorted(m.decode() for m in await self.redis.smembers(self.keys.connected_channels()))
         blobs = await self.redis.mget([self.keys.channel(i) for i in found]) if found else []
         records = [records_pb2.ChannelRecord.FromString(b) for b in blobs if b is not None]
-        return [r for r in records if r.channel.source == source]
+        return [r for r in records if not source or r.channel.source == source]

@@ -130,10 +130,3 @@ def test_unknown_path_is_a_json_404_from_envoy(base_url: str) -> None:
     reply = httpx.post(f"{base_url}/messages.nothing", json={}, timeout=10)
     assert reply.status_code == 404
     assert reply.json()["code"] == grpc.StatusCode.NOT_FOUND.value[0]
-
-
-def test_an_rpc_not_built_yet_is_501(base_url: str) -> None:
-    # The sources API is built with issue 7; until then its routes answer 501.
-    reply = httpx.post(f"{base_url}/sources.list", json={}, timeout=10)
-    assert reply.status_code == 501
-    assert reply.json()["code"] == grpc.StatusCode.UNIMPLEMENTED.value[0]
