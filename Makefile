@@ -27,9 +27,10 @@ down:
 status: $(VENV)
 	$(PY) -m stack status
 
-## proto: regenerate the SDK stubs and Envoy's descriptor set from proto/
+## proto: regenerate the SDK stubs and Envoy's descriptor set from proto/, and the SDK's blocking client
 proto: $(VENV)
 	bash scripts/gen_proto.sh .
+	$(PY) scripts/unasync.py
 
 ## lint: buf lint over the contracts, ruff over the Python
 lint: $(VENV)

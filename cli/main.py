@@ -1,10 +1,11 @@
-"""`parley`: the operator CLI. `parley status` shows every component's health."""
+"""`parley`: the operator CLI. `parley status` shows every component's health; the API commands
+(`channels`, `conversations`, `messages`, `events`, `webhooks`) use the SDK, `reprocess` and
+`rebuild` work on Kafka and Redis directly."""
 
 from __future__ import annotations
 
 import asyncio
 import json
-import os
 from collections.abc import Callable, Coroutine
 from typing import Any
 
@@ -14,6 +15,8 @@ from rich.console import Console
 from rich.progress import MofNCompleteColumn, Progress
 from rich.table import Table
 
+from cli import channels, conversations, events
+from cli.output import UNREACHABLE, base_url
 from ingest.reprocess import reprocess as replay
 from runtime import settings as settings_module
 from runtime import timestamps
@@ -21,28 +24,29 @@ from runtime.errors import ApiError
 from store.rebuild import rebuild as rebuild_projection
 
 app = typer.Typer(add_completion=False, no_args_is_help=True, help="Operate a Parley install.")
+app.add_typer(channels.app, name="channels")
+app.add_typer(conversations.conversations, name="conversations")
+app.add_typer(conversations.messages, name="messages")
+app.add_typer(events.events, name="events")
+app.add_typer(events.webhooks, name="webhooks")
 console = Console()
-
-
-def _base_url() -> str:
-    return os.environ.get("PARLEY_URL", f"http://127.0.0.1:{os.environ.get('PARLEY_HTTP_PORT', '8080')}")
 
 
 @app.callback()
 def main() -> None:
-    """Operate a Parley install (PARLEY_URL, default http://127.0.0.1:8080)."""
+    """Operate a Parley install (PARLEY_URL, default http://127.0.0.1:8080; PARLEY_TOKEN)."""
 
 
 @app.command()
 def status(as_json: bool = typer.Option(False, "--json", help="Print the raw JSON answer.")) -> None:
     """Every component's health (Kafka, Redis, each service); exit code 1 unless all are up."""
-    url = f"{_base_url()}/health"
+    url = f"{base_url()}/health"
     try:
         reply = httpx.get(url, timeout=10)
         body = reply.json()
     except (httpx.HTTPError, ValueError) as exc:
         console.print(f"[red]cannot reach Parley at {url}:[/red] {exc}")
-        raise typer.Exit(2) from exc
+        raise typer.Exit(UNREACHABLE) from exc
     if as_json:
         typer.echo(json.dumps(body))
     else:

