@@ -33,11 +33,13 @@ import redis
 from bench import load, wrk
 from runtime import redis as runtime_redis
 from store.rebuild import wait_projected
+from auth.manage import ADMIN_TOKEN_FILE
 
 from runtime import settings as settings_module
 from stack import stack
 from tests.conftest import TEST_ENV
 from tests.integration import webhooks
+from tests.integration.helpers import api_headers
 
 REPO = Path(__file__).resolve().parent.parent
 console = Console(width=150)
@@ -71,7 +73,7 @@ def webhook_to_visible(base: str, rounds: int = 100) -> list[float]:
             started = time.perf_counter()
             assert client.post(f"{base}/facebook", content=hook.body, headers=hook.headers).status_code == 200
             while True:
-                body = client.post(f"{base}/messages.list",
+                body = client.post(f"{base}/messages.list", headers=api_headers(),
                                    json={"conversation_id": hook.conversation_id, "page_size": 1}).json()
                 if body.get("data") and body["data"][-1]["content"]["text"] == f"m{i}":
                     break
@@ -91,7 +93,7 @@ def webhook_to_sse(base: str, rate_per_s: float = 20, count: int = 400) -> list[
 
     def listen() -> None:
         params = {"types": "message.created", "conversation_id": first.conversation_id}
-        with httpx.stream("GET", f"{base}/events.subscribe", params=params,
+        with httpx.stream("GET", f"{base}/events.subscribe", params=params, headers=api_headers(),
                           timeout=httpx.Timeout(10, read=60)) as reply:
             opened.set()
             for line in reply.iter_lines():
@@ -193,7 +195,7 @@ def _reads(base: str, conversation: str, table: Table, size: str) -> None:
     for name, path, body in cases:
         # An evaluated filter reads every candidate conversation: 2 connections, or it times out.
         connections = 2 if "evaluated" in name else 16
-        figures = wrk.post(f"{base}{path}", body, seconds=5, connections=connections)
+        figures = wrk.post(f"{base}{path}", body, api_headers(), seconds=5, connections=connections)
         table.add_row(size, name, f"{figures.requests_per_s:,.0f}", f"{figures.p50_ms:.2f}",
                       f"{figures.p99_ms:.2f}", str(figures.errors))
 
@@ -213,6 +215,8 @@ def main() -> None:
         shutil.rmtree(settings.data_dir, ignore_errors=True)
     console.print("starting the bench stack ...")
     stack.up(settings)
+    # The admin token `up` made: every API call of the bench carries it.
+    os.environ["PARLEY_TOKEN"] = (settings.data_dir / ADMIN_TOKEN_FILE).read_text().strip()
     base = f"http://127.0.0.1:{settings.http_port}"
     try:
         ingest = Table("figure", "p50", "tail", "max / rate", title="Ingestion and realtime")

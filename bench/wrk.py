@@ -30,12 +30,15 @@ def _ms(text: str) -> float:
     return float(value) * _UNITS[unit]
 
 
-def post(url: str, body: dict[str, Any], seconds: int = 5, connections: int = 16) -> Figures:
-    """POST `body` to `url` for `seconds` over `connections` connections (2 threads)."""
+def post(url: str, body: dict[str, Any], headers: dict[str, str], seconds: int = 5,
+         connections: int = 16) -> Figures:
+    """POST `body` with `headers` to `url` for `seconds` over `connections` connections (2
+    threads)."""
     script = (
         'wrk.method = "POST"\n'
         'wrk.headers["Content-Type"] = "application/json"\n'
-        f"wrk.body = {json.dumps(json.dumps(body))}\n"
+        + "".join(f"wrk.headers[{json.dumps(k)}] = {json.dumps(v)}\n" for k, v in headers.items())
+        + f"wrk.body = {json.dumps(json.dumps(body))}\n"
     )
     with tempfile.NamedTemporaryFile("w", suffix=".lua", delete=False) as lua:
         lua.write(script)

@@ -15,7 +15,7 @@ from rich.console import Console
 from rich.progress import MofNCompleteColumn, Progress
 from rich.table import Table
 
-from cli import channels, conversations, events
+from cli import channels, conversations, events, tokens
 from cli.output import UNREACHABLE, base_url
 from ingest.reprocess import reprocess as replay
 from runtime import settings as settings_module
@@ -29,6 +29,7 @@ app.add_typer(conversations.conversations, name="conversations")
 app.add_typer(conversations.messages, name="messages")
 app.add_typer(events.events, name="events")
 app.add_typer(events.webhooks, name="webhooks")
+app.add_typer(tokens.app, name="token")
 console = Console()
 
 

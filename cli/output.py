@@ -11,6 +11,7 @@ import os
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from typing import Any
+from pathlib import Path
 from urllib.parse import urlsplit
 
 import typer
@@ -20,6 +21,7 @@ from rich.console import Console
 from rich.table import Table
 
 import parley
+from auth.manage import ADMIN_TOKEN_FILE
 
 console = Console()
 errors = Console(stderr=True)
@@ -40,11 +42,20 @@ def target() -> str:
     return f"{parts.hostname}:{parts.port or (443 if parts.scheme == 'https' else 80)}"
 
 
+def token() -> str | None:
+    """PARLEY_TOKEN, else the local admin token `make up` made (an operator on that machine)."""
+    local = Path(os.environ.get("PARLEY_DATA_DIR", ".data")) / ADMIN_TOKEN_FILE
+    if os.environ.get("PARLEY_TOKEN") or not local.exists():
+        return None  # the SDK reads PARLEY_TOKEN itself
+    return local.read_text().strip()
+
+
 @contextmanager
 def client() -> Iterator[parley.Client]:
-    """A client of the install (token: PARLEY_TOKEN); API errors become exit codes."""
+    """A client of the install; API errors become exit codes."""
     try:
-        with parley.Client(target(), secure=base_url().startswith("https")) as connected:
+        with parley.Client(target(), token=token(),
+                           secure=base_url().startswith("https")) as connected:
             yield connected
     except parley.Unavailable as exc:
         errors.print(f"[red]cannot reach Parley at {target()}:[/red] {exc.message}")

@@ -16,6 +16,7 @@ from messaging import sends, targets
 from store.reads import StoreReads
 from parley.v1 import messaging_pb2, messaging_pb2_grpc, resources_pb2
 from runtime import ids, timestamps, topics
+from runtime.bearer import TOKEN_NAME_HEADER
 from runtime.errors import Conflict, InvalidArgument, NotFound
 from runtime.settings import Settings
 from store.commands import CommandWriter
@@ -49,12 +50,14 @@ class MessagingServicer(messaging_pb2_grpc.MessagingServiceServicer):
         message_id = ids.sent_message_id(key) if key else str(uuid.uuid4())
         if key and (first := await self.reads.message(message_id)) is not None:
             return first  # the same key again: the first message, nothing sent
+        # The edge names the caller's API token (auth/): its name is the message's sender.
+        sender = dict(context.invocation_metadata() or ()).get(TOKEN_NAME_HEADER, "")
         target = await targets.resolve(self.reads, request)
         if target is None:
             # Not in the store yet: the outbox looks for it (messaging.outbox); HTTP 202.
             record = sends.pending(message_id, request.message, conversation_id=request.conversation_id,
                                    channel_id="", contact_id="", source="", recipient="",
-                                   now_ms=timestamps.now_ms())
+                                   now_ms=timestamps.now_ms(), sender=sender)
             await self.producer.send_and_wait(self.settings.prefixed(topics.OUTBOX),
                                               record.SerializeToString(),
                                               key=request.conversation_id.encode())
@@ -62,7 +65,8 @@ class MessagingServicer(messaging_pb2_grpc.MessagingServiceServicer):
             return record.message
         record = sends.pending(message_id, request.message, conversation_id=target.conversation_id,
                                channel_id=target.channel_id, contact_id=target.contact_id,
-                               source=target.source, recipient=target.recipient, now_ms=timestamps.now_ms())
+                               source=target.source, recipient=target.recipient,
+                               now_ms=timestamps.now_ms(), sender=sender)
         await self.commands.write(topics.MESSAGES, record.conversation_id, record.SerializeToString())
         return record.message
 

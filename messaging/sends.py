@@ -11,7 +11,8 @@ from runtime.errors import InvalidArgument
 from store.conversation_commands import metadata_record
 
 PENDING, DELIVERED, FAILED = "pending", "delivered", "failed"
-#: The sender of messages sent through the API while the install has no user auth (issue 9).
+#: The sender of messages sent by a caller the edge did not name (a call to the service's own
+#: port, which the edge does not see).
 ANONYMOUS_SENDER = "parley-anonymous"
 MAX_IDEMPOTENCY_KEY = 255
 #: Sources whose outbound messages no connector sends: the chat plugin's are delivered when they
@@ -39,15 +40,16 @@ def check_idempotency_key(key: str) -> None:
 
 
 def pending(message_id: str, content: struct_pb2.Value, *, conversation_id: str, channel_id: str,
-            contact_id: str, source: str, recipient: str, now_ms: int) -> records_pb2.MessageRecord:
-    """A message to send, as messages.send accepts it."""
+            contact_id: str, source: str, recipient: str, now_ms: int,
+            sender: str) -> records_pb2.MessageRecord:
+    """A message to send, as messages.send accepts it from `sender` (the API token's name)."""
     record = records_pb2.MessageRecord(
         conversation_id=conversation_id, channel_id=channel_id, contact_id=contact_id,
         sent_at_ms=now_ms, recipient_source_id=recipient, pending_since_ms=now_ms,
         message=resources_pb2.Message(
             id=message_id, delivery_state=PENDING, state=PENDING, from_contact=False,
             sent_at=timestamps.format_ms(now_ms), source=source,
-            sender=resources_pb2.Sender(id=ANONYMOUS_SENDER),
+            sender=resources_pb2.Sender(id=sender or ANONYMOUS_SENDER),
         ),
     )
     record.message.content.CopyFrom(content)

@@ -6,8 +6,8 @@ import os
 from dataclasses import dataclass
 from pathlib import Path
 
-#: The four service processes, in start-up order, with their offset from the gRPC base port.
-SERVICE_NAMES: tuple[str, ...] = ("ingest", "store", "messaging", "gateway")
+#: The service processes, in start-up order, with their offset from the gRPC base port.
+SERVICE_NAMES: tuple[str, ...] = ("ingest", "store", "messaging", "gateway", "auth")
 
 
 @dataclass(frozen=True)

@@ -18,6 +18,7 @@ TEMPLATES = "parley.templates"
 WEBHOOKS = "parley.webhooks"
 CONTACTS = "parley.contacts"
 SOURCES = "parley.sources"
+TOKENS = "parley.tokens"
 DEADLETTER = "parley.deadletter"
 #: Sends accepted for a conversation not in the store yet (HTTP 202): messaging looks for it.
 OUTBOX = "parley.outbox"
@@ -42,7 +43,7 @@ def raw_topic(source: str) -> str:
 def all_topics() -> list[TopicSpec]:
     """Every topic the platform needs: raw and log topics kept forever, entity topics compacted."""
     forever = [raw_topic(s) for s in RAW_SOURCES] + [MESSAGES, METADATA, DEADLETTER, OUTBOX]
-    compacted = [CHANNELS, TAGS, TEMPLATES, WEBHOOKS, CONTACTS, SOURCES]
+    compacted = [CHANNELS, TAGS, TEMPLATES, WEBHOOKS, CONTACTS, SOURCES, TOKENS]
     return [TopicSpec(t, dict(_FOREVER)) for t in forever] + [
         TopicSpec(t, dict(_COMPACTED)) for t in compacted
     ]

@@ -31,6 +31,7 @@ def up() -> None:
     console.print(table)
     console.print(f"JSON and gRPC: http://127.0.0.1:{settings.http_port}  "
                   f"logs: {settings.data_dir / 'logs'}")
+    console.print(f"API token: export PARLEY_TOKEN=$(cat {settings.data_dir / 'admin.token'})")
 
 
 @app.command()

@@ -29,6 +29,8 @@ SERVICES_BY_PROCESS: dict[str, tuple[str, ...]] = {
     ),
     "messaging": ("MessagingService",),
     "gateway": ("EventsService", "WebhooksService", "ChatPluginService", "StatusService"),
+    # Envoy's external authorization (auth/), asked about every request: no public service.
+    "auth": (),
 }
 
 #: Services whose RPCs stream for as long as the client listens: no route timeout.
@@ -101,9 +103,13 @@ def _chatplugin_routes() -> list[str]:
         f"  direct_response: {{status: 200, body: {{filename: {json.dumps(str(WIDGET))}}}}}",
         "  response_headers_to_add:",
         "  - header: {key: cache-control, value: no-cache}",
-        # Not an API path: the transcoder (which answers 404 for unknown paths) stays out.
-        "  typed_per_filter_config: {envoy.filters.http.grpc_json_transcoder: "
-        '{"@type": type.googleapis.com/envoy.config.route.v3.FilterConfig, disabled: true}}',
+        # Not an API path: no token, and the transcoder (which answers 404 for unknown paths)
+        # stays out.
+        "  typed_per_filter_config:",
+        "    envoy.filters.http.grpc_json_transcoder: "
+        '{"@type": type.googleapis.com/envoy.config.route.v3.FilterConfig, disabled: true}',
+        "    envoy.filters.http.ext_authz: {\"@type\": type.googleapis.com/envoy.extensions."
+        "filters.http.ext_authz.v3.ExtAuthzPerRoute, disabled: true}",
         f'- match: {{prefix: "{CORS_PREFIX}"}}',
         "  route: {cluster: gateway, timeout: 60s}",
         f"  typed_per_filter_config: {{envoy.filters.http.cors: {CORS_POLICY}}}",
@@ -135,8 +141,19 @@ def render(settings: Settings) -> str:
             "      - endpoint: {address: {socket_address: "
             f"{{address: 127.0.0.1, port_value: {settings.service_port(process)}}}}}}}",
         ]
-    # The one local reply that is not an error, the widget script, keeps its body as it is.
+    # Last: every path has a route before the transcoder rewrites it, so the filters that work by
+    # route (ext_authz skips a request without one) see every request. Whatever is left after
+    # transcoding (a gRPC call to no service of the API) is a 404.
+    routes += ['- match: {prefix: "/"}',
+               '  direct_response: {status: 404, body: {inline_string: "no such path"}}']
+    # gRPC callers get Envoy's own errors (e.g. a refused token) as plain grpc-message text; the
+    # one local reply that is not an error, the widget script, keeps its body as it is.
     mappers: list[str] = [
+        # (A transcoded JSON call is application/grpc by then too, but names its original path.)
+        "- filter: {and_filter: {filters: [{header_filter: {header: {name: content-type, "
+        "string_match: {prefix: application/grpc}}}}, {header_filter: {header: "
+        "{name: x-envoy-original-path, present_match: true, invert_match: true}}}]}}",
+        '  body_format_override: {text_format: "%LOCAL_REPLY_BODY%"}',
         "- filter: {status_code_filter: {comparison: {op: EQ, value: "
         "{default_value: 200, runtime_key: parley.reply_200}}}}",
         "  body_format_override:",

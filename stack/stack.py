@@ -7,6 +7,7 @@ import os
 from dataclasses import dataclass
 from pathlib import Path
 
+from auth.manage import TokenAdmin
 from runtime.kafka import ensure_topics
 from runtime.settings import SERVICE_NAMES, Settings
 from stack import envoy, kafka, processes, redis, services
@@ -37,7 +38,17 @@ def up(settings: Settings) -> list[tuple[str, str]]:
     for name, what in services.start_all(settings).items():
         report.append((name, what))
     report.append((envoy.NAME, envoy.start(settings)))
+    report.append(("admin token", asyncio.run(_admin_token(settings))))
     return report
+
+
+async def _admin_token(settings: Settings) -> str:
+    """Make the local admin token on the first `up` (the API needs a token from then on)."""
+    async with TokenAdmin(settings) as admin:
+        path, made = await admin.ensure_admin()
+    if made:
+        return f"created: {path.read_text().strip()} (kept in {path})"
+    return f"in {path}"
 
 
 def down(settings: Settings, only: set[str] | None = None) -> list[tuple[str, int]]:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import hashlib
 from dataclasses import dataclass
 
 from runtime import redis as runtime_redis
@@ -96,9 +95,10 @@ class StoreKeys:
         """Set: the ids of every live entity of `kind`."""
         return self._key(kind + "s")
 
-    def source_token(self, token: str) -> str:
-        """String: the id of the custom source whose token's SHA-256 is in the key."""
-        return self._key("source-token", hashlib.sha256(token.encode()).hexdigest())
+    def credential(self, sha256: str) -> str:
+        """String: `<kind>/<id>` of the custom source ("source/<id>") or API token
+        ("token/<name>") whose secret has this hex SHA-256."""
+        return self._key("credential", sha256)
 
     def source_message(self, channel_id: str, source_message_id: str) -> str:
         """String: the Parley message id that first carried this source message id, so an echo of

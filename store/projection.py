@@ -8,6 +8,7 @@ changed (`store.events`) go into the same transaction.
 
 from __future__ import annotations
 
+import hashlib
 import json
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -25,12 +26,12 @@ from store.metadata import deep_merge, remove_path
 from store.views import default_display_name
 
 Entity = (records_pb2.TagRecord | records_pb2.TemplateRecord | records_pb2.ContactRecord
-          | records_pb2.WebhookRecord | records_pb2.SourceRecord)
+          | records_pb2.WebhookRecord | records_pb2.SourceRecord | records_pb2.TokenRecord)
 Record = records_pb2.MessageRecord | records_pb2.MetadataRecord | records_pb2.ChannelRecord | Entity
 
 #: The version of the projection's layout in Redis. Change it with the keys or their contents:
 #: a store that finds another one drops the projection and replays Kafka (store.rebuild).
-LAYOUT_VERSION = 3
+LAYOUT_VERSION = 4
 
 #: The record type of each application topic the projector reads.
 RECORD_TYPES: dict[str, type[Record]] = {
@@ -42,11 +43,12 @@ RECORD_TYPES: dict[str, type[Record]] = {
     topics.CONTACTS: records_pb2.ContactRecord,
     topics.WEBHOOKS: records_pb2.WebhookRecord,
     topics.SOURCES: records_pb2.SourceRecord,
+    topics.TOKENS: records_pb2.TokenRecord,
 }
 
 
 def entity_key(record: Entity) -> tuple[str, str]:
-    """The kind and id of a tag, template, contact, webhook or source record."""
+    """The kind and id of a tag, template, contact, webhook, source or API token record."""
     if isinstance(record, records_pb2.TagRecord):
         return "tag", record.tag.id
     if isinstance(record, records_pb2.ContactRecord):
@@ -55,6 +57,8 @@ def entity_key(record: Entity) -> tuple[str, str]:
         return "webhook", record.webhook.id
     if isinstance(record, records_pb2.SourceRecord):
         return "source", record.source.source_id
+    if isinstance(record, records_pb2.TokenRecord):
+        return "token", record.name
     return "template", record.template.id
 
 
@@ -377,23 +381,35 @@ class Projection:
             self._write("hset", self.keys.contact_conversations(contact_id), cid, source)
             self._write("set", self.keys.contact_of(cid), contact_id)
 
+    def _credential(self, record: records_pb2.SourceRecord | records_pb2.TokenRecord) -> None:
+        """Calls name a source or an API token by its secret: the secret's hash leads to it."""
+        digest, withdrawn = _credential_of(record)
+        key = self.keys.credential(digest)
+        if withdrawn:
+            self._write("delete", key)
+        else:
+            self._write("set", key, "/".join(entity_key(record)))
+
     def _entity(self, record: Entity) -> None:
         kind, entity_id = entity_key(record)
         if isinstance(record, records_pb2.TagRecord):
             self._event(events.tag, record)
-        if isinstance(record, records_pb2.SourceRecord):
-            # A source's calls name it by their token: the token's hash leads to the source.
-            token_key = self.keys.source_token(record.token)
-            if record.deleted:
-                self._write("delete", token_key)
-            else:
-                self._write("set", token_key, record.source.source_id)
-        if record.deleted:
+        if isinstance(record, (records_pb2.SourceRecord, records_pb2.TokenRecord)):
+            self._credential(record)
+        # A revoked token stays listed (as revoked); the other entities go.
+        if not isinstance(record, records_pb2.TokenRecord) and record.deleted:
             self._write("delete", self.keys.entity(kind, entity_id))
             self._write("srem", self.keys.entities(kind), entity_id)
         else:
             self._write("set", self.keys.entity(kind, entity_id), record.SerializeToString())
             self._write("sadd", self.keys.entities(kind), entity_id)
+
+
+def _credential_of(record: records_pb2.SourceRecord | records_pb2.TokenRecord) -> tuple[str, bool]:
+    """The SHA-256 of a source's or API token's credential, and whether it is withdrawn."""
+    if isinstance(record, records_pb2.SourceRecord):
+        return hashlib.sha256(record.token.encode()).hexdigest(), record.deleted
+    return record.token_sha256, record.revoked
 
 
 def _sent_by_parley(record: records_pb2.MessageRecord) -> bool:

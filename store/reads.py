@@ -3,10 +3,12 @@ keyspace).
 
 They read Redis rather than calling the store's API because they need what no endpoint returns:
 a channel's credentials (messaging's connectors), a message's record (the chat plugin marks it
-delivered), a custom source's token (SourcesService).
+delivered), what a custom source's token or an API token is (SourcesService, the edge's auth).
 """
 
 from __future__ import annotations
+
+import hashlib
 
 import redis.asyncio as aioredis
 
@@ -54,10 +56,28 @@ class StoreReads:
             return []
         return page.messages
 
+    async def credential(self, secret: str) -> tuple[str, str] | None:
+        """The kind ("source", "token") and id of what `secret` is the credential of."""
+        digest = hashlib.sha256(secret.encode()).hexdigest()
+        found = await self.redis.get(self.keys.credential(digest)) if secret else None
+        if found is None:
+            return None
+        kind, _, entity_id = found.decode().partition("/")
+        return kind, entity_id
+
     async def source_by_token(self, token: str) -> records_pb2.SourceRecord | None:
         """The live custom source whose token is `token`, None when there is none."""
-        source_id = await self.redis.get(self.keys.source_token(token)) if token else None
-        return None if source_id is None else await self.source(source_id.decode())
+        found = await self.credential(token)
+        return await self.source(found[1]) if found is not None and found[0] == "source" else None
+
+    async def api_token(self, token: str) -> records_pb2.TokenRecord | None:
+        """The record of the live API token `token` (expired ones included), None when there is
+        none (unknown or revoked)."""
+        found = await self.credential(token)
+        if found is None or found[0] != "token":
+            return None
+        blob = await self.redis.get(self.keys.entity("token", found[1]))
+        return None if blob is None else records_pb2.TokenRecord.FromString(blob)
 
     async def source(self, source_id: str) -> records_pb2.SourceRecord | None:
         """A live custom source with its token, None when unknown or deleted."""

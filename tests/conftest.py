@@ -12,6 +12,7 @@ from pathlib import Path
 
 import pytest
 
+from auth.manage import ADMIN_TOKEN_FILE
 from runtime import settings as settings_module
 from runtime.settings import Settings
 from stack import stack
@@ -54,6 +55,8 @@ TEST_ENV = {
     "PARLEY_MESSAGING_CONVERSATION_WAIT_S": "2",
     # Realtime: quick heartbeats; webhook retries and disabling in seconds, not hours.
     "PARLEY_EVENTS_HEARTBEAT_S": "1",
+    # Revocations take effect within this (tested).
+    "PARLEY_AUTH_CACHE_S": "0.5",
     # Known to the tests, which make expired and forged visitor tokens with it.
     "PARLEY_CHATPLUGIN_SECRET": "test-chatplugin-secret-of-32-bytes-or-more",
     "PARLEY_WEBHOOK_RETRY_S": "0.2,0.2,0.2",
@@ -69,6 +72,8 @@ def live_stack() -> Iterator[Settings]:
     settings = settings_module.load()
     before = {c.name for c in stack.status(settings) if c.pid is not None}
     stack.up(settings)
+    # The admin token `up` made: the SDK, the CLI and the tests' requests (helpers.api) use it.
+    os.environ["PARLEY_TOKEN"] = (settings.data_dir / ADMIN_TOKEN_FILE).read_text().strip()
     yield settings
     if os.environ.get("PARLEY_TEST_KEEP_STACK") != "1":
         started = {c.name for c in stack.status(settings) if c.pid is not None} - before

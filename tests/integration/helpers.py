@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+
 import time
 import uuid
 from typing import Any
@@ -67,7 +69,35 @@ def eventually(probe: Callable[[], T | None], timeout: float = 30.0) -> T:
         time.sleep(0.2)
 
 
+def api_headers() -> dict[str, str]:
+    """The test install's API token (the admin token its `up` made) as a header."""
+    return {"authorization": f"Bearer {os.environ['PARLEY_TOKEN']}"}
+
+
+def api_metadata() -> tuple[tuple[str, str], ...]:
+    """The test install's API token as gRPC metadata."""
+    return tuple(api_headers().items())
+
+
+class _Api:
+    """httpx's `post`, `get`, `request` and `stream`, sending the test install's API token (a
+    request's own `authorization` header wins)."""
+
+    def __getattr__(self, name: str) -> Callable[..., Any]:
+        function = getattr(httpx, name)
+
+        def call(*args: Any, **kwargs: Any) -> Any:
+            kwargs["headers"] = {**api_headers(), **(kwargs.get("headers") or {})}
+            return function(*args, **kwargs)
+
+        return call
+
+
+api = _Api()
+
+
 def post(base_url: str, path: str, body: dict[str, Any], token: str = "") -> httpx.Response:
-    """POST `body` as JSON to `path` of the API (with `token` as the bearer token, if given)."""
-    headers = {"authorization": f"Bearer {token}"} if token else {}
+    """POST `body` as JSON to `path` of the API with the API token, or with `token` (a visitor's
+    or a custom source's) as the bearer token when given."""
+    headers = {"authorization": f"Bearer {token}"} if token else api_headers()
     return httpx.post(f"{base_url}{path}", json=body, headers=headers, timeout=30)

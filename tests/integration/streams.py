@@ -11,6 +11,8 @@ from typing import Any
 import grpc
 import httpx
 
+from tests.integration.helpers import api_headers
+
 
 def sse_events(lines: Iterator[str]) -> Iterator[dict[str, Any]]:
     """The events of an SSE stream: {id, event, data} per frame; comments are skipped."""
@@ -59,8 +61,11 @@ def sse(base_url: str, params: dict[str, Any], headers: dict[str, str] | None = 
     opened: queue.Queue[int] = queue.Queue()
 
     def frames() -> Iterator[dict[str, Any]]:
+        # The API's stream needs the API token; the chat plugin's takes the visitor's (params).
+        token = api_headers() if path == "/events.subscribe" else {}
         with client.stream("GET", f"{base_url}{path}", params=params,
-                           headers={"accept": "text/event-stream", **(headers or {})}) as reply:
+                           headers={"accept": "text/event-stream", **token,
+                                    **(headers or {})}) as reply:
             opened.put(reply.status_code)
             yield from sse_events(reply.iter_lines())
 

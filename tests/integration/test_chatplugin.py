@@ -13,7 +13,7 @@ import jwt
 import pytest
 
 from tests.conftest import TEST_ENV
-from tests.integration.helpers import eventually, post
+from tests.integration.helpers import api, eventually, post
 from tests.integration.streams import Listener, sse
 
 SECRET = TEST_ENV["PARLEY_CHATPLUGIN_SECRET"]
@@ -137,7 +137,8 @@ def test_tokens_keep_a_visitor_to_their_own_conversation(base_url: str) -> None:
         (_ok(post(base_url, "/chatplugin.resumeToken", {}, first["token"]))["resume_token"],
          "not a resume token"),
     ):
-        reply = post(base_url, "/chatplugin.send", message, token)
+        headers = {"authorization": f"Bearer {token}"} if token else {}
+        reply = httpx.post(f"{base_url}/chatplugin.send", json=message, headers=headers, timeout=10)
         assert reply.status_code == 401 and why in reply.json()["message"], (why, reply.text)
     reply = httpx.get(f"{base_url}/chatplugin.stream", params={"token": "garbage"}, timeout=10)
     assert reply.status_code == 401
@@ -180,5 +181,5 @@ def test_the_widget_script_and_cors_for_pages_on_other_origins(base_url: str) ->
                        headers={"origin": origin}, timeout=10)
     assert reply.headers["access-control-allow-origin"] == origin
     # The agents' API is not opened to other origins.
-    reply = httpx.post(f"{base_url}/tags.list", json={}, headers={"origin": origin}, timeout=10)
+    reply = api.post(f"{base_url}/tags.list", json={}, headers={"origin": origin}, timeout=10)
     assert "access-control-allow-origin" not in reply.headers

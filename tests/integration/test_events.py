@@ -23,7 +23,7 @@ from stack import processes, services
 from store import events
 from store.keys import StoreKeys
 from tests.integration import webhooks
-from tests.integration.helpers import eventually
+from tests.integration.helpers import api, api_headers, api_metadata, eventually
 from tests.integration.streams import Listener, sse
 
 
@@ -57,7 +57,7 @@ def test_sse_shows_a_posted_webhook_as_it_happens(base_url: str) -> None:
 
 
 def test_heartbeats_keep_an_idle_stream_open(base_url: str) -> None:
-    with httpx.stream("GET", f"{base_url}/events.subscribe",
+    with api.stream("GET", f"{base_url}/events.subscribe",
                       params={"conversation_id": str(uuid.uuid4())},
                       timeout=httpx.Timeout(10, read=10)) as reply:
         assert reply.headers["content-type"].startswith("text/event-stream")
@@ -73,7 +73,7 @@ def test_heartbeats_keep_an_idle_stream_open(base_url: str) -> None:
 
 def test_ndjson_and_filters_by_conversation_and_type(base_url: str) -> None:
     mine, other = _conversation(base_url), _conversation(base_url)
-    client = httpx.Client(timeout=httpx.Timeout(10, read=30))
+    client = httpx.Client(timeout=httpx.Timeout(10, read=30), headers=api_headers())
 
     def lines() -> Iterator[dict[str, Any]]:
         with client.stream("POST", f"{base_url}/events.subscribe",
@@ -92,8 +92,8 @@ def test_ndjson_and_filters_by_conversation_and_type(base_url: str) -> None:
         assert created["type"] == "message.created"
         assert created["payload"]["conversation_id"] == mine.conversation_id
         # Tagging is a conversation change: conversation.updated, the conversation as served.
-        tag = httpx.post(f"{base_url}/tags.create", json={"name": "vip", "color": "tag-red"}).json()
-        assert httpx.post(f"{base_url}/conversations.tag", json={
+        tag = api.post(f"{base_url}/tags.create", json={"name": "vip", "color": "tag-red"}).json()
+        assert api.post(f"{base_url}/conversations.tag", json={
             "conversation_id": mine.conversation_id, "tag_id": tag["id"]}).status_code == 200
         [updated] = listener.take(1)
         assert updated["type"] == "conversation.updated"
@@ -108,7 +108,7 @@ def test_ndjson_and_filters_by_conversation_and_type(base_url: str) -> None:
 
 def _grpc_events(target: str, request: events_pb2.SubscribeRequest) -> tuple[Listener, grpc.Channel]:
     channel = grpc.insecure_channel(target)
-    stream = events_pb2_grpc.EventsServiceStub(channel).Subscribe(request)
+    stream = events_pb2_grpc.EventsServiceStub(channel).Subscribe(request, metadata=api_metadata())
     return Listener(e for e in stream if e.type != "heartbeat"), channel
 
 
@@ -135,7 +135,7 @@ def test_resume_replays_exactly_what_was_missed_across_a_gateway_restart(
     _say(base_url, hook, "missed 2")
     services.start(live_stack, "gateway")
     _say(base_url, hook, "missed 3")
-    eventually(lambda: httpx.post(f"{base_url}/messages.list", json={
+    eventually(lambda: api.post(f"{base_url}/messages.list", json={
         "conversation_id": hook.conversation_id}).json()["pagination_data"]["total"] == 4)
 
     request.resume_token = seen.resume_token
@@ -168,8 +168,8 @@ def test_resume_replays_exactly_what_was_missed_across_a_gateway_restart(
     ({"resume_token": "yesterday"}, "is not a resume token"),
 ])
 def test_bad_subscriptions_are_400(base_url: str, params: dict[str, str], message: str) -> None:
-    for reply in (httpx.get(f"{base_url}/events.subscribe", params=params, timeout=10),
-                  httpx.post(f"{base_url}/events.subscribe", json={
+    for reply in (api.get(f"{base_url}/events.subscribe", params=params, timeout=10),
+                  api.post(f"{base_url}/events.subscribe", json={
                       k: [v] if k == "types" else v for k, v in params.items()}, timeout=10)):
         assert reply.status_code == 400
         assert message in reply.json()["message"]

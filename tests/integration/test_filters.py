@@ -7,7 +7,6 @@ import asyncio
 import uuid
 from typing import Any
 
-import httpx
 import pytest
 
 from runtime import redis as runtime_redis
@@ -15,11 +14,11 @@ from runtime.errors import InvalidArgument
 from runtime.settings import Settings
 from store import filtering, pages
 from store.keys import StoreKeys
-from tests.integration.helpers import eventually, message_record, produce_messages
+from tests.integration.helpers import api, eventually, message_record, produce_messages
 
 
 def _post(base_url: str, path: str, body: dict[str, Any]) -> dict[str, Any]:
-    reply = httpx.post(f"{base_url}{path}", json=body, timeout=15)
+    reply = api.post(f"{base_url}{path}", json=body, timeout=15)
     assert reply.status_code == 200, reply.text
     return dict(reply.json())
 
@@ -38,7 +37,7 @@ def world(live_stack: Settings, base_url: str) -> dict[str, str]:
             records.append(record)
     asyncio.run(produce_messages(live_stack, records))
     for cid in (names["c1"], names["c2"], names["c3"]):
-        eventually(lambda cid=cid: httpx.post(f"{base_url}/conversations.info",
+        eventually(lambda cid=cid: api.post(f"{base_url}/conversations.info",
                                               json={"conversation_id": cid}).status_code == 200)
     t1 = _post(base_url, "/tags.create", {"name": "t1", "color": "tag-red"})["id"]
     t2 = _post(base_url, "/tags.create", {"name": "t2", "color": "tag-blue"})["id"]
@@ -116,7 +115,7 @@ def test_filtered_pages_walk_with_cursors(base_url: str, world: dict[str, str]) 
 
 @pytest.mark.parametrize("query", ["channel_id:(a OR", "nope:1", "unread_count:[a TO 2]"])
 def test_malformed_filters_are_400(base_url: str, query: str) -> None:
-    reply = httpx.post(f"{base_url}/conversations.list", json={"filters": query}, timeout=10)
+    reply = api.post(f"{base_url}/conversations.list", json={"filters": query}, timeout=10)
     assert reply.status_code == 400
     assert "invalid filters" in reply.json()["message"]
 

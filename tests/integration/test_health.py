@@ -15,6 +15,7 @@ from grpc_health.v1 import health_pb2, health_pb2_grpc
 from grpc_reflection.v1alpha import reflection_pb2, reflection_pb2_grpc
 
 from runtime.settings import SERVICE_NAMES, Settings
+from tests.integration.helpers import api
 from stack import processes, services, stack
 
 COMPONENTS = {"kafka", "redis", *SERVICE_NAMES}
@@ -30,7 +31,7 @@ def test_health_reports_every_component_up(base_url: str) -> None:
 
 
 def test_client_config_reports_the_services(base_url: str) -> None:
-    body = httpx.post(f"{base_url}/client.config", json={}, timeout=10).json()
+    body = api.post(f"{base_url}/client.config", json={}, timeout=10).json()
     assert body["services"] == {name: {"enabled": True, "healthy": True} for name in SERVICE_NAMES}
     assert set(body["tag_config"]["colors"]) == {"tag-red", "tag-blue", "tag-green", "tag-purple"}
 
@@ -57,7 +58,7 @@ def test_a_stopped_service_makes_health_503_until_it_is_back(
         assert reply.json()["status"] == "degraded"
         assert reply.json()["components"]["messaging"]["status"] == "down"
         # Envoy's own error for a backend that is down is JSON too.
-        unreachable = httpx.post(f"{base_url}/messages.send", json={}, timeout=10)
+        unreachable = api.post(f"{base_url}/messages.send", json={}, timeout=10)
         assert unreachable.status_code == 503
         assert unreachable.json()["code"] == grpc.StatusCode.UNAVAILABLE.value[0]
     finally:

@@ -23,7 +23,7 @@ from ingest.sources import facebook as facebook_source
 from runtime import ids, kafka, timestamps, topics
 from runtime.settings import Settings
 from tests.integration import webhooks
-from tests.integration.helpers import eventually, message_record, produce_messages
+from tests.integration.helpers import api, eventually, message_record, produce_messages
 from tests.integration.test_projector import _find_dead_letter
 
 SOURCES = ["facebook", "instagram", "whatsapp", "twilio.sms", "twilio.whatsapp", "google", "viber"]
@@ -34,7 +34,7 @@ def _webhook(source: str) -> webhooks.Webhook:
 
 
 def _messages(base_url: str, conversation_id: str) -> dict[str, Any] | None:
-    reply = httpx.post(f"{base_url}/messages.list", json={"conversation_id": conversation_id}, timeout=10)
+    reply = api.post(f"{base_url}/messages.list", json={"conversation_id": conversation_id}, timeout=10)
     return reply.json() if reply.status_code == 200 else None
 
 
@@ -79,13 +79,13 @@ def test_a_signed_webhook_becomes_a_message(base_url: str, source: str) -> None:
     if hook.sent_at_ms is not None:
         assert message["sent_at"] == timestamps.format_ms(hook.sent_at_ms)
 
-    conversation = httpx.post(f"{base_url}/conversations.info",
+    conversation = api.post(f"{base_url}/conversations.info",
                               json={"conversation_id": hook.conversation_id}, timeout=10).json()
     assert conversation["channel"]["id"] == hook.channel_id
     assert conversation["last_message"]["id"] == message["id"]
     assert conversation["metadata"]["unread_count"] == 1
     expected_name = hook.sender_name or f"{hook.contact[-5:]}"
-    eventually(lambda: expected_name in httpx.post(
+    eventually(lambda: expected_name in api.post(
         f"{base_url}/conversations.info", json={"conversation_id": hook.conversation_id}, timeout=10
     ).json()["metadata"]["contact"]["display_name"])
 
@@ -302,13 +302,13 @@ def test_conversations_list_newest_activity_first_with_cursors(base_url: str) ->
     wanted = [newer.conversation_id, older.conversation_id]
 
     def listed() -> list[str]:
-        body = httpx.post(f"{base_url}/conversations.list", json={"page_size": 1000}, timeout=10).json()
+        body = api.post(f"{base_url}/conversations.list", json={"page_size": 1000}, timeout=10).json()
         return [c["id"] for c in body["data"] if c["id"] in wanted]
 
     assert eventually(lambda: listed() == wanted, timeout=20)
-    first = httpx.post(f"{base_url}/conversations.list", json={"page_size": 1}, timeout=10).json()
+    first = api.post(f"{base_url}/conversations.list", json={"page_size": 1}, timeout=10).json()
     assert first["data"][0]["id"] == newer.conversation_id  # the newest activity of all
-    second = httpx.post(f"{base_url}/conversations.list", json={
+    second = api.post(f"{base_url}/conversations.list", json={
         "page_size": 1, "cursor": first["pagination_data"]["next_cursor"]}, timeout=10).json()
     assert second["data"][0]["id"] == older.conversation_id
     assert first["pagination_data"]["total"] == second["pagination_data"]["total"] >= 2

@@ -8,7 +8,7 @@ import httpx
 from runtime.settings import Settings
 from stack import kafka, processes, stack
 from tests.integration import webhooks
-from tests.integration.helpers import eventually
+from tests.integration.helpers import api, eventually
 
 
 def test_kafka_down_is_503_and_the_retry_is_stored_once(live_stack: Settings, base_url: str) -> None:
@@ -27,7 +27,7 @@ def test_kafka_down_is_503_and_the_retry_is_stored_once(live_stack: Settings, ba
     eventually(lambda: hook.post(base_url).status_code == 200, timeout=60)
     assert hook.post(base_url).status_code == 200
     listed = eventually(
-        lambda: (r := httpx.post(f"{base_url}/messages.list",
+        lambda: (r := api.post(f"{base_url}/messages.list",
                                  json={"conversation_id": hook.conversation_id}, timeout=10)
                  ).status_code == 200 and r.json(),
         timeout=60,

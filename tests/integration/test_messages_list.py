@@ -13,13 +13,13 @@ from google.protobuf import json_format
 
 from parley.v1 import messages_pb2, messages_pb2_grpc
 from runtime.settings import Settings
-from tests.integration.helpers import eventually, message_record, produce_messages
+from tests.integration.helpers import api, api_metadata, eventually, message_record, produce_messages
 
 BASE_MS = 1_700_000_000_000
 
 
 def _list(base_url: str, **body: Any) -> httpx.Response:
-    return httpx.post(f"{base_url}/messages.list", json=body, timeout=10)
+    return api.post(f"{base_url}/messages.list", json=body, timeout=10)
 
 
 @pytest.fixture(scope="module")
@@ -83,8 +83,8 @@ def test_grpc_through_envoy_gives_the_same_answer(
     )
     with grpc.insecure_channel(f"127.0.0.1:{live_stack.http_port}") as channel:
         reply = messages_pb2_grpc.MessagesServiceStub(channel).ListMessages(
-            messages_pb2.ListMessagesRequest(conversation_id=conversation_id), timeout=10
-        )
+            messages_pb2.ListMessagesRequest(conversation_id=conversation_id), timeout=10,
+            metadata=api_metadata())
     as_json = json_format.MessageToDict(
         reply, preserving_proto_field_name=True, always_print_fields_with_no_presence=True
     )
@@ -100,8 +100,8 @@ def test_unknown_conversation_is_a_json_404(live_stack: Settings, base_url: str)
     with grpc.insecure_channel(f"127.0.0.1:{live_stack.http_port}") as channel:
         with pytest.raises(grpc.RpcError) as caught:
             messages_pb2_grpc.MessagesServiceStub(channel).ListMessages(
-                messages_pb2.ListMessagesRequest(conversation_id="nope"), timeout=10
-            )
+                messages_pb2.ListMessagesRequest(conversation_id="nope"), timeout=10,
+                metadata=api_metadata())
     assert caught.value.code() == grpc.StatusCode.NOT_FOUND
 
 
@@ -120,13 +120,13 @@ def test_bad_input_is_a_json_400(base_url: str, body: dict[str, Any], fragment: 
 
 
 def test_malformed_json_is_a_json_400_from_envoy(base_url: str) -> None:
-    reply = httpx.post(f"{base_url}/messages.list", content=b"{not json", timeout=10)
+    reply = api.post(f"{base_url}/messages.list", content=b"{not json", timeout=10)
     assert reply.status_code == 400
     assert reply.headers["content-type"].startswith("application/json")
     assert reply.json()["code"] == grpc.StatusCode.INVALID_ARGUMENT.value[0]
 
 
 def test_unknown_path_is_a_json_404_from_envoy(base_url: str) -> None:
-    reply = httpx.post(f"{base_url}/messages.nothing", json={}, timeout=10)
+    reply = api.post(f"{base_url}/messages.nothing", json={}, timeout=10)
     assert reply.status_code == 404
     assert reply.json()["code"] == grpc.StatusCode.NOT_FOUND.value[0]

@@ -20,7 +20,7 @@ from runtime.settings import Settings
 from tests.conftest import FAKE_APIS_PORT, TEST_ENV
 from tests.integration import webhooks
 from tests.integration.fake_source_apis import Answer, FakeSourceApis, serving
-from tests.integration.helpers import eventually, post, produce_messages
+from tests.integration.helpers import api_headers, eventually, post, produce_messages
 from tests.integration.streams import sse
 
 GRAPH_ERROR = {"error": {"message": "(#100) No matching user found", "type": "OAuthException",
@@ -81,7 +81,8 @@ def test_a_sent_message_reaches_the_graph_api_and_is_delivered(
     sent = _send(base_url, messenger.conversation_id, "how can we help?")
     assert sent["delivery_state"] == sent["state"] == "pending"
     assert sent["content"] == {"text": "how can we help?"}
-    assert sent["from_contact"] is False and sent["sender"]["id"] == sends.ANONYMOUS_SENDER
+    # The sender is the API token's name (the tests use the admin token `up` made).
+    assert sent["from_contact"] is False and sent["sender"]["id"].startswith("admin")
     delivered = _settled(base_url, messenger.conversation_id, sent["id"], "delivered")
     [request] = fake.to(messenger.contact)
     assert request.path == "/facebook/me/messages"
@@ -203,7 +204,7 @@ def test_a_stale_pending_message_is_failed_not_sent_late(
     old_ms = int(time.time() * 1000) - 10 * 60 * 1000
     record = sends.pending(str(uuid.uuid4()), content, conversation_id=messenger.conversation_id,
                            channel_id=messenger.channel_id, contact_id="", source="facebook",
-                           recipient=messenger.contact, now_ms=old_ms)
+                           recipient=messenger.contact, now_ms=old_ms, sender="test")
     before = len(fake.to(messenger.contact))
     asyncio.run(produce_messages(live_stack, [record]))
     failed = _settled(base_url, messenger.conversation_id, record.message.id, "failed")
@@ -233,7 +234,7 @@ def test_racing_sends_with_one_idempotency_key_send_once(base_url: str, fake: Fa
     before = len(fake.to(messenger.contact))
 
     async def race() -> list[httpx.Response]:
-        async with httpx.AsyncClient(timeout=30) as client:
+        async with httpx.AsyncClient(timeout=30, headers=api_headers()) as client:
             body = {"conversation_id": messenger.conversation_id, "message": {"text": "racing"},
                     "idempotency_key": key}
             return await asyncio.gather(*(client.post(f"{base_url}/messages.send", json=body)
@@ -381,7 +382,7 @@ def test_an_echo_that_comes_first_gives_way_to_the_sent_message(
     now = int(time.time() * 1000)
     pending = sends.pending(str(uuid.uuid4()), content, conversation_id=messenger.conversation_id,
                             channel_id=messenger.channel_id, contact_id="", source="facebook",
-                            recipient=messenger.contact, now_ms=now)
+                            recipient=messenger.contact, now_ms=now, sender="test")
     mid = f"m_{uuid.uuid4().hex}"
     echo = webhooks.facebook_event(messenger.source_channel_id, messenger.contact, {
         "sender": {"id": messenger.source_channel_id}, "recipient": {"id": messenger.contact},

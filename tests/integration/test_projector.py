@@ -9,7 +9,6 @@ import signal
 import time
 import uuid
 
-import httpx
 from aiokafka import AIOKafkaConsumer, TopicPartition
 
 from parley.v1 import records_pb2
@@ -18,11 +17,11 @@ from runtime import redis as runtime_redis
 from runtime.settings import Settings
 from stack import processes, services
 from store.keys import StoreKeys
-from tests.integration.helpers import eventually, message_record, produce_messages
+from tests.integration.helpers import api, eventually, message_record, produce_messages
 
 
 def _total(base_url: str, conversation_id: str) -> int:
-    reply = httpx.post(f"{base_url}/messages.list", json={"conversation_id": conversation_id}, timeout=10)
+    reply = api.post(f"{base_url}/messages.list", json={"conversation_id": conversation_id}, timeout=10)
     return reply.json()["pagination_data"]["total"] if reply.status_code == 200 else 0
 
 
@@ -61,7 +60,7 @@ def test_a_killed_projector_resumes_without_loss_or_double_apply(
     services.start(live_stack, "store")
 
     eventually(lambda: _total(base_url, conversation_id) == 5)
-    body = httpx.post(f"{base_url}/messages.list",
+    body = api.post(f"{base_url}/messages.list",
                       json={"conversation_id": conversation_id}, timeout=10).json()
     assert [m["content"]["text"] for m in body["data"]] == ["a0", "a1", "a2", "b0", "b1"]
     eventually(lambda: asyncio.run(_stored_offsets_match_the_log(live_stack)))

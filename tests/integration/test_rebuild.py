@@ -10,16 +10,16 @@ import sys
 from pathlib import Path
 from typing import Any
 
-import httpx
 
 from runtime import redis as runtime_redis
 from runtime.settings import Settings
 from store.keys import StoreKeys
 from store.rebuild import wait_projected
+from tests.integration.helpers import api
 
 
 def _post(base_url: str, path: str, body: dict[str, Any]) -> dict[str, Any]:
-    reply = httpx.post(f"{base_url}{path}", json=body, timeout=30)
+    reply = api.post(f"{base_url}{path}", json=body, timeout=30)
     assert reply.status_code == 200, reply.text
     return dict(reply.json())
 

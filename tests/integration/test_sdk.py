@@ -228,3 +228,10 @@ def _listed(client: parley.Client, conversation_id: str) -> list[parley.v1.resou
         return list(client.messages.list(conversation_id))
     except parley.NotFound:
         return []
+
+
+def test_a_missing_or_bad_token_is_unauthenticated(target: str) -> None:
+    for token in ("", "pat_guessed"):
+        with parley.Client(target, token=token) as anonymous:
+            with pytest.raises(parley.Unauthenticated, match="API token"):
+                anonymous.tags.list()

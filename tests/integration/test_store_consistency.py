@@ -9,7 +9,6 @@ import signal
 import uuid
 from typing import Any
 
-import httpx
 import pytest
 from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
@@ -17,12 +16,12 @@ from hypothesis import strategies as st
 from runtime.settings import Settings
 from stack import processes, services
 from store import filters
-from tests.integration.helpers import eventually, message_record, produce_messages
+from tests.integration.helpers import api, eventually, message_record, produce_messages
 from tests.integration.test_rebuild import _all_pages, _quiet
 
 
 def _post(base_url: str, path: str, body: dict[str, Any]) -> dict[str, Any]:
-    reply = httpx.post(f"{base_url}{path}", json=body, timeout=30)
+    reply = api.post(f"{base_url}{path}", json=body, timeout=30)
     assert reply.status_code == 200, reply.text
     return dict(reply.json())
 
@@ -32,7 +31,7 @@ def test_pages_have_no_gaps_or_repeats_while_messages_arrive(live_stack: Setting
     conversation = str(uuid.uuid4())
     asyncio.run(produce_messages(live_stack, [
         message_record(conversation, 1_700_000_000_000 + i * 10, f"old{i}") for i in range(50)]))
-    eventually(lambda: (b := httpx.post(f"{base_url}/messages.list", json={
+    eventually(lambda: (b := api.post(f"{base_url}/messages.list", json={
         "conversation_id": conversation}, timeout=10)).status_code == 200
         and b.json()["pagination_data"]["total"] == 50)
 

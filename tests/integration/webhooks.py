@@ -19,6 +19,7 @@ from twilio.request_validator import RequestValidator
 
 from runtime import ids, timestamps
 from tests.conftest import TEST_ENV
+from tests.integration.helpers import api
 
 
 def _digits(n: int) -> str:
@@ -60,7 +61,7 @@ class Webhook:
 
     def connect(self, base_url: str) -> dict[str, Any]:
         """Connect this webhook's channel through the API."""
-        reply = httpx.post(f"{base_url}{self.connect_path}", json=self.connect_body, timeout=15)
+        reply = api.post(f"{base_url}{self.connect_path}", json=self.connect_body, timeout=15)
         assert reply.status_code == 200, reply.text
         return dict(reply.json())
 

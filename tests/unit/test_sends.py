@@ -26,7 +26,8 @@ def test_a_message_is_forwarded_as_it_is() -> None:
     content = _value({"text": "hi", "quick_replies": [{"title": "a"}]})
     sends.check_content(content, present=True)
     record = sends.pending("m1", content, conversation_id="c", channel_id="ch", contact_id="k",
-                           source="facebook", recipient="psid", now_ms=1_700_000_000_000)
+                           source="facebook", recipient="psid", now_ms=1_700_000_000_000,
+                           sender="agent")
     assert record.message.content == content
     assert (record.message.delivery_state, record.message.state) == ("pending", "pending")
     assert record.pending_since_ms == record.sent_at_ms == 1_700_000_000_000

@@ -394,3 +394,51 @@ class SourceRecord(_message.Message):
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 
 Global___SourceRecord: _TypeAlias = SourceRecord  # noqa: Y015
+
+@_typing.final
+class TokenRecord(_message.Message):
+    """Value of compacted topic parley.tokens (key: token name): an API token.
+    The token itself is never stored, only its SHA-256.
+    """
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    NAME_FIELD_NUMBER: _builtins.int
+    SCOPES_FIELD_NUMBER: _builtins.int
+    TOKEN_SHA256_FIELD_NUMBER: _builtins.int
+    CREATED_AT_MS_FIELD_NUMBER: _builtins.int
+    EXPIRES_AT_MS_FIELD_NUMBER: _builtins.int
+    REVOKED_FIELD_NUMBER: _builtins.int
+    name: _builtins.str
+    """Unique name of the token; the sender id of the messages sent with it."""
+    token_sha256: _builtins.str
+    """Hex SHA-256 of the token (what the edge compares a presented token with)."""
+    created_at_ms: _builtins.int
+    """When the token was made, Unix epoch milliseconds."""
+    expires_at_ms: _builtins.int
+    """When the token stops working, Unix epoch milliseconds; 0 = never."""
+    revoked: _builtins.bool
+    """True when the token was revoked (it stops working within seconds)."""
+    @_builtins.property
+    def scopes(self) -> _containers.RepeatedScalarFieldContainer[_builtins.str]:
+        """What the token may do: "read", "write" (implies read), "admin" (implies
+        both).
+        """
+
+    def __init__(
+        self,
+        *,
+        name: _builtins.str = ...,
+        scopes: _abc.Iterable[_builtins.str] | None = ...,
+        token_sha256: _builtins.str = ...,
+        created_at_ms: _builtins.int = ...,
+        expires_at_ms: _builtins.int = ...,
+        revoked: _builtins.bool = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["created_at_ms", b"created_at_ms", "expires_at_ms", b"expires_at_ms", "name", b"name", "revoked", b"revoked", "scopes", b"scopes", "token_sha256", b"token_sha256"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___TokenRecord: _TypeAlias = TokenRecord  # noqa: Y015

@@ -1,0 +1,90 @@
+"""API tokens as operators manage them (`parley token create|revoke|list`, and the admin token
+`make up` makes): straight through Kafka and the store's projection, so they work before any
+token exists and without the API."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+from auth import tokens
+from auth.scopes import ADMIN
+from parley.v1 import records_pb2
+from runtime import kafka, timestamps, topics
+from runtime import redis as runtime_redis
+from runtime.errors import Conflict, NotFound
+from runtime.settings import Settings
+from store.commands import CommandWriter
+from store.keys import StoreKeys
+from store.reads import StoreReads
+
+#: Where `make up` keeps the local admin token (mode 0600).
+ADMIN_TOKEN_FILE = "admin.token"
+
+
+class TokenAdmin:
+    """Creates, revokes and lists tokens of one install (an async context manager)."""
+
+    def __init__(self, settings: Settings) -> None:
+        self.settings = settings
+        self.keys = StoreKeys(settings)
+
+    async def __aenter__(self) -> TokenAdmin:
+        self.redis = runtime_redis.client(self.settings)
+        self.producer = kafka.producer(self.settings)
+        await self.producer.start()
+        self.writer = CommandWriter(self.settings, self.redis, self.keys, self.producer)
+        self.reads = StoreReads(self.redis, self.keys)
+        return self
+
+    async def __aexit__(self, *exc_info: object) -> None:
+        await self.producer.stop()
+        await self.redis.aclose()
+
+    async def record(self, name: str) -> records_pb2.TokenRecord | None:
+        """The token named `name` (revoked ones included), None when there is none."""
+        blob = await self.redis.get(self.keys.entity("token", name))
+        return None if blob is None else records_pb2.TokenRecord.FromString(blob)
+
+    async def _write(self, record: records_pb2.TokenRecord) -> None:
+        await self.writer.write(topics.TOKENS, record.name, record.SerializeToString())
+
+    async def create(self, name: str, scopes: list[str], expires: str = "") -> str:
+        """A new token (shown this once); Conflict when a live token has that name."""
+        now = timestamps.now_ms()
+        if tokens.live(await self.record(name), now):
+            raise Conflict(f"token {name} exists; revoke it first or choose another name")
+        token, record = tokens.new_token(name, scopes, tokens.expiry_ms(expires, now), now)
+        await self._write(record)
+        return token
+
+    async def revoke(self, name: str) -> None:
+        """Revoke the token `name` (it stops working within seconds); NotFound when unknown."""
+        found = await self.record(name)
+        if found is None:
+            raise NotFound(f"token {name} not found")
+        if not found.revoked:
+            await self._write(tokens.revoked(found))
+
+    async def listed(self) -> list[records_pb2.TokenRecord]:
+        """Every token, revoked ones included, by name."""
+        names = sorted(m.decode() for m in await self.redis.smembers(self.keys.entities("token")))
+        blobs = await self.redis.mget([self.keys.entity("token", n) for n in names]) if names else []
+        return [records_pb2.TokenRecord.FromString(b) for b in blobs if b is not None]
+
+    async def ensure_admin(self) -> tuple[Path, bool]:
+        """The local admin token's file, made (with a new token) unless it holds a working one;
+        and whether it was made now."""
+        path = Path(self.settings.data_dir) / ADMIN_TOKEN_FILE
+        if path.exists() and tokens.live(await self.reads.api_token(path.read_text().strip()),
+                                         timestamps.now_ms()):
+            return path, False
+        names = [r.name for r in await self.listed()]
+        name = next(n for n in ("admin", *(f"admin-{i}" for i in range(2, 10_000)))
+                    if n not in names)
+        token = await self.create(name, [ADMIN])
+        path.parent.mkdir(parents=True, exist_ok=True)
+        descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        with os.fdopen(descriptor, "w") as file:
+            file.write(token + "\n")
+        return path, True
