@@ -235,3 +235,31 @@ def test_a_missing_or_bad_token_is_unauthenticated(target: str) -> None:
         with parley.Client(target, token=token) as anonymous:
             with pytest.raises(parley.Unauthenticated, match="API token"):
                 anonymous.tags.list()
+
+
+def test_every_connect_disconnect_and_a_merge(live_stack: Settings, client: parley.Client) -> None:
+    digits = str(uuid.uuid4().int)[:10]
+    connected = [
+        client.channels.connect_facebook(f"9{digits}", "page-token", name="Page"),
+        client.channels.connect_instagram(f"8{digits}", f"17841{digits}", "page-token"),
+        client.channels.connect_google(f"agent-{digits}", "Agent"),
+        client.channels.connect_twilio_sms(f"+1{digits}", "SMS"),
+        client.channels.connect_twilio_whatsapp(f"+4{digits}", "WhatsApp"),
+        client.channels.connect_whatsapp(f"7{digits}", "user-token", "Cloud"),
+    ]
+    assert [c.source for c in connected] == ["facebook", "instagram", "google", "twilio.sms",
+                                             "twilio.whatsapp", "whatsapp"]
+    for channel in connected:
+        client.channels.disconnect(channel.id)
+        assert client.channels.info(channel.id).connected is False
+
+    base_url = f"http://127.0.0.1:{live_stack.http_port}"
+    contacts = []
+    for _ in range(2):
+        hook = webhooks.viber()
+        hook.connect(base_url)
+        assert hook.post(base_url).status_code == 200
+        eventually(lambda hook=hook: _listed(client, hook.conversation_id))
+        contacts.append(client.contacts.info(conversation_id=hook.conversation_id))
+    merged = client.contacts.merge(contacts[1].id, contacts[0].id)
+    assert merged.id == contacts[0].id and len(merged.conversations) == 2
