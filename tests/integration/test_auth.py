@@ -18,7 +18,7 @@ from google.protobuf import descriptor_pb2
 
 from parley.v1 import tags_pb2, tags_pb2_grpc
 from runtime.settings import Settings
-from stack import envoy
+from stack import envoy, processes, services
 from tests.integration import webhooks
 from tests.integration.helpers import eventually, post
 from tests.integration.test_cli import run
@@ -191,3 +191,15 @@ def test_an_event_source_passes_its_token_in_the_query(base_url: str) -> None:
     # Only there: other calls take the header.
     reply = httpx.post(f"{base_url}/tags.list?access_token={token}", json={}, timeout=10)
     assert reply.status_code == 401
+
+
+def test_the_edge_fails_closed_when_auth_is_down(live_stack: Settings, base_url: str) -> None:
+    processes.stop(live_stack.data_dir, "auth")
+    try:
+        reply = post(base_url, "/tags.list", {})
+        assert reply.status_code == 503, reply.text
+        # Everything waits for auth, the sources' webhooks too: they get a 503 and retry.
+        assert httpx.get(f"{base_url}/health", timeout=10).status_code == 503
+    finally:
+        services.start(live_stack, "auth")
+    assert post(base_url, "/tags.list", {}).status_code == 200
