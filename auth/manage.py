@@ -41,18 +41,13 @@ class TokenAdmin:
         await self.producer.stop()
         await self.redis.aclose()
 
-    async def record(self, name: str) -> records_pb2.TokenRecord | None:
-        """The token named `name` (revoked ones included), None when there is none."""
-        blob = await self.redis.get(self.keys.entity("token", name))
-        return None if blob is None else records_pb2.TokenRecord.FromString(blob)
-
     async def _write(self, record: records_pb2.TokenRecord) -> None:
         await self.writer.write(topics.TOKENS, record.name, record.SerializeToString())
 
     async def create(self, name: str, scopes: list[str], expires: str = "") -> str:
         """A new token (shown this once); Conflict when a live token has that name."""
         now = timestamps.now_ms()
-        if tokens.live(await self.record(name), now):
+        if tokens.live(await self.reads.token(name), now):
             raise Conflict(f"token {name} exists; revoke it first or choose another name")
         token, record = tokens.new_token(name, scopes, tokens.expiry_ms(expires, now), now)
         await self._write(record)
@@ -60,17 +55,11 @@ class TokenAdmin:
 
     async def revoke(self, name: str) -> None:
         """Revoke the token `name` (it stops working within seconds); NotFound when unknown."""
-        found = await self.record(name)
+        found = await self.reads.token(name)
         if found is None:
             raise NotFound(f"token {name} not found")
         if not found.revoked:
             await self._write(tokens.revoked(found))
-
-    async def listed(self) -> list[records_pb2.TokenRecord]:
-        """Every token, revoked ones included, by name."""
-        names = sorted(m.decode() for m in await self.redis.smembers(self.keys.entities("token")))
-        blobs = await self.redis.mget([self.keys.entity("token", n) for n in names]) if names else []
-        return [records_pb2.TokenRecord.FromString(b) for b in blobs if b is not None]
 
     async def ensure_admin(self) -> tuple[Path, bool]:
         """The local admin token's file, made (with a new token) unless it holds a working one;
@@ -79,7 +68,7 @@ class TokenAdmin:
         if path.exists() and tokens.live(await self.reads.api_token(path.read_text().strip()),
                                          timestamps.now_ms()):
             return path, False
-        names = [r.name for r in await self.listed()]
+        names = [r.name for r in await self.reads.tokens()]
         name = next(n for n in ("admin", *(f"admin-{i}" for i in range(2, 10_000)))
                     if n not in names)
         token = await self.create(name, [ADMIN])

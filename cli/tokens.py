@@ -61,7 +61,7 @@ def revoke(name: str, as_json: bool = JSON_OPTION) -> None:
 @app.command("list")
 def list_tokens(as_json: bool = JSON_OPTION) -> None:
     """Every token (never the tokens themselves): name, scopes, expiry, revoked."""
-    found = _run(lambda admin: admin.listed())
+    found = _run(lambda admin: admin.reads.tokens())
     if as_json:  # the hashes stay behind too
         typer.echo(json.dumps([{k: v for k, v in as_dict(r).items() if k != "token_sha256"}
                                for r in found]))

@@ -27,8 +27,9 @@ from ingest.sources import chatplugin
 from ingest.sources.base import RawEvent
 from ingest.translator import to_outputs
 from messaging import sends
+from messaging.record_writer import RecordWriter
 from parley.v1 import chatplugin_pb2, chatplugin_pb2_grpc, records_pb2, resources_pb2
-from runtime import ids, json_values, timestamps, topics
+from runtime import ids, json_values, timestamps
 from runtime.bearer import bearer_token
 from runtime.errors import InvalidArgument, NotFound, OutOfRange, PermissionDenied
 from runtime.settings import Settings
@@ -53,6 +54,7 @@ class ChatPluginServicer(chatplugin_pb2_grpc.ChatPluginServiceServicer):
         self.event_log = event_log
         self.tokens = tokens
         self.producer = producer
+        self.records = RecordWriter(settings, producer)
 
     async def _channel(self, channel_id: str) -> records_pb2.ChannelRecord:
         """The connected chat plugin channel `channel_id`; NotFound or PermissionDenied."""
@@ -74,10 +76,7 @@ class ChatPluginServicer(chatplugin_pb2_grpc.ChatPluginServiceServicer):
         record = await self.reads.record(message_id)
         if record is None or record.message.delivery_state != sends.PENDING:
             return
-        delivered = sends.delivered(record, message_id)
-        await self.producer.send_and_wait(self.settings.prefixed(topics.MESSAGES),
-                                          delivered.SerializeToString(),
-                                          key=record.conversation_id.encode())
+        await self.records.message(sends.delivered(record, message_id))
 
     async def Authenticate(self, request: chatplugin_pb2.AuthenticateRequest, context: Ctx) -> chatplugin_pb2.AuthenticateResponse:
         if request.resume_token:

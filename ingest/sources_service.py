@@ -22,7 +22,7 @@ from ingest.raw_writer import write_raw
 from ingest.sources import SOURCES, custom
 from ingest.sources.base import TranslationError
 from parley.v1 import records_pb2, resources_pb2, sources_pb2, sources_pb2_grpc
-from runtime import topics
+from runtime import ids, topics
 from runtime.bearer import bearer_token
 from runtime.errors import (
     Conflict,
@@ -176,8 +176,11 @@ class SourcesServicer(sources_pb2_grpc.SourcesServiceServicer):
             found = custom.events(batch)
         except TranslationError as exc:
             raise InvalidArgument(str(exc)) from exc
-        connected = {c.channel.source_channel_id for c in await self.reads.connected_channels(source_id)}
-        missing = sorted({e.source_channel_id for e in found} - connected)
+        missing = []
+        for source_channel_id in sorted({e.source_channel_id for e in found}):
+            channel = await self.reads.channel(ids.channel_id(source_id, source_channel_id))
+            if channel is None or not channel.channel.connected:
+                missing.append(source_channel_id)
         if missing:
             raise FailedPrecondition(f"channels {', '.join(missing)} of source {source_id} are "
                                      "not connected: create them with /sources.channels.create")

@@ -9,13 +9,17 @@ delivered), what a custom source's token or an API token is (SourcesService, the
 from __future__ import annotations
 
 import hashlib
+from typing import TypeVar
 
 import redis.asyncio as aioredis
+from google.protobuf.message import Message as ProtoMessage
 
 from parley.v1 import records_pb2, resources_pb2
 from runtime.errors import NotFound
 from store import message_pages, views
 from store.keys import StoreKeys
+
+R = TypeVar("R", bound=ProtoMessage)
 
 
 class StoreReads:
@@ -74,21 +78,32 @@ class StoreReads:
         """The record of the live API token `token` (expired ones included), None when there is
         none (unknown or revoked)."""
         found = await self.credential(token)
-        if found is None or found[0] != "token":
-            return None
-        blob = await self.redis.get(self.keys.entity("token", found[1]))
-        return None if blob is None else records_pb2.TokenRecord.FromString(blob)
+        return await self.token(found[1]) if found is not None and found[0] == "token" else None
+
+    async def _entity(self, kind: str, entity_id: str, record_type: type[R]) -> R | None:
+        blob = await self.redis.get(self.keys.entity(kind, entity_id)) if entity_id else None
+        return None if blob is None else record_type.FromString(blob)
+
+    async def _entities(self, kind: str, record_type: type[R]) -> list[R]:
+        found = sorted(m.decode() for m in await self.redis.smembers(self.keys.entities(kind)))
+        blobs = await self.redis.mget([self.keys.entity(kind, i) for i in found]) if found else []
+        return [record_type.FromString(b) for b in blobs if b is not None]
+
+    async def token(self, name: str) -> records_pb2.TokenRecord | None:
+        """The API token named `name` (revoked ones included), None when there is none."""
+        return await self._entity("token", name, records_pb2.TokenRecord)
+
+    async def tokens(self) -> list[records_pb2.TokenRecord]:
+        """Every API token, revoked ones included, by name."""
+        return await self._entities("token", records_pb2.TokenRecord)
 
     async def source(self, source_id: str) -> records_pb2.SourceRecord | None:
         """A live custom source with its token, None when unknown or deleted."""
-        blob = await self.redis.get(self.keys.entity("source", source_id)) if source_id else None
-        return None if blob is None else records_pb2.SourceRecord.FromString(blob)
+        return await self._entity("source", source_id, records_pb2.SourceRecord)
 
     async def sources(self) -> list[records_pb2.SourceRecord]:
         """Every live custom source, by id."""
-        found = sorted(m.decode() for m in await self.redis.smembers(self.keys.entities("source")))
-        blobs = await self.redis.mget([self.keys.entity("source", i) for i in found]) if found else []
-        return [records_pb2.SourceRecord.FromString(b) for b in blobs if b is not None]
+        return await self._entities("source", records_pb2.SourceRecord)
 
     async def connected_channels(self, source: str = "") -> list[records_pb2.ChannelRecord]:
         """The connected channels (of `source`, when given), by id; a scan of the connected ones:
