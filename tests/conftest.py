@@ -19,18 +19,23 @@ from stack import stack
 
 REPO = Path(__file__).resolve().parent.parent
 
+#: Added to every port of the test stack (and its folder's name), so that several checkouts can
+#: run their suites at once on one machine.
+PORT_OFFSET = int(os.environ.get("PARLEY_TEST_PORT_OFFSET", "0"))
+
 #: Port of the local fakes of the sources' APIs (the messaging tests start them).
-FAKE_APIS_PORT = 18099
+FAKE_APIS_PORT = 18099 + PORT_OFFSET
 
 #: The test stack's own ports and folder (make up uses 8080, 9901, 50061.., 9092, 6379, .data/).
 TEST_ENV = {
-    "PARLEY_DATA_DIR": str(REPO / ".data" / "test"),
+    "PARLEY_DATA_DIR": str(REPO / ".data" / f"test{PORT_OFFSET or ''}"),
     "PARLEY_NAMESPACE": "test",
-    "PARLEY_HTTP_PORT": "18080",
-    "PARLEY_ENVOY_ADMIN_PORT": "19901",
-    "PARLEY_GRPC_BASE_PORT": "51061",
-    "PARLEY_KAFKA_PORT": "19092",
-    "PARLEY_REDIS_URL": os.environ.get("PARLEY_TEST_REDIS_URL", "redis://127.0.0.1:16379/0"),
+    "PARLEY_HTTP_PORT": str(18080 + PORT_OFFSET),
+    "PARLEY_ENVOY_ADMIN_PORT": str(19901 + PORT_OFFSET),
+    "PARLEY_GRPC_BASE_PORT": str(51061 + PORT_OFFSET),
+    "PARLEY_KAFKA_PORT": str(19092 + PORT_OFFSET),
+    "PARLEY_REDIS_URL": os.environ.get("PARLEY_TEST_REDIS_URL",
+                                       f"redis://127.0.0.1:{16379 + PORT_OFFSET}/0"),
     # The sources' app-level secrets, as an operator configures them (tests sign with them).
     "PARLEY_PUBLIC_URL": "https://parley.test",
     "PARLEY_FACEBOOK_APP_SECRET": "facebook-app-secret",
