@@ -1,7 +1,9 @@
 """Envoy's external authorization (`envoy.service.auth.v3.Authorization/Check`): every request
 on the public port is checked here before Envoy routes it.
 
-An API call needs `Authorization: Bearer <token>` (a browser's EventSource, which cannot set
+Deny by default: a request that runs no RPC of the API (not exactly one of its routes, see
+`auth.scopes`) is a 404 before anything is transcoded. An API call needs
+`Authorization: Bearer <token>` (a browser's EventSource, which cannot set
 headers, may pass it as `?access_token=` on `GET /events.subscribe`; it is removed before the
 call goes on). No token, an unknown, revoked or expired one: 401. A token without the call's
 scope: 403. An allowed call goes on with `x-parley-token-name` set to the token's name (what a
@@ -27,7 +29,8 @@ from runtime.bearer import TOKEN_NAME_HEADER
 
 #: Query parameter carrying the token of an EventSource (GET /events.subscribe only).
 QUERY_TOKEN = "access_token"
-EVENT_SOURCE_PATH = "/events.subscribe"
+#: The one RPC that takes it: `GET /events.subscribe`.
+EVENT_SOURCE_RPC = "parley.v1.EventsService.SubscribeSse"
 
 Lookup = Callable[[str], Awaitable[records_pb2.TokenRecord | None]]
 
@@ -73,14 +76,13 @@ def _allowed(token_name: str, drop_query_token: bool) -> external_auth_pb2.Check
                                            ok_response=ok)
 
 
-def presented_token(headers: dict[str, str], path: str) -> tuple[str, bool]:
-    """The token a request carries, and whether it came in the query (EventSource)."""
+def presented_token(headers: dict[str, str], path: str, rpc: str) -> tuple[str, bool]:
+    """The token a request for `rpc` carries, and whether it came in the query (EventSource)."""
     scheme, _, token = headers.get("authorization", "").partition(" ")
     if scheme.lower() == "bearer" and token.strip():
         return token.strip(), False
-    url = urlsplit(path)
-    if url.path == EVENT_SOURCE_PATH:
-        query = parse_qs(url.query).get(QUERY_TOKEN, [""])[0]
+    if rpc == EVENT_SOURCE_RPC:
+        query = parse_qs(urlsplit(path).query).get(QUERY_TOKEN, [""])[0]
         return query, bool(query)
     return "", False
 
@@ -95,10 +97,14 @@ class CheckServicer(external_auth_pb2_grpc.AuthorizationServicer):
     async def Check(self, request: external_auth_pb2.CheckRequest,
                     context: grpc.aio.ServicerContext) -> external_auth_pb2.CheckResponse:
         http = request.attributes.request.http
-        known, scope = self.needed.needed(http.path)
-        if not known or scope is None:
+        route = self.needed.route(http.method, http.path)
+        if route is None:
+            return _denied(404, code_pb2.NOT_FOUND, f"no such call: {http.method} "
+                           f"{http.path.split('?', 1)[0][:200]}")
+        if route.scope is None:
             return _allowed("", False)
-        token, in_query = presented_token(dict(http.headers), http.path)
+        scope = route.scope
+        token, in_query = presented_token(dict(http.headers), http.path, route.rpc)
         if not token:
             return _denied(401, code_pb2.UNAUTHENTICATED,
                            "an API token is required: Authorization: Bearer <token>")

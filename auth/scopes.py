@@ -8,6 +8,8 @@ every RPC by its gRPC path and by its JSON path.
 - "read": every List/Get call and the event streams;
 - "write": everything else (sending, tagging, metadata, contacts, tags, templates).
 
+Deny by default: a request that is not exactly one of these routes runs nothing.
+
 A token's scopes nest: "admin" grants "write", which grants "read".
 """
 
@@ -44,39 +46,51 @@ def method_scope(service: str, method: str) -> str | None:
     return ADMIN if service in ADMIN_SERVICES else WRITE
 
 
-def _http_paths(options: descriptor_pb2.MethodOptions) -> list[str]:
+def _http_rules(options: descriptor_pb2.MethodOptions) -> list[tuple[str, str]]:
+    """(HTTP method, path) of each JSON binding of an RPC."""
     rule = options.Extensions[annotations_pb2.http]
     rules = [rule, *rule.additional_bindings]
-    return [getattr(r, r.WhichOneof("pattern")) for r in rules if r.WhichOneof("pattern")]
+    return [(kind.upper(), getattr(r, kind)) for r in rules if (kind := r.WhichOneof("pattern"))]
+
+
+@dataclass(frozen=True)
+class Route:
+    """An RPC a request runs: its full name (`parley.v1.EventsService.SubscribeSse`) and the
+    scope it needs (None: exempt)."""
+
+    rpc: str
+    scope: str | None
 
 
 @dataclass(frozen=True)
 class Scopes:
-    """The scope each request path needs (gRPC and JSON paths alike)."""
+    """The RPC each request runs, by (HTTP method, path): every JSON binding of the contracts and
+    every gRPC method path (always POST). Nothing else is an API call."""
 
-    by_path: dict[str, str | None]
+    routes: dict[tuple[str, str], Route]
 
     @classmethod
     def from_descriptor(cls, path: Path) -> Scopes:
-        """The paths of every RPC of the descriptor set at `path`."""
+        """The routes of every RPC of the descriptor set at `path`."""
         files = descriptor_pb2.FileDescriptorSet.FromString(path.read_bytes()).file
-        by_path: dict[str, str | None] = {}
+        routes: dict[tuple[str, str], Route] = {}
         for file in (f for f in files if f.package == PACKAGE):
             for service in file.service:
                 for method in service.method:
-                    scope = method_scope(service.name, method.name)
-                    by_path[f"/{PACKAGE}.{service.name}/{method.name}"] = scope
-                    by_path.update(dict.fromkeys(_http_paths(method.options), scope))
-        return cls(by_path)
+                    route = Route(f"{PACKAGE}.{service.name}.{method.name}",
+                                  method_scope(service.name, method.name))
+                    routes[("POST", f"/{PACKAGE}.{service.name}/{method.name}")] = route
+                    routes.update(dict.fromkeys(_http_rules(method.options), route))
+        return cls(routes)
 
-    def needed(self, path: str) -> tuple[bool, str | None]:
-        """Whether `path` (its query aside) is an API call, and the scope it needs (None:
-        exempt). Other paths are Envoy's to answer (404, the widget script), except unknown gRPC
-        paths of the API, which need "admin" (closed by default)."""
-        bare = path.split("?", 1)[0]
-        if bare in self.by_path:
-            return True, self.by_path[bare]
-        return (True, ADMIN) if bare.startswith(f"/{PACKAGE}.") else (False, None)
+    def route(self, method: str, path: str) -> Route | None:
+        """The RPC that `method path` runs (its query aside), or None when it runs none.
+
+        The match is exact: Envoy normalises the path once (dot segments, merged slashes, escaped
+        slashes refused) before anything sees it, and whatever is not then exactly a route (a
+        trailing slash, another case, another method) is refused, so what is authorized is
+        exactly what the transcoder will run."""
+        return self.routes.get((method, path.split("?", 1)[0]))
 
 
 def grants(scopes: Iterable[str], needed: str) -> bool:

@@ -10,7 +10,7 @@ import pytest
 from envoy.service.auth.v3 import external_auth_pb2
 
 from auth import scopes, tokens
-from auth.check_service import CachedTokens, CheckServicer, presented_token
+from auth.check_service import EVENT_SOURCE_RPC, CachedTokens, CheckServicer, presented_token
 from parley.v1 import records_pb2
 from runtime.errors import InvalidArgument
 from stack.envoy import DESCRIPTOR
@@ -18,25 +18,43 @@ from stack.envoy import DESCRIPTOR
 NEEDED = scopes.Scopes.from_descriptor(DESCRIPTOR)
 
 
-@pytest.mark.parametrize(("path", "scope"), [
-    ("/messages.list", "read"), ("/conversations.list", "read"), ("/events.subscribe", "read"),
-    ("/parley.v1.EventsService/Subscribe", "read"), ("/client.config", "read"),
-    ("/webhooks.deliveries", "read"), ("/messages.send", "write"), ("/conversations.tag", "write"),
-    ("/metadata.upsert", "write"), ("/contacts.merge", "write"), ("/tags.delete", "write"),
-    ("/channels.facebook.connect", "admin"), ("/channels.update", "admin"),
-    ("/webhooks.subscribe", "admin"), ("/sources.create", "admin"),
-    ("/parley.v1.MessagingService/Unknown", "admin"),
-    ("/health", None), ("/facebook", None), ("/twilio", None), ("/chatplugin.send", None),
-    ("/chatplugin.stream?token=x", None), ("/sources.webhook", None),
-    ("/sources.channels.create", None),
+@pytest.mark.parametrize(("method", "path", "scope"), [
+    ("POST", "/messages.list", "read"), ("POST", "/conversations.list", "read"),
+    ("POST", "/events.subscribe", "read"), ("GET", "/events.subscribe", "read"),
+    ("POST", "/parley.v1.EventsService/Subscribe", "read"), ("POST", "/client.config", "read"),
+    ("POST", "/webhooks.deliveries", "read"), ("POST", "/messages.send", "write"),
+    ("POST", "/conversations.tag", "write"), ("POST", "/metadata.upsert", "write"),
+    ("POST", "/contacts.merge", "write"), ("POST", "/tags.delete", "write"),
+    ("POST", "/channels.facebook.connect", "admin"), ("POST", "/channels.update", "admin"),
+    ("POST", "/webhooks.subscribe", "admin"), ("POST", "/sources.create", "admin"),
+    ("GET", "/health", None), ("POST", "/facebook", None), ("GET", "/facebook", None),
+    ("POST", "/twilio", None), ("POST", "/chatplugin.send", None),
+    ("GET", "/chatplugin.stream?token=x", None), ("POST", "/sources.webhook", None),
+    ("POST", "/sources.channels.create", None),
 ])
-def test_each_call_needs_its_scope(path: str, scope: str | None) -> None:
-    assert NEEDED.needed(path) == (True, scope)
+def test_each_call_needs_its_scope(method: str, path: str, scope: str | None) -> None:
+    route = NEEDED.route(method, path)
+    assert route is not None and route.scope == scope
 
 
-def test_paths_outside_the_api_are_envoys_to_answer() -> None:
-    assert NEEDED.needed("/chatplugin/s.js") == (False, None)
-    assert NEEDED.needed("/nothing") == (False, None)
+@pytest.mark.parametrize(("method", "path"), [
+    ("POST", "/tags.list/"), ("POST", "/tags.list//"), ("POST", "/tags.list/."),
+    ("POST", "/Tags.List"), ("POST", "/tags.list%2F"), ("GET", "/tags.list"),
+    ("OPTIONS", "/tags.list"), ("POST", "/parley.v1.MessagingService/Unknown"),
+    ("POST", "/parley.v1.TagsService/ListTags/"), ("GET", "/parley.v1.TagsService/ListTags"),
+    ("POST", "/nothing"), ("GET", "/chatplugin/s.js"), ("POST", "/"), ("POST", ""),
+])
+def test_a_request_that_is_not_exactly_a_route_runs_nothing(method: str, path: str) -> None:
+    assert NEEDED.route(method, path) is None
+
+
+def test_routes_name_the_rpc_they_run() -> None:
+    assert NEEDED.route("GET", "/events.subscribe") == scopes.Route(
+        "parley.v1.EventsService.SubscribeSse", "read")
+    assert NEEDED.route("POST", "/events.subscribe") == scopes.Route(
+        "parley.v1.EventsService.Subscribe", "read")
+    assert NEEDED.route("POST", "/tags.list?x=1") == NEEDED.route(
+        "POST", "/parley.v1.TagsService/ListTags")
 
 
 def test_scopes_nest() -> None:
@@ -70,21 +88,26 @@ def test_a_new_token_is_kept_as_its_hash() -> None:
 
 
 def test_the_token_comes_from_the_header_or_an_event_sources_query() -> None:
-    assert presented_token({"authorization": "Bearer abc"}, "/tags.list") == ("abc", False)
-    assert presented_token({"authorization": "bearer  abc "}, "/tags.list") == ("abc", False)
-    assert presented_token({"authorization": "Basic abc"}, "/tags.list") == ("", False)
-    assert presented_token({}, "/events.subscribe?access_token=q&types=x") == ("q", True)
-    assert presented_token({}, "/tags.list?access_token=q") == ("", False)
+    tags, sse = "parley.v1.TagsService.ListTags", EVENT_SOURCE_RPC
+    assert presented_token({"authorization": "Bearer abc"}, "/tags.list", tags) == ("abc", False)
+    assert presented_token({"authorization": "bearer  abc "}, "/tags.list", tags) == ("abc", False)
+    assert presented_token({"authorization": "Basic abc"}, "/tags.list", tags) == ("", False)
+    assert presented_token({}, "/events.subscribe?access_token=q&types=x", sse) == ("q", True)
+    assert presented_token({}, "/tags.list?access_token=q", tags) == ("", False)
+    # POST /events.subscribe runs another RPC (Subscribe), which takes the header only.
+    assert presented_token({}, "/events.subscribe?access_token=q",
+                           "parley.v1.EventsService.Subscribe") == ("", False)
 
 
 def _check(records: dict[str, records_pb2.TokenRecord], path: str,
-           headers: dict[str, str]) -> external_auth_pb2.CheckResponse:
+           headers: dict[str, str], method: str = "POST") -> external_auth_pb2.CheckResponse:
     async def lookup(token: str) -> records_pb2.TokenRecord | None:
         return records.get(token)
 
     servicer = CheckServicer(NEEDED, CachedTokens(lookup, ttl_s=0))
     request = external_auth_pb2.CheckRequest()
     request.attributes.request.http.path = path
+    request.attributes.request.http.method = method
     request.attributes.request.http.headers.update(headers)
     return asyncio.run(servicer.Check(request, None))  # type: ignore[arg-type]
 
@@ -104,8 +127,12 @@ def test_check_answers() -> None:
     allowed = _check(records, "/tags.list", {"authorization": "Bearer good",
                                              "x-parley-token-name": "mallory"})
     assert allowed.status.code == 0 and _headers(allowed) == {"x-parley-token-name": "reader"}
-    streamed = _check(records, "/events.subscribe?access_token=good", {})
+    streamed = _check(records, "/events.subscribe?access_token=good", {}, "GET")
     assert list(streamed.ok_response.query_parameters_to_remove) == ["access_token"]
+    posted = _check(records, "/events.subscribe?access_token=good", {})
+    assert posted.denied_response.status.code == 401
+    unknown = _check(records, "/tags.list/", {"authorization": "Bearer good"})
+    assert unknown.denied_response.status.code == 404 and "no such call" in unknown.denied_response.body
     exempt = _check(records, "/facebook", {"x-parley-token-name": "mallory"})
     assert exempt.status.code == 0 and list(exempt.ok_response.headers_to_remove) == [
         "x-parley-token-name"]
