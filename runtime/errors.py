@@ -1,15 +1,24 @@
 """Typed API errors: plain functions raise them, one interceptor turns them into gRPC statuses.
 
-Through Envoy the status becomes the HTTP code DESIGN.md lists (NOT_FOUND 404, INVALID_ARGUMENT
-400, ...) with a JSON body `{"code", "message", "details"}`.
+Through Envoy the status becomes its HTTP code (NOT_FOUND 404, INVALID_ARGUMENT 400, ...) with a
+JSON body `{"code", "message", "details"}`.
 """
 
 from __future__ import annotations
 
+import logging
+import uuid
 from collections.abc import Awaitable, Callable
 from typing import Any
 
 import grpc
+
+log = logging.getLogger(__name__)
+
+#: Header Envoy sets on every request it forwards (made up here for calls that bypass it).
+REQUEST_ID_HEADER = "x-request-id"
+#: Longest message a caller is shown: messages may quote input, and gRPC carries them in a header.
+MAX_MESSAGE_CHARS = 1024
 
 
 class ApiError(Exception):
@@ -70,29 +79,49 @@ class Unavailable(ApiError):
     code = grpc.StatusCode.UNAVAILABLE
 
 
-def _unary(inner: Callable[..., Awaitable[Any]]) -> Callable[..., Awaitable[Any]]:
+async def _abort(exc: Exception, method: str, context: grpc.aio.ServicerContext) -> None:
+    """Abort the call with the status `exc` stands for. An `ApiError` shows its message; anything
+    else is a bug or an outage the caller cannot act on: INTERNAL, with only the request id,
+    which the log line of the traceback carries too (no class names or internals go out)."""
+    if isinstance(exc, ApiError):
+        message = exc.message
+        if len(message) > MAX_MESSAGE_CHARS:
+            message = message[:MAX_MESSAGE_CHARS] + "..."
+        await context.abort(exc.code, message)
+    metadata = dict(context.invocation_metadata() or ())
+    request_id = metadata.get(REQUEST_ID_HEADER) or str(uuid.uuid4())
+    log.error("%s failed (request id %s)", method, request_id, exc_info=exc)
+    await context.abort(grpc.StatusCode.INTERNAL, f"internal error (request id {request_id})")
+
+
+def _unary(inner: Callable[..., Awaitable[Any]], method: str) -> Callable[..., Awaitable[Any]]:
     async def call(request: Any, context: grpc.aio.ServicerContext) -> Any:
         try:
             return await inner(request, context)
-        except ApiError as exc:
-            await context.abort(exc.code, exc.message)
+        except grpc.aio.AbortError:
+            raise
+        except Exception as exc:  # every failure becomes a status (see _abort)
+            await _abort(exc, method, context)
 
     return call
 
 
-def _stream(inner: Callable[..., Any]) -> Callable[..., Any]:
+def _stream(inner: Callable[..., Any], method: str) -> Callable[..., Any]:
     async def call(request: Any, context: grpc.aio.ServicerContext) -> Any:
         try:
             async for item in inner(request, context):
                 yield item
-        except ApiError as exc:
-            await context.abort(exc.code, exc.message)
+        except grpc.aio.AbortError:
+            raise
+        except Exception as exc:  # every failure becomes a status (see _abort)
+            await _abort(exc, method, context)
 
     return call
 
 
 class ApiErrorInterceptor(grpc.aio.ServerInterceptor):
-    """Turns an `ApiError` raised by any servicer into the matching gRPC status and message."""
+    """Turns an `ApiError` raised by any servicer into the matching gRPC status and message, and
+    any other exception into INTERNAL with a request id (see `_abort`)."""
 
     async def intercept_service(
         self,
@@ -106,8 +135,11 @@ class ApiErrorInterceptor(grpc.aio.ServerInterceptor):
             "request_deserializer": handler.request_deserializer,
             "response_serializer": handler.response_serializer,
         }
+        method = handler_call_details.method
         if handler.unary_unary is not None:
-            return grpc.unary_unary_rpc_method_handler(_unary(handler.unary_unary), **kwargs)
+            return grpc.unary_unary_rpc_method_handler(_unary(handler.unary_unary, method),
+                                                       **kwargs)
         if handler.unary_stream is not None:
-            return grpc.unary_stream_rpc_method_handler(_stream(handler.unary_stream), **kwargs)
+            return grpc.unary_stream_rpc_method_handler(_stream(handler.unary_stream, method),
+                                                        **kwargs)
         return handler

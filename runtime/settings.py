@@ -3,11 +3,29 @@
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 #: The service processes, in start-up order, with their offset from the gRPC base port.
 SERVICE_NAMES: tuple[str, ...] = ("ingest", "store", "messaging", "gateway", "auth")
+
+
+@dataclass(frozen=True)
+class EdgeLimits:
+    """What Envoy allows one request (413, 408 and 429 beyond it)."""
+
+    #: Largest request body, on every path (a source's webhook too: its raw bytes must fit in one
+    #: Kafka record, 1 MiB by default).
+    max_body_bytes: int = 524_288
+    #: Time to receive a whole request (headers and body): slow uploads are cut after it.
+    request_timeout_s: float = 30.0
+    #: Requests per second per API token (twice as many in a burst).
+    rate_per_token: int = 500
+    #: Requests per second per client address, on every path but the sources' webhooks.
+    rate_per_address: int = 1000
+    #: Requests per second per client address on the sources' webhook paths: a burst from Meta
+    #: must never be refused.
+    rate_webhooks: int = 5000
 
 
 @dataclass(frozen=True)
@@ -38,6 +56,8 @@ class Settings:
     events_retained: int = 100_000
     #: Most conversations a `conversations.list` filter may check one by one (beyond its indexes).
     filter_evaluation_limit: int = 10_000
+    #: The edge's bounds of every request (see `EdgeLimits`).
+    edge: EdgeLimits = field(default_factory=EdgeLimits)
 
     @property
     def bootstrap_servers(self) -> str:
@@ -60,6 +80,7 @@ class Settings:
 def load() -> Settings:
     """Read the settings from the environment, with the defaults of a local `make up`."""
     env = os.environ
+    edge = EdgeLimits()
     return Settings(
         namespace=env.get("PARLEY_NAMESPACE", ""),
         data_dir=Path(env.get("PARLEY_DATA_DIR", ".data")).resolve(),
@@ -73,4 +94,11 @@ def load() -> Settings:
         log_level=env.get("PARLEY_LOG_LEVEL", "INFO"),
         events_retained=int(env.get("PARLEY_EVENTS_RETAINED", "100000")),
         filter_evaluation_limit=int(env.get("PARLEY_FILTER_EVALUATION_LIMIT", "10000")),
+        edge=EdgeLimits(
+            max_body_bytes=int(env.get("PARLEY_EDGE_MAX_BODY_BYTES", edge.max_body_bytes)),
+            request_timeout_s=float(env.get("PARLEY_EDGE_REQUEST_TIMEOUT_S", edge.request_timeout_s)),
+            rate_per_token=int(env.get("PARLEY_EDGE_RATE_PER_TOKEN", edge.rate_per_token)),
+            rate_per_address=int(env.get("PARLEY_EDGE_RATE_PER_ADDRESS", edge.rate_per_address)),
+            rate_webhooks=int(env.get("PARLEY_EDGE_RATE_WEBHOOKS", edge.rate_webhooks)),
+        ),
     )

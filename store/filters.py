@@ -45,17 +45,44 @@ UNINDEXED_METADATA = ("read_until", "contact", "unread_count")
 #: Metadata paths that are fields of their own, planned as those.
 ALIASES = {"metadata.unread_count": "unread_count", "metadata.contact.display_name": "display_name"}
 
+#: Bounds of one query, so that no read can take the store for long (or recurse without end):
+#: its length in characters, its terms and ranges, and how deeply it nests (parentheses, NOT).
+MAX_QUERY_CHARS = 8192
+MAX_QUERY_TERMS = 256
+MAX_QUERY_DEPTH = 32
+
 Fields = dict[str, list[Any]]
 
 
 def parse(query: str) -> tree.Item:
-    """The syntax tree of `query`; InvalidArgument with the parser's message when malformed."""
+    """The syntax tree of `query`; InvalidArgument with the parser's message when malformed, or
+    when it is longer, has more terms or nests deeper than the bounds above."""
+    if len(query) > MAX_QUERY_CHARS:
+        raise InvalidArgument(f"invalid filters: {len(query)} characters; at most "
+                              f"{MAX_QUERY_CHARS} are allowed")
     try:
         parsed = parser.parse(query)
     except (ParseError, ValueError) as exc:
         raise InvalidArgument(f"invalid filters: {exc}") from exc
+    _check_size(parsed)
     _check(parsed, None)
     return parsed
+
+
+def _check_size(root: tree.Item) -> None:
+    """InvalidArgument when the tree under `root` has too many terms (a range's bounds are two)
+    or is too deep; walked without recursion, as the tree may be as deep as the query is long."""
+    terms, pending = 0, [(root, 0)]
+    while pending:
+        node, depth = pending.pop()
+        if depth > MAX_QUERY_DEPTH:
+            raise InvalidArgument(f"invalid filters: nested more than {MAX_QUERY_DEPTH} deep")
+        if isinstance(node, tree.Term):
+            terms += 1
+            if terms > MAX_QUERY_TERMS:
+                raise InvalidArgument(f"invalid filters: more than {MAX_QUERY_TERMS} terms")
+        # Operators of many operands are one level, not one per operand.
+        pending += [(child, depth + 1) for child in node.children]
 
 
 def _check(node: tree.Item, field: str | None) -> None:

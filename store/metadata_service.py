@@ -14,6 +14,10 @@ from store.commands import CommandWriter
 from store.keys import StoreKeys
 
 
+#: Largest `data` of one upsert (its protobuf size): metadata is for tags of a CRM, not files.
+MAX_METADATA_BYTES = 65_536
+
+
 class MetadataServicer(metadata_pb2_grpc.MetadataServiceServicer):
     """Upserts of message, conversation and channel metadata."""
 
@@ -32,6 +36,10 @@ class MetadataServicer(metadata_pb2_grpc.MetadataServiceServicer):
     async def UpsertMetadata(
         self, request: metadata_pb2.UpsertMetadataRequest, context: grpc.aio.ServicerContext
     ) -> metadata_pb2.UpsertMetadataResponse:
+        size = request.data.ByteSize()
+        if size > MAX_METADATA_BYTES:
+            raise InvalidArgument(f"data is {size} bytes; at most {MAX_METADATA_BYTES} are allowed "
+                                  "per upsert")
         data = json_format.MessageToDict(request.data)
         if not data:
             raise InvalidArgument("data must be a non-empty object")

@@ -56,12 +56,19 @@ def verify(request: WebhookRequest, config: SourceConfig) -> None:
     check_signature(expected, provided, SIGNATURE_HEADER)
 
 
+#: Larger than any verification request (`{"clientToken": ..., "secret": ...}`): only a body
+#: this small is parsed before its signature is checked.
+_MAX_VERIFICATION_BYTES = 4096
+
+
 def verification_secret(request: WebhookRequest, config: SourceConfig) -> str | None:
     """The secret to echo (200, text/plain) if this is Google's webhook verification request
     carrying the configured client token; None for any other request."""
+    if len(request.body) > _MAX_VERIFICATION_BYTES:
+        return None
     try:
         payload = json_values.loads(request.body)
-    except ValueError:
+    except (ValueError, RecursionError):
         return None
     if not isinstance(payload, dict) or not config.client_token:
         return None

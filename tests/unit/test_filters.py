@@ -155,3 +155,20 @@ def test_a_range_holds_the_values_between_its_bounds() -> None:
     assert [closed.holds(v) for v in (None, 1, 2, 3, 4, 5)] == [False, False, True, True, True, False]
     assert [open_low.holds(v) for v in (0, 0.5, 10**9)] == [False, True, True]
     assert not filters.ScoreRange("created", None, 5, include_high=False).holds(5)
+
+
+@pytest.mark.parametrize(("query", "message"), [
+    ("(" * 1000 + "a" + ")" * 1000, "nested more than 32 deep"),
+    ("NOT " * 1000 + "a", "nested more than 32 deep"),
+    ("-" * 5000 + "a", "nested more than 32 deep"),
+    (" OR ".join(f"id:c{i}" for i in range(30_000)), "characters; at most 8192"),
+    (" OR ".join(f"id:c{i}" for i in range(257)), "more than 256 terms"),
+])
+def test_queries_are_bounded(query: str, message: str) -> None:
+    with pytest.raises(InvalidArgument, match=message):
+        filters.parse(query)
+
+
+def test_queries_within_the_bounds_parse() -> None:
+    filters.parse("(" * 30 + "a" + ")" * 30)
+    filters.parse(" OR ".join(f"id:c{i}" for i in range(256)))

@@ -134,6 +134,8 @@ def test_the_verification_request_gets_its_secret_back() -> None:
         (BODY, CONFIG),  # an ordinary event
         (b"not json", CONFIG),
         (b"[1, 2]", CONFIG),
+        (b"[" * 4000 + b"]" * 4000, CONFIG),  # deeper than any parser recurses
+        (b'{"a":' * 10_000 + b"1" + b"}" * 10_000, CONFIG),  # too large to be a verification
     ],
 )
 def test_anything_else_gets_no_secret(body: bytes, config: SourceConfig) -> None:
