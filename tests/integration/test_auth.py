@@ -188,9 +188,10 @@ def test_an_event_source_passes_its_token_in_the_query(base_url: str) -> None:
                       timeout=httpx.Timeout(10, read=10)) as reply:
         assert reply.status_code == 200
         assert next(reply.iter_lines()) == ": connected"
-    # Only there: other calls take the header.
-    reply = httpx.post(f"{base_url}/tags.list?access_token={token}", json={}, timeout=10)
-    assert reply.status_code == 401
+    # Only there: other calls take the header, POST /events.subscribe too.
+    for path in ("/tags.list", "/events.subscribe"):
+        reply = httpx.post(f"{base_url}{path}?access_token={token}", json={}, timeout=10)
+        assert reply.status_code == 401, (path, reply.text)
 
 
 def test_the_edge_fails_closed_when_auth_is_down(live_stack: Settings, base_url: str) -> None:

@@ -4,7 +4,6 @@ payloads (the unit tests of `ingest/sources` hold the full catalogue of event ki
 from __future__ import annotations
 
 import base64
-import hashlib
 import hmac
 import json
 import random
@@ -12,7 +11,7 @@ import time
 import uuid
 from dataclasses import dataclass, field
 from typing import Any
-from urllib.parse import urlencode
+from urllib.parse import parse_qsl, urlencode
 
 import httpx
 from twilio.request_validator import RequestValidator
@@ -71,9 +70,31 @@ def _meta(obj: str, items: list[dict[str, Any]], account: str) -> bytes:
     return json.dumps({"object": obj, "entry": entries}).encode()
 
 
-def _meta_headers(body: bytes, secret: str) -> dict[str, str]:
-    signature = "sha256=" + hmac.new(secret.encode(), body, hashlib.sha256).hexdigest()
-    return {"content-type": "application/json", "x-hub-signature-256": signature}
+def _hmac(secret: str, body: bytes, digest: str) -> bytes:
+    return hmac.new(_secret(secret).encode(), body, digest).digest()
+
+
+def signed_headers(path: str, body: bytes) -> dict[str, str]:
+    """The headers that sign `body` as the source of webhook path `path` does (Twilio signs the
+    URL and the form fields of the body)."""
+    json_type = {"content-type": "application/json"}
+    meta = {"/facebook": "FACEBOOK_APP_SECRET", "/instagram": "INSTAGRAM_APP_SECRET",
+            "/whatsapp": "WHATSAPP_APP_SECRET"}
+    if path in meta:
+        return {**json_type, "x-hub-signature-256": "sha256=" + _hmac(meta[path], body,
+                                                                      "sha256").hex()}
+    if path == "/google":
+        return {**json_type, "x-goog-signature": base64.b64encode(
+            _hmac("GOOGLE_CLIENT_TOKEN", body, "sha512")).decode()}
+    if path == "/viber":
+        return {**json_type,
+                "x-viber-content-signature": _hmac("VIBER_AUTH_TOKEN", body, "sha256").hex()}
+    assert path == "/twilio", path
+    fields = dict(parse_qsl(body.decode(errors="replace"), keep_blank_values=True))
+    signature = RequestValidator(_secret("TWILIO_AUTH_TOKEN")).compute_signature(
+        TEST_ENV["PARLEY_PUBLIC_URL"] + path, fields)
+    return {"content-type": "application/x-www-form-urlencoded",
+            "x-twilio-signature": signature}
 
 
 def facebook(text: str = "hello, world!", sent_at_ms: int = 1_700_000_000_000,
@@ -92,7 +113,7 @@ def facebook_event(page: str, psid: str, item: dict[str, Any], text: str = "",
     return Webhook("facebook", "/facebook", "/channels.facebook.connect",
                    {"page_id": page, "page_token": f"page-token-{uuid.uuid4().hex}", "name": "Page"},
                    page, psid, text, sent_at_ms, body=body,
-                   headers=_meta_headers(body, _secret("FACEBOOK_APP_SECRET")))
+                   headers=signed_headers("/facebook", body))
 
 
 def instagram(text: str = "hi from instagram", sent_at_ms: int = 1_700_000_100_000) -> Webhook:
@@ -105,7 +126,7 @@ def instagram(text: str = "hi from instagram", sent_at_ms: int = 1_700_000_100_0
                    {"page_id": "1" + _digits(14), "account_id": account,
                     "page_token": f"page-token-{uuid.uuid4().hex}", "name": "IG"},
                    account, igsid, text, sent_at_ms, body=body,
-                   headers=_meta_headers(body, _secret("INSTAGRAM_APP_SECRET")))
+                   headers=signed_headers("/instagram", body))
 
 
 def whatsapp(text: str = "hi from whatsapp", sent_at_s: int = 1_700_000_200) -> Webhook:
@@ -124,7 +145,7 @@ def whatsapp(text: str = "hi from whatsapp", sent_at_s: int = 1_700_000_200) -> 
                    {"phone_number_id": phone_number_id, "user_token": f"user-token-{uuid.uuid4().hex}",
                     "name": "WA"},
                    phone_number_id, wa_id, text, sent_at_s * 1000, sender_name="Kerry Fisher",
-                   body=body, headers=_meta_headers(body, _secret("WHATSAPP_APP_SECRET")))
+                   body=body, headers=signed_headers("/whatsapp", body))
 
 
 def twilio(whatsapp_prefix: bool, text: str = "hi over twilio") -> Webhook:
@@ -140,15 +161,12 @@ def twilio(whatsapp_prefix: bool, text: str = "hi over twilio") -> Webhook:
     }
     if whatsapp_prefix:
         fields |= {"ProfileName": "Ann Example", "WaId": sender.lstrip("+")}
-    url = TEST_ENV["PARLEY_PUBLIC_URL"] + "/twilio"
-    signature = RequestValidator(_secret("TWILIO_AUTH_TOKEN")).compute_signature(url, fields)
     source = "twilio.whatsapp" if whatsapp_prefix else "twilio.sms"
+    body = urlencode(fields).encode()
     return Webhook(source, "/twilio", f"/channels.{source}.connect",
                    {"phone_number": to, "name": "Twilio"}, to, sender, text, None,
                    sender_name="Ann Example" if whatsapp_prefix else "",
-                   body=urlencode(fields).encode(),
-                   headers={"content-type": "application/x-www-form-urlencoded",
-                            "x-twilio-signature": signature})
+                   body=body, headers=signed_headers("/twilio", body))
 
 
 GOOGLE_CREATE_TIME = "2026-11-20T10:15:30.250123Z"
@@ -169,13 +187,10 @@ def google(text: str = "hi from google") -> Webhook:
         "sendTime": "2026-11-20T10:15:30.500000Z",
     }
     body = json.dumps(payload).encode()
-    signature = base64.b64encode(
-        hmac.new(_secret("GOOGLE_CLIENT_TOKEN").encode(), body, hashlib.sha512).digest()).decode()
     return Webhook("google", "/google", "/channels.google.connect",
                    {"gbm_id": agent, "name": "GBM"}, agent, conversation, text,
                    timestamps.parse_ms(GOOGLE_CREATE_TIME),
-                   sender_name="Gina Google", body=body,
-                   headers={"content-type": "application/json", "x-goog-signature": signature})
+                   sender_name="Gina Google", body=body, headers=signed_headers("/google", body))
 
 
 def viber(text: str = "a message to the service", token: int = 0) -> Webhook:
@@ -192,11 +207,9 @@ def viber(text: str = "a message to the service", token: int = 0) -> Webhook:
         "silent": False,
     }
     body = json.dumps(payload).encode()
-    signature = hmac.new(_secret("VIBER_AUTH_TOKEN").encode(), body, hashlib.sha256).hexdigest()
     return Webhook("viber", "/viber", "/channels.viber.connect", {"name": "Viber bot"},
                    "viber", user, text, 1_700_000_300_000, sender_name="John McClane", body=body,
-                   headers={"content-type": "application/json",
-                            "x-viber-content-signature": signature})
+                   headers=signed_headers("/viber", body))
 
 
 def every_source() -> list[Webhook]:
