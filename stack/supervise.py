@@ -44,6 +44,7 @@ class Supervision:
     restarts: int = 0
     #: When and how the child last exited unasked ("" when it never did).
     last_exit: str = ""
+    #: The running child's pid (0 between an exit and its restart).
     child_pid: int = 0
 
 
@@ -128,6 +129,7 @@ class Supervisor:
             if time.monotonic() - started >= STABLE_S:
                 pause = FIRST_PAUSE_S
             state.restarts += 1
+            state.child_pid = 0  # none until the pause is over
             state.last_exit = f"{timestamps.format_ms(timestamps.now_ms())} {describe_exit(code)}"
             _write(self.data_dir, self.name, state)
             log.error("%s exited unasked (%s); restart %d in %.1f s",
