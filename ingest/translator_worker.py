@@ -1,7 +1,8 @@
 """The translator worker: raw topics -> application topics, at least once (idempotent by ids).
 
 A record that fails to translate, whatever the reason (`runtime.record_failures`), goes to
-`parley.deadletter` with the error, and its partition moves on; only Kafka failing stops the worker. Offsets are committed to Kafka only after every output of the batch is acknowledged.
+`parley.deadletter` with the error, and its partition moves on; only Kafka failing stops the
+worker. Offsets are committed to Kafka only after every output of the batch is acknowledged.
 """
 
 from __future__ import annotations
@@ -9,6 +10,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
+from functools import partial
 
 from aiokafka import AIOKafkaProducer
 from aiokafka.structs import ConsumerRecord
@@ -55,7 +57,7 @@ class Translator:
         """Translate `record` and send its outputs; return the futures of their acks. A record
         that fails to translate, for whatever reason, is dead-lettered instead."""
         acks = await or_dead_letter(self.producer, self.settings, record,
-                                    lambda: self._translate(record))
+                                    partial(self._translate, record))
         return acks or []
 
     async def _translate(self, record: ConsumerRecord) -> list[asyncio.Future[object]]:

@@ -48,7 +48,8 @@ class Outbox:
                 batches = await self.consumer.getmany(timeout_ms=500, max_records=100)
                 # A send that fails by its own fault (say, it cannot be decoded) is dead-lettered.
                 await asyncio.gather(*(
-                    or_dead_letter(self.writer.producer, self.settings, r, partial(self._resolve, r))
+                    or_dead_letter(self.writer.producer, self.settings, r,
+                                   partial(self._resolve, r))
                     for records in batches.values() for r in records))
                 if batches:
                     await self.consumer.commit()

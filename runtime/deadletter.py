@@ -44,5 +44,6 @@ async def or_dead_letter(
     step: Callable[[], Awaitable[T]],
 ) -> T | None:
     """Run `step`, the processing of `record`; when the record makes it fail, dead-letter the
-    record and return None (`runtime.record_failures.isolate`: infrastructure failures propagate)."""
+    record and return None (`runtime.record_failures.isolate`: infrastructure failures
+    propagate)."""
     return await isolate(step, lambda why: dead_letter(producer, settings, record, why))

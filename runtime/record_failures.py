@@ -17,7 +17,8 @@ from redis import exceptions as redis_errors
 
 T = TypeVar("T")
 
-#: Kafka errors the record causes itself (its output is too big to be written): retrying repeats them.
+#: Kafka errors the record causes itself (its output is too big to be written): retrying would
+#: repeat them.
 _RECORD_KAFKA_ERRORS = (
     kafka_errors.MessageSizeTooLargeError,
     kafka_errors.RecordTooLargeError,

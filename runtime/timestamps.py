@@ -26,12 +26,12 @@ def format_ms(epoch_ms: int) -> str:
 def check_ms(value: object, what: str) -> int:
     """`value`, a number of epoch milliseconds, as an int; ValueError naming `what` unless it is a
     number from MIN_MS to MAX_MS (NaN, infinities, bools and other types included)."""
-    in_range = (isinstance(value, (int, float)) and not isinstance(value, bool)
-                and MIN_MS <= value <= MAX_MS)  # False for NaN too
-    if not in_range:
+    # The comparison is False for NaN too.
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or not (
+            MIN_MS <= value <= MAX_MS):
         raise ValueError(f"{what} must be a time from 1970 to 9999 as epoch milliseconds "
                          f"({MIN_MS} to {MAX_MS}), got {value!r}")
-    return int(value)  # type: ignore[arg-type] - a number, checked above
+    return int(value)
 
 
 def parse_ms(text: str) -> int:

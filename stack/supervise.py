@@ -144,7 +144,8 @@ def main(argv: list[str]) -> int:
     if len(argv) != 1:
         print("usage: python -m stack.supervise <service>", file=sys.stderr)
         return 2
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    logging.basicConfig(level=logging.INFO,
+                        format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     return Supervisor(argv[0], settings_module.load().data_dir).run()
 
 

@@ -30,6 +30,9 @@ from store.projection import LAYOUT_VERSION, RECORD_TYPES, Projection, Record, e
 
 GROUP = "store-projector"
 
+#: A record of the topics and its value (None: there is nothing to apply, only its offset).
+_Decoded = tuple[ConsumerRecord, Record | None]
+
 
 class _SeekFromRedis(ConsumerRebalanceListener):  # type: ignore[misc]
     def __init__(self, projector: Projector) -> None:
@@ -102,8 +105,7 @@ class Projector:
         await isolate(partial(self._apply, tp, decoded),
                       lambda _reason: self._one_at_a_time(tp, decoded))
 
-    async def _one_at_a_time(self, tp: TopicPartition,
-                             decoded: Sequence[tuple[ConsumerRecord, Record | None]]) -> None:
+    async def _one_at_a_time(self, tp: TopicPartition, decoded: Sequence[_Decoded]) -> None:
         """Apply `decoded` record by record; one the projection cannot take is dead-lettered and
         passed (applied as nothing: the offset moves past it)."""
         for record, value in decoded:
@@ -111,8 +113,7 @@ class Projector:
             if not await or_dead_letter(self.deadletters, self.settings, record, step):
                 await self._apply(tp, [(record, None)])
 
-    async def _apply(self, tp: TopicPartition, decoded: Sequence[tuple[ConsumerRecord, Record | None]]
-                     ) -> bool:
+    async def _apply(self, tp: TopicPartition, decoded: Sequence[_Decoded]) -> bool:
         """Apply decoded records (None: nothing to apply) and the next offset; True once done."""
         offset_key = self.keys.projector_offset(tp.topic, tp.partition)
         emitted_key = self.keys.events_emitted(tp.topic, tp.partition)

@@ -342,7 +342,8 @@ def test_raw_records_that_cannot_be_translated_are_dead_lettered_and_ingestion_g
     # Ahead of it in its partition (the same key): text no protobuf string can hold (JSON's
     # "\ud800", read by the source, fails where the message is made) and a time past year 9999.
     surrogate = webhooks.facebook(text="\ud800", page=page, psid=psid).body
-    far = webhooks.facebook(text="year 10000", sent_at_ms=253_402_300_800_000, page=page, psid=psid).body
+    far = webhooks.facebook(text="year 10000", sent_at_ms=253_402_300_800_000, page=page,
+                            psid=psid).body
     restarts = _ingest_restarts(live_stack)
     asyncio.run(_write_raw(live_stack, "facebook", psid, [surrogate, far]))
     assert good.post(base_url).status_code == 200
@@ -350,7 +351,8 @@ def test_raw_records_that_cannot_be_translated_are_dead_lettered_and_ingestion_g
     listed = eventually(lambda: _messages(base_url, good.conversation_id), timeout=30)
     assert [m["content"]["text"] for m in listed["data"]] == ["after the bad ones"]
     for bad, reason in ((surrogate, "surrogates not allowed"), (far, "from 1970 to 9999")):
-        letter = eventually(lambda bad=bad: asyncio.run(_find_dead_letter(live_stack, bad)), timeout=20)
+        letter = eventually(lambda bad=bad: asyncio.run(_find_dead_letter(live_stack, bad)),
+                            timeout=20)
         assert letter.topic == live_stack.prefixed(topics.raw_topic("facebook"))
         assert reason in letter.reason
     assert httpx.get(f"{base_url}/health", timeout=10).status_code == 200

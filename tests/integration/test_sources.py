@@ -212,6 +212,7 @@ def test_a_sent_at_beyond_9999_is_400_and_nothing_written(base_url: str, sent_at
     assert "messages[0]: sent_at must be" in message and "from 1970 to 9999" in message
     # A good batch after it is written; once it shows, the bad one would have shown before it:
     # the source has this one conversation only.
-    assert post(base_url, "/sources.webhook", _batch("inbox", "conv-ok", "hi"), token).status_code == 200
+    good = _batch("inbox", "conv-ok", "hi")
+    assert post(base_url, "/sources.webhook", good, token).status_code == 200
     conversation = _conversation_of(base_url, source_id)
     assert conversation["last_message"]["content"] == {"text": "hi"}

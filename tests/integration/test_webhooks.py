@@ -188,8 +188,9 @@ def test_no_signing_key_reaches_a_log(live_stack: Settings) -> None:
         assert b"whsec_" not in log.read_bytes(), log.name
 
 
-async def _dispatch_a_broken_entry(settings: Settings) -> tuple[list[tuple[bytes, dict[bytes, bytes]]],
-                                                                  int, bytes]:
+async def _dispatch_a_broken_entry(
+    settings: Settings,
+) -> tuple[list[tuple[bytes, dict[bytes, bytes]]], int, bytes]:
     """Run a dispatcher of its own namespace over a log holding an entry that is no event, then a
     good one; return the rejected records, the entries left unacknowledged and the broken id."""
     own = dataclasses.replace(settings, namespace=f"test-dispatch-{uuid.uuid4().hex[:8]}")

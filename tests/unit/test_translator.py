@@ -117,4 +117,5 @@ def test_a_record_the_outputs_cannot_be_made_of_is_dead_lettered_and_the_next_tr
     assert letter.reason.startswith("UnicodeEncodeError:") and "surrogates" in letter.reason
     ((topic, value),) = producer.sent
     assert topic == "test.parley.messages"
-    assert records_pb2.MessageRecord.FromString(value).message.content.struct_value["text"] == "hello"
+    written = records_pb2.MessageRecord.FromString(value)
+    assert written.message.content.struct_value["text"] == "hello"
