@@ -6,7 +6,9 @@ event to a webhook, a schedule of the attempts due, and a log per webhook.
   failed) and `attempts` (JSON list of {attempted_at, http_status, latency_ms, error});
 - `log`: per webhook, sorted set of `<created_ms:015d>:<event token>` (lexical, all scores 0), the
   most recent `LOG_KEPT` deliveries;
-- `failing`: per webhook, since when (ms) its deliveries fail; removed by a success.
+- `failing`: per webhook, since when (ms) its deliveries fail; removed by a success;
+- `rejected`: stream of the events and deliveries that could not be processed by their own fault
+  (`what`: event token or delivery, `reason`), the most recent `LOG_KEPT`.
 """
 
 from __future__ import annotations
@@ -49,6 +51,10 @@ class DeliveryKeys:
     def failing(self, webhook_id: str) -> str:
         """String: since when (epoch ms) a webhook's deliveries fail."""
         return runtime_redis.durable_key(self.settings, "webhooks", "failing", webhook_id)
+
+    def rejected(self) -> str:
+        """Stream: events and deliveries that could not be processed, with the reason."""
+        return runtime_redis.durable_key(self.settings, "webhooks", "rejected")
 
 
 def due_member(webhook_id: str, token: str) -> str:

@@ -2,7 +2,9 @@
 Standard Webhooks spec, retried on a schedule, each attempt logged (`gateway.deliveries`).
 
 Intake reads the event log through a Redis consumer group and creates an event's deliveries in
-the same MULTI/EXEC that acknowledges it: no event is lost or taken twice across restarts. The
+the same MULTI/EXEC that acknowledges it: no event is lost or taken twice across restarts. An
+event (or a delivery) that cannot be processed by its own fault is recorded with the reason
+(`DeliveryKeys.rejected`) and acknowledged (or failed), never blocking the others. The
 sender claims due deliveries (a lease, so a crashed process's attempt is retried after it) and
 records each attempt's outcome; a delivered one is never attempted again. A receiver that
 answered 2xx while the process died before recording it gets it again (same `webhook-id`, by
@@ -20,6 +22,7 @@ import time
 from collections.abc import Callable, Coroutine, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from functools import partial
 from typing import Any
 
 import httpx
@@ -28,9 +31,10 @@ from standardwebhooks.webhooks import Webhook as Signer
 
 from gateway import deliveries
 from gateway.deliveries import DeliveryKeys
-from gateway.event_log import EventLog, LoggedEvent, position
+from gateway.event_log import EventLog, LoggedEvent, logged, position
 from parley.v1 import records_pb2
 from runtime import timestamps
+from runtime.record_failures import isolate
 from store import entities
 from store.events import as_json
 from store.keys import StoreKeys
@@ -99,6 +103,20 @@ def signed_headers(webhook: records_pb2.WebhookRecord, token: str, payload: str,
             "webhook-signature": Signer(webhook.signature_key).sign(token, now, payload)}
 
 
+async def _readable(entry: tuple[bytes, dict[bytes, bytes]]) -> bool:
+    """True when the log entry reads as an event (raises why not)."""
+    logged(entry[0].decode(), entry[1])
+    return True
+
+
+async def _deliveries_of(item: LoggedEvent, webhooks: Sequence[records_pb2.WebhookRecord]
+                         ) -> list[tuple[records_pb2.WebhookRecord, str]]:
+    """The webhooks that want `item`, each with the body it is sent."""
+    wanted = [webhook for webhook in webhooks if wants(webhook, item)]
+    payload = body(item) if wanted else ""
+    return [(webhook, payload) for webhook in wanted]
+
+
 Disable = Callable[[records_pb2.WebhookRecord, str], Coroutine[Any, Any, None]]
 
 
@@ -140,8 +158,21 @@ class Dispatcher:
             fresh = await self.redis.xreadgroup(GROUP, self.consumer, {stream: ">"}, count=100,
                                                 block=1000)
             entries = list(stale) + (fresh[0][1] if fresh else [])
-            if entries:
-                await self._take(await self.events.decode(entries))
+            readable = [entry for entry in entries if await isolate(
+                partial(_readable, entry), partial(self._reject, entry[0].decode()))]
+            if readable:
+                await self._take(await self.events.decode(readable))
+
+    async def _record_rejected(self, what: str, reason: str) -> None:
+        """Record why event or delivery `what` cannot be processed."""
+        log.warning("webhook dispatcher: %s rejected: %s", what, reason)
+        await self.redis.xadd(self.keys.rejected(), {"what": what, "reason": reason},
+                              maxlen=deliveries.LOG_KEPT, approximate=True)
+
+    async def _reject(self, token: str, reason: str) -> None:
+        """Record why the event `token` cannot be taken in, and acknowledge it."""
+        await self._record_rejected(token, reason)
+        await self.redis.xack(self.store_keys.events(), GROUP, token)
 
     async def _take(self, items: Sequence[LoggedEvent]) -> None:
         """Create the deliveries of `items` and acknowledge them, atomically."""
@@ -149,13 +180,13 @@ class Dispatcher:
         now = timestamps.now_ms()
         pipe = self.redis.pipeline(transaction=True)
         for item in items:
-            for webhook in webhooks:
-                if not wants(webhook, item):
-                    continue
+            wanted = await isolate(partial(_deliveries_of, item, webhooks),
+                                   partial(self._reject, item.token))
+            for webhook, payload in wanted or ():
                 wid = webhook.webhook.id
                 key = self.keys.delivery(wid, item.token)
                 # NX: an event taken over from a stale consumer never resets a delivery.
-                for name, value in (("type", item.event.type), ("body", body(item)),
+                for name, value in (("type", item.event.type), ("body", payload),
                                     ("created_ms", now), ("status", deliveries.PENDING),
                                     ("attempts", "[]")):
                     pipe.hsetnx(key, name, value)
@@ -185,11 +216,17 @@ class Dispatcher:
 
     async def _attempt(self, http: httpx.AsyncClient, member: str) -> None:
         try:
-            await self._deliver(http, member)
+            await isolate(partial(self._deliver, http, member), partial(self._give_up, member))
         except Exception:  # noqa: BLE001 - Redis away: the lease runs out and it is tried again
             log.exception("webhook delivery %s failed to run", member)
         finally:
             self.in_flight.discard(member)
+
+    async def _give_up(self, member: str, reason: str) -> None:
+        """A delivery that cannot be attempted by its own fault: failed, never due again."""
+        webhook_id, _, token = member.partition("|")
+        await self._finish(self.keys.delivery(webhook_id, token), member, None, deliveries.FAILED)
+        await self._record_rejected(member, reason)
 
     async def _deliver(self, http: httpx.AsyncClient, member: str) -> None:
         webhook_id, token = member.split("|", 1)

@@ -1,7 +1,8 @@
 """The translator worker: raw topics -> application topics, at least once (idempotent by ids).
 
-A record that fails to translate goes to `parley.deadletter` with the error, and its partition
-moves on. Offsets are committed to Kafka only after every output of the batch is acknowledged.
+A record that fails to translate, whatever the reason (`runtime.record_failures`), goes to
+`parley.deadletter` with the error, and its partition moves on; only Kafka failing stops the
+worker. Offsets are committed to Kafka only after every output of the batch is acknowledged.
 """
 
 from __future__ import annotations
@@ -9,6 +10,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
+from functools import partial
 
 from aiokafka import AIOKafkaProducer
 from aiokafka.structs import ConsumerRecord
@@ -18,7 +20,7 @@ from ingest.sources import SOURCES
 from ingest.sources.base import RawEvent
 from ingest.translator import to_outputs
 from runtime import kafka, topics
-from runtime.deadletter import dead_letter
+from runtime.deadletter import or_dead_letter
 from runtime.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -52,13 +54,15 @@ class Translator:
         return list(self.sources)
 
     async def process(self, record: ConsumerRecord) -> list[asyncio.Future[object]]:
-        """Translate `record` and send its outputs; return the futures of their acks."""
+        """Translate `record` and send its outputs; return the futures of their acks. A record
+        that fails to translate, for whatever reason, is dead-lettered instead."""
+        acks = await or_dead_letter(self.producer, self.settings, record,
+                                    partial(self._translate, record))
+        return acks or []
+
+    async def _translate(self, record: ConsumerRecord) -> list[asyncio.Future[object]]:
         raw = raw_event(record)
-        try:
-            events = self.sources[record.topic].translate(raw)
-        except Exception as exc:  # noqa: BLE001 - any failure of a translator is this record's
-            await dead_letter(self.producer, self.settings, record, f"{type(exc).__name__}: {exc}")
-            return []
+        events = self.sources[record.topic].translate(raw)
         outputs, unknown = to_outputs(events, raw, self.channels.is_connected)
         if unknown and raw.received_at_ms >= self.channels.complete_as_of_ms:
             # The channel may have been connected a moment before the webhook came: read on

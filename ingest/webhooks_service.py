@@ -14,6 +14,7 @@ from ingest.sources import WEBHOOK_SOURCES
 from ingest.sources import google, meta
 from ingest.sources.base import SignatureInvalid, SignatureMissing, WebhookRequest
 from parley.v1 import ingest_pb2, ingest_pb2_grpc
+from runtime import text
 from runtime.errors import InvalidArgument, PermissionDenied, Unauthenticated
 from runtime.settings import Settings
 
@@ -43,7 +44,8 @@ class WebhooksServicer(ingest_pb2_grpc.IngestServiceServicer):
     async def receive(
         self, source: ModuleType, body: httpbody_pb2.HttpBody, context: grpc.aio.ServicerContext
     ) -> None:
-        """Verify the webhook over its raw bytes, then append them to the source's raw topic."""
+        """Verify the webhook over its raw bytes, check it is text Parley can write (a signed body
+        is still the sender's choice), then append it to the source's raw topic."""
         headers = {
             key.lower(): value for key, value in context.invocation_metadata() or ()
             if isinstance(value, str)
@@ -56,6 +58,10 @@ class WebhooksServicer(ingest_pb2_grpc.IngestServiceServicer):
             raise Unauthenticated(f"{source.NAME}: missing signature") from exc
         except SignatureInvalid as exc:
             raise PermissionDenied(f"{source.NAME}: invalid signature") from exc
+        try:
+            text.check_body(body.data)
+        except ValueError as exc:
+            raise InvalidArgument(f"{source.NAME}: {exc}") from exc
         await write_raw(
             self.producer, self.settings, source.NAME, source.routing_key(body.data),
             body.data, body.content_type, path,

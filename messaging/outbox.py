@@ -10,14 +10,17 @@ from __future__ import annotations
 
 import asyncio
 import time
+from functools import partial
 
 from aiokafka import AIOKafkaConsumer
+from aiokafka.structs import ConsumerRecord
 
 from messaging.policy import SendPolicy
 from messaging.record_writer import RecordWriter
 from store.reads import StoreReads
 from parley.v1 import records_pb2
 from runtime import kafka, topics
+from runtime.deadletter import or_dead_letter
 from runtime.settings import Settings
 
 GROUP = "messaging-outbox"
@@ -43,15 +46,18 @@ class Outbox:
         try:
             while True:
                 batches = await self.consumer.getmany(timeout_ms=500, max_records=100)
-                accepted = [records_pb2.MessageRecord.FromString(r.value)
-                            for records in batches.values() for r in records]
-                await asyncio.gather(*(self._resolve(record) for record in accepted))
+                # A send that fails by its own fault (say, it cannot be decoded) is dead-lettered.
+                await asyncio.gather(*(
+                    or_dead_letter(self.writer.producer, self.settings, r,
+                                   partial(self._resolve, r))
+                    for records in batches.values() for r in records))
                 if batches:
                     await self.consumer.commit()
         finally:
             await self.consumer.stop()
 
-    async def _resolve(self, record: records_pb2.MessageRecord) -> None:
+    async def _resolve(self, raw: ConsumerRecord) -> None:
+        record = records_pb2.MessageRecord.FromString(raw.value)
         deadline_s = record.pending_since_ms / 1000 + self.policy.conversation_wait_s
         while (state := await self.reads.conversation(record.conversation_id)) is None:
             if time.time() >= deadline_s:

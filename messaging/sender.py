@@ -6,7 +6,8 @@ Each conversation has a queue of its own, drained by one task: order is kept wit
 conversation while different conversations send in parallel (one retrying does not hold up the
 others). A partition's offset is committed up to its oldest message still being sent, so a
 crash sends a message again at most when it died between the source's answer and the outcome's
-write; an outcome already projected is never sent again.
+write; an outcome already projected is never sent again. A message that fails by its own fault
+(not Kafka's or Redis's, `runtime.record_failures`) is dead-lettered and passed.
 """
 
 from __future__ import annotations
@@ -15,9 +16,11 @@ import asyncio
 import logging
 from collections import OrderedDict, deque
 from dataclasses import dataclass, field
+from functools import partial
 
 import httpx
 from aiokafka import AIOKafkaConsumer, TopicPartition
+from aiokafka.structs import ConsumerRecord
 from google.protobuf.message import DecodeError
 
 from messaging import sends
@@ -28,6 +31,7 @@ from messaging.record_writer import RecordWriter
 from store.reads import StoreReads
 from parley.v1 import records_pb2
 from runtime import kafka, topics
+from runtime.deadletter import or_dead_letter
 from runtime.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -73,9 +77,9 @@ class _Finished:
 
 @dataclass(frozen=True)
 class _Item:
+    raw: ConsumerRecord
     record: records_pb2.MessageRecord
     partition: _Partition
-    offset: int
 
 
 class Sender:
@@ -118,7 +122,7 @@ class Sender:
                                 continue  # the projector dead-letters it
                             if is_pending_outbound(record):
                                 partition.in_flight.add(raw.offset)
-                                self._enqueue(http, _Item(record, partition, raw.offset))
+                                self._enqueue(http, _Item(raw, record, partition))
         finally:
             for task in self.tasks:
                 task.cancel()
@@ -142,13 +146,15 @@ class Sender:
             while queue:
                 item = queue[0]
                 try:
-                    await self._send(http, item.record)
+                    # A message that fails by its own fault is dead-lettered and passed.
+                    await or_dead_letter(self.writer.producer, self.settings, item.raw,
+                                         partial(self._send, http, item.record))
                 except Exception:  # noqa: BLE001 - Kafka or Redis away: the same one again, in order
                     log.exception("sending message %s failed; trying again", item.record.message.id)
                     await asyncio.sleep(1.0)
                     continue
                 queue.popleft()
-                item.partition.in_flight.discard(item.offset)
+                item.partition.in_flight.discard(item.raw.offset)
         finally:
             del self.queues[conversation]
 

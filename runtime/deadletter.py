@@ -4,15 +4,20 @@ its partition moves on."""
 from __future__ import annotations
 
 import logging
+from collections.abc import Awaitable, Callable
+from typing import TypeVar
 
 from aiokafka import AIOKafkaProducer
 from aiokafka.structs import ConsumerRecord
 
 from parley.v1 import records_pb2
 from runtime import timestamps, topics
+from runtime.record_failures import isolate
 from runtime.settings import Settings
 
 log = logging.getLogger(__name__)
+
+T = TypeVar("T")
 
 
 async def dead_letter(
@@ -32,3 +37,13 @@ async def dead_letter(
     await producer.send_and_wait(
         settings.prefixed(topics.DEADLETTER), letter.SerializeToString(), key=record.key
     )
+
+
+async def or_dead_letter(
+    producer: AIOKafkaProducer, settings: Settings, record: ConsumerRecord,
+    step: Callable[[], Awaitable[T]],
+) -> T | None:
+    """Run `step`, the processing of `record`; when the record makes it fail, dead-letter the
+    record and return None (`runtime.record_failures.isolate`: infrastructure failures
+    propagate)."""
+    return await isolate(step, lambda why: dead_letter(producer, settings, record, why))

@@ -43,11 +43,14 @@ def down() -> None:
 
 @app.command()
 def status() -> None:
-    """Show each component: running or not, pid, address."""
-    table = Table("component", "state", "pid", "address")
+    """Show each component: running or not, pid, address, and a service's restarts."""
+    table = Table("component", "state", "pid", "address", "restarts", "last exit")
     for item in stack.status(settings_module.load()):
         state = "[green]running[/green]" if item.pid else "[dim]not started here[/dim]"
-        table.add_row(item.name, state, str(item.pid or ""), item.where)
+        supervision = item.supervision if item.pid else None
+        restarts = str(supervision.restarts) if supervision else ""
+        last_exit = supervision.last_exit if supervision else ""
+        table.add_row(item.name, state, str(item.pid or ""), item.where, restarts, last_exit)
     console.print(table)
 
 

@@ -1,4 +1,5 @@
-"""The four Parley service processes, started as `python -m <service>` on loopback ports."""
+"""The Parley service processes, each `python -m <service>` on a loopback port, run by a
+`stack.supervise` of its own (which restarts it when it dies)."""
 
 from __future__ import annotations
 
@@ -29,15 +30,22 @@ def serving(target: str, timeout: float = 1.0) -> bool:
 
 
 def start(settings: Settings, name: str) -> str:
-    """Start service `name` unless it runs already; wait until it is SERVING."""
+    """Start service `name` under its supervisor unless it runs already; wait until SERVING.
+
+    A supervisor that runs already is waited for, not doubled: its service may be between two
+    restarts."""
     data = settings.data_dir
     target = settings.service_target(name)
-    if processes.running_pid(data, name) is not None and serving(target):
+    supervised = processes.running_pid(data, name) is not None
+    if supervised and serving(target):
         return f"already running on {target}"
-    env = {**os.environ, "PYTHONUNBUFFERED": "1", "PARLEY_DATA_DIR": str(data)}
-    processes.start(data, name, [sys.executable, "-m", name], env=env, cwd=REPO)
+    if not supervised:
+        env = {**os.environ, "PYTHONUNBUFFERED": "1", "PARLEY_DATA_DIR": str(data)}
+        processes.start(data, name, [sys.executable, "-m", "stack.supervise", name], env=env,
+                        cwd=REPO)
     processes.wait_until(lambda: serving(target), "gRPC health", 60, data, name)
-    return f"started on {target} (pid {processes.running_pid(data, name)})"
+    what = "started" if not supervised else "restarted by its supervisor"
+    return f"{what} on {target} (pid {processes.running_pid(data, name)})"
 
 
 def start_all(settings: Settings) -> dict[str, str]:

@@ -10,7 +10,7 @@ from pathlib import Path
 from auth.manage import TokenAdmin
 from runtime.kafka import ensure_topics
 from runtime.settings import SERVICE_NAMES, Settings
-from stack import envoy, kafka, processes, redis, services
+from stack import envoy, kafka, processes, redis, services, supervise
 
 REPO = Path(__file__).resolve().parent.parent
 CACHE_DIR = Path(os.environ.get("PARLEY_CACHE_DIR", REPO / ".cache")).resolve()
@@ -26,6 +26,8 @@ class ComponentStatus:
     name: str
     pid: int | None
     where: str
+    #: A service's supervision (restarts, last exit); None for the other components.
+    supervision: supervise.Supervision | None = None
 
 
 def up(settings: Settings) -> list[tuple[str, str]]:
@@ -64,7 +66,8 @@ def down(settings: Settings, only: set[str] | None = None) -> list[tuple[str, in
 
 
 def status(settings: Settings) -> list[ComponentStatus]:
-    """Each component's pid (None when not running from this stack) and address."""
+    """Each component's pid (None when not running from this stack), address and, for a
+    service, its supervision."""
     where = {
         kafka.NAME: settings.bootstrap_servers,
         redis.NAME: settings.redis_url,
@@ -72,6 +75,7 @@ def status(settings: Settings) -> list[ComponentStatus]:
         **{name: settings.service_target(name) for name in SERVICE_NAMES},
     }
     return [
-        ComponentStatus(name, processes.running_pid(settings.data_dir, name), where[name])
+        ComponentStatus(name, processes.running_pid(settings.data_dir, name), where[name],
+                        supervise.read(settings.data_dir, name) if name in SERVICE_NAMES else None)
         for name in COMPONENTS
     ]

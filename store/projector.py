@@ -11,6 +11,7 @@ assignment the consumer seeks to the offset stored in Redis, not to Kafka's comm
 from __future__ import annotations
 
 from collections.abc import Sequence
+from functools import partial
 
 import redis.asyncio as aioredis
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, ConsumerRebalanceListener, TopicPartition
@@ -20,13 +21,17 @@ from redis.exceptions import WatchError
 
 from parley.v1 import records_pb2
 from runtime import kafka
-from runtime.deadletter import dead_letter
+from runtime.deadletter import dead_letter, or_dead_letter
+from runtime.record_failures import isolate
 from runtime.settings import Settings
 from store import rebuild
 from store.keys import StoreKeys
 from store.projection import LAYOUT_VERSION, RECORD_TYPES, Projection, Record, entity_key
 
 GROUP = "store-projector"
+
+#: A record of the topics and its value (None: there is nothing to apply, only its offset).
+_Decoded = tuple[ConsumerRecord, Record | None]
 
 
 class _SeekFromRedis(ConsumerRebalanceListener):  # type: ignore[misc]
@@ -91,10 +96,27 @@ class Projector:
             await self.consumer.seek_to_beginning(tp)
 
     async def apply(self, tp: TopicPartition, records: Sequence[ConsumerRecord]) -> None:
-        """Apply one partition's batch and its next offset atomically, skipping applied records."""
+        """Apply one partition's batch and its next offset atomically, skipping applied records.
+
+        A batch that fails by a record's own fault (`runtime.record_failures`) is applied again
+        one record at a time: the failing one is dead-lettered and passed, the others applied.
+        """
+        decoded = [(r, await self._decode(r)) for r in records]
+        await isolate(partial(self._apply, tp, decoded),
+                      lambda _reason: self._one_at_a_time(tp, decoded))
+
+    async def _one_at_a_time(self, tp: TopicPartition, decoded: Sequence[_Decoded]) -> None:
+        """Apply `decoded` record by record; one the projection cannot take is dead-lettered and
+        passed (applied as nothing: the offset moves past it)."""
+        for record, value in decoded:
+            step = partial(self._apply, tp, [(record, value)])
+            if not await or_dead_letter(self.deadletters, self.settings, record, step):
+                await self._apply(tp, [(record, None)])
+
+    async def _apply(self, tp: TopicPartition, decoded: Sequence[_Decoded]) -> bool:
+        """Apply decoded records (None: nothing to apply) and the next offset; True once done."""
         offset_key = self.keys.projector_offset(tp.topic, tp.partition)
         emitted_key = self.keys.events_emitted(tp.topic, tp.partition)
-        decoded = [(r, await self._decode(r)) for r in records]
         async with self.redis.pipeline(transaction=True) as pipe:
             while True:
                 try:
@@ -103,7 +125,7 @@ class Projector:
                     next_offset = int(stored) if stored is not None else 0
                     fresh = [(r, v) for r, v in decoded if r.offset >= next_offset]
                     if not fresh:
-                        return
+                        return True
                     projection = Projection(self.keys)
                     await projection.load(self.redis, [v for _, v in fresh if v is not None])
                     for raw, value in fresh:
@@ -116,7 +138,7 @@ class Projector:
                     if end > int(emitted or 0):
                         pipe.set(emitted_key, end)
                     await pipe.execute()
-                    return
+                    return True
                 except WatchError:
                     continue
 

@@ -18,7 +18,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
-from runtime import json_values
+from runtime import json_values, timestamps
 
 
 class SignatureMissing(Exception):
@@ -54,6 +54,15 @@ def check_signature(expected: bytes, provided: str, header: str) -> None:
     input: bytes on both sides, since compare_digest rejects non-ASCII str."""
     if not hmac.compare_digest(expected, provided.encode("utf-8", "replace")):
         raise SignatureInvalid(f"{header} does not match the body")
+
+
+def epoch_ms(value: Any, what: str) -> int:
+    """A source's time, epoch milliseconds, as an int; TranslationError unless it is a time from
+    1970 to 9999 (`timestamps.check_ms`: no RFC 3339 text can hold others)."""
+    try:
+        return timestamps.check_ms(value, what)
+    except ValueError as exc:
+        raise TranslationError(str(exc)) from None
 
 
 def json_field(body: bytes, name: str) -> str:

@@ -21,6 +21,7 @@ from ingest.sources.base import (
     InboundMessage,
     RawEvent,
     TranslationError,
+    epoch_ms,
     json_field,
 )
 from runtime import json_values
@@ -52,7 +53,7 @@ def translate(raw: RawEvent) -> list[Event]:
             source_conversation_key=visitor,
             source_message_id=payload["message_id"],
             from_contact=True,
-            sent_at_ms=int(payload["sent_at_ms"]),
+            sent_at_ms=epoch_ms(payload["sent_at_ms"], "sent_at_ms"),
             content=payload["content"],
             sender_id=visitor,
         )]

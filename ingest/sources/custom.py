@@ -22,6 +22,7 @@ from ingest.sources.base import (
     MetadataUpdate,
     RawEvent,
     TranslationError,
+    epoch_ms,
     json_field,
 )
 from runtime import json_values, timestamps
@@ -45,16 +46,13 @@ def _text(item: dict[str, Any], name: str, where: str) -> str:
 
 
 def sent_at_ms(value: Any, where: str) -> int:
-    """Epoch milliseconds of a `sent_at` given as RFC 3339 text or a number of milliseconds."""
-    if isinstance(value, (int, float)) and not isinstance(value, bool) and value >= 0:
-        return int(value)
-    if isinstance(value, str):
-        try:
-            return timestamps.parse_ms(value)
-        except ValueError:
-            pass
-    raise TranslationError(f"{where}: sent_at must be an RFC 3339 time or epoch milliseconds, "
-                           f"got {value!r}")
+    """Epoch milliseconds of a `sent_at` given as RFC 3339 text or a number of milliseconds, a
+    time from 1970 to 9999."""
+    try:
+        return epoch_ms(timestamps.parse_ms(value) if isinstance(value, str) else value, "sent_at")
+    except (ValueError, OverflowError, TranslationError):
+        raise TranslationError(f"{where}: sent_at must be an RFC 3339 time or epoch milliseconds "
+                               f"from 1970 to 9999, got {value!r}") from None
 
 
 def _message(source_id: str, item: dict[str, Any], where: str) -> InboundMessage:

@@ -34,6 +34,7 @@ from ingest.sources.base import (
     TranslationError,
     WebhookRequest,
     check_signature,
+    epoch_ms,
     signature,
     signing_key,
 )
@@ -102,8 +103,8 @@ def routing_key(body: bytes) -> str:
 
 def _time_ms(value: Any, what: str) -> int:
     try:
-        return timestamps.parse_ms(value)
-    except (TypeError, ValueError, AttributeError) as error:
+        return epoch_ms(timestamps.parse_ms(value), f"google {what}")
+    except (TypeError, ValueError, AttributeError, OverflowError) as error:
         raise TranslationError(f"google {what} is not an RFC 3339 time: {value!r}") from error
 
 

@@ -24,6 +24,7 @@ from ingest.sources.base import (
     TranslationError,
     WebhookRequest,
     check_signature,
+    epoch_ms,
     signature,
     signing_key,
 )
@@ -172,7 +173,7 @@ def _translate_item(
     if not contact:
         raise TranslationError("messaging item has no sender / recipient id")
     timestamp = as_int(item.get("timestamp"))
-    sent_at = timestamp if timestamp is not None else received_at_ms
+    sent_at = epoch_ms(timestamp, "timestamp") if timestamp is not None else received_at_ms
 
     def update(
         subject: Literal["message", "conversation"], data: dict[str, Any], message_id: str = ""

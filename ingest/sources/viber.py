@@ -29,6 +29,7 @@ from ingest.sources.base import (
     TranslationError,
     WebhookRequest,
     check_signature,
+    epoch_ms,
     signature,
     signing_key,
 )
@@ -112,6 +113,7 @@ def _message(payload: dict[str, Any], user_id: str) -> list[Event]:
         raise TranslationError("viber message event lacks sender or message")
     if not isinstance(timestamp, int) or isinstance(timestamp, bool):
         raise TranslationError(f"viber timestamp is not epoch milliseconds: {timestamp!r}")
+    epoch_ms(timestamp, "viber timestamp")
     contact = _contact(sender)
     message = InboundMessage(
         source=NAME,

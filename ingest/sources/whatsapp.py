@@ -19,6 +19,7 @@ from ingest.sources.base import (
     SourceConfig,
     TranslationError,
     WebhookRequest,
+    epoch_ms,
 )
 
 NAME = "whatsapp"
@@ -51,7 +52,7 @@ def _phone_number_id(value: dict[str, Any]) -> str:
 
 def _sent_at_ms(item: dict[str, Any], received_at_ms: int) -> int:
     seconds = meta.as_int(item.get("timestamp"))  # Unix seconds, as text
-    return seconds * 1000 if seconds is not None else received_at_ms
+    return epoch_ms(seconds * 1000, "timestamp") if seconds is not None else received_at_ms
 
 
 def translate(raw: RawEvent) -> list[Event]:

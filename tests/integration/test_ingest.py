@@ -1,6 +1,6 @@
 """Ingestion end to end through Envoy: every source's signed webhook -> raw topic -> translator
 -> projection -> /messages.list and /conversations.info; bad signatures; redelivery; order;
-events of unconnected channels; reprocessing; dead letters."""
+events of unconnected channels; reprocessing; dead letters; bodies that are not writable text."""
 
 from __future__ import annotations
 
@@ -19,9 +19,11 @@ from aiokafka import TopicPartition
 from aiokafka.admin import AIOKafkaAdminClient
 
 from ingest import reprocess
+from ingest.raw_writer import write_raw
 from ingest.sources import facebook as facebook_source
 from runtime import ids, kafka, timestamps, topics
 from runtime.settings import Settings
+from stack import stack
 from tests.integration import webhooks
 from tests.integration.helpers import api, eventually, message_record, produce_messages
 from tests.integration.test_projector import _find_dead_letter
@@ -312,3 +314,60 @@ def test_conversations_list_newest_activity_first_with_cursors(base_url: str) ->
         "page_size": 1, "cursor": first["pagination_data"]["next_cursor"]}, timeout=10).json()
     assert second["data"][0]["id"] == older.conversation_id
     assert first["pagination_data"]["total"] == second["pagination_data"]["total"] >= 2
+
+
+async def _write_raw(settings: Settings, source: str, key: str, bodies: list[bytes]) -> None:
+    """Append `bodies` to the source's raw topic as if they had come as webhooks."""
+    producer = kafka.producer(settings)
+    await producer.start()
+    try:
+        for body in bodies:
+            await write_raw(producer, settings, source, key, body, "application/json", f"/{source}")
+    finally:
+        await producer.stop()
+
+
+def _ingest_restarts(settings: Settings) -> int:
+    (ingest,) = [c for c in stack.status(settings) if c.name == "ingest"]
+    assert ingest.supervision is not None
+    return ingest.supervision.restarts
+
+
+def test_raw_records_that_cannot_be_translated_are_dead_lettered_and_ingestion_goes_on(
+    live_stack: Settings, base_url: str
+) -> None:
+    good = webhooks.facebook(text="after the bad ones")
+    good.connect(base_url)
+    page, psid = good.source_channel_id, good.contact
+    # Ahead of it in its partition (the same key): text no protobuf string can hold (JSON's
+    # "\ud800", read by the source, fails where the message is made) and a time past year 9999.
+    surrogate = webhooks.facebook(text="\ud800", page=page, psid=psid).body
+    far = webhooks.facebook(text="year 10000", sent_at_ms=253_402_300_800_000, page=page,
+                            psid=psid).body
+    restarts = _ingest_restarts(live_stack)
+    asyncio.run(_write_raw(live_stack, "facebook", psid, [surrogate, far]))
+    assert good.post(base_url).status_code == 200
+
+    listed = eventually(lambda: _messages(base_url, good.conversation_id), timeout=30)
+    assert [m["content"]["text"] for m in listed["data"]] == ["after the bad ones"]
+    for bad, reason in ((surrogate, "surrogates not allowed"), (far, "from 1970 to 9999")):
+        letter = eventually(lambda bad=bad: asyncio.run(_find_dead_letter(live_stack, bad)),
+                            timeout=20)
+        assert letter.topic == live_stack.prefixed(topics.raw_topic("facebook"))
+        assert reason in letter.reason
+    assert httpx.get(f"{base_url}/health", timeout=10).status_code == 200
+    assert _ingest_restarts(live_stack) == restarts  # never crashed on them
+
+
+@pytest.mark.parametrize("where", ["text", "sender"])
+def test_a_signed_webhook_with_a_lone_surrogate_is_400_and_nothing_written(
+    live_stack: Settings, base_url: str, where: str
+) -> None:
+    hook = (webhooks.facebook(text="\ud800") if where == "text"
+            else webhooks.facebook(psid="\ud800"))
+    assert b"\\ud800" in hook.body  # JSON's escape, signed as it is
+    before = asyncio.run(_raw_end_offsets(live_stack, "facebook"))
+    reply = hook.post(base_url)
+    assert reply.status_code == 400, reply.text
+    assert "lone surrogate" in reply.json()["message"]
+    assert asyncio.run(_raw_end_offsets(live_stack, "facebook")) == before

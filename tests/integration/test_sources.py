@@ -196,3 +196,23 @@ def test_a_source_cannot_touch_another_sources_channels(base_url: str) -> None:
     assert post(base_url, "/sources.channels.disconnect", {"channel_id": channel["id"]},
                 first["token"]).status_code == 200
     assert _ok(post(base_url, "/sources.channels.list", {}, first["token"]))["data"] == []
+
+
+@pytest.mark.parametrize("sent_at", [253_402_300_800_000, 1e300])
+def test_a_sent_at_beyond_9999_is_400_and_nothing_written(base_url: str, sent_at: float) -> None:
+    created = _source(base_url)
+    source_id, token = created["source_id"], created["token"]
+    _ok(post(base_url, "/sources.channels.create", {"source_channel_id": "inbox", "name": "Inbox"},
+             token))
+    bad = _batch("inbox", "conv-far", "from the year 10000")
+    bad["messages"][0]["sent_at"] = sent_at
+    reply = post(base_url, "/sources.webhook", bad, token)
+    assert reply.status_code == 400, reply.text
+    message = reply.json()["message"]
+    assert "messages[0]: sent_at must be" in message and "from 1970 to 9999" in message
+    # A good batch after it is written; once it shows, the bad one would have shown before it:
+    # the source has this one conversation only.
+    good = _batch("inbox", "conv-ok", "hi")
+    assert post(base_url, "/sources.webhook", good, token).status_code == 200
+    conversation = _conversation_of(base_url, source_id)
+    assert conversation["last_message"]["content"] == {"text": "hi"}

@@ -1,9 +1,11 @@
 """Outbound webhooks through Envoy against a local receiver: CRUD and errors, Standard Webhooks
-signing, retries with one webhook-id, type filters, unsubscribe, disabling, the delivery log, and
-deliveries across a restart of the gateway."""
+signing, retries with one webhook-id, type filters, unsubscribe, disabling, the delivery log,
+deliveries across a restart of the gateway, and a broken log entry taken in without blocking."""
 
 from __future__ import annotations
 
+import asyncio
+import dataclasses
 import time
 import uuid
 from collections.abc import Iterator
@@ -12,7 +14,13 @@ from typing import Any
 import pytest
 from standardwebhooks.webhooks import Webhook as Verifier
 
+from gateway.deliveries import DeliveryKeys
+from gateway.dispatcher import Dispatcher, Policy
+from gateway.event_log import EventLog
+from parley.v1 import records_pb2, resources_pb2
+from runtime import redis as runtime_redis
 from runtime.settings import Settings
+from store.keys import StoreKeys
 from stack import processes, services
 from tests.conftest import FAKE_APIS_PORT
 from tests.integration import webhooks
@@ -178,3 +186,47 @@ def test_no_signing_key_reaches_a_log(live_stack: Settings) -> None:
     assert any(log.name == "gateway.log" for log in logs)
     for log in logs:
         assert b"whsec_" not in log.read_bytes(), log.name
+
+
+async def _dispatch_a_broken_entry(
+    settings: Settings,
+) -> tuple[list[tuple[bytes, dict[bytes, bytes]]], int, bytes]:
+    """Run a dispatcher of its own namespace over a log holding an entry that is no event, then a
+    good one; return the rejected records, the entries left unacknowledged and the broken id."""
+    own = dataclasses.replace(settings, namespace=f"test-dispatch-{uuid.uuid4().hex[:8]}")
+    redis = runtime_redis.client(own)
+    keys, delivery_keys = StoreKeys(own), DeliveryKeys(own)
+
+    async def never_disable(webhook: records_pb2.WebhookRecord, why: str) -> None:
+        raise AssertionError("no webhook to disable")
+
+    dispatcher = Dispatcher(redis, EventLog(redis, keys), keys, delivery_keys, Policy(),
+                            never_disable)
+    task = asyncio.create_task(dispatcher.run())
+    try:
+        while not await redis.exists(keys.events()):  # the group made at "$": add after it
+            await asyncio.sleep(0.05)
+        broken = await redis.xadd(keys.events(), {"event": b"\xff not an event"})
+        good = await redis.xadd(keys.events(), {
+            "event": resources_pb2.Event(type="tag.updated").SerializeToString(),
+            "conversation_id": "", "channel_id": ""})
+        for _ in range(100):  # until both were read and acknowledged, or the dispatcher died
+            (group,) = await redis.xinfo_groups(keys.events())
+            if task.done() or (group["last-delivered-id"] == good and group["pending"] == 0):
+                break
+            await asyncio.sleep(0.05)
+        assert not task.done(), task  # the dispatcher lives on
+        return await redis.xrange(delivery_keys.rejected()), group["pending"], broken
+    finally:
+        task.cancel()
+        await asyncio.gather(task, return_exceptions=True)
+        await redis.delete(keys.events(), delivery_keys.rejected())
+        await redis.aclose()
+
+
+def test_a_log_entry_that_is_no_event_is_recorded_and_acknowledged(live_stack: Settings) -> None:
+    rejected, pending, broken = asyncio.run(_dispatch_a_broken_entry(live_stack))
+    ((_, fields),) = rejected
+    assert fields[b"what"] == broken
+    assert fields[b"reason"].startswith(b"DecodeError: Error parsing message")
+    assert pending == 0  # both taken in: the broken one blocks nothing

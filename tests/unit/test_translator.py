@@ -1,13 +1,21 @@
-"""Normalized events -> application records (pure)."""
+"""Normalized events -> application records (pure), and the translator's handling of a record
+that cannot be translated."""
 
 from __future__ import annotations
 
+import asyncio
+import dataclasses
+import json
+
+from aiokafka.structs import ConsumerRecord
 from google.protobuf import json_format
 
 from ingest.sources.base import InboundMessage, MetadataUpdate, RawEvent
 from ingest.translator import to_outputs
+from ingest.translator_worker import Translator
 from parley.v1 import records_pb2
 from runtime import ids
+from runtime import settings as settings_module
 
 RAW = RawEvent(body=b"{}", content_type="application/json", received_at_ms=1_700_000_009_000)
 MESSAGE = InboundMessage(
@@ -56,3 +64,58 @@ def test_events_of_unconnected_channels_are_reported_not_written() -> None:
 def test_translating_twice_gives_the_same_bytes() -> None:
     assert to_outputs([MESSAGE, RECEIPT], RAW, lambda c: True) == to_outputs(
         [MESSAGE, RECEIPT], RAW, lambda c: True)
+
+
+class _Producer:
+    """What the translator writes (no Kafka): outputs by `send`, dead letters by `send_and_wait`."""
+
+    def __init__(self) -> None:
+        self.sent: list[tuple[str, bytes]] = []
+        self.dead: list[records_pb2.DeadLetterRecord] = []
+
+    async def send(self, topic: str, value: bytes, key: bytes) -> asyncio.Future[object]:
+        self.sent.append((topic, value))
+        done: asyncio.Future[object] = asyncio.get_running_loop().create_future()
+        done.set_result(None)
+        return done
+
+    async def send_and_wait(self, topic: str, value: bytes, key: bytes | None) -> None:
+        assert topic == "test.parley.deadletter"
+        self.dead.append(records_pb2.DeadLetterRecord.FromString(value))
+
+
+class _Channels:
+    complete_as_of_ms = 0
+
+    def is_connected(self, channel_id: str) -> bool:
+        return True
+
+
+def _raw_record(offset: int, text: str) -> ConsumerRecord:
+    body = json.dumps({"object": "page", "entry": [{"id": "page", "messaging": [{
+        "sender": {"id": "psid"}, "recipient": {"id": "page"}, "timestamp": 1_700_000_000_000,
+        "message": {"mid": f"mid.{offset}", "text": text}}]}]}).encode()
+    return ConsumerRecord("test.source.facebook.events", 0, offset, 1_700_000_000_000, 0, b"psid",
+                          body, None, len(b"psid"), len(body), [])
+
+
+def test_a_record_the_outputs_cannot_be_made_of_is_dead_lettered_and_the_next_translated() -> None:
+    settings = dataclasses.replace(settings_module.load(), namespace="test")
+    producer = _Producer()
+    translator = Translator(settings, _Channels(), producer)  # type: ignore[arg-type]
+
+    async def both() -> tuple[list[object], list[object]]:
+        # A lone surrogate (JSON "\ud800") reads as text, but no protobuf string can hold it.
+        bad = await translator.process(_raw_record(7, "\ud800"))
+        good = await translator.process(_raw_record(8, "hello"))
+        return bad, good
+
+    bad, good = asyncio.run(both())
+    assert bad == [] and len(good) == 1
+    (letter,) = producer.dead
+    assert (letter.topic, letter.offset) == ("test.source.facebook.events", 7)
+    assert letter.reason.startswith("UnicodeEncodeError:") and "surrogates" in letter.reason
+    ((topic, value),) = producer.sent
+    assert topic == "test.parley.messages"
+    written = records_pb2.MessageRecord.FromString(value)
+    assert written.message.content.struct_value["text"] == "hello"

@@ -50,6 +50,10 @@ def test_a_batch_becomes_messages_and_metadata_of_the_source() -> None:
     ({"content": None}, "messages[0]: content is required"),
     ({"sent_at": "yesterday"}, "messages[0]: sent_at must be"),
     ({"sent_at": -5}, "messages[0]: sent_at must be"),
+    ({"sent_at": 253402300800000}, "messages[0]: sent_at must be .* from 1970 to 9999"),
+    ({"sent_at": 1e300}, "messages[0]: sent_at must be .* from 1970 to 9999"),
+    ({"sent_at": float("nan")}, "messages[0]: sent_at must be .* from 1970 to 9999"),
+    ({"sent_at": "0001-01-01T00:00:00Z"}, "messages[0]: sent_at must be .* from 1970 to 9999"),
     ({"source_channel_id": 7}, "messages[0]: source_channel_id is required"),
 ])
 def test_a_bad_message_is_named(change: dict[str, Any], error: str) -> None:

@@ -278,6 +278,9 @@ def test_standby_items_are_read_like_messaging_items() -> None:
         json.dumps({"object": "page", "entry": [{"id": PAGE_ID, "messaging": {"x": 1}}]}).encode(),
         body({**TEXT, "message": {"text": "no mid"}}),
         body({**TEXT, "sender": {}}),
+        body({**TEXT, "timestamp": 253402300800000}),  # year 10000: no RFC 3339 time
+        body({**TEXT, "timestamp": -1}),
+        body({**TEXT, "timestamp": str(10**30)}),
     ],
 )
 def test_garbage_is_a_translation_error(payload: bytes) -> None:

@@ -262,6 +262,7 @@ def test_several_entries_and_items() -> None:
         body(value(messages=[{**TEXT, "id": None}])),
         body(value(messages="not a list")),
         body(value(messages=[{**REACTION, "reaction": {"emoji": "x"}}])),
+        body(value(messages=[{**TEXT, "timestamp": "253402300800"}])),  # seconds of year 10000
     ],
 )
 def test_garbage_is_a_translation_error(payload: bytes) -> None:
