@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ipaddress
 import os
 from dataclasses import dataclass
 from pathlib import Path
@@ -38,6 +39,9 @@ class Settings:
     events_retained: int = 100_000
     #: Most conversations a `conversations.list` filter may check one by one (beyond its indexes).
     filter_evaluation_limit: int = 10_000
+    #: Networks that outbound calls to user-given URLs may reach although they are not global
+    #: (on-premise webhook receivers and action endpoints; `runtime.outbound`).
+    outbound_allow: tuple[ipaddress.IPv4Network | ipaddress.IPv6Network, ...] = ()
 
     @property
     def bootstrap_servers(self) -> str:
@@ -73,4 +77,17 @@ def load() -> Settings:
         log_level=env.get("PARLEY_LOG_LEVEL", "INFO"),
         events_retained=int(env.get("PARLEY_EVENTS_RETAINED", "100000")),
         filter_evaluation_limit=int(env.get("PARLEY_FILTER_EVALUATION_LIMIT", "10000")),
+        outbound_allow=networks(env.get("PARLEY_OUTBOUND_ALLOW_CIDRS", "")),
     )
+
+
+def networks(cidrs: str) -> tuple[ipaddress.IPv4Network | ipaddress.IPv6Network, ...]:
+    """The networks of `PARLEY_OUTBOUND_ALLOW_CIDRS`: comma-separated CIDRs ("10.0.0.0/8,
+    fd00::/8"; a bare address is its own network); ValueError naming a bad one."""
+    found = []
+    for cidr in filter(None, (part.strip() for part in cidrs.split(","))):
+        try:
+            found.append(ipaddress.ip_network(cidr))
+        except ValueError as exc:
+            raise ValueError(f"PARLEY_OUTBOUND_ALLOW_CIDRS: {exc}") from exc
+    return tuple(found)
