@@ -1,5 +1,7 @@
 """WebhooksService: webhooks through the compacted `parley.webhooks` topic (projected by the
-store like every entity), and their delivery log."""
+store like every entity), and their delivery log.
+
+A webhook's URL must be one outbound calls may reach (`runtime.outbound`)."""
 
 from __future__ import annotations
 
@@ -7,7 +9,7 @@ import base64
 import binascii
 import secrets
 import uuid
-from urllib.parse import urlsplit
+from collections.abc import Sequence
 
 import grpc
 import redis.asyncio as aioredis
@@ -17,7 +19,7 @@ from gateway import deliveries
 from gateway.deliveries import DeliveryKeys
 from gateway.dispatcher import SUBSCRIBED
 from parley.v1 import records_pb2, resources_pb2, webhooks_pb2, webhooks_pb2_grpc
-from runtime import timestamps, topics
+from runtime import outbound, timestamps, topics
 from runtime.errors import InvalidArgument, NotFound
 from store import entities, events
 from store.commands import CommandWriter
@@ -25,14 +27,6 @@ from store.keys import StoreKeys
 
 Ctx = grpc.aio.ServicerContext
 UNSUBSCRIBED, DISABLED = "Unsubscribed", "Disabled"
-
-
-def checked_url(url: str) -> str:
-    """`url` when it is an absolute http(s) URL, else InvalidArgument."""
-    parts = urlsplit(url)
-    if parts.scheme not in ("http", "https") or not parts.hostname:
-        raise InvalidArgument(f"url must be an absolute http(s) URL, got {url!r}")
-    return url
 
 
 def checked_key(key: str) -> str:
@@ -55,11 +49,20 @@ class WebhooksServicer(webhooks_pb2_grpc.WebhooksServiceServicer):
     """Subscribe, update, unsubscribe, read and list webhooks; read their delivery logs."""
 
     def __init__(self, redis: aioredis.Redis, keys: StoreKeys, delivery_keys: DeliveryKeys,
-                 commands: CommandWriter) -> None:
+                 commands: CommandWriter, outbound_allow: Sequence[outbound.Network] = ()) -> None:
         self.redis = redis
         self.keys = keys
         self.delivery_keys = delivery_keys
         self.commands = commands
+        self.outbound_allow = outbound_allow
+
+    async def _checked_url(self, url: str) -> str:
+        """`url` when deliveries may go there, else InvalidArgument saying why."""
+        try:
+            await outbound.check_destination(url, self.outbound_allow)
+        except outbound.Refused as exc:
+            raise InvalidArgument(f"url {url!r} is refused: {exc}") from exc
+        return url
 
     async def write(self, record: records_pb2.WebhookRecord) -> None:
         """Write a webhook through Kafka; return once the store projected it."""
@@ -84,9 +87,9 @@ class WebhooksServicer(webhooks_pb2_grpc.WebhooksServiceServicer):
     async def SubscribeWebhook(self, request: webhooks_pb2.SubscribeWebhookRequest, context: Ctx) -> resources_pb2.Webhook:
         key = checked_key(request.signature_key) if request.signature_key else new_key()
         webhook = resources_pb2.Webhook(
-            id=request.id or str(uuid.uuid4()), name=request.name, url=checked_url(request.url),
-            headers=dict(request.headers), events=events.check_types(list(request.events)),
-            status=SUBSCRIBED)
+            id=request.id or str(uuid.uuid4()), name=request.name,
+            url=await self._checked_url(request.url), headers=dict(request.headers),
+            events=events.check_types(list(request.events)), status=SUBSCRIBED)
         await self.write(records_pb2.WebhookRecord(webhook=webhook, signature_key=key,
                                                    created_at_ms=timestamps.now_ms()))
         if not request.signature_key:
@@ -97,7 +100,7 @@ class WebhooksServicer(webhooks_pb2_grpc.WebhooksServiceServicer):
         record = await self._existing(request.id)
         webhook = record.webhook
         if request.HasField("url"):
-            webhook.url = checked_url(request.url)
+            webhook.url = await self._checked_url(request.url)
         if request.HasField("name"):
             webhook.name = request.name
         if request.HasField("headers"):

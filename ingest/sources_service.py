@@ -12,7 +12,6 @@ from __future__ import annotations
 import json
 import re
 import secrets
-from urllib.parse import urlparse
 
 import grpc
 from aiokafka import AIOKafkaProducer
@@ -22,7 +21,7 @@ from ingest.raw_writer import write_raw
 from ingest.sources import SOURCES, custom
 from ingest.sources.base import TranslationError
 from parley.v1 import records_pb2, resources_pb2, sources_pb2, sources_pb2_grpc
-from runtime import ids, topics
+from runtime import ids, outbound, topics
 from runtime.bearer import bearer_token
 from runtime.errors import (
     Conflict,
@@ -55,13 +54,6 @@ def check_source_id(source_id: str) -> None:
         raise InvalidArgument(f"source_id {source_id!r} is a built-in source")
 
 
-def check_endpoint(url: str) -> None:
-    """InvalidArgument unless `url` is "" or an absolute http(s) URL."""
-    parsed = urlparse(url)
-    if url and (parsed.scheme not in ("http", "https") or not parsed.netloc):
-        raise InvalidArgument(f"action_endpoint must be an http(s) URL, got {url!r}")
-
-
 class SourcesServicer(sources_pb2_grpc.SourcesServiceServicer):
     """Thin: the batch rules are `ingest.sources.custom`, the channel rules `store.channel_commands`."""
 
@@ -71,6 +63,15 @@ class SourcesServicer(sources_pb2_grpc.SourcesServiceServicer):
         self.reads = reads
         self.commands = commands
         self.producer = producer
+
+    async def _check_endpoint(self, url: str) -> None:
+        """InvalidArgument unless `url` is "" or a URL messages may be sent to."""
+        if not url:
+            return
+        try:
+            await outbound.check_destination(url, self.settings.outbound_allow)
+        except outbound.Refused as exc:
+            raise InvalidArgument(f"action_endpoint {url!r} is refused: {exc}") from exc
 
     async def _caller(self, context: Ctx) -> records_pb2.SourceRecord:
         """The source whose token the call carries; Unauthenticated without a valid one."""
@@ -98,7 +99,7 @@ class SourcesServicer(sources_pb2_grpc.SourcesServiceServicer):
 
     async def CreateSource(self, request: sources_pb2.CreateSourceRequest, context: Ctx) -> sources_pb2.CreateSourceResponse:
         check_source_id(request.source_id)
-        check_endpoint(request.action_endpoint)
+        await self._check_endpoint(request.action_endpoint)
         if await self.reads.source(request.source_id) is not None:
             raise Conflict(f"source {request.source_id} exists already")
         source = sources_pb2.Source(source_id=request.source_id, action_endpoint=request.action_endpoint,
@@ -115,7 +116,7 @@ class SourcesServicer(sources_pb2_grpc.SourcesServiceServicer):
     async def UpdateSource(self, request: sources_pb2.UpdateSourceRequest, context: Ctx) -> sources_pb2.Source:
         record = await self._existing(request.source_id)
         if request.HasField("action_endpoint"):
-            check_endpoint(request.action_endpoint)
+            await self._check_endpoint(request.action_endpoint)
             record.source.action_endpoint = request.action_endpoint
         if request.HasField("name"):
             record.source.name = request.name

@@ -82,11 +82,34 @@ def test_sources_are_created_listed_updated_and_deleted(base_url: str) -> None:
 @pytest.mark.parametrize("body, message", [
     ({"source_id": "Bad Id"}, "source_id must be"),
     ({"source_id": "facebook"}, "built-in source"),
-    ({"source_id": "crm-ok", "action_endpoint": "ftp://x"}, "action_endpoint must be"),
+    ({"source_id": "crm-ok", "action_endpoint": "ftp://x"},
+     "action_endpoint 'ftp://x' is refused: not an absolute http(s) URL"),
 ])
 def test_bad_sources_are_400(base_url: str, body: dict[str, Any], message: str) -> None:
     reply = post(base_url, "/sources.create", body)
     assert reply.status_code == 400 and message in reply.json()["message"]
+
+
+@pytest.mark.parametrize("endpoint, reason", [
+    ("http://169.254.169.254/", "169.254.169.254 is a link-local address"),
+    ("http://[::ffff:10.0.0.1]/", "10.0.0.1 is a private address"),
+    ("http://10.1.2.3/actions", "10.1.2.3 is a private address"),
+    ("https://2886729729/", "172.16.0.1 is a private address"),
+])
+def test_action_endpoints_reaching_inside_are_refused_and_nothing_is_written(
+        base_url: str, endpoint: str, reason: str) -> None:
+    created = _source(base_url, f"http://127.0.0.1:{ACTIONS_PORT}/actions/mine")
+    source_id = f"crm-{uuid.uuid4().hex[:10]}"
+    reply = post(base_url, "/sources.create", {"source_id": source_id, "action_endpoint": endpoint})
+    assert reply.status_code == 400
+    assert reply.json()["message"] == f"action_endpoint {endpoint!r} is refused: {reason}"
+    reply = post(base_url, "/sources.update", {"source_id": created["source_id"],
+                                               "action_endpoint": endpoint})
+    assert reply.status_code == 400 and reason in reply.json()["message"]
+    listed = {s["source_id"]: s for s in _ok(post(base_url, "/sources.list", {}))["data"]}
+    assert source_id not in listed  # nothing written
+    assert listed[created["source_id"]]["action_endpoint"] == (
+        f"http://127.0.0.1:{ACTIONS_PORT}/actions/mine")
 
 
 def test_source_calls_need_the_source_token(base_url: str) -> None:

@@ -78,6 +78,28 @@ def test_subscribe_read_update_unsubscribe_and_errors(base_url: str) -> None:
     assert post(base_url, "/webhooks.update", {"id": created["id"], "status": "Paused"}).status_code == 400
 
 
+@pytest.mark.parametrize("url, reason", [
+    ("http://169.254.169.254/latest/meta-data/", "169.254.169.254 is a link-local address"),
+    ("http://[::ffff:10.0.0.1]/", "10.0.0.1 is a private address"),
+    ("http://10.1.2.3/", "10.1.2.3 is a private address"),
+    ("http://0x0a010203/", "10.1.2.3 is a private address"),
+    ("http://[::1]:8080/", "::1 is a loopback address"),
+    ("http://100.64.1.1/", "100.64.1.1 is a shared (100.64.0.0/10) address"),
+])
+def test_urls_reaching_inside_are_refused_and_nothing_is_written(
+        base_url: str, url: str, reason: str) -> None:
+    """Loopback is allowed by the tests' PARLEY_OUTBOUND_ALLOW_CIDRS (their receivers), the
+    other ranges are not."""
+    webhook = _subscribe(base_url, f"inside-{uuid.uuid4().hex[:6]}")
+    before = post(base_url, "/webhooks.list", {}).json()["data"]
+    reply = post(base_url, "/webhooks.subscribe", {"url": url})
+    assert reply.status_code == 400
+    assert reply.json()["message"] == f"url {url!r} is refused: {reason}"
+    reply = post(base_url, "/webhooks.update", {"id": webhook["id"], "url": url, "name": "x"})
+    assert reply.status_code == 400 and reason in reply.json()["message"]
+    assert post(base_url, "/webhooks.list", {}).json()["data"] == before  # nothing written
+
+
 def _verified(request: Received) -> Any:
     return Verifier(KEY).verify(request.body, request.headers)
 
