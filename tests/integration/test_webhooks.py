@@ -54,7 +54,7 @@ def test_subscribe_read_update_unsubscribe_and_errors(base_url: str) -> None:
     # No key given: one is generated and shown this once.
     assert Verifier(created["generated_signature_key"])
     info = post(base_url, "/webhooks.info", {"id": created["id"]}).json()
-    assert info["generated_signature_key"] == "" and info["headers"] == {"x-crm-key": "k"}
+    assert info["generated_signature_key"] == "" and info["headers"] == {"x-crm-key": "****"}
     assert created["id"] in [w["id"] for w in post(base_url, "/webhooks.list", {}).json()["data"]]
     updated = post(base_url, "/webhooks.update", {"id": created["id"], "name": "CRM 2",
                                                    "events": [], "headers": {}}).json()
@@ -98,6 +98,33 @@ def test_urls_reaching_inside_are_refused_and_nothing_is_written(
     reply = post(base_url, "/webhooks.update", {"id": webhook["id"], "url": url, "name": "x"})
     assert reply.status_code == 400 and reason in reply.json()["message"]
     assert post(base_url, "/webhooks.list", {}).json()["data"] == before  # nothing written
+
+
+def test_header_values_are_write_only(base_url: str, receiver: FakeSourceApis) -> None:
+    """Header values (often the receiver's credentials) are masked in every answer; sending a
+    masked value back keeps the real one, which deliveries carry."""
+    name = f"masked-{uuid.uuid4().hex[:6]}"
+    headers = {"authorization": "Bearer crm-token", "x-tenant": "acme"}
+    webhook = _subscribe(base_url, name, events=["tag.updated"], signature_key=KEY,
+                         headers=headers)
+    masked = {"authorization": "****", "x-tenant": "****"}
+    assert webhook["headers"] == masked
+    assert post(base_url, "/webhooks.info", {"id": webhook["id"]}).json()["headers"] == masked
+    listed = post(base_url, "/webhooks.list", {}).json()["data"]
+    assert [w["headers"] for w in listed if w["id"] == webhook["id"]] == [masked]
+    assert "crm-token" not in str(listed) and "acme" not in str(listed)
+
+    # What a client read, sent back with one header changed: the masked one keeps its value.
+    updated = post(base_url, "/webhooks.update", {"id": webhook["id"], "headers": {
+        "authorization": "****", "x-tenant": "globex"}})
+    assert updated.status_code == 200 and updated.json()["headers"] == masked
+    reply = post(base_url, "/webhooks.update", {"id": webhook["id"], "headers": {
+        "x-unknown": "****"}})
+    assert reply.status_code == 400 and "x-unknown" in reply.json()["message"]
+    _tag(base_url, f"{name}-a")
+    delivered = eventually(lambda: receiver.to(name))[0]
+    assert (delivered.headers["authorization"], delivered.headers["x-tenant"]) == (
+        "Bearer crm-token", "globex")
 
 
 def _verified(request: Received) -> Any:
