@@ -11,9 +11,12 @@ from typing import Any
 import pytest
 from standardwebhooks.webhooks import Webhook as Verifier
 
+from parley.v1 import records_pb2, sources_pb2
+from runtime import topics
+from runtime.settings import Settings
 from tests.conftest import FAKE_APIS_PORT
 from tests.integration.fake_source_apis import Answer, FakeSourceApis, serving
-from tests.integration.helpers import eventually, post
+from tests.integration.helpers import eventually, post, produce
 
 ACTIONS_PORT = FAKE_APIS_PORT - 2
 
@@ -202,6 +205,30 @@ def test_messages_to_a_custom_source_go_to_its_action_endpoint(base_url: str,
 def _message(base_url: str, conversation_id: str, message_id: str) -> dict[str, Any]:
     listed = _ok(post(base_url, "/messages.list", {"conversation_id": conversation_id}))["data"]
     return next(m for m in listed if m["id"] == message_id)
+
+
+async def test_a_send_to_an_action_endpoint_inside_fails_unsent(live_stack: Settings,
+                                                               base_url: str) -> None:
+    """A source stored with an endpoint inside (written straight to its topic, as by an earlier
+    version): each send checks it again and fails the message with the reason."""
+    created = _source(base_url)
+    source_id, token = created["source_id"], created["token"]
+    _ok(post(base_url, "/sources.channels.create", {"source_channel_id": "inbox", "name": "In"},
+             token))
+    assert post(base_url, "/sources.webhook", _batch("inbox", "conv-1", "hi"), token).status_code == 200
+    conversation = _conversation_of(base_url, source_id)
+    inside = records_pb2.SourceRecord(source=sources_pb2.Source(
+        source_id=source_id, action_endpoint="http://169.254.169.254/latest/meta-data/"),
+        token=token)
+    await produce(live_stack, topics.SOURCES, source_id, inside.SerializeToString())
+    eventually(lambda: [s for s in _ok(post(base_url, "/sources.list", {}))["data"]
+                        if s["source_id"] == source_id and "169.254" in s["action_endpoint"]])
+
+    sent = _ok(post(base_url, "/messages.send", {"conversation_id": conversation["id"],
+                                                 "message": {"text": "to the metadata service"}}))
+    failed = eventually(lambda: (m := _message(base_url, conversation["id"], sent["id"]))[
+        "delivery_state"] == "failed" and m)
+    assert failed["metadata"]["error"] == "not sent: 169.254.169.254 is a link-local address"
 
 
 def test_a_source_cannot_touch_another_sources_channels(base_url: str) -> None:

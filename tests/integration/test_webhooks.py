@@ -12,12 +12,14 @@ from typing import Any
 import pytest
 from standardwebhooks.webhooks import Webhook as Verifier
 
+from parley.v1 import records_pb2, resources_pb2
+from runtime import timestamps, topics
 from runtime.settings import Settings
 from stack import processes, services
 from tests.conftest import FAKE_APIS_PORT
 from tests.integration import webhooks
 from tests.integration.fake_source_apis import Answer, FakeSourceApis, serving, Received
-from tests.integration.helpers import eventually, post
+from tests.integration.helpers import eventually, post, produce
 
 RECEIVER_PORT = FAKE_APIS_PORT - 1
 KEY = "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw"
@@ -98,6 +100,28 @@ def test_urls_reaching_inside_are_refused_and_nothing_is_written(
     reply = post(base_url, "/webhooks.update", {"id": webhook["id"], "url": url, "name": "x"})
     assert reply.status_code == 400 and reason in reply.json()["message"]
     assert post(base_url, "/webhooks.list", {}).json()["data"] == before  # nothing written
+
+
+async def test_a_delivery_to_a_destination_inside_is_a_refused_attempt(
+        live_stack: Settings, base_url: str) -> None:
+    """A webhook stored before its URL was refused (written straight to its topic, as by an
+    earlier version): each delivery is checked again and fails with the reason, unsent."""
+    webhook_id = f"inside-{uuid.uuid4().hex[:6]}"
+    record = records_pb2.WebhookRecord(
+        webhook=resources_pb2.Webhook(id=webhook_id, url="http://10.255.255.1:9901/stats",
+                                      events=["tag.updated"], status="Subscribed"),
+        signature_key=KEY, created_at_ms=timestamps.now_ms())
+    await produce(live_stack, topics.WEBHOOKS, webhook_id, record.SerializeToString())
+    eventually(lambda: post(base_url, "/webhooks.info", {"id": webhook_id}).status_code == 200)
+    _tag(base_url, webhook_id)
+
+    def failed() -> dict[str, Any] | None:
+        page = post(base_url, "/webhooks.deliveries", {"webhook_id": webhook_id}).json()
+        return page["data"][0] if page["data"] and page["data"][0]["status"] == "failed" else None
+
+    delivery = eventually(failed)
+    assert {(a["http_status"], a["error"]) for a in delivery["attempts"]} == {
+        (0, "refused: 10.255.255.1 is a private address")}
 
 
 def test_header_values_are_write_only(base_url: str, receiver: FakeSourceApis) -> None:
