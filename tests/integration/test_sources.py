@@ -4,10 +4,12 @@ delivered, failed, retried), and sources kept apart from each other's channels."
 
 from __future__ import annotations
 
+import asyncio
 import uuid
 from collections.abc import Iterator
 from typing import Any
 
+import httpx
 import pytest
 from standardwebhooks.webhooks import Webhook as Verifier
 
@@ -16,7 +18,7 @@ from runtime import topics
 from runtime.settings import Settings
 from tests.conftest import FAKE_APIS_PORT
 from tests.integration.fake_source_apis import Answer, FakeSourceApis, serving
-from tests.integration.helpers import eventually, post, produce
+from tests.integration.helpers import api_headers, eventually, post, produce
 
 ACTIONS_PORT = FAKE_APIS_PORT - 2
 
@@ -80,6 +82,32 @@ def test_sources_are_created_listed_updated_and_deleted(base_url: str) -> None:
     assert info["connected"] is False
     assert source_id not in [s["source_id"] for s in _ok(post(base_url, "/sources.list", {}))["data"]]
     assert post(base_url, "/sources.update", {"source_id": source_id, "name": "x"}).status_code == 404
+
+
+def test_racing_creates_of_one_id_make_exactly_one_source(base_url: str) -> None:
+    source_id = f"crm-{uuid.uuid4().hex[:10]}"
+
+    async def race() -> list[httpx.Response]:
+        async with httpx.AsyncClient(timeout=30, headers=api_headers()) as client:
+            return await asyncio.gather(*(
+                client.post(f"{base_url}/sources.create", json={"source_id": source_id,
+                                                                "name": f"CRM {i}"})
+                for i in range(6)))
+
+    answers = asyncio.run(race())
+    assert sorted(a.status_code for a in answers) == [200] + [409] * 5, [a.text for a in answers]
+    assert all("exists already" in a.json()["message"] for a in answers if a.status_code == 409)
+    [won] = [a.json() for a in answers if a.status_code == 200]
+    # The winner's token is the source's (no later create replaced it), and there is one source.
+    assert post(base_url, "/sources.channels.list", {}, won["token"]).status_code == 200
+    listed = [s for s in _ok(post(base_url, "/sources.list", {}))["data"]
+              if s["source_id"] == source_id]
+    assert listed == [{"source_id": source_id, "action_endpoint": "", "name": won["name"],
+                       "image_url": ""}]
+    # Deleted, the id is free again at once.
+    _ok(post(base_url, "/sources.delete", {"source_id": source_id}))
+    again = _ok(post(base_url, "/sources.create", {"source_id": source_id}))
+    assert post(base_url, "/sources.channels.list", {}, again["token"]).status_code == 200
 
 
 @pytest.mark.parametrize("body, message", [
