@@ -120,9 +120,10 @@ async def check_destination(url: str, allow: Sequence[Network] = (),
     host = parsed.raw_host.decode("ascii")
     if literal_address(host) is not None:
         return
+    port = parsed.port or (443 if parsed.scheme == "https" else 80)
     try:
         async with asyncio.timeout(RESOLVE_TIMEOUT_S):
-            addresses = await resolver(host, parsed.port or (443 if parsed.scheme == "https" else 80))
+            addresses = await resolver(host, port)
     except (OSError, TimeoutError):
         return
     _check_resolved(host, addresses, allow)
@@ -178,9 +179,10 @@ def client(allow: Sequence[Network] = (), resolver: Resolver = resolve) -> httpx
 
     Environment proxies are ignored: a proxy would make the connections this check cannot see."""
     transport = httpx.AsyncHTTPTransport()
-    # httpx takes no network backend: its pool is replaced by one with the same (default)
-    # settings that connects through the checking backend.
+    # httpx takes no network backend: its pool is replaced by one with httpx's default limits
+    # and TLS context that connects through the checking backend.
     transport._pool = httpcore.AsyncConnectionPool(
-        ssl_context=httpx.create_ssl_context(),
+        ssl_context=httpx.create_ssl_context(), max_connections=100,
+        max_keepalive_connections=20, keepalive_expiry=5.0,
         network_backend=_CheckingBackend(allow, resolver))
     return httpx.AsyncClient(transport=transport, trust_env=False)
