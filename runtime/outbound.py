@@ -35,16 +35,16 @@ Resolver = Callable[[str, int], Awaitable[list[Address]]]
 
 _SHARED = ipaddress.IPv4Network("100.64.0.0/10")
 #: What makes an address unreachable from outbound calls, checked in this order (the first one
-#: that applies names the reason).
+#: that applies names the reason: "<address> is <kind> address").
 _FORBIDDEN: tuple[tuple[str, Callable[[Address], bool]], ...] = (
-    ("loopback", lambda a: a.is_loopback),
-    ("unspecified", lambda a: a.is_unspecified),
-    ("link-local", lambda a: a.is_link_local),
-    ("multicast", lambda a: a.is_multicast),
-    ("shared (100.64.0.0/10)", lambda a: a in _SHARED),
-    ("private", lambda a: a.is_private),
-    ("reserved", lambda a: a.is_reserved),
-    ("non-global", lambda a: not a.is_global),
+    ("a loopback", lambda a: a.is_loopback),
+    ("an unspecified", lambda a: a.is_unspecified),
+    ("a link-local", lambda a: a.is_link_local),
+    ("a multicast", lambda a: a.is_multicast),
+    ("a shared (100.64.0.0/10)", lambda a: a in _SHARED),
+    ("a private", lambda a: a.is_private),
+    ("a reserved", lambda a: a.is_reserved),
+    ("a non-global", lambda a: not a.is_global),
 )
 #: How long resolving a URL's host may take when the URL is given.
 RESOLVE_TIMEOUT_S = 5.0
@@ -62,7 +62,7 @@ def check_address(address: Address, allow: Sequence[Network] = ()) -> None:
         return
     for kind, applies in _FORBIDDEN:
         if applies(address):
-            raise Refused(f"{address} is a {kind} address")
+            raise Refused(f"{address} is {kind} address")
     if isinstance(address, ipaddress.IPv6Address) and address.sixtofour is not None:
         check_address(address.sixtofour, allow)  # 6to4 relays it to this IPv4 address
 

@@ -34,7 +34,7 @@ LOOPBACK = networks("127.0.0.0/8")
     ("http://169.254.169.254/latest/meta-data/", "169.254.169.254 is a link-local address"),
     ("http://100.64.0.1/", "100.64.0.1 is a shared (100.64.0.0/10) address"),
     ("http://224.0.0.1/", "224.0.0.1 is a multicast address"),
-    ("http://0.0.0.0:6379/", "0.0.0.0 is a unspecified address"),
+    ("http://0.0.0.0:6379/", "0.0.0.0 is an unspecified address"),
     ("http://240.0.0.1/", "240.0.0.1 is a private address"),
     ("http://255.255.255.255/", "255.255.255.255 is a private address"),
     ("http://198.18.0.1/", "198.18.0.1 is a private address"),
@@ -47,7 +47,7 @@ LOOPBACK = networks("127.0.0.0/8")
     ("http://167772161/", "10.0.0.1 is a private address"),
     # IPv6, and IPv4 inside it.
     ("http://[::1]:51061/", "::1 is a loopback address"),
-    ("http://[::]/", ":: is a unspecified address"),
+    ("http://[::]/", ":: is an unspecified address"),
     ("http://[fe80::1]/", "fe80::1 is a link-local address"),
     ("http://[fe80::1%25eth0]/", "fe80::1%eth0 is a link-local address"),
     ("http://[fd00::1]/", "fd00::1 is a private address"),
