@@ -11,14 +11,7 @@ from types import ModuleType
 
 import httpx
 from messaging.connectors import connector_for, custom
-from messaging.connectors.base import (
-    ConnectorConfig,
-    Delivered,
-    Outbound,
-    Outcome,
-    Rejected,
-    Retry,
-)
+from messaging.connectors.base import ConnectorConfig, Delivered, Outbound, Outcome, Rejected, Retry
 from messaging.policy import SendPolicy
 from parley.v1 import records_pb2
 from runtime import json_values, outbound
