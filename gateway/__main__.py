@@ -48,8 +48,10 @@ async def main() -> None:
     event_log = EventLog(redis, keys)
     hub = Hub(event_log, Limits.from_env())
     webhooks = WebhooksServicer(redis, keys, delivery_keys,
-                                CommandWriter(settings, redis, keys, producer))
-    dispatcher = Dispatcher(redis, event_log, keys, delivery_keys, Policy.from_env(), webhooks.disable)
+                                CommandWriter(settings, redis, keys, producer),
+                                settings.outbound_allow)
+    dispatcher = Dispatcher(redis, event_log, keys, delivery_keys, Policy.from_env(),
+                            webhooks.disable, outbound_allow=settings.outbound_allow)
     chat = ChatPluginServicer(settings, StoreReads(redis, keys), hub, event_log,
                               VisitorTokens.from_env(settings), producer)
     registrations = [

@@ -20,7 +20,7 @@ from google.protobuf import json_format
 
 from gateway.event_log import EventLog
 from gateway.events_service import SSE, sse_frame
-from gateway.subscriptions import Filter, Hub
+from gateway.subscriptions import Ending, Filter, Hub, stream_error
 from gateway.visitor_tokens import RESUME, VISITOR, Visitor, VisitorTokens
 from ingest.raw_writer import write_raw
 from ingest.sources import chatplugin
@@ -122,13 +122,18 @@ class ChatPluginServicer(chatplugin_pb2_grpc.ChatPluginServiceServicer):
         await self._channel(visitor.channel_id)
         conversation_id = ids.conversation_id(visitor.channel_id, visitor.visitor_id)
         wanted = Filter.of(VISITOR_EVENTS, conversation_id, "")
+        # The stream reaches no further than its token: it ends when the token expires.
+        expired = Ending(visitor.expires_at_s, stream_error(
+            grpc.StatusCode.UNAUTHENTICATED,
+            "the visitor token has expired; authenticate again (with a resume token)"))
         # EventSource reconnects with the last `id:` it saw; a first connect replays from the
         # moment the visitor read the conversation.
         headers = dict(context.invocation_metadata() or ())
         try:
-            stream = await self.hub.open(wanted, str(headers.get("last-event-id") or visitor.since))
-        except OutOfRange:
-            stream = await self.hub.open(wanted, "")  # older than the log keeps: from now on
+            stream = await self.hub.open(wanted, str(headers.get("last-event-id") or visitor.since),
+                                         expired)
+        except OutOfRange:  # older than the log keeps: from now on
+            stream = await self.hub.open(wanted, "", expired)
         yield httpbody_pb2.HttpBody(content_type=SSE, data=b": connected\n\n")
         async for event in stream:
             yield httpbody_pb2.HttpBody(content_type=SSE, data=sse_frame(event))

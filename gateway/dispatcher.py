@@ -33,7 +33,7 @@ from gateway import deliveries
 from gateway.deliveries import DeliveryKeys
 from gateway.event_log import EventLog, LoggedEvent, logged, position
 from parley.v1 import records_pb2
-from runtime import timestamps
+from runtime import outbound, timestamps
 from runtime.record_failures import isolate
 from store import entities
 from store.events import as_json
@@ -131,6 +131,8 @@ class Dispatcher:
     policy: Policy
     #: Writes the webhook disabled (through Kafka, like every webhook change).
     disable: Disable
+    #: Networks deliveries may reach although they are not global (`runtime.outbound`).
+    outbound_allow: Sequence[outbound.Network] = ()
     consumer: str = field(default_factory=lambda: f"{socket.gethostname()}-{os.getpid()}")
     in_flight: set[str] = field(default_factory=set)
 
@@ -142,7 +144,8 @@ class Dispatcher:
             if "BUSYGROUP" not in str(exc):
                 raise
         claim = self.redis.register_script(_CLAIM)
-        async with httpx.AsyncClient() as http:
+        # Webhook URLs are user-given: every connection is checked (`runtime.outbound`).
+        async with outbound.client(self.outbound_allow) as http:
             await asyncio.gather(self._intake(), self._send(http, claim))
 
     async def _webhooks(self) -> list[records_pb2.WebhookRecord]:
@@ -251,6 +254,8 @@ class Dispatcher:
                                        timeout=self.policy.timeout_s)
             status = response.status_code
             error = "" if response.is_success else f"HTTP {status}"
+        except outbound.Refused as exc:
+            error = f"refused: {exc}"
         except httpx.TimeoutException:
             error = f"timeout: no answer within {self.policy.timeout_s:g} s"
         except httpx.HTTPError as exc:

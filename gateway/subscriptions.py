@@ -4,7 +4,8 @@ the log from it.
 
 Memory per subscriber is bounded: a subscriber whose queue is full (it reads slower than events
 come) is cut with a `stream.error` event, and can resume from the last token it saw. A stopping
-gateway ends every stream the same way.
+gateway ends every stream the same way, and so does a stream's `Ending` when its time comes (a
+chat plugin visitor's token expiring).
 """
 
 from __future__ import annotations
@@ -12,6 +13,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import os
+import time
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
 
@@ -74,6 +76,14 @@ def stream_error(code: grpc.StatusCode, message: str) -> resources_pb2.Event:
     return events.event(STREAM_ERROR, {"code": code.value[0], "status": code.name, "message": message})
 
 
+@dataclass(frozen=True)
+class Ending:
+    """When the server ends a stream (epoch seconds), and the `stream.error` event it ends with."""
+
+    at_s: float
+    error: resources_pb2.Event
+
+
 @dataclass(eq=False)
 class _Subscriber:
     wanted: Filter
@@ -129,17 +139,22 @@ class Hub:
                 f"subscriber too slow: more than {self.limits.buffer} events were waiting; "
                 "subscribe again with the last resume_token"))
 
-    async def open(self, wanted: Filter, resume_token: str) -> AsyncIterator[resources_pb2.Event]:
+    async def open(self, wanted: Filter, resume_token: str,
+                   ending: Ending | None = None) -> AsyncIterator[resources_pb2.Event]:
         """The events `wanted` after `resume_token` ("" = from now on), then live ones, with
-        heartbeats; the stream ends with a `stream.error` event when the subscriber is too slow.
-        Raises InvalidArgument / OutOfRange at once (not in the stream) for an unusable token."""
+        heartbeats; the stream ends with a `stream.error` event when the subscriber is too slow,
+        or at `ending`. Raises InvalidArgument / OutOfRange at once (not in the stream) for an
+        unusable token."""
         if resume_token:
             await self.log.check_resumable(resume_token)
-        return self._events(wanted, resume_token)
+        return self._events(wanted, resume_token, ending)
 
-    async def _events(self, wanted: Filter, resume_token: str) -> AsyncIterator[resources_pb2.Event]:
+    async def _events(self, wanted: Filter, resume_token: str,
+                      ending: Ending | None) -> AsyncIterator[resources_pb2.Event]:
         subscriber = _Subscriber(wanted, asyncio.Queue(self.limits.buffer))
         self.subscribers.add(subscriber)
+        timer = None if ending is None else asyncio.get_running_loop().call_later(
+            max(0.0, ending.at_s - time.time()), subscriber.end, ending.error)
         try:
             cursor = resume_token
             while cursor:  # replay; what comes meanwhile waits in the queue
@@ -163,4 +178,6 @@ class Hub:
                     continue  # replayed already
                 yield item.event
         finally:
+            if timer is not None:
+                timer.cancel()
             self.subscribers.discard(subscriber)

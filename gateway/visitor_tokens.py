@@ -15,7 +15,7 @@ from __future__ import annotations
 import os
 import secrets
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import jwt
@@ -39,6 +39,9 @@ class Visitor:
     visitor_id: str
     #: Event-log position when the visitor token was made ("" in resume tokens).
     since: str = ""
+    #: When the token it was read from expires, epoch seconds (0: not read from a token). Not
+    #: part of whose conversation it is.
+    expires_at_s: int = field(default=0, compare=False)
 
 
 def signing_key(settings: Settings) -> bytes:
@@ -100,4 +103,4 @@ class VisitorTokens:
         if claims["typ"] != kind:
             raise Unauthenticated(f"a {kind} token is required, not a {claims['typ']} token")
         return Visitor(str(claims["ch"]), str(claims["sc"]), str(claims["vi"]),
-                       str(claims.get("since", "")))
+                       str(claims.get("since", "")), int(claims["exp"]))

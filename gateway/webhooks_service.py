@@ -1,5 +1,9 @@
 """WebhooksService: webhooks through the compacted `parley.webhooks` topic (projected by the
-store like every entity), and their delivery log."""
+store like every entity), and their delivery log.
+
+A webhook's URL must be one outbound calls may reach (`runtime.outbound`). Its header values are
+write-only, like signing keys: they often are the receiver's credentials, so every answer shows
+them as `MASK` (and an update that sends `MASK` back keeps the value it stands for)."""
 
 from __future__ import annotations
 
@@ -7,7 +11,7 @@ import base64
 import binascii
 import secrets
 import uuid
-from urllib.parse import urlsplit
+from collections.abc import Mapping, Sequence
 
 import grpc
 import redis.asyncio as aioredis
@@ -17,7 +21,7 @@ from gateway import deliveries
 from gateway.deliveries import DeliveryKeys
 from gateway.dispatcher import SUBSCRIBED
 from parley.v1 import records_pb2, resources_pb2, webhooks_pb2, webhooks_pb2_grpc
-from runtime import timestamps, topics
+from runtime import outbound, timestamps, topics
 from runtime.errors import InvalidArgument, NotFound
 from store import entities, events
 from store.commands import CommandWriter
@@ -25,14 +29,30 @@ from store.keys import StoreKeys
 
 Ctx = grpc.aio.ServicerContext
 UNSUBSCRIBED, DISABLED = "Unsubscribed", "Disabled"
+#: What answers show instead of a header's value.
+MASK = "****"
 
 
-def checked_url(url: str) -> str:
-    """`url` when it is an absolute http(s) URL, else InvalidArgument."""
-    parts = urlsplit(url)
-    if parts.scheme not in ("http", "https") or not parts.hostname:
-        raise InvalidArgument(f"url must be an absolute http(s) URL, got {url!r}")
-    return url
+def served(webhook: resources_pb2.Webhook) -> resources_pb2.Webhook:
+    """`webhook` as answers show it: its header values masked."""
+    shown = resources_pb2.Webhook()
+    shown.CopyFrom(webhook)
+    for name in shown.headers:
+        shown.headers[name] = MASK
+    return shown
+
+
+def unmasked(headers: Mapping[str, str], current: Mapping[str, str]) -> dict[str, str]:
+    """New `headers` where a `MASK` value keeps the `current` value of that header (a client that
+    read the webhook and sends its headers back changes nothing); InvalidArgument for a `MASK`
+    of a header the webhook does not have."""
+    kept = {}
+    for name, value in headers.items():
+        if value == MASK and name not in current:
+            raise InvalidArgument(f"headers.{name}: {MASK} keeps a header's value, and the "
+                                  "webhook has no such header")
+        kept[name] = current[name] if value == MASK else value
+    return kept
 
 
 def checked_key(key: str) -> str:
@@ -55,11 +75,20 @@ class WebhooksServicer(webhooks_pb2_grpc.WebhooksServiceServicer):
     """Subscribe, update, unsubscribe, read and list webhooks; read their delivery logs."""
 
     def __init__(self, redis: aioredis.Redis, keys: StoreKeys, delivery_keys: DeliveryKeys,
-                 commands: CommandWriter) -> None:
+                 commands: CommandWriter, outbound_allow: Sequence[outbound.Network] = ()) -> None:
         self.redis = redis
         self.keys = keys
         self.delivery_keys = delivery_keys
         self.commands = commands
+        self.outbound_allow = outbound_allow
+
+    async def _checked_url(self, url: str) -> str:
+        """`url` when deliveries may go there, else InvalidArgument saying why."""
+        try:
+            await outbound.check_destination(url, self.outbound_allow)
+        except outbound.Refused as exc:
+            raise InvalidArgument(f"url {url!r} is refused: {exc}") from exc
+        return url
 
     async def write(self, record: records_pb2.WebhookRecord) -> None:
         """Write a webhook through Kafka; return once the store projected it."""
@@ -84,28 +113,30 @@ class WebhooksServicer(webhooks_pb2_grpc.WebhooksServiceServicer):
     async def SubscribeWebhook(self, request: webhooks_pb2.SubscribeWebhookRequest, context: Ctx) -> resources_pb2.Webhook:
         key = checked_key(request.signature_key) if request.signature_key else new_key()
         webhook = resources_pb2.Webhook(
-            id=request.id or str(uuid.uuid4()), name=request.name, url=checked_url(request.url),
-            headers=dict(request.headers), events=events.check_types(list(request.events)),
-            status=SUBSCRIBED)
+            id=request.id or str(uuid.uuid4()), name=request.name,
+            url=await self._checked_url(request.url), headers=unmasked(request.headers, {}),
+            events=events.check_types(list(request.events)), status=SUBSCRIBED)
         await self.write(records_pb2.WebhookRecord(webhook=webhook, signature_key=key,
                                                    created_at_ms=timestamps.now_ms()))
+        shown = served(webhook)
         if not request.signature_key:
-            webhook.generated_signature_key = key  # shown this once
-        return webhook
+            shown.generated_signature_key = key  # shown this once
+        return shown
 
     async def UpdateWebhook(self, request: webhooks_pb2.UpdateWebhookRequest, context: Ctx) -> resources_pb2.Webhook:
         record = await self._existing(request.id)
         webhook = record.webhook
         if request.HasField("url"):
-            webhook.url = checked_url(request.url)
+            webhook.url = await self._checked_url(request.url)
         if request.HasField("name"):
             webhook.name = request.name
         if request.HasField("headers"):
             headers = json_format.MessageToDict(request.headers)
             if not all(isinstance(v, str) for v in headers.values()):
                 raise InvalidArgument("headers must map names to string values")
+            kept = unmasked(headers, webhook.headers)
             webhook.ClearField("headers")
-            webhook.headers.update(headers)
+            webhook.headers.update(kept)
         if request.HasField("events"):
             types = json_format.MessageToDict(request.events)
             if not all(isinstance(t, str) for t in types):
@@ -121,20 +152,21 @@ class WebhooksServicer(webhooks_pb2_grpc.WebhooksServiceServicer):
                 record.created_at_ms = timestamps.now_ms()  # events of the time it was off are not sent
             webhook.status, webhook.status_reason = request.status, ""
         await self.write(record)
-        return webhook
+        return served(webhook)
 
     async def UnsubscribeWebhook(self, request: webhooks_pb2.UnsubscribeWebhookRequest, context: Ctx) -> resources_pb2.Webhook:
         record = await self._existing(request.id)
         record.webhook.status, record.webhook.status_reason = UNSUBSCRIBED, ""
         await self.write(record)
-        return record.webhook
+        return served(record.webhook)
 
     async def GetWebhook(self, request: webhooks_pb2.GetWebhookRequest, context: Ctx) -> resources_pb2.Webhook:
-        return (await self._existing(request.id)).webhook
+        return served((await self._existing(request.id)).webhook)
 
     async def ListWebhooks(self, request: webhooks_pb2.ListWebhooksRequest, context: Ctx) -> webhooks_pb2.ListWebhooksResponse:
         records = await entities.load_all(self.redis, self.keys, "webhook", records_pb2.WebhookRecord)
-        return webhooks_pb2.ListWebhooksResponse(data=[r.webhook for r in records if not r.deleted])
+        return webhooks_pb2.ListWebhooksResponse(
+            data=[served(r.webhook) for r in records if not r.deleted])
 
     async def ListWebhookDeliveries(self, request: webhooks_pb2.ListWebhookDeliveriesRequest, context: Ctx) -> webhooks_pb2.ListWebhookDeliveriesResponse:
         await self._existing(request.webhook_id)

@@ -27,7 +27,7 @@ async def main() -> None:
     producer = kafka.producer(settings)
     await producer.start()
     keys = StoreKeys(settings)
-    sources = SourcesServicer(settings, StoreReads(redis, keys),
+    sources = SourcesServicer(settings, redis, StoreReads(redis, keys),
                               CommandWriter(settings, redis, keys, producer), producer)
     registrations = [
         Registration.of(ingest_pb2, ingest_pb2_grpc, WebhooksServicer(settings, producer)),

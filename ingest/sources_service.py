@@ -2,7 +2,8 @@
 of messages and metadata they post to `/sources.webhook`.
 
 Sources and channels are written through Kafka (`parley.sources`, `parley.channels`) and answered
-once projected. A batch is checked whole (nothing is written when an item is bad or names a
+once projected; a source id is claimed in Redis first (SET NX), so of racing creates of one id
+exactly one makes it. A batch is checked whole (nothing is written when an item is bad or names a
 channel the source does not have), then appended to the raw topic `source.custom.events`, from
 where the translator turns it into messages and metadata (`ingest.sources.custom`).
 """
@@ -12,9 +13,9 @@ from __future__ import annotations
 import json
 import re
 import secrets
-from urllib.parse import urlparse
 
 import grpc
+import redis.asyncio as aioredis
 from aiokafka import AIOKafkaProducer
 from google.protobuf import json_format
 
@@ -22,10 +23,11 @@ from ingest.raw_writer import write_raw
 from ingest.sources import SOURCES, custom
 from ingest.sources.base import TranslationError
 from parley.v1 import records_pb2, resources_pb2, sources_pb2, sources_pb2_grpc
-from runtime import ids, topics
+from runtime import ids, outbound, topics
+from runtime import redis as runtime_redis
 from runtime.bearer import bearer_token
 from runtime.errors import (
-    Conflict,
+    AlreadyExists,
     FailedPrecondition,
     InvalidArgument,
     NotFound,
@@ -44,6 +46,9 @@ _SOURCE_ID = re.compile(r"^[a-z0-9][a-z0-9._-]{0,63}$")
 RESERVED = frozenset(SOURCES) | {"twilio.sms", "twilio.whatsapp"}
 #: Items of each list a batch may hold.
 MAX_BATCH = 1000
+#: How long sources.create holds the source id it claimed: well past its write's projection wait
+#: (`store.commands.PROJECTION_WAIT_S`), after which the source itself is found.
+CLAIM_S = 60
 
 
 def check_source_id(source_id: str) -> None:
@@ -55,22 +60,29 @@ def check_source_id(source_id: str) -> None:
         raise InvalidArgument(f"source_id {source_id!r} is a built-in source")
 
 
-def check_endpoint(url: str) -> None:
-    """InvalidArgument unless `url` is "" or an absolute http(s) URL."""
-    parsed = urlparse(url)
-    if url and (parsed.scheme not in ("http", "https") or not parsed.netloc):
-        raise InvalidArgument(f"action_endpoint must be an http(s) URL, got {url!r}")
-
-
 class SourcesServicer(sources_pb2_grpc.SourcesServiceServicer):
     """Thin: the batch rules are `ingest.sources.custom`, the channel rules `store.channel_commands`."""
 
-    def __init__(self, settings: Settings, reads: StoreReads, commands: CommandWriter,
-                 producer: AIOKafkaProducer) -> None:
+    def __init__(self, settings: Settings, redis: aioredis.Redis, reads: StoreReads,
+                 commands: CommandWriter, producer: AIOKafkaProducer) -> None:
         self.settings = settings
+        self.redis = redis
         self.reads = reads
         self.commands = commands
         self.producer = producer
+
+    async def _check_endpoint(self, url: str) -> None:
+        """InvalidArgument unless `url` is "" or a URL messages may be sent to."""
+        if not url:
+            return
+        try:
+            await outbound.check_destination(url, self.settings.outbound_allow)
+        except outbound.Refused as exc:
+            raise InvalidArgument(f"action_endpoint {url!r} is refused: {exc}") from exc
+
+    def _claim(self, source_id: str) -> str:
+        """String (expiring): held by the sources.create that may make `source_id`."""
+        return runtime_redis.durable_key(self.settings, "claim", "source", source_id)
 
     async def _caller(self, context: Ctx) -> records_pb2.SourceRecord:
         """The source whose token the call carries; Unauthenticated without a valid one."""
@@ -98,13 +110,23 @@ class SourcesServicer(sources_pb2_grpc.SourcesServiceServicer):
 
     async def CreateSource(self, request: sources_pb2.CreateSourceRequest, context: Ctx) -> sources_pb2.CreateSourceResponse:
         check_source_id(request.source_id)
-        check_endpoint(request.action_endpoint)
-        if await self.reads.source(request.source_id) is not None:
-            raise Conflict(f"source {request.source_id} exists already")
+        await self._check_endpoint(request.action_endpoint)
+        # Of racing creates of one id, only the one that claims it goes on.
+        claim = self._claim(request.source_id)
+        claimed = bool(await self.redis.set(claim, "1", nx=True, ex=CLAIM_S))
+        if claimed and await self.reads.source(request.source_id) is not None:
+            await self.redis.delete(claim)  # made before: the source itself keeps the id taken
+            claimed = False
+        if not claimed:
+            raise AlreadyExists(f"source {request.source_id} exists already")
         source = sources_pb2.Source(source_id=request.source_id, action_endpoint=request.action_endpoint,
                                     name=request.name, image_url=request.image_url)
         token = "psrc_" + secrets.token_urlsafe(32)
-        await self._write_source(records_pb2.SourceRecord(source=source, token=token))
+        try:
+            await self._write_source(records_pb2.SourceRecord(source=source, token=token))
+        except Exception:
+            await self.redis.delete(claim)  # not written: the id is free again
+            raise
         return sources_pb2.CreateSourceResponse(
             source_id=source.source_id, action_endpoint=source.action_endpoint, name=source.name,
             image_url=source.image_url, token=token)
@@ -115,7 +137,7 @@ class SourcesServicer(sources_pb2_grpc.SourcesServiceServicer):
     async def UpdateSource(self, request: sources_pb2.UpdateSourceRequest, context: Ctx) -> sources_pb2.Source:
         record = await self._existing(request.source_id)
         if request.HasField("action_endpoint"):
-            check_endpoint(request.action_endpoint)
+            await self._check_endpoint(request.action_endpoint)
             record.source.action_endpoint = request.action_endpoint
         if request.HasField("name"):
             record.source.name = request.name
@@ -131,6 +153,7 @@ class SourcesServicer(sources_pb2_grpc.SourcesServiceServicer):
                 channel_commands.disconnect(channel, record.source.source_id, channel.channel.id))
         record.deleted = True  # the token stays in the tombstone: the store drops its index
         await self._write_source(record)
+        await self.redis.delete(self._claim(record.source.source_id))  # it may be made again now
         return sources_pb2.DeleteSourceResponse()
 
     async def CreateSourceChannel(self, request: sources_pb2.CreateSourceChannelRequest, context: Ctx) -> resources_pb2.Channel:

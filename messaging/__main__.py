@@ -30,7 +30,7 @@ async def main() -> None:
     await producer.start()
     keys = StoreKeys(settings)
     reads = StoreReads(redis, keys)
-    limits = policy.load()
+    limits = policy.load(outbound_allow=settings.outbound_allow)
     writer = RecordWriter(settings, producer)
     servicer = MessagingServicer(settings, reads, CommandWriter(settings, redis, keys, producer),
                                  producer)

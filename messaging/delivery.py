@@ -4,21 +4,24 @@ retries with backoff on transient failures, and the resulting outcome."""
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import time
+from types import ModuleType
 
 import httpx
-from messaging.connectors import connector_for
-from messaging.connectors.base import Delivered, Outbound, Outcome, Rejected, Retry
+from messaging.connectors import connector_for, custom
+from messaging.connectors.base import ConnectorConfig, Delivered, Outbound, Outcome, Rejected, Retry
 from messaging.policy import SendPolicy
 from parley.v1 import records_pb2
-from runtime import json_values
+from runtime import json_values, outbound
 from store.reads import StoreReads
 
 log = logging.getLogger(__name__)
 
 
-def outbound(record: records_pb2.MessageRecord, channel: records_pb2.ChannelRecord) -> Outbound:
+def outbound_message(record: records_pb2.MessageRecord,
+                     channel: records_pb2.ChannelRecord) -> Outbound:
     """What the connector needs to send `record` through `channel`."""
     name = channel.channel.metadata.fields.get("name")
     return Outbound(
@@ -48,7 +51,17 @@ async def attempt_delivery(http: httpx.AsyncClient, policy: SendPolicy,
         return Rejected(f"not sent: source {channel.channel.source!r} has no connector "
                         "(a custom source needs an action_endpoint)")
     connector, config = found
-    message = outbound(record, channel)
+    # A custom source's action endpoint is user-given: its connections are checked
+    # (`runtime.outbound`); the built-in sources' API URLs are the operator's.
+    client = (outbound.client(policy.outbound_allow) if connector is custom
+              else contextlib.nullcontext(http))
+    async with client as sending:
+        return await _send(sending, policy, connector, config, outbound_message(record, channel))
+
+
+async def _send(http: httpx.AsyncClient, policy: SendPolicy, connector: ModuleType,
+                config: ConnectorConfig, message: Outbound) -> Delivered | Rejected:
+    """Call the connector's API until it answers for good or the attempts are spent."""
     outcome: Outcome = Retry("not tried")
     for number in range(1, policy.attempts + 1):
         try:
@@ -56,13 +69,15 @@ async def attempt_delivery(http: httpx.AsyncClient, policy: SendPolicy,
             async with asyncio.timeout(policy.timeout_s):
                 response = await http.send(connector.request(message, config))
             outcome = connector.outcome(response)
+        except outbound.Refused as exc:
+            return Rejected(f"not sent: {exc}")
         except (TimeoutError, httpx.TimeoutException):
             outcome = Retry(f"timeout: no answer within {policy.timeout_s:g} s")
         except httpx.TransportError as exc:
             outcome = Retry(f"connection error: {type(exc).__name__}")
         if not isinstance(outcome, Retry):
             return outcome
-        log.info("message %s: attempt %d of %d failed (%s)", record.message.id, number,
+        log.info("message %s: attempt %d of %d failed (%s)", message.message_id, number,
                  policy.attempts, outcome.error)
         if number < policy.attempts:
             await asyncio.sleep(policy.backoff_s(number))

@@ -46,12 +46,14 @@ class MessagingServicer(messaging_pb2_grpc.MessagingServiceServicer):
     async def SendMessage(self, request: messaging_pb2.SendMessageRequest, context: Ctx) -> resources_pb2.Message:
         sends.check_content(request.message, request.HasField("message"))
         sends.check_idempotency_key(request.idempotency_key)
+        # The edge names the caller's API token (auth/): its name is the message's sender, and
+        # the scope of its idempotency keys.
+        sender = (dict(context.invocation_metadata() or ()).get(TOKEN_NAME_HEADER, "")
+                  or sends.ANONYMOUS_SENDER)
         key = request.idempotency_key
-        message_id = ids.sent_message_id(key) if key else str(uuid.uuid4())
+        message_id = ids.sent_message_id(sender, key) if key else str(uuid.uuid4())
         if key and (first := await self.reads.message(message_id)) is not None:
-            return first  # the same key again: the first message, nothing sent
-        # The edge names the caller's API token (auth/): its name is the message's sender.
-        sender = dict(context.invocation_metadata() or ()).get(TOKEN_NAME_HEADER, "")
+            return first  # the same caller's key again: the first message, nothing sent
         target = await targets.resolve(self.reads, request)
         if target is None:
             # Not in the store yet: the outbox looks for it (messaging.outbox); HTTP 202.

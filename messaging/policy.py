@@ -5,8 +5,10 @@ from __future__ import annotations
 
 import os
 import random
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+
+from runtime.outbound import Network
 
 
 @dataclass(frozen=True)
@@ -24,6 +26,9 @@ class SendPolicy:
     stale_after_s: float = 300.0
     #: How long a send to a conversation not in the store yet looks for it (HTTP 202).
     conversation_wait_s: float = 30.0
+    #: Networks custom sources' action endpoints may reach although they are not global
+    #: (`Settings.outbound_allow`).
+    outbound_allow: Sequence[Network] = ()
 
     def backoff_s(self, attempt: int) -> float:
         """The pause after failed call number `attempt` (1-based): exponential, with jitter (half
@@ -32,9 +37,11 @@ class SendPolicy:
         return random.uniform(ceiling / 2, ceiling)
 
 
-def load(env: Mapping[str, str] = os.environ) -> SendPolicy:
+def load(env: Mapping[str, str] = os.environ,
+         outbound_allow: Sequence[Network] = ()) -> SendPolicy:
     """The policy configured by `PARLEY_MESSAGING_ATTEMPTS`, `_BACKOFF_BASE_S`, `_BACKOFF_MAX_S`,
-    `_TIMEOUT_S`, `_STALE_AFTER_S` and `_CONVERSATION_WAIT_S` (defaults above)."""
+    `_TIMEOUT_S`, `_STALE_AFTER_S` and `_CONVERSATION_WAIT_S` (defaults above), with the
+    settings' `outbound_allow`."""
     default = SendPolicy()
     prefix = "PARLEY_MESSAGING_"
     return SendPolicy(
@@ -44,4 +51,5 @@ def load(env: Mapping[str, str] = os.environ) -> SendPolicy:
         timeout_s=float(env.get(prefix + "TIMEOUT_S", default.timeout_s)),
         stale_after_s=float(env.get(prefix + "STALE_AFTER_S", default.stale_after_s)),
         conversation_wait_s=float(env.get(prefix + "CONVERSATION_WAIT_S", default.conversation_wait_s)),
+        outbound_allow=tuple(outbound_allow),
     )

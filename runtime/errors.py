@@ -43,6 +43,12 @@ class NotFound(ApiError):
     code = grpc.StatusCode.NOT_FOUND
 
 
+class AlreadyExists(ApiError):
+    """What the call would create exists already (HTTP 409)."""
+
+    code = grpc.StatusCode.ALREADY_EXISTS
+
+
 class Conflict(ApiError):
     """The resource is not in a state that allows the call (HTTP 409)."""
 

@@ -40,7 +40,9 @@ def contact_id(channel_id: str, source_contact_id: str) -> str:
     return _derive("contact", channel_id, source_contact_id)
 
 
-def sent_message_id(idempotency_key: str) -> str:
-    """Id of a message sent through the API with an idempotency key: the same key, the same
-    message (so a retried send finds the first one instead of sending twice)."""
-    return _derive("sent", idempotency_key)
+def sent_message_id(sender: str, idempotency_key: str) -> str:
+    """Id of a message `sender` (the API token's name) sent with an idempotency key: the same
+    sender and key, the same message (so a retried send finds the first one instead of sending
+    twice); another sender's same key is another message (keys are the caller's own: no caller
+    can collide with or probe another's)."""
+    return _derive("sent", sender, idempotency_key)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ipaddress
 import os
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -58,6 +59,9 @@ class Settings:
     filter_evaluation_limit: int = 10_000
     #: The edge's bounds of every request (see `EdgeLimits`).
     edge: EdgeLimits = field(default_factory=EdgeLimits)
+    #: Networks that outbound calls to user-given URLs may reach although they are not global
+    #: (on-premise webhook receivers and action endpoints; `runtime.outbound`).
+    outbound_allow: tuple[ipaddress.IPv4Network | ipaddress.IPv6Network, ...] = ()
 
     @property
     def bootstrap_servers(self) -> str:
@@ -101,4 +105,17 @@ def load() -> Settings:
             rate_per_address=int(env.get("PARLEY_EDGE_RATE_PER_ADDRESS", edge.rate_per_address)),
             rate_webhooks=int(env.get("PARLEY_EDGE_RATE_WEBHOOKS", edge.rate_webhooks)),
         ),
+        outbound_allow=networks(env.get("PARLEY_OUTBOUND_ALLOW_CIDRS", "")),
     )
+
+
+def networks(cidrs: str) -> tuple[ipaddress.IPv4Network | ipaddress.IPv6Network, ...]:
+    """The networks of `PARLEY_OUTBOUND_ALLOW_CIDRS`: comma-separated CIDRs ("10.0.0.0/8,
+    fd00::/8"; a bare address is its own network); ValueError naming a bad one."""
+    found = []
+    for cidr in filter(None, (part.strip() for part in cidrs.split(","))):
+        try:
+            found.append(ipaddress.ip_network(cidr))
+        except ValueError as exc:
+            raise ValueError(f"PARLEY_OUTBOUND_ALLOW_CIDRS: {exc}") from exc
+    return tuple(found)

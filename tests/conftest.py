@@ -67,6 +67,9 @@ TEST_ENV = {
     "PARLEY_WEBHOOK_RETRY_S": "0.2,0.2,0.2",
     "PARLEY_WEBHOOK_TIMEOUT_S": "2",
     "PARLEY_WEBHOOK_DISABLE_AFTER_S": "3",
+    # The tests' webhook receivers and action endpoints listen on loopback, as on-premise
+    # receivers would on an operator's network.
+    "PARLEY_OUTBOUND_ALLOW_CIDRS": "127.0.0.0/8",
 }
 
 

@@ -57,6 +57,16 @@ async def produce_messages(settings: Settings, records: Sequence[records_pb2.Mes
         await producer.stop()
 
 
+async def produce(settings: Settings, topic: str, key: str, value: bytes) -> None:
+    """Write one record to `topic` (without namespace) straight, as the services would."""
+    producer = kafka.producer(settings)
+    await producer.start()
+    try:
+        await producer.send_and_wait(settings.prefixed(topic), value, key=key.encode())
+    finally:
+        await producer.stop()
+
+
 def eventually(probe: Callable[[], T | None], timeout: float = 30.0) -> T:
     """Poll `probe` until it returns something truthy (the projection is asynchronous)."""
     deadline = time.monotonic() + timeout

@@ -147,6 +147,29 @@ def test_tokens_keep_a_visitor_to_their_own_conversation(base_url: str) -> None:
                 {"resume_token": first["token"]}).status_code == 401
 
 
+def test_a_stream_ends_when_its_token_expires(base_url: str) -> None:
+    session = _ok(post(base_url, "/chatplugin.authenticate", {"channel_id": _channel(base_url)}))
+    claims = jwt.decode(session["token"], options={"verify_signature": False})
+    expires = int(time.time()) + 4
+    brief = _forged({**claims, "exp": expires})
+    stream, client = _stream(base_url, brief)
+    try:
+        sent = _ok(post(base_url, "/chatplugin.send", {"message": {"text": "still here"}}, brief))
+        assert stream.take(1)[0]["data"]["payload"]["message"]["id"] == sent["id"]
+        ended = stream.take(1, timeout=10)[0]
+        assert time.time() >= expires
+        assert (ended["event"], ended["data"]["payload"]["status"]) == (
+            "stream.error", "UNAUTHENTICATED")
+        assert "visitor token has expired" in ended["data"]["payload"]["message"]
+        stream.thread.join(timeout=10)
+        assert not stream.thread.is_alive()  # the response is over, not only quiet
+    finally:
+        client.close()
+    # Reconnecting with it is refused.
+    reply = httpx.get(f"{base_url}/chatplugin.stream", params={"token": brief}, timeout=10)
+    assert reply.status_code == 401
+
+
 @pytest.mark.parametrize(("body", "status"), [({}, 400), ({"channel_id": "nope"}, 404)])
 def test_authenticate_errors(base_url: str, body: dict[str, Any], status: int) -> None:
     assert post(base_url, "/chatplugin.authenticate", body).status_code == status

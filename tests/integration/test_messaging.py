@@ -22,6 +22,7 @@ from tests.integration import webhooks
 from tests.integration.fake_source_apis import Answer, FakeSourceApis, serving
 from tests.integration.helpers import api_headers, eventually, post, produce_messages
 from tests.integration.streams import sse
+from tests.integration.test_cli import run_json
 
 GRAPH_ERROR = {"error": {"message": "(#100) No matching user found", "type": "OAuthException",
                          "code": 100, "error_subcode": 2018001, "fbtrace_id": "Abc"}}
@@ -226,6 +227,32 @@ def test_an_idempotency_key_sends_once(base_url: str, fake: FakeSourceApis,
                                                   "message": {"text": "x"},
                                                   "idempotency_key": "k" * 256})
     assert too_long.status_code == 400
+
+
+def test_idempotency_keys_are_each_callers_own(base_url: str, fake: FakeSourceApis,
+                                               messenger: webhooks.Webhook) -> None:
+    """Two tokens using one key send a message each; a token repeating it gets its first one."""
+    key = f"shared-{uuid.uuid4()}"
+    before = len(fake.to(messenger.contact))
+    tokens = [run_json(base_url, "token", "create", "--name", f"{name}-{uuid.uuid4().hex[:8]}",
+                       "--scopes", "write")["token"] for name in ("crm", "bot")]
+
+    def send(token: str, text: str) -> dict[str, Any]:
+        reply = post(base_url, "/messages.send", {"conversation_id": messenger.conversation_id,
+                                                  "message": {"text": text},
+                                                  "idempotency_key": key}, token)
+        assert reply.status_code == 200, reply.text
+        return dict(reply.json())
+
+    crm, bot = send(tokens[0], "from the crm"), send(tokens[1], "from the bot")
+    assert crm["id"] != bot["id"] and crm["sender"]["id"] != bot["sender"]["id"]
+    for sent, text in ((crm, "from the crm"), (bot, "from the bot")):
+        delivered = _settled(base_url, messenger.conversation_id, sent["id"], "delivered")
+        assert delivered["content"] == {"text": text}
+    again = send(tokens[0], "from the crm, again")
+    assert (again["id"], again["content"]) == (crm["id"], {"text": "from the crm"})
+    time.sleep(1)
+    assert len(fake.to(messenger.contact)) == before + 2
 
 
 def test_racing_sends_with_one_idempotency_key_send_once(base_url: str, fake: FakeSourceApis,

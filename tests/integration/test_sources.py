@@ -4,16 +4,21 @@ delivered, failed, retried), and sources kept apart from each other's channels."
 
 from __future__ import annotations
 
+import asyncio
 import uuid
 from collections.abc import Iterator
 from typing import Any
 
+import httpx
 import pytest
 from standardwebhooks.webhooks import Webhook as Verifier
 
+from parley.v1 import records_pb2, sources_pb2
+from runtime import topics
+from runtime.settings import Settings
 from tests.conftest import FAKE_APIS_PORT
 from tests.integration.fake_source_apis import Answer, FakeSourceApis, serving
-from tests.integration.helpers import eventually, post
+from tests.integration.helpers import api_headers, eventually, post, produce
 
 ACTIONS_PORT = FAKE_APIS_PORT - 2
 
@@ -79,14 +84,63 @@ def test_sources_are_created_listed_updated_and_deleted(base_url: str) -> None:
     assert post(base_url, "/sources.update", {"source_id": source_id, "name": "x"}).status_code == 404
 
 
+def test_racing_creates_of_one_id_make_exactly_one_source(base_url: str) -> None:
+    source_id = f"crm-{uuid.uuid4().hex[:10]}"
+
+    async def race() -> list[httpx.Response]:
+        async with httpx.AsyncClient(timeout=30, headers=api_headers()) as client:
+            return await asyncio.gather(*(
+                client.post(f"{base_url}/sources.create", json={"source_id": source_id,
+                                                                "name": f"CRM {i}"})
+                for i in range(6)))
+
+    answers = asyncio.run(race())
+    assert sorted(a.status_code for a in answers) == [200] + [409] * 5, [a.text for a in answers]
+    assert all("exists already" in a.json()["message"] for a in answers if a.status_code == 409)
+    [won] = [a.json() for a in answers if a.status_code == 200]
+    # The winner's token is the source's (no later create replaced it), and there is one source.
+    assert post(base_url, "/sources.channels.list", {}, won["token"]).status_code == 200
+    listed = [s for s in _ok(post(base_url, "/sources.list", {}))["data"]
+              if s["source_id"] == source_id]
+    assert listed == [{"source_id": source_id, "action_endpoint": "", "name": won["name"],
+                       "image_url": ""}]
+    # Deleted, the id is free again at once.
+    _ok(post(base_url, "/sources.delete", {"source_id": source_id}))
+    again = _ok(post(base_url, "/sources.create", {"source_id": source_id}))
+    assert post(base_url, "/sources.channels.list", {}, again["token"]).status_code == 200
+
+
 @pytest.mark.parametrize("body, message", [
     ({"source_id": "Bad Id"}, "source_id must be"),
     ({"source_id": "facebook"}, "built-in source"),
-    ({"source_id": "crm-ok", "action_endpoint": "ftp://x"}, "action_endpoint must be"),
+    ({"source_id": "crm-ok", "action_endpoint": "ftp://x"},
+     "action_endpoint 'ftp://x' is refused: not an absolute http(s) URL"),
 ])
 def test_bad_sources_are_400(base_url: str, body: dict[str, Any], message: str) -> None:
     reply = post(base_url, "/sources.create", body)
     assert reply.status_code == 400 and message in reply.json()["message"]
+
+
+@pytest.mark.parametrize("endpoint, reason", [
+    ("http://169.254.169.254/", "169.254.169.254 is a link-local address"),
+    ("http://[::ffff:10.0.0.1]/", "10.0.0.1 is a private address"),
+    ("http://10.1.2.3/actions", "10.1.2.3 is a private address"),
+    ("https://2886729729/", "172.16.0.1 is a private address"),
+])
+def test_action_endpoints_reaching_inside_are_refused_and_nothing_is_written(
+        base_url: str, endpoint: str, reason: str) -> None:
+    created = _source(base_url, f"http://127.0.0.1:{ACTIONS_PORT}/actions/mine")
+    source_id = f"crm-{uuid.uuid4().hex[:10]}"
+    reply = post(base_url, "/sources.create", {"source_id": source_id, "action_endpoint": endpoint})
+    assert reply.status_code == 400
+    assert reply.json()["message"] == f"action_endpoint {endpoint!r} is refused: {reason}"
+    reply = post(base_url, "/sources.update", {"source_id": created["source_id"],
+                                               "action_endpoint": endpoint})
+    assert reply.status_code == 400 and reason in reply.json()["message"]
+    listed = {s["source_id"]: s for s in _ok(post(base_url, "/sources.list", {}))["data"]}
+    assert source_id not in listed  # nothing written
+    assert listed[created["source_id"]]["action_endpoint"] == (
+        f"http://127.0.0.1:{ACTIONS_PORT}/actions/mine")
 
 
 def test_source_calls_need_the_source_token(base_url: str) -> None:
@@ -179,6 +233,30 @@ def test_messages_to_a_custom_source_go_to_its_action_endpoint(base_url: str,
 def _message(base_url: str, conversation_id: str, message_id: str) -> dict[str, Any]:
     listed = _ok(post(base_url, "/messages.list", {"conversation_id": conversation_id}))["data"]
     return next(m for m in listed if m["id"] == message_id)
+
+
+async def test_a_send_to_an_action_endpoint_inside_fails_unsent(live_stack: Settings,
+                                                               base_url: str) -> None:
+    """A source stored with an endpoint inside (written straight to its topic, as by an earlier
+    version): each send checks it again and fails the message with the reason."""
+    created = _source(base_url)
+    source_id, token = created["source_id"], created["token"]
+    _ok(post(base_url, "/sources.channels.create", {"source_channel_id": "inbox", "name": "In"},
+             token))
+    assert post(base_url, "/sources.webhook", _batch("inbox", "conv-1", "hi"), token).status_code == 200
+    conversation = _conversation_of(base_url, source_id)
+    inside = records_pb2.SourceRecord(source=sources_pb2.Source(
+        source_id=source_id, action_endpoint="http://169.254.169.254/latest/meta-data/"),
+        token=token)
+    await produce(live_stack, topics.SOURCES, source_id, inside.SerializeToString())
+    eventually(lambda: [s for s in _ok(post(base_url, "/sources.list", {}))["data"]
+                        if s["source_id"] == source_id and "169.254" in s["action_endpoint"]])
+
+    sent = _ok(post(base_url, "/messages.send", {"conversation_id": conversation["id"],
+                                                 "message": {"text": "to the metadata service"}}))
+    failed = eventually(lambda: (m := _message(base_url, conversation["id"], sent["id"]))[
+        "delivery_state"] == "failed" and m)
+    assert failed["metadata"]["error"] == "not sent: 169.254.169.254 is a link-local address"
 
 
 def test_a_source_cannot_touch_another_sources_channels(base_url: str) -> None:

@@ -19,13 +19,14 @@ from gateway.dispatcher import Dispatcher, Policy
 from gateway.event_log import EventLog
 from parley.v1 import records_pb2, resources_pb2
 from runtime import redis as runtime_redis
+from runtime import timestamps, topics
 from runtime.settings import Settings
 from store.keys import StoreKeys
 from stack import processes, services
 from tests.conftest import FAKE_APIS_PORT
 from tests.integration import webhooks
 from tests.integration.fake_source_apis import Answer, FakeSourceApis, serving, Received
-from tests.integration.helpers import eventually, post
+from tests.integration.helpers import eventually, post, produce
 
 RECEIVER_PORT = FAKE_APIS_PORT - 1
 KEY = "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw"
@@ -62,7 +63,7 @@ def test_subscribe_read_update_unsubscribe_and_errors(base_url: str) -> None:
     # No key given: one is generated and shown this once.
     assert Verifier(created["generated_signature_key"])
     info = post(base_url, "/webhooks.info", {"id": created["id"]}).json()
-    assert info["generated_signature_key"] == "" and info["headers"] == {"x-crm-key": "k"}
+    assert info["generated_signature_key"] == "" and info["headers"] == {"x-crm-key": "****"}
     assert created["id"] in [w["id"] for w in post(base_url, "/webhooks.list", {}).json()["data"]]
     updated = post(base_url, "/webhooks.update", {"id": created["id"], "name": "CRM 2",
                                                    "events": [], "headers": {}}).json()
@@ -84,6 +85,77 @@ def test_subscribe_read_update_unsubscribe_and_errors(base_url: str) -> None:
         assert reply.status_code == 400 and message in reply.json()["message"]
     assert len(post(base_url, "/webhooks.list", {}).json()["data"]) == before  # nothing written
     assert post(base_url, "/webhooks.update", {"id": created["id"], "status": "Paused"}).status_code == 400
+
+
+@pytest.mark.parametrize("url, reason", [
+    ("http://169.254.169.254/latest/meta-data/", "169.254.169.254 is a link-local address"),
+    ("http://[::ffff:10.0.0.1]/", "10.0.0.1 is a private address"),
+    ("http://10.1.2.3/", "10.1.2.3 is a private address"),
+    ("http://0x0a010203/", "10.1.2.3 is a private address"),
+    ("http://[::1]:8080/", "::1 is a loopback address"),
+    ("http://100.64.1.1/", "100.64.1.1 is a shared (100.64.0.0/10) address"),
+])
+def test_urls_reaching_inside_are_refused_and_nothing_is_written(
+        base_url: str, url: str, reason: str) -> None:
+    """Loopback is allowed by the tests' PARLEY_OUTBOUND_ALLOW_CIDRS (their receivers), the
+    other ranges are not."""
+    webhook = _subscribe(base_url, f"inside-{uuid.uuid4().hex[:6]}")
+    before = post(base_url, "/webhooks.list", {}).json()["data"]
+    reply = post(base_url, "/webhooks.subscribe", {"url": url})
+    assert reply.status_code == 400
+    assert reply.json()["message"] == f"url {url!r} is refused: {reason}"
+    reply = post(base_url, "/webhooks.update", {"id": webhook["id"], "url": url, "name": "x"})
+    assert reply.status_code == 400 and reason in reply.json()["message"]
+    assert post(base_url, "/webhooks.list", {}).json()["data"] == before  # nothing written
+
+
+async def test_a_delivery_to_a_destination_inside_is_a_refused_attempt(
+        live_stack: Settings, base_url: str) -> None:
+    """A webhook stored before its URL was refused (written straight to its topic, as by an
+    earlier version): each delivery is checked again and fails with the reason, unsent."""
+    webhook_id = f"inside-{uuid.uuid4().hex[:6]}"
+    record = records_pb2.WebhookRecord(
+        webhook=resources_pb2.Webhook(id=webhook_id, url="http://10.255.255.1:9901/stats",
+                                      events=["tag.updated"], status="Subscribed"),
+        signature_key=KEY, created_at_ms=timestamps.now_ms())
+    await produce(live_stack, topics.WEBHOOKS, webhook_id, record.SerializeToString())
+    eventually(lambda: post(base_url, "/webhooks.info", {"id": webhook_id}).status_code == 200)
+    _tag(base_url, webhook_id)
+
+    def failed() -> dict[str, Any] | None:
+        page = post(base_url, "/webhooks.deliveries", {"webhook_id": webhook_id}).json()
+        return page["data"][0] if page["data"] and page["data"][0]["status"] == "failed" else None
+
+    delivery = eventually(failed)
+    assert {(a["http_status"], a["error"]) for a in delivery["attempts"]} == {
+        (0, "refused: 10.255.255.1 is a private address")}
+
+
+def test_header_values_are_write_only(base_url: str, receiver: FakeSourceApis) -> None:
+    """Header values (often the receiver's credentials) are masked in every answer; sending a
+    masked value back keeps the real one, which deliveries carry."""
+    name = f"masked-{uuid.uuid4().hex[:6]}"
+    headers = {"authorization": "Bearer crm-token", "x-tenant": "acme"}
+    webhook = _subscribe(base_url, name, events=["tag.updated"], signature_key=KEY,
+                         headers=headers)
+    masked = {"authorization": "****", "x-tenant": "****"}
+    assert webhook["headers"] == masked
+    assert post(base_url, "/webhooks.info", {"id": webhook["id"]}).json()["headers"] == masked
+    listed = post(base_url, "/webhooks.list", {}).json()["data"]
+    assert [w["headers"] for w in listed if w["id"] == webhook["id"]] == [masked]
+    assert "crm-token" not in str(listed) and "acme" not in str(listed)
+
+    # What a client read, sent back with one header changed: the masked one keeps its value.
+    updated = post(base_url, "/webhooks.update", {"id": webhook["id"], "headers": {
+        "authorization": "****", "x-tenant": "globex"}})
+    assert updated.status_code == 200 and updated.json()["headers"] == masked
+    reply = post(base_url, "/webhooks.update", {"id": webhook["id"], "headers": {
+        "x-unknown": "****"}})
+    assert reply.status_code == 400 and "x-unknown" in reply.json()["message"]
+    _tag(base_url, f"{name}-a")
+    delivered = eventually(lambda: receiver.to(name))[0]
+    assert (delivered.headers["authorization"], delivered.headers["x-tenant"]) == (
+        "Bearer crm-token", "globex")
 
 
 def _verified(request: Received) -> Any:

@@ -46,7 +46,11 @@ def test_idempotency_keys() -> None:
     sends.check_idempotency_key("k" * 255)
     with pytest.raises(InvalidArgument, match="longer than 255"):
         sends.check_idempotency_key("k" * 256)
-    assert ids.sent_message_id("a") == ids.sent_message_id("a") != ids.sent_message_id("b")
+    assert ids.sent_message_id("bot", "a") == ids.sent_message_id("bot", "a")
+    assert ids.sent_message_id("bot", "a") != ids.sent_message_id("bot", "b")
+    # Keys are the sender's own; ("ab", "c") is not ("a", "bc").
+    assert ids.sent_message_id("bot", "a") != ids.sent_message_id("crm", "a")
+    assert ids.sent_message_id("ab", "c") != ids.sent_message_id("a", "bc")
 
 
 def test_backoff_grows_with_jitter_up_to_its_ceiling() -> None:

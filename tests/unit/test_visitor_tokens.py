@@ -16,7 +16,9 @@ VISITOR_1 = Visitor("channel-1", "site-1", "visitor-1", since="1700000000000-0")
 
 
 def test_a_token_reads_back_as_its_visitor() -> None:
-    assert TOKENS.read(TOKENS.issue(VISITOR_1, VISITOR), VISITOR) == VISITOR_1
+    now = int(time.time())
+    read = TOKENS.read(TOKENS.issue(VISITOR_1, VISITOR, now_s=now), VISITOR)
+    assert read == VISITOR_1 and read.expires_at_s == now + 60
     # A resume token carries no stream position: it starts new sessions.
     resumed = TOKENS.read(TOKENS.issue(VISITOR_1, RESUME), RESUME)
     assert resumed == Visitor("channel-1", "site-1", "visitor-1", since="")
