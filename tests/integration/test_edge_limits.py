@@ -112,3 +112,21 @@ def test_a_huge_cursor_or_metadata_is_a_400(base_url: str) -> None:
     reply = post(base_url, "/metadata.upsert", {"subject": "channel", "id": channel,
                                                 "data": {"notes": "x" * 200_000}})
     assert reply.status_code == 400 and "at most 65536" in reply.json()["message"], reply.text
+
+
+@pytest.mark.parametrize("path", ["/facebook", "/instagram", "/whatsapp", "/google", "/viber",
+                                  "/twilio"])
+def test_an_unsigned_body_is_refused_before_it_is_parsed(base_url: str, path: str) -> None:
+    deep = b'{"a":' * 10_000 + b"1" + b"}" * 10_000
+    reply = httpx.post(f"{base_url}{path}", content=deep, timeout=10,
+                       headers={"content-type": "application/json"})
+    assert reply.status_code in (401, 403), (reply.status_code, reply.text[:300])
+    assert "Error" not in reply.text and "Traceback" not in reply.text
+
+
+def test_a_custom_sources_batch_too_deep_to_parse_is_a_400(base_url: str) -> None:
+    """A custom source's batch is JSON the edge transcodes (its token is checked after)."""
+    deep = b'{"messages":[{"content":' + b'{"a":' * 10_000 + b"1" + b"}" * 10_001 + b"]}"
+    reply = httpx.post(f"{base_url}/sources.webhook", content=deep, timeout=10,
+                       headers={"content-type": "application/json"})
+    assert reply.status_code == 400 and "too deep" in reply.json()["message"], reply.text[:300]
