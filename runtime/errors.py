@@ -13,6 +13,8 @@ from typing import Any
 
 import grpc
 
+from runtime.record_failures import is_infrastructure
+
 log = logging.getLogger(__name__)
 
 #: Header Envoy sets on every request it forwards (made up here for calls that bypass it).
@@ -86,9 +88,9 @@ class Unavailable(ApiError):
 
 
 async def _abort(exc: Exception, method: str, context: grpc.aio.ServicerContext) -> None:
-    """Abort the call with the status `exc` stands for. An `ApiError` shows its message; anything
-    else is a bug or an outage the caller cannot act on: INTERNAL, with only the request id,
-    which the log line of the traceback carries too (no class names or internals go out)."""
+    """Abort the call with the status `exc` stands for. An `ApiError` shows its message; Kafka or
+    Redis away is UNAVAILABLE (the caller retries); anything else is a bug: INTERNAL. Both carry
+    only the request id, which the log line of the traceback has too (no class names go out)."""
     if isinstance(exc, ApiError):
         message = exc.message
         if len(message) > MAX_MESSAGE_CHARS:
@@ -97,6 +99,9 @@ async def _abort(exc: Exception, method: str, context: grpc.aio.ServicerContext)
     metadata = dict(context.invocation_metadata() or ())
     request_id = metadata.get(REQUEST_ID_HEADER) or str(uuid.uuid4())
     log.error("%s failed (request id %s)", method, request_id, exc_info=exc)
+    if is_infrastructure(exc):
+        await context.abort(grpc.StatusCode.UNAVAILABLE,
+                            f"a dependency is unavailable, retry later (request id {request_id})")
     await context.abort(grpc.StatusCode.INTERNAL, f"internal error (request id {request_id})")
 
 

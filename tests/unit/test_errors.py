@@ -9,6 +9,7 @@ from typing import Any
 
 import grpc
 import pytest
+from redis.exceptions import ConnectionError as RedisConnectionError
 
 from runtime.errors import MAX_MESSAGE_CHARS, ApiErrorInterceptor, InvalidArgument
 
@@ -21,6 +22,10 @@ async def _invalid(request: bytes, context: grpc.aio.ServicerContext) -> bytes:
     raise InvalidArgument("bad " + "x" * 100_000)
 
 
+async def _redis_away(request: bytes, context: grpc.aio.ServicerContext) -> bytes:
+    raise RedisConnectionError("Error 111 connecting to 127.0.0.1:6379")
+
+
 async def _stream_boom(request: bytes, context: grpc.aio.ServicerContext) -> AsyncIterator[bytes]:
     yield b"first"
     raise ZeroDivisionError
@@ -30,6 +35,7 @@ async def _call(method: str, request_id: str | None) -> grpc.aio.AioRpcError:
     handlers: dict[str, Any] = {
         "Boom": grpc.unary_unary_rpc_method_handler(_boom),
         "Invalid": grpc.unary_unary_rpc_method_handler(_invalid),
+        "RedisAway": grpc.unary_unary_rpc_method_handler(_redis_away),
         "StreamBoom": grpc.unary_stream_rpc_method_handler(_stream_boom),
     }
     server = grpc.aio.server(interceptors=[ApiErrorInterceptor()])
@@ -75,3 +81,9 @@ async def test_an_api_errors_message_is_bounded() -> None:
     assert error.code() == grpc.StatusCode.INVALID_ARGUMENT
     details = error.details() or ""
     assert details.startswith("bad xxx") and len(details) == MAX_MESSAGE_CHARS + 3
+
+
+async def test_redis_or_kafka_away_is_unavailable() -> None:
+    error = await _call("RedisAway", "req-7")
+    assert error.code() == grpc.StatusCode.UNAVAILABLE
+    assert error.details() == "a dependency is unavailable, retry later (request id req-7)"
