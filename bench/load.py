@@ -83,7 +83,7 @@ async def load(settings: Settings, conversations: list[str], per_conversation: i
             metadata = _metadata(cid, n, per_conversation)
             if metadata is not None:
                 pending.append(await producer.send(settings.prefixed(topics.METADATA), metadata,
-                                                   key=f"conversation:{cid}".encode()))
+                                                   key=cid.encode()))
         await asyncio.gather(*pending)
     finally:
         await producer.stop()

@@ -13,7 +13,7 @@ from grpc_health.v1 import health_pb2, health_pb2_grpc
 from aiokafka.admin import AIOKafkaAdminClient
 from aiokafka.errors import KafkaError
 
-from runtime.settings import SERVICE_NAMES, Settings
+from runtime.settings import Settings
 
 CHECK_TIMEOUT_S = 3.0
 
@@ -77,7 +77,7 @@ class HealthChecker:
             _timed("kafka", self._kafka_answers()),
             _timed("redis", _redis_ping(self.redis)),
             *(_timed(name, _service_serving(self.settings.service_target(name)))
-              for name in SERVICE_NAMES),
+              for name in self.settings.process_names()),
         ]
         return list(await asyncio.gather(*checks))
 

@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from ingest.sources.base import Event, InboundMessage, MetadataUpdate, RawEvent
 from parley.v1 import records_pb2, resources_pb2
 from runtime import ids, json_values, timestamps, topics
+from runtime.partitioning import metadata_key
 
 
 @dataclass(frozen=True)
@@ -59,17 +60,19 @@ def _message(event: InboundMessage, raw: RawEvent, channel_id: str) -> Output:
 
 
 def _metadata(event: MetadataUpdate, raw: RawEvent, channel_id: str) -> Output:
+    conversation_id = ids.conversation_id(channel_id, event.source_conversation_key)
     if event.subject == "message":
         identifier = ids.message_id(channel_id, event.source_message_id)
     else:
-        identifier = ids.conversation_id(channel_id, event.source_conversation_key)
+        identifier = conversation_id
     record = records_pb2.MetadataRecord(
         subject=event.subject,
         identifier=identifier,
         data=json_values.to_struct(event.data),
         updated_at_ms=raw.received_at_ms,
     )
-    return Output(topics.METADATA, f"{event.subject}:{identifier}", record.SerializeToString())
+    return Output(topics.METADATA, metadata_key(event.subject, identifier, conversation_id),
+                  record.SerializeToString())
 
 
 def to_outputs(

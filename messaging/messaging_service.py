@@ -18,6 +18,7 @@ from parley.v1 import messaging_pb2, messaging_pb2_grpc, resources_pb2
 from runtime import ids, timestamps, topics
 from runtime.bearer import TOKEN_NAME_HEADER
 from runtime.errors import Conflict, InvalidArgument, NotFound
+from runtime.partitioning import metadata_key
 from runtime.settings import Settings
 from store.commands import CommandWriter
 from store.conversation_commands import metadata_record
@@ -78,8 +79,8 @@ class MessagingServicer(messaging_pb2_grpc.MessagingServiceServicer):
         if served.delivery_state != sends.FAILED or record is None:
             raise Conflict("Message is not in a failed state")
         cleared = metadata_record("message", request.message_id, {}, removed=("error",))
-        await self.commands.write(topics.METADATA, f"message:{request.message_id}",
-                                  cleared.SerializeToString())
+        await self.commands.write(topics.METADATA, metadata_key(
+            "message", request.message_id, record.conversation_id), cleared.SerializeToString())
         await self.commands.write(topics.MESSAGES, record.conversation_id,
                                   sends.resent(record, timestamps.now_ms()).SerializeToString())
         # The message as resent (the sender may have delivered it already by now).
@@ -92,8 +93,11 @@ class MessagingServicer(messaging_pb2_grpc.MessagingServiceServicer):
         if not request.suggestions.fields:
             raise InvalidArgument("suggestions are required")
         await self._served(request.message_id)
+        message = await self.reads.record(request.message_id)
+        if message is None:
+            raise NotFound(f"message {request.message_id} not found")
         suggestions = json_format.MessageToDict(request.suggestions)
         record = metadata_record("message", request.message_id, {"suggestions": suggestions})
-        await self.commands.write(topics.METADATA, f"message:{request.message_id}",
-                                  record.SerializeToString())
+        await self.commands.write(topics.METADATA, metadata_key(
+            "message", request.message_id, message.conversation_id), record.SerializeToString())
         return await self._served(request.message_id)

@@ -62,7 +62,7 @@ class Outbox:
         while (state := await self.reads.conversation(record.conversation_id)) is None:
             if time.time() >= deadline_s:
                 await self.writer.error(
-                    record.message.id, f"conversation {record.conversation_id} not found within "
+                    record, f"conversation {record.conversation_id} not found within "
                     f"{self.policy.conversation_wait_s:g} s")
                 return
             await asyncio.sleep(POLL_S)

@@ -7,6 +7,7 @@ from aiokafka import AIOKafkaProducer
 from messaging import sends
 from parley.v1 import records_pb2
 from runtime import topics
+from runtime.partitioning import metadata_key
 from runtime.settings import Settings
 
 
@@ -23,9 +24,9 @@ class RecordWriter:
                                           record.SerializeToString(),
                                           key=record.conversation_id.encode())
 
-    async def error(self, message_id: str, error: str) -> None:
-        """Write `metadata.error` of message `message_id`."""
-        record = sends.error_metadata(message_id, error)
+    async def error(self, message: records_pb2.MessageRecord, error: str) -> None:
+        """Write `metadata.error` of `message` (keyed by its conversation, as its records)."""
+        record = sends.error_metadata(message.message.id, error)
+        key = metadata_key("message", message.message.id, message.conversation_id)
         await self.producer.send_and_wait(self.settings.prefixed(topics.METADATA),
-                                          record.SerializeToString(),
-                                          key=f"message:{message_id}".encode())
+                                          record.SerializeToString(), key=key.encode())

@@ -175,7 +175,7 @@ class Sender:
             await self.writer.message(sends.delivered(record, outcome.source_message_id))
         else:
             # The error first, so whoever sees the message failed sees why.
-            await self.writer.error(record.message.id, outcome.error)
+            await self.writer.error(record, outcome.error)
             await self.writer.message(sends.with_state(record, sends.FAILED))
         self.finished[record.message.id] = _Finished(isinstance(outcome, Delivered),
                                                      record.pending_since_ms)

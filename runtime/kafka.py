@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from typing import Any
 
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
 from aiokafka.admin import AIOKafkaAdminClient, NewTopic
@@ -24,14 +25,16 @@ def producer(settings: Settings) -> AIOKafkaProducer:
     )
 
 
-def consumer(settings: Settings, group: str) -> AIOKafkaConsumer:
-    """A consumer in group `group` that commits nothing itself: its owner stores the offsets."""
+def consumer(settings: Settings, group: str, **options: Any) -> AIOKafkaConsumer:
+    """A consumer in group `group` that commits nothing itself: its owner stores the offsets.
+    `options` are more of AIOKafkaConsumer's (an assignor, a static member id)."""
     return AIOKafkaConsumer(
         bootstrap_servers=settings.bootstrap_servers,
         group_id=settings.prefixed(group),
         enable_auto_commit=False,
         auto_offset_reset="earliest",
         isolation_level="read_committed",
+        **options,
     )
 
 

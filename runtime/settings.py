@@ -9,6 +9,16 @@ from pathlib import Path
 
 #: The service processes, in start-up order, with their offset from the gRPC base port.
 SERVICE_NAMES: tuple[str, ...] = ("ingest", "store", "messaging", "gateway", "auth")
+#: The projectors (`python -m store.projector`), `projector-1` to `projector-<N>` by
+#: `PARLEY_PROJECTORS`, listen on the ports after the services'.
+PROJECTOR = "projector"
+#: The variable that tells a replicated process which one it is (`projector-2`).
+PROCESS_ENV = "PARLEY_PROCESS"
+
+
+def module_of(process: str) -> str:
+    """The module a service process runs (`python -m <module>`)."""
+    return "store.projector" if process.startswith(f"{PROJECTOR}-") else process
 
 
 @dataclass(frozen=True)
@@ -51,12 +61,16 @@ class Settings:
     grpc_base_port: int
     #: Partitions of every topic the platform creates.
     topic_partitions: int
+    #: Projector processes (each owns a share of the partitions).
+    projectors: int
     #: Log level name for the services.
     log_level: str
     #: Realtime events kept for resuming streams (about; older ones are trimmed).
     events_retained: int = 100_000
     #: Most conversations a `conversations.list` filter may check one by one (beyond its indexes).
     filter_evaluation_limit: int = 10_000
+    #: The name of this process when it is one of several replicas (`PARLEY_PROCESS`).
+    process: str = ""
     #: The edge's bounds of every request (see `EdgeLimits`).
     edge: EdgeLimits = field(default_factory=EdgeLimits)
     #: Networks that outbound calls to user-given URLs may reach although they are not global
@@ -68,9 +82,16 @@ class Settings:
         """The Kafka bootstrap string the clients use (the embedded broker when none is set)."""
         return self.kafka_bootstrap or f"127.0.0.1:{self.kafka_port}"
 
+    def process_names(self) -> tuple[str, ...]:
+        """Every service process of this install, in start-up order: the services, then the
+        projectors."""
+        return (*SERVICE_NAMES, *(f"{PROJECTOR}-{i}" for i in range(1, self.projectors + 1)))
+
     def service_port(self, name: str) -> int:
-        """The loopback gRPC port of service `name`."""
-        return self.grpc_base_port + SERVICE_NAMES.index(name)
+        """The loopback gRPC port of service process `name`."""
+        if name in SERVICE_NAMES:
+            return self.grpc_base_port + SERVICE_NAMES.index(name)
+        return self.grpc_base_port + len(SERVICE_NAMES) - 1 + int(name.rsplit("-", 1)[1])
 
     def service_target(self, name: str) -> str:
         """The gRPC target (host:port) of service `name`."""
@@ -95,6 +116,8 @@ def load() -> Settings:
         envoy_admin_port=int(env.get("PARLEY_ENVOY_ADMIN_PORT", "9901")),
         grpc_base_port=int(env.get("PARLEY_GRPC_BASE_PORT", "50061")),
         topic_partitions=int(env.get("PARLEY_TOPIC_PARTITIONS", "3")),
+        projectors=int(env.get("PARLEY_PROJECTORS", "1")),
+        process=env.get(PROCESS_ENV, ""),
         log_level=env.get("PARLEY_LOG_LEVEL", "INFO"),
         events_retained=int(env.get("PARLEY_EVENTS_RETAINED", "100000")),
         filter_evaluation_limit=int(env.get("PARLEY_FILTER_EVALUATION_LIMIT", "10000")),

@@ -10,7 +10,7 @@ from pathlib import Path
 import grpc
 from grpc_health.v1 import health_pb2, health_pb2_grpc
 
-from runtime.settings import SERVICE_NAMES, Settings
+from runtime.settings import Settings
 from stack import processes
 
 REPO = Path(__file__).resolve().parent.parent
@@ -50,4 +50,4 @@ def start(settings: Settings, name: str) -> str:
 
 def start_all(settings: Settings) -> dict[str, str]:
     """Start every service in order; return what happened to each."""
-    return {name: start(settings, name) for name in SERVICE_NAMES}
+    return {name: start(settings, name) for name in settings.process_names()}

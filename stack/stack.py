@@ -9,14 +9,21 @@ from pathlib import Path
 
 from auth.manage import TokenAdmin
 from runtime.kafka import ensure_topics
-from runtime.settings import SERVICE_NAMES, Settings
+from runtime.settings import PROJECTOR, Settings
 from stack import envoy, kafka, processes, redis, services, supervise
 
 REPO = Path(__file__).resolve().parent.parent
 CACHE_DIR = Path(os.environ.get("PARLEY_CACHE_DIR", REPO / ".cache")).resolve()
 
-#: Every component the stack may start, in start order (`down` goes in reverse).
-COMPONENTS: tuple[str, ...] = (kafka.NAME, redis.NAME, *SERVICE_NAMES, envoy.NAME)
+
+
+def components(settings: Settings) -> tuple[str, ...]:
+    """Every component the stack starts, in start order (`down` goes in reverse); projectors
+    started earlier under a larger `PARLEY_PROJECTORS` are included, so `down` stops them too."""
+    processes_now = settings.process_names()
+    earlier = sorted(path.stem for path in (settings.data_dir / "run").glob(f"{PROJECTOR}-*.pid")
+                     if path.stem not in processes_now)
+    return (kafka.NAME, redis.NAME, *processes_now, *earlier, envoy.NAME)
 
 
 @dataclass(frozen=True)
@@ -56,7 +63,7 @@ async def _admin_token(settings: Settings) -> str:
 def down(settings: Settings, only: set[str] | None = None) -> list[tuple[str, int]]:
     """Stop every component this stack started (by pid file), or just `only`, in reverse order."""
     stopped: list[tuple[str, int]] = []
-    for name in reversed(COMPONENTS):
+    for name in reversed(components(settings)):
         if only is not None and name not in only:
             continue
         pid = processes.stop(settings.data_dir, name)
@@ -72,10 +79,10 @@ def status(settings: Settings) -> list[ComponentStatus]:
         kafka.NAME: settings.bootstrap_servers,
         redis.NAME: settings.redis_url,
         envoy.NAME: f"127.0.0.1:{settings.http_port}",
-        **{name: settings.service_target(name) for name in SERVICE_NAMES},
     }
     return [
-        ComponentStatus(name, processes.running_pid(settings.data_dir, name), where[name],
-                        supervise.read(settings.data_dir, name) if name in SERVICE_NAMES else None)
-        for name in COMPONENTS
+        ComponentStatus(name, processes.running_pid(settings.data_dir, name),
+                        where.get(name) or settings.service_target(name),
+                        None if name in where else supervise.read(settings.data_dir, name))
+        for name in components(settings)
     ]

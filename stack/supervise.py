@@ -13,6 +13,7 @@ from __future__ import annotations
 import ctypes
 import json
 import logging
+import os
 import signal
 import subprocess
 import sys
@@ -22,6 +23,7 @@ from pathlib import Path
 from types import FrameType
 
 from runtime import settings as settings_module
+from runtime.settings import PROCESS_ENV, module_of
 from runtime import timestamps
 
 log = logging.getLogger("stack.supervise")
@@ -117,7 +119,8 @@ class Supervisor:
         state, pause = Supervision(), FIRST_PAUSE_S
         while self.stop_requested_at is None:
             started = time.monotonic()
-            self.child = subprocess.Popen([sys.executable, "-m", self.name],
+            self.child = subprocess.Popen([sys.executable, "-m", module_of(self.name)],
+                                          env={**os.environ, PROCESS_ENV: self.name},
                                           preexec_fn=_die_with_parent)
             if self.stop_requested_at is not None:  # asked to stop while it was being started
                 self.child.terminate()

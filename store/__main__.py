@@ -1,4 +1,5 @@
-"""`python -m store`: the store service (projector + reads + channel commands)."""
+"""`python -m store`: the store service (reads and commands); the projectors that keep what it
+reads are processes of their own (`python -m store.projector`)."""
 
 from __future__ import annotations
 
@@ -32,13 +33,12 @@ from store.conversations_service import ConversationsServicer
 from store.keys import StoreKeys
 from store.messages_service import MessagesServicer
 from store.metadata_service import MetadataServicer
-from store.projector import Projector
 from store.tags_service import TagsServicer
 from store.templates_service import TemplatesServicer
 
 
 async def main() -> None:
-    """Project the application topics into Redis and serve the store's calls."""
+    """Serve the store's calls."""
     settings = settings_module.load()
     runtime_logging.configure("store", settings.log_level)
     redis = runtime_redis.client(settings)
@@ -57,7 +57,7 @@ async def main() -> None:
         Registration.of(templates_pb2, templates_pb2_grpc, TemplatesServicer(redis, keys, commands)),
     ]
     try:
-        await serve("store", settings, registrations, background=[Projector(settings, redis).run])
+        await serve("store", settings, registrations)
     finally:
         await producer.stop()
         await redis.aclose()

@@ -9,6 +9,7 @@ import redis.asyncio as aioredis
 from parley.v1 import conversations_pb2, conversations_pb2_grpc, records_pb2, resources_pb2
 from runtime import timestamps, topics
 from runtime.errors import InvalidArgument, NotFound
+from runtime.partitioning import metadata_key
 from store import conversation_commands, filtering, pages, views
 from store.commands import CommandWriter
 from store.keys import StoreKeys
@@ -39,7 +40,8 @@ class ConversationsServicer(conversations_pb2_grpc.ConversationsServiceServicer)
 
     async def _write(self, record: records_pb2.MetadataRecord) -> None:
         await self.commands.write(
-            topics.METADATA, f"{record.subject}:{record.identifier}", record.SerializeToString()
+            topics.METADATA, metadata_key(record.subject, record.identifier),
+            record.SerializeToString()
         )
 
     async def MarkConversationRead(self, request: conversations_pb2.MarkConversationReadRequest, context: Ctx) -> conversations_pb2.MarkConversationReadResponse:

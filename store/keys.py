@@ -131,6 +131,12 @@ class StoreKeys:
         """String: the `LAYOUT_VERSION` of the projection in Redis."""
         return self._key("projection", "layout")
 
+    def projector_owner(self, partition: int) -> str:
+        """String: the generation of the projector that owns partition number `partition` (of
+        every topic): bumped by each new owner, checked in each of its writes, so a projector
+        that lost the partition but does not know it yet writes nothing. Kept by a rebuild."""
+        return runtime_redis.durable_key(self.settings, "owner", "projector", str(partition))
+
     def projector_offset(self, topic: str, partition: int) -> str:
         """String: the next Kafka offset the projector applies for one topic partition."""
         return self._key("offset", "projector", topic, str(partition))

@@ -6,8 +6,9 @@ import grpc
 import redis.asyncio as aioredis
 from google.protobuf import json_format
 
-from parley.v1 import metadata_pb2, metadata_pb2_grpc
+from parley.v1 import metadata_pb2, metadata_pb2_grpc, records_pb2
 from runtime import topics
+from runtime.partitioning import metadata_key
 from runtime.errors import InvalidArgument, NotFound
 from store import conversation_commands
 from store.commands import CommandWriter
@@ -28,7 +29,6 @@ class MetadataServicer(metadata_pb2_grpc.MetadataServiceServicer):
 
     def _entity_key(self, subject: str, identifier: str) -> str:
         return {
-            "message": self.keys.message,
             "conversation": self.keys.conversation,
             "channel": self.keys.channel,
         }[subject](identifier)
@@ -44,9 +44,16 @@ class MetadataServicer(metadata_pb2_grpc.MetadataServiceServicer):
         if not data:
             raise InvalidArgument("data must be a non-empty object")
         record = conversation_commands.metadata_record(request.subject, request.id, data)
-        if not await self.redis.exists(self._entity_key(request.subject, request.id)):
+        # A message's metadata goes with its conversation's records (runtime.partitioning).
+        conversation = ""
+        if request.subject == "message":
+            found = await self.redis.get(self.keys.message(request.id))
+            if found is None:
+                raise NotFound(f"message {request.id} not found")
+            conversation = records_pb2.MessageRecord.FromString(found).conversation_id
+        elif not await self.redis.exists(self._entity_key(request.subject, request.id)):
             raise NotFound(f"{request.subject} {request.id} not found")
         await self.commands.write(
-            topics.METADATA, f"{record.subject}:{record.identifier}", record.SerializeToString()
-        )
+            topics.METADATA, metadata_key(record.subject, record.identifier, conversation),
+            record.SerializeToString())
         return metadata_pb2.UpsertMetadataResponse()

@@ -1,8 +1,16 @@
-"""The projector: application topics -> Redis, effectively once.
+"""The projector (`python -m store.projector`, `PARLEY_PROJECTORS` of them): application topics
+-> Redis, effectively once.
+
+The projectors share the partitions: `runtime.partitioning` keys every record about a
+conversation by its conversation and gives a projector the same partition numbers of every topic,
+so exactly one projector applies everything about a conversation. A new owner of a partition
+number bumps its generation in Redis (`StoreKeys.projector_owner`); every write checks it, so a
+projector that lost the partition without knowing it yet (it was too slow for the group) writes
+nothing, and the new owner carries on from the stored offset.
 
 Each batch of a partition is applied in one MULTI/EXEC together with the partition's next offset,
-under WATCH of that offset: a redelivered or replayed record (after a crash, a rebalance, or a
-second projector racing on the same partition) is skipped, so nothing is applied twice. The
+under WATCH of that offset and of the owner's generation: a redelivered or replayed record (after
+a crash or a rebalance) is skipped, so nothing is applied twice. The
 batch's realtime events go into the same transaction, with the partition's events high-water
 mark: a replay after `parley rebuild` re-applies records but does not emit their events again. On
 assignment the consumer seeks to the offset stored in Redis, not to Kafka's committed one.
@@ -10,6 +18,8 @@ assignment the consumer seeks to the offset stored in Redis, not to Kafka's comm
 
 from __future__ import annotations
 
+import asyncio
+import logging
 from collections.abc import Sequence
 from functools import partial
 
@@ -21,27 +31,36 @@ from redis.exceptions import WatchError
 
 from parley.v1 import records_pb2
 from runtime import kafka
+from runtime import logging as runtime_logging
+from runtime import redis as runtime_redis
+from runtime import settings as settings_module
 from runtime.deadletter import dead_letter, or_dead_letter
+from runtime.partitioning import CoPartitionAssignor
 from runtime.record_failures import isolate
-from runtime.settings import Settings
+from runtime.server import serve
+from runtime.settings import PROJECTOR, Settings
 from store import rebuild
 from store.keys import StoreKeys
 from store.projection import LAYOUT_VERSION, RECORD_TYPES, Projection, Record, entity_key
 
 GROUP = "store-projector"
 
+log = logging.getLogger(__name__)
+
 #: A record of the topics and its value (None: there is nothing to apply, only its offset).
 _Decoded = tuple[ConsumerRecord, Record | None]
 
 
-class _SeekFromRedis(ConsumerRebalanceListener):  # type: ignore[misc]
+class _OwnAndSeek(ConsumerRebalanceListener):  # type: ignore[misc]
     def __init__(self, projector: Projector) -> None:
         self.projector = projector
 
     async def on_partitions_revoked(self, revoked: Sequence[TopicPartition]) -> None:
-        return None
+        for tp in revoked:
+            self.projector.generations.pop(tp.partition, None)
 
     async def on_partitions_assigned(self, assigned: Sequence[TopicPartition]) -> None:
+        await self.projector.take(assigned)
         await self.projector.seek_to_stored(assigned)
 
 
@@ -53,15 +72,20 @@ class Projector:
         self.redis = redis
         self.keys = StoreKeys(settings)
         self.kinds = {settings.prefixed(topic): kind for topic, kind in RECORD_TYPES.items()}
-        self.consumer: AIOKafkaConsumer = kafka.consumer(settings, GROUP)
+        # Static membership: a projector restarted within the session keeps its partitions.
+        self.consumer: AIOKafkaConsumer = kafka.consumer(
+            settings, GROUP, partition_assignment_strategy=(CoPartitionAssignor,),
+            group_instance_id=settings.process or None)
         self.deadletters: AIOKafkaProducer = kafka.producer(settings)
+        #: The owner generation this projector holds, by partition number.
+        self.generations: dict[int, bytes] = {}
 
     async def run(self) -> None:
         """Project until cancelled."""
         await self.deadletters.start()
         if await self.redis.get(self.keys.projection_layout()) != str(LAYOUT_VERSION).encode():
             await rebuild.drop(self.redis, self.keys)
-        self.consumer.subscribe(list(self.kinds), listener=_SeekFromRedis(self))
+        self.consumer.subscribe(list(self.kinds), listener=_OwnAndSeek(self))
         await self.consumer.start()
         generation = await self.redis.get(self.keys.projection_generation())
         try:
@@ -79,6 +103,12 @@ class Projector:
         finally:
             await self.consumer.stop()
             await self.deadletters.stop()
+
+    async def take(self, partitions: Sequence[TopicPartition]) -> None:
+        """Become the owner of the partition numbers of `partitions` (a new generation each)."""
+        for number in sorted({tp.partition for tp in partitions}):
+            generation = await self.redis.incr(self.keys.projector_owner(number))
+            self.generations[number] = str(generation).encode()
 
     async def seek_to_stored(self, partitions: Sequence[TopicPartition]) -> None:
         """Position each partition at the next offset recorded in Redis (the start when none)."""
@@ -114,14 +144,20 @@ class Projector:
                 await self._apply(tp, [(record, None)])
 
     async def _apply(self, tp: TopicPartition, decoded: Sequence[_Decoded]) -> bool:
-        """Apply decoded records (None: nothing to apply) and the next offset; True once done."""
+        """Apply decoded records (None: nothing to apply) and the next offset; True once done
+        (or once it is clear another projector owns the partition now: it applies them)."""
         offset_key = self.keys.projector_offset(tp.topic, tp.partition)
         emitted_key = self.keys.events_emitted(tp.topic, tp.partition)
+        owner_key = self.keys.projector_owner(tp.partition)
         async with self.redis.pipeline(transaction=True) as pipe:
             while True:
                 try:
-                    await pipe.watch(offset_key)
-                    stored, emitted = await pipe.mget(offset_key, emitted_key)
+                    await pipe.watch(offset_key, owner_key)
+                    stored, emitted, owner = await pipe.mget(offset_key, emitted_key, owner_key)
+                    if owner is None or owner != self.generations.get(tp.partition):
+                        log.warning("%s lost partition %d to another projector: batch of %s "
+                                    "left to it", self.settings.process, tp.partition, tp.topic)
+                        return True
                     next_offset = int(stored) if stored is not None else 0
                     fresh = [(r, v) for r, v in decoded if r.offset >= next_offset]
                     if not fresh:
@@ -168,3 +204,20 @@ def _missing_ids(value: Record) -> str:
     else:
         ok, needed = bool(entity_key(value)[1]), "id"
     return "" if ok else f"{needed} required"
+
+
+async def main() -> None:
+    """Project until stopped, as the projector process `PARLEY_PROCESS` (answering only gRPC
+    health on its port)."""
+    settings = settings_module.load()
+    name = settings.process or f"{PROJECTOR}-1"
+    runtime_logging.configure(name, settings.log_level)
+    redis = runtime_redis.client(settings)
+    try:
+        await serve(name, settings, [], background=[Projector(settings, redis).run])
+    finally:
+        await redis.aclose()
+
+
+if __name__ == "__main__":
+    asyncio.run(main())

@@ -52,6 +52,8 @@ TEST_ENV = {
        for name in ("FACEBOOK", "INSTAGRAM", "WHATSAPP", "TWILIO", "VIBER", "GOOGLE")},
     "PARLEY_TWILIO_ACCOUNT_SID": "AC00000000000000000000000000000001",
     "PARLEY_GOOGLE_AUTH_TOKEN": "google-access-token",
+    # Two projectors share the partitions, as beyond one machine (test_projectors adds a third).
+    "PARLEY_PROJECTORS": "2",
     # Quick retries and limits, so the tests see them run out.
     "PARLEY_MESSAGING_ATTEMPTS": "3",
     "PARLEY_MESSAGING_BACKOFF_BASE_S": "0.1",

@@ -18,15 +18,16 @@ from runtime.settings import SERVICE_NAMES, Settings
 from tests.integration.helpers import api
 from stack import processes, services, stack
 
-COMPONENTS = {"kafka", "redis", *SERVICE_NAMES}
 
 
-def test_health_reports_every_component_up(base_url: str) -> None:
+def test_health_reports_every_component_up(live_stack: Settings, base_url: str) -> None:
     reply = httpx.get(f"{base_url}/health", timeout=10)
     assert reply.status_code == 200
     body = reply.json()
     assert body["status"] == "ok"
-    assert set(body["components"]) == COMPONENTS
+    # Each service and each projector (the test stack runs two).
+    assert set(body["components"]) == {"kafka", "redis", *live_stack.process_names()}
+    assert {"projector-1", "projector-2"} <= set(body["components"])
     assert {c["status"] for c in body["components"].values()} == {"up"}
 
 
@@ -37,7 +38,7 @@ def test_client_config_reports_the_services(base_url: str) -> None:
 
 
 def test_every_service_serves_health_and_reflection(live_stack: Settings) -> None:
-    for name in SERVICE_NAMES:
+    for name in live_stack.process_names():
         with grpc.insecure_channel(live_stack.service_target(name)) as channel:
             health = health_pb2_grpc.HealthStub(channel).Check(health_pb2.HealthCheckRequest(), timeout=5)
             assert health.status == health_pb2.HealthCheckResponse.SERVING
@@ -89,5 +90,6 @@ def test_parley_status_fails_when_nothing_answers() -> None:
 def test_up_is_idempotent(live_stack: Settings) -> None:
     pids = {c.name: c.pid for c in stack.status(live_stack)}
     report = dict(stack.up(live_stack))
-    assert all("already running" in report[name] for name in ("kafka", *SERVICE_NAMES, "envoy"))
+    assert all("already running" in report[name]
+               for name in ("kafka", *live_stack.process_names(), "envoy"))
     assert {c.name: c.pid for c in stack.status(live_stack)} == pids

@@ -50,14 +50,14 @@ def test_a_killed_projector_resumes_without_loss_or_double_apply(
     asyncio.run(produce_messages(live_stack, first))
     eventually(lambda: _total(base_url, conversation_id) == 3)
 
-    pid = processes.running_pid(live_stack.data_dir, "store")
+    pid = processes.running_pid(live_stack.data_dir, "projector-1")
     assert pid is not None
     os.kill(pid, signal.SIGKILL)
-    eventually(lambda: processes.running_pid(live_stack.data_dir, "store") is None, timeout=10)
-    # While the store is down: new messages, and a redelivery of one it had already applied.
+    eventually(lambda: processes.running_pid(live_stack.data_dir, "projector-1") is None, timeout=10)
+    # While the projector is down: new messages, and a redelivery of one it had already applied.
     later = [message_record(conversation_id, 1_700_000_100_000 + i, f"b{i}") for i in range(2)]
     asyncio.run(produce_messages(live_stack, [*later, first[1]]))
-    services.start(live_stack, "store")
+    services.start(live_stack, "projector-1")
 
     eventually(lambda: _total(base_url, conversation_id) == 5)
     body = api.post(f"{base_url}/messages.list",

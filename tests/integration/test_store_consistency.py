@@ -78,14 +78,14 @@ def test_a_projector_killed_mid_batch_ends_at_the_ground_truth(live_stack: Setti
     async def produce_and_kill() -> None:
         producing = asyncio.create_task(produce_messages(live_stack, records))
         await asyncio.sleep(1.0)  # the projector is applying batches by now
-        pid = processes.running_pid(live_stack.data_dir, "store")
+        pid = processes.running_pid(live_stack.data_dir, "projector-1")
         assert pid is not None
         os.kill(pid, signal.SIGKILL)
         await producing
 
     asyncio.run(produce_and_kill())
-    eventually(lambda: processes.running_pid(live_stack.data_dir, "store") is None, timeout=10)
-    services.start(live_stack, "store")
+    eventually(lambda: processes.running_pid(live_stack.data_dir, "projector-1") is None, timeout=10)
+    services.start(live_stack, "projector-1")
     asyncio.run(_quiet(live_stack))
     for cid in conversations:
         info = _post(base_url, "/conversations.info", {"conversation_id": cid})

@@ -51,7 +51,8 @@ def test_a_receipt_becomes_a_metadata_record_of_the_message() -> None:
     (output,), _ = to_outputs([RECEIPT], RAW, lambda c: True)
     record = records_pb2.MetadataRecord.FromString(output.value)
     assert (record.subject, record.identifier) == ("message", ids.message_id(CHANNEL, "mid.1"))
-    assert output.key == f"message:{record.identifier}"
+    # Keyed by the message's conversation: it lands on that conversation's partition.
+    assert output.key == ids.conversation_id(CHANNEL, RECEIPT.source_conversation_key)
     assert json_format.MessageToDict(record.data) == RECEIPT.data
     assert record.updated_at_ms == RAW.received_at_ms
 
