@@ -4,8 +4,12 @@ slots are refused rather than half done."""
 
 from __future__ import annotations
 
+import asyncio
+import os
+import signal
 import uuid
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable, Callable
+from pathlib import Path
 
 import pytest
 import redis
@@ -15,7 +19,10 @@ from redis.exceptions import CrossSlotTransactionError, RedisClusterException, W
 
 from runtime import redis as runtime_redis
 from runtime import settings as settings_module
+from stack import processes
+from stack import redis_cluster as local_cluster
 from stack.redis_cluster import SLOTS, Layout
+from tests.conftest import CLUSTER_FIRST_PORT
 
 #: What a projector's write will look like: an index entry and a document, in one hash tag.
 PROJECT = """
@@ -130,3 +137,59 @@ async def test_a_pipeline_of_lua_scripts_one_hash_tag_each_applies_every_one(
     with pytest.raises(RedisClusterException, match="same key slot"):
         await cluster_client.evalsha(sha, 2, f"{tags[0]}:index", f"{tags[1]}:doc", 0, "x", "y")
     assert await cluster_client.hget(f"{tags[1]}:doc", "x") is None
+
+
+async def test_the_client_rides_out_the_failover_of_a_killed_primary(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Single commands and pipelines, writing all along, keep succeeding, only slower, while a
+    replica takes over the slots of a primary killed with SIGKILL (CLUSTER_RETRIES)."""
+    layout = Layout(CLUSTER_FIRST_PORT + 10, replicas=1)
+    local_cluster.start(tmp_path, layout)
+    try:
+        monkeypatch.setenv("PARLEY_REDIS_CLUSTER_NODES", f"127.0.0.1:{layout.first_port}")
+        client = runtime_redis.client(settings_module.load())
+        assert isinstance(client, RedisCluster)
+        tag = _tags("failover", 1)[0]
+        await client.set(f"{tag}:single", 0)
+        primary = client.get_node_from_key(tag).port
+        pid = processes.running_pid(tmp_path, local_cluster.node_name(primary))
+        assert pid is not None
+
+        async def single(i: int) -> None:
+            assert await client.set(f"{tag}:single", i)
+
+        async def pipelined(i: int) -> None:
+            async with client.pipeline(transaction=False) as pipe:
+                pipe.set(f"{tag}:pipeline", i)
+                pipe.get(f"{tag}:pipeline")
+                assert await pipe.execute() == [True, str(i).encode()]
+
+        loop = asyncio.get_running_loop()
+        killed_at = loop.time() + 0.5
+        loop.call_at(killed_at, _kill, pid)
+        # Both keep writing until well after the failover (about 5 s).
+        slowest = await asyncio.gather(*(_slowest_write(write, killed_at + 8)
+                                         for write in (single, pipelined)))
+        # A replica took the slots over; each kind of write waited the failover out.
+        assert client.get_node_from_key(tag).port != primary
+        assert min(slowest) > local_cluster.NODE_TIMEOUT_MS / 1000, slowest
+        await client.aclose()
+    finally:
+        local_cluster.stop(tmp_path, list(layout.ports))
+
+
+def _kill(pid: int) -> None:
+    os.kill(pid, signal.SIGKILL)
+    os.waitpid(pid, 0)  # a child of this process: reap it
+
+
+async def _slowest_write(write: Callable[[int], Awaitable[None]], until: float) -> float:
+    """Call `write` with 0, 1, 2... until the loop's time `until`; the slowest call's seconds."""
+    loop = asyncio.get_running_loop()
+    slowest, i = 0.0, 0
+    while loop.time() < until:
+        began = loop.time()
+        await write(i)
+        slowest, i = max(slowest, loop.time() - began), i + 1
+    return slowest
