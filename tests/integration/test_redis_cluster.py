@@ -19,7 +19,8 @@ from redis.exceptions import CrossSlotTransactionError, RedisClusterException, W
 
 from runtime import redis as runtime_redis
 from runtime import settings as settings_module
-from stack import processes
+from stack import processes, stack
+from stack import redis as stack_redis
 from stack import redis_cluster as local_cluster
 from stack.redis_cluster import SLOTS, Layout
 from tests.conftest import CLUSTER_FIRST_PORT
@@ -193,3 +194,19 @@ async def _slowest_write(write: Callable[[int], Awaitable[None]], until: float) 
         await write(i)
         slowest, i = max(slowest, loop.time() - began), i + 1
     return slowest
+
+
+def test_make_up_uses_the_cluster_and_starts_no_redis_of_its_own(
+    redis_cluster: Layout, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("PARLEY_DATA_DIR", str(tmp_path))
+    monkeypatch.setenv("PARLEY_REDIS_CLUSTER_NODES", f"127.0.0.1:1,127.0.0.1:{redis_cluster.first_port}")
+    settings = settings_module.load()
+    assert stack_redis.start(settings) == f"using the Redis Cluster at {stack_redis.where(settings)}"
+    assert not processes.pid_file(tmp_path, stack_redis.NAME).exists()
+    [status] = [c for c in stack.status(settings) if c.name == stack_redis.NAME]
+    assert (status.pid, status.where) == (None, f"127.0.0.1:1,127.0.0.1:{redis_cluster.first_port}")
+
+    monkeypatch.setenv("PARLEY_REDIS_CLUSTER_NODES", "127.0.0.1:1")
+    with pytest.raises(processes.StartError, match="no node of the cluster 127.0.0.1:1 is reachable"):
+        stack_redis.start(settings_module.load())
