@@ -14,10 +14,11 @@ Client = aioredis.Redis | RedisCluster
 
 #: Attempts of a cluster command after a connection error. A failover (a primary gone until a
 #: replica takes its slots) lasts about 5 s with a 3 s node timeout, and only the count rides it
-#: out: redis-py 8.1 pauses 0.25 s between a pipeline's attempts (100 of them rode out a measured
-#: failover with no error, 5.4 s at most) but not at all between a single command's, each of
-#: which takes about 14 ms against a refused port, so 500 last about 7 s. The price: a cluster
-#: that stays away fails a pipeline only after about two minutes.
+#: out: redis-py 8.1 pauses 0.25 s between a pipeline's attempts but not at all between a single
+#: command's, each of which takes some 10 ms against a refused port. With 100, a single command
+#: fails during a failover; with 500 both ride it out (tests/integration/test_redis_cluster.py
+#: kills a primary). The price: a cluster that stays away fails a pipeline only after about
+#: two minutes.
 CLUSTER_RETRIES = 500
 #: A command's reply, and a new connection, must come within these.
 SOCKET_TIMEOUT_S = 5.0

@@ -27,8 +27,8 @@ PORT_OFFSET = int(os.environ.get("PARLEY_TEST_PORT_OFFSET", "0"))
 #: Port of the local fakes of the sources' APIs (the messaging tests start them).
 FAKE_APIS_PORT = 18099 + PORT_OFFSET
 
-#: First port of the test Redis Cluster (its nodes take the next ports, their buses the ports
-#: 10000 above: clear of the test stack's, below).
+#: First port of the test Redis Cluster: its nodes take the next ports (a failover test's own
+#: cluster the ten after), their cluster buses the ports 10000 above; none is in TEST_ENV.
 CLUSTER_FIRST_PORT = 17000 + PORT_OFFSET
 
 #: The test stack's own ports and folder (make up uses 8080, 9901, 50061.., 9092, 6379, .data/).
