@@ -4,7 +4,7 @@ VENV := .venv/.installed
 WIDGET := chatplugin/widget/dist/s.js
 WIDGET_SOURCES := $(wildcard chatplugin/widget/src/*.ts) chatplugin/widget/package-lock.json chatplugin/widget/tsconfig.json
 
-.PHONY: up down status proto lint breaking test bench clean widget
+.PHONY: up down status redis-cluster proto lint breaking test bench clean widget
 
 $(VENV): requirements.lock pyproject.toml sdk/pyproject.toml scripts/bootstrap.sh
 	bash scripts/bootstrap.sh
@@ -26,6 +26,10 @@ down:
 ## status: show each component
 status: $(VENV)
 	$(PY) -m stack status
+
+## redis-cluster: start a local Redis Cluster (3 primaries, ports 7000-7002) for PARLEY_REDIS_CLUSTER_NODES
+redis-cluster: $(VENV)
+	$(PY) -m stack redis-cluster up
 
 ## proto: regenerate the SDK stubs and Envoy's descriptor set from proto/, and the SDK's blocking client
 proto: $(VENV)

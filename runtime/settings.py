@@ -76,6 +76,9 @@ class Settings:
     #: Networks that outbound calls to user-given URLs may reach although they are not global
     #: (on-premise webhook receivers and action endpoints; `runtime.outbound`).
     outbound_allow: tuple[ipaddress.IPv4Network | ipaddress.IPv6Network, ...] = ()
+    #: Nodes (host, port) of a Redis Cluster to use instead of `redis_url` (any reachable ones:
+    #: the client finds the rest); empty means the single Redis of `redis_url`.
+    redis_cluster_nodes: tuple[tuple[str, int], ...] = ()
 
     @property
     def bootstrap_servers(self) -> str:
@@ -129,6 +132,7 @@ def load() -> Settings:
             rate_webhooks=int(env.get("PARLEY_EDGE_RATE_WEBHOOKS", edge.rate_webhooks)),
         ),
         outbound_allow=networks(env.get("PARLEY_OUTBOUND_ALLOW_CIDRS", "")),
+        redis_cluster_nodes=cluster_nodes(env.get("PARLEY_REDIS_CLUSTER_NODES", "")),
     )
 
 
@@ -141,4 +145,16 @@ def networks(cidrs: str) -> tuple[ipaddress.IPv4Network | ipaddress.IPv6Network,
             found.append(ipaddress.ip_network(cidr))
         except ValueError as exc:
             raise ValueError(f"PARLEY_OUTBOUND_ALLOW_CIDRS: {exc}") from exc
+    return tuple(found)
+
+
+def cluster_nodes(nodes: str) -> tuple[tuple[str, int], ...]:
+    """The nodes of `PARLEY_REDIS_CLUSTER_NODES`: comma-separated `host:port` ("10.0.0.5:7000,
+    [fd00::5]:7000"); ValueError naming a bad one."""
+    found = []
+    for node in filter(None, (part.strip() for part in nodes.split(","))):
+        host, _, port = node.rpartition(":")
+        if not host or not port.isdigit() or not 0 < int(port) < 65536:
+            raise ValueError(f"PARLEY_REDIS_CLUSTER_NODES: {node!r} is not host:port")
+        found.append((host.strip("[]"), int(port)))
     return tuple(found)

@@ -1,4 +1,5 @@
-"""`python -m stack up|down|status`: what `make up`, `make down` and `make status` run."""
+"""`python -m stack up|down|status`: what `make up`, `make down` and `make status` run;
+`python -m stack redis-cluster up|down`: a local Redis Cluster to point Parley at."""
 
 from __future__ import annotations
 
@@ -9,10 +10,12 @@ from rich.console import Console
 from rich.table import Table
 
 from runtime import settings as settings_module
-from stack import stack
+from stack import redis_cluster, stack
 from stack.processes import StartError
 
 app = typer.Typer(add_completion=False, help="The local Parley stack.")
+cluster_app = typer.Typer(add_completion=False, help="A local Redis Cluster (make up never starts it).")
+app.add_typer(cluster_app, name="redis-cluster")
 console = Console()
 
 
@@ -52,6 +55,30 @@ def status() -> None:
         last_exit = supervision.last_exit if supervision else ""
         table.add_row(item.name, state, str(item.pid or ""), item.where, restarts, last_exit)
     console.print(table)
+
+
+@cluster_app.command("up")
+def cluster_up(
+    port: int = typer.Option(7000, help="port of the first node; the others follow"),
+    primaries: int = typer.Option(3, help="primaries (at least 3)"),
+    replicas: int = typer.Option(0, help="replicas of each primary"),
+) -> None:
+    """Start a local Redis Cluster (or reuse the running one); print the setting that reaches it."""
+    layout = redis_cluster.Layout(port, primaries, replicas)
+    try:
+        started = redis_cluster.start(settings_module.load().data_dir, layout)
+    except StartError as exc:
+        console.print(f"[red]redis-cluster up failed:[/red] {exc}")
+        raise typer.Exit(1) from exc
+    console.print(f"started nodes on ports {started}" if started else "already running")
+    console.print(f"export PARLEY_REDIS_CLUSTER_NODES={layout.nodes_setting()}", soft_wrap=True)
+
+
+@cluster_app.command("down")
+def cluster_down() -> None:
+    """Stop every node `redis-cluster up` started (their data stays)."""
+    for name, pid in redis_cluster.stop(settings_module.load().data_dir):
+        console.print(f"stopped {name} (pid {pid})")
 
 
 if __name__ == "__main__":

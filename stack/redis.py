@@ -1,4 +1,5 @@
-"""Redis: the one at PARLEY_REDIS_URL when it answers, else Debian's redis-server started here."""
+"""Redis: the Redis Cluster of PARLEY_REDIS_CLUSTER_NODES when set, else the one at
+PARLEY_REDIS_URL when it answers, else Debian's redis-server started here."""
 
 from __future__ import annotations
 
@@ -21,8 +22,21 @@ def reachable(url: str) -> bool:
         return False
 
 
+def where(settings: Settings) -> str:
+    """The Redis this install uses: its cluster's nodes, or its URL."""
+    if settings.redis_cluster_nodes:
+        return ",".join(f"{host}:{port}" for host, port in settings.redis_cluster_nodes)
+    return settings.redis_url
+
+
 def start(settings: Settings) -> str:
-    """Use a reachable Redis, or start a local redis-server on the URL's loopback port."""
+    """Use the Redis Cluster or a reachable Redis, or start a local redis-server on the URL's
+    loopback port."""
+    if settings.redis_cluster_nodes:
+        # Any one node is enough: the clients find the others from it.
+        if not any(reachable(f"redis://{host}:{port}") for host, port in settings.redis_cluster_nodes):
+            raise processes.StartError(f"redis: no node of the cluster {where(settings)} is reachable")
+        return f"using the Redis Cluster at {where(settings)}"
     data = settings.data_dir
     if processes.running_pid(data, NAME) is not None and reachable(settings.redis_url):
         return "already running"

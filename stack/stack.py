@@ -77,7 +77,7 @@ def status(settings: Settings) -> list[ComponentStatus]:
     service, its supervision."""
     where = {
         kafka.NAME: settings.bootstrap_servers,
-        redis.NAME: settings.redis_url,
+        redis.NAME: redis.where(settings),
         envoy.NAME: f"127.0.0.1:{settings.http_port}",
     }
     return [

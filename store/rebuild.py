@@ -17,6 +17,7 @@ import redis.asyncio as aioredis
 from aiokafka import AIOKafkaConsumer, TopicPartition
 
 from runtime import kafka
+from runtime import redis as runtime_redis
 from runtime.settings import Settings
 from store.keys import StoreKeys
 from store.projection import LAYOUT_VERSION, RECORD_TYPES
@@ -79,7 +80,7 @@ async def drop(redis: aioredis.Redis, keys: StoreKeys) -> None:
 
 async def rebuild(settings: Settings, progress: Progress | None = None) -> int:
     """Drop the projection, have the projectors replay Kafka, wait; return the records replayed."""
-    redis = aioredis.from_url(settings.redis_url)
+    redis = runtime_redis.client(settings)
     try:
         await drop(redis, StoreKeys(settings))
         return await wait_projected(settings, redis, progress)

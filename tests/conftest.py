@@ -15,6 +15,7 @@ import pytest
 from auth.manage import ADMIN_TOKEN_FILE
 from runtime import settings as settings_module
 from runtime.settings import Settings
+from stack import redis_cluster as local_cluster
 from stack import stack
 
 REPO = Path(__file__).resolve().parent.parent
@@ -25,6 +26,10 @@ PORT_OFFSET = int(os.environ.get("PARLEY_TEST_PORT_OFFSET", "0"))
 
 #: Port of the local fakes of the sources' APIs (the messaging tests start them).
 FAKE_APIS_PORT = 18099 + PORT_OFFSET
+
+#: First port of the test Redis Cluster: its nodes take the next ports (a failover test's own
+#: cluster the ten after), their cluster buses the ports 10000 above; none is in TEST_ENV.
+CLUSTER_FIRST_PORT = 17000 + PORT_OFFSET
 
 #: The test stack's own ports and folder (make up uses 8080, 9901, 50061.., 9092, 6379, .data/).
 TEST_ENV = {
@@ -96,3 +101,16 @@ def live_stack() -> Iterator[Settings]:
 def base_url(live_stack: Settings) -> str:
     """Envoy's public URL of the test stack."""
     return f"http://127.0.0.1:{live_stack.http_port}"
+
+
+@pytest.fixture(scope="session")
+def redis_cluster() -> Iterator[local_cluster.Layout]:
+    """A local Redis Cluster of three primaries in the test stack's folder (stack.redis_cluster),
+    reused when running; the nodes this session started are stopped at its end (unless
+    PARLEY_TEST_KEEP_STACK=1)."""
+    layout = local_cluster.Layout(CLUSTER_FIRST_PORT)
+    data_dir = Path(TEST_ENV["PARLEY_DATA_DIR"])
+    started = local_cluster.start(data_dir, layout)
+    yield layout
+    if os.environ.get("PARLEY_TEST_KEEP_STACK") != "1":
+        local_cluster.stop(data_dir, started)

@@ -13,11 +13,11 @@ from typing import Any
 import grpc
 import httpx
 import pytest
-import redis.asyncio as aioredis
 
 from gateway.event_log import EventLog
 from gateway.subscriptions import Filter, Hub, Limits
 from parley.v1 import events_pb2, events_pb2_grpc, records_pb2, resources_pb2
+from runtime import redis as runtime_redis
 from runtime.settings import Settings
 from stack import processes, services
 from store import events
@@ -181,7 +181,7 @@ def test_a_slow_subscriber_is_cut_with_an_error_event_not_the_gateway(live_stack
 
 
 async def _slow_subscriber(settings: Settings) -> None:
-    redis = aioredis.from_url(settings.redis_url)
+    redis = runtime_redis.client(settings)
     keys = StoreKeys(dataclasses.replace(settings, namespace=f"slow-{uuid.uuid4().hex[:8]}"))
     hub = Hub(EventLog(redis, keys), Limits(heartbeat_s=30, buffer=5))
     reader = asyncio.create_task(hub.run())
