@@ -52,7 +52,7 @@ def test_a_killed_projector_resumes_without_loss_or_double_apply(
 
     pid = processes.running_pid(live_stack.data_dir, "projector-1")
     assert pid is not None
-    os.kill(pid, signal.SIGKILL)
+    os.killpg(pid, signal.SIGKILL)  # the projector and its supervisor
     eventually(lambda: processes.running_pid(live_stack.data_dir, "projector-1") is None, timeout=10)
     # While the projector is down: new messages, and a redelivery of one it had already applied.
     later = [message_record(conversation_id, 1_700_000_100_000 + i, f"b{i}") for i in range(2)]

@@ -80,7 +80,7 @@ def test_a_projector_killed_mid_batch_ends_at_the_ground_truth(live_stack: Setti
         await asyncio.sleep(1.0)  # the projector is applying batches by now
         pid = processes.running_pid(live_stack.data_dir, "projector-1")
         assert pid is not None
-        os.kill(pid, signal.SIGKILL)
+        os.killpg(pid, signal.SIGKILL)  # the projector and its supervisor
         await producing
 
     asyncio.run(produce_and_kill())
