@@ -15,8 +15,7 @@ from runtime import redis as runtime_redis
 from runtime import settings as settings_module
 from runtime.server import Registration, serve
 from stack.envoy import DESCRIPTOR
-from store.keys import StoreKeys
-from store.reads import StoreReads
+from store import client as store
 
 
 async def main() -> None:
@@ -24,7 +23,7 @@ async def main() -> None:
     settings = settings_module.load()
     runtime_logging.configure("auth", settings.log_level)
     redis = runtime_redis.client(settings)
-    reads = StoreReads(redis, StoreKeys(settings))
+    reads = store.reads(settings, redis)
     # How long a token's answer is kept: a revocation takes effect within it.
     cache_s = float(os.environ.get("PARLEY_AUTH_CACHE_S", "1"))
     servicer = CheckServicer(Scopes.from_descriptor(DESCRIPTOR), CachedTokens(reads.api_token, cache_s))

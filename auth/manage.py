@@ -14,9 +14,7 @@ from runtime import kafka, timestamps, topics
 from runtime import redis as runtime_redis
 from runtime.errors import Conflict, NotFound
 from runtime.settings import Settings
-from store.commands import CommandWriter
-from store.keys import StoreKeys
-from store.reads import StoreReads
+from store import client as store
 
 #: Where `make up` keeps the local admin token (mode 0600).
 ADMIN_TOKEN_FILE = "admin.token"
@@ -27,14 +25,13 @@ class TokenAdmin:
 
     def __init__(self, settings: Settings) -> None:
         self.settings = settings
-        self.keys = StoreKeys(settings)
 
     async def __aenter__(self) -> TokenAdmin:
         self.redis = runtime_redis.client(self.settings)
         self.producer = kafka.producer(self.settings)
         await self.producer.start()
-        self.writer = CommandWriter(self.settings, self.redis, self.keys, self.producer)
-        self.reads = StoreReads(self.redis, self.keys)
+        self.writer = store.commands(self.settings, self.redis, self.producer)
+        self.reads = store.reads(self.settings, self.redis)
         return self
 
     async def __aexit__(self, *exc_info: object) -> None:

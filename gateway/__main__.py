@@ -30,9 +30,8 @@ from runtime import logging as runtime_logging
 from runtime import redis as runtime_redis
 from runtime import settings as settings_module
 from runtime.server import Registration, serve
-from store.commands import CommandWriter
+from store import client as store
 from store.keys import StoreKeys
-from store.reads import StoreReads
 
 
 async def main() -> None:
@@ -48,11 +47,11 @@ async def main() -> None:
     event_log = EventLog(redis, keys)
     hub = Hub(event_log, Limits.from_env())
     webhooks = WebhooksServicer(redis, keys, delivery_keys,
-                                CommandWriter(settings, redis, keys, producer),
+                                store.commands(settings, redis, producer),
                                 settings.outbound_allow)
     dispatcher = Dispatcher(redis, event_log, keys, delivery_keys, Policy.from_env(),
                             webhooks.disable, outbound_allow=settings.outbound_allow)
-    chat = ChatPluginServicer(settings, StoreReads(redis, keys), hub, event_log,
+    chat = ChatPluginServicer(settings, store.reads(settings, redis), hub, event_log,
                               VisitorTokens.from_env(settings), producer)
     registrations = [
         Registration.of(status_pb2, status_pb2_grpc, StatusServicer(checker)),

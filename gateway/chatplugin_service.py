@@ -33,7 +33,7 @@ from runtime import ids, json_values, timestamps
 from runtime.bearer import bearer_token
 from runtime.errors import InvalidArgument, NotFound, OutOfRange, PermissionDenied
 from runtime.settings import Settings
-from store.reads import StoreReads
+from store.client import StoreReads
 
 Ctx = grpc.aio.ServicerContext
 

@@ -24,7 +24,7 @@ from parley.v1 import records_pb2, resources_pb2, webhooks_pb2, webhooks_pb2_grp
 from runtime import outbound, timestamps, topics
 from runtime.errors import InvalidArgument, NotFound
 from store import entities, events
-from store.commands import CommandWriter
+from store.client import CommandWriter
 from store.keys import StoreKeys
 
 Ctx = grpc.aio.ServicerContext

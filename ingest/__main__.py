@@ -14,9 +14,7 @@ from runtime import logging as runtime_logging
 from runtime import redis as runtime_redis
 from runtime import settings as settings_module
 from runtime.server import Registration, serve
-from store.commands import CommandWriter
-from store.keys import StoreKeys
-from store.reads import StoreReads
+from store import client as store
 
 
 async def main() -> None:
@@ -26,9 +24,8 @@ async def main() -> None:
     redis = runtime_redis.client(settings)
     producer = kafka.producer(settings)
     await producer.start()
-    keys = StoreKeys(settings)
-    sources = SourcesServicer(settings, redis, StoreReads(redis, keys),
-                              CommandWriter(settings, redis, keys, producer), producer)
+    sources = SourcesServicer(settings, redis, store.reads(settings, redis),
+                              store.commands(settings, redis, producer), producer)
     registrations = [
         Registration.of(ingest_pb2, ingest_pb2_grpc, WebhooksServicer(settings, producer)),
         Registration.of(sources_pb2, sources_pb2_grpc, sources),

@@ -35,9 +35,7 @@ from runtime.errors import (
     Unauthenticated,
 )
 from runtime.settings import Settings
-from store import channel_commands
-from store.commands import CommandWriter
-from store.reads import StoreReads
+from store.client import CommandWriter, StoreReads, channel_commands
 
 Ctx = grpc.aio.ServicerContext
 

@@ -10,15 +10,13 @@ from messaging.messaging_service import MessagingServicer
 from messaging.outbox import Outbox
 from messaging.record_writer import RecordWriter
 from messaging.sender import Sender
-from store.reads import StoreReads
+from store import client as store
 from parley.v1 import messaging_pb2, messaging_pb2_grpc
 from runtime import kafka
 from runtime import logging as runtime_logging
 from runtime import redis as runtime_redis
 from runtime import settings as settings_module
 from runtime.server import Registration, serve
-from store.commands import CommandWriter
-from store.keys import StoreKeys
 
 
 async def main() -> None:
@@ -28,11 +26,10 @@ async def main() -> None:
     redis = runtime_redis.client(settings)
     producer = kafka.producer(settings)
     await producer.start()
-    keys = StoreKeys(settings)
-    reads = StoreReads(redis, keys)
+    reads = store.reads(settings, redis)
     limits = policy.load(outbound_allow=settings.outbound_allow)
     writer = RecordWriter(settings, producer)
-    servicer = MessagingServicer(settings, reads, CommandWriter(settings, redis, keys, producer),
+    servicer = MessagingServicer(settings, reads, store.commands(settings, redis, producer),
                                  producer)
     try:
         await serve("messaging", settings,

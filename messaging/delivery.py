@@ -15,7 +15,7 @@ from messaging.connectors.base import ConnectorConfig, Delivered, Outbound, Outc
 from messaging.policy import SendPolicy
 from parley.v1 import records_pb2
 from runtime import json_values, outbound
-from store.reads import StoreReads
+from store.client import StoreReads
 
 log = logging.getLogger(__name__)
 

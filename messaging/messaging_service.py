@@ -13,15 +13,13 @@ from aiokafka import AIOKafkaProducer
 from google.protobuf import json_format
 
 from messaging import sends, targets
-from store.reads import StoreReads
 from parley.v1 import messaging_pb2, messaging_pb2_grpc, resources_pb2
 from runtime import ids, timestamps, topics
 from runtime.bearer import TOKEN_NAME_HEADER
 from runtime.errors import Conflict, InvalidArgument, NotFound
 from runtime.partitioning import metadata_key
 from runtime.settings import Settings
-from store.commands import CommandWriter
-from store.conversation_commands import metadata_record
+from store.client import CommandWriter, StoreReads, metadata_record
 
 Ctx = grpc.aio.ServicerContext
 

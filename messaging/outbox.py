@@ -17,7 +17,7 @@ from aiokafka.structs import ConsumerRecord
 
 from messaging.policy import SendPolicy
 from messaging.record_writer import RecordWriter
-from store.reads import StoreReads
+from store.client import StoreReads
 from parley.v1 import records_pb2
 from runtime import kafka, topics
 from runtime.deadletter import or_dead_letter

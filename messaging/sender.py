@@ -28,7 +28,7 @@ from messaging.connectors.base import Delivered
 from messaging.delivery import attempt_delivery
 from messaging.policy import SendPolicy
 from messaging.record_writer import RecordWriter
-from store.reads import StoreReads
+from store.client import StoreReads
 from parley.v1 import records_pb2
 from runtime import kafka, topics
 from runtime.deadletter import or_dead_letter

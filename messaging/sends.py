@@ -8,7 +8,7 @@ from google.protobuf import struct_pb2
 from parley.v1 import records_pb2, resources_pb2
 from runtime import timestamps
 from runtime.errors import InvalidArgument
-from store.conversation_commands import metadata_record
+from store.client import metadata_record
 
 PENDING, DELIVERED, FAILED = "pending", "delivered", "failed"
 #: The sender of messages sent by a caller the edge did not name (a call to the service's own

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from messaging.connectors import CONNECTORS
-from store.reads import StoreReads
+from store.client import StoreReads
 from parley.v1 import messaging_pb2, records_pb2
 from runtime import ids
 from runtime.errors import InvalidArgument, NotFound, PermissionDenied

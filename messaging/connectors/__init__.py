@@ -8,7 +8,7 @@ from types import ModuleType
 
 from messaging.connectors import custom, facebook, google, instagram, twilio, viber, whatsapp
 from messaging.connectors.base import ConnectorConfig, connector_config
-from store.reads import StoreReads
+from store.client import StoreReads
 
 #: The connector of every built-in `Message.source` Parley sends for.
 CONNECTORS: dict[str, ModuleType] = {
