@@ -15,7 +15,7 @@ widget: $(WIDGET)
 $(WIDGET): $(WIDGET_SOURCES)
 	cd chatplugin/widget && npm ci --no-audit --no-fund --loglevel=error && npm run --silent check && npm run --silent build
 
-## up: start Kafka, Redis, the four services and Envoy (idempotent); returns once all are healthy
+## up: start Kafka, Redis, the services, the projectors and Envoy (idempotent); returns once all are healthy
 up: $(VENV) $(WIDGET)
 	$(PY) -m stack up
 

@@ -37,7 +37,9 @@ def served(webhook: resources_pb2.Webhook) -> resources_pb2.Webhook:
     """`webhook` as answers show it: its header values masked."""
     shown = resources_pb2.Webhook()
     shown.CopyFrom(webhook)
-    for name in shown.headers:
+    # Over a copy of the names: writing into a protobuf map while iterating it may end the
+    # iteration early and leave values unmasked.
+    for name in list(shown.headers):
         shown.headers[name] = MASK
     return shown
 
