@@ -1,4 +1,4 @@
-"""The Kafka topics of the platform (DESIGN.md, "Topics"), before the namespace prefix."""
+"""The Kafka topics of the platform, before the namespace prefix (keys: `runtime.partitioning`)."""
 
 from __future__ import annotations
 
