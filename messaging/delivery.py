@@ -4,9 +4,9 @@ retries with backoff on transient failures, and the resulting outcome."""
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 import time
+from dataclasses import dataclass
 from types import ModuleType
 
 import httpx
@@ -34,7 +34,17 @@ def outbound_message(record: records_pb2.MessageRecord,
     )
 
 
-async def attempt_delivery(http: httpx.AsyncClient, policy: SendPolicy,
+@dataclass(frozen=True)
+class Clients:
+    """The HTTP clients of the sender, each kept for all its messages: `operator`'s for the
+    built-in sources' APIs (URLs the operator configured), `checked` for custom sources' action
+    endpoints (URLs users gave: every connection is checked, `runtime.outbound`)."""
+
+    operator: httpx.AsyncClient
+    checked: httpx.AsyncClient
+
+
+async def attempt_delivery(clients: Clients, policy: SendPolicy,
                            record: records_pb2.MessageRecord,
                            channel: records_pb2.ChannelRecord | None,
                            reads: StoreReads) -> Delivered | Rejected:
@@ -51,12 +61,8 @@ async def attempt_delivery(http: httpx.AsyncClient, policy: SendPolicy,
         return Rejected(f"not sent: source {channel.channel.source!r} has no connector "
                         "(a custom source needs an action_endpoint)")
     connector, config = found
-    # A custom source's action endpoint is user-given: its connections are checked
-    # (`runtime.outbound`); the built-in sources' API URLs are the operator's.
-    client = (outbound.client(policy.outbound_allow) if connector is custom
-              else contextlib.nullcontext(http))
-    async with client as sending:
-        return await _send(sending, policy, connector, config, outbound_message(record, channel))
+    http = clients.checked if connector is custom else clients.operator
+    return await _send(http, policy, connector, config, outbound_message(record, channel))
 
 
 async def _send(http: httpx.AsyncClient, policy: SendPolicy, connector: ModuleType,

@@ -25,12 +25,12 @@ from google.protobuf.message import DecodeError
 
 from messaging import sends
 from messaging.connectors.base import Delivered
-from messaging.delivery import attempt_delivery
+from messaging.delivery import Clients, attempt_delivery
 from messaging.policy import SendPolicy
 from messaging.record_writer import RecordWriter
 from store.client import StoreReads
 from parley.v1 import records_pb2
-from runtime import kafka, topics
+from runtime import kafka, outbound, topics
 from runtime.deadletter import or_dead_letter
 from runtime.settings import Settings
 
@@ -105,7 +105,9 @@ class Sender:
         self.consumer.subscribe([self.settings.prefixed(topics.MESSAGES)])
         await self.consumer.start()
         try:
-            async with httpx.AsyncClient() as http:
+            async with httpx.AsyncClient() as http, outbound.client(
+                    self.policy.outbound_allow) as checked:
+                clients = Clients(http, checked)
                 while True:
                     await self._commit()
                     if sum(len(p.in_flight) for p in self.partitions.values()) >= MAX_IN_FLIGHT:
@@ -122,25 +124,25 @@ class Sender:
                                 continue  # the projector dead-letters it
                             if is_pending_outbound(record):
                                 partition.in_flight.add(raw.offset)
-                                self._enqueue(http, _Item(raw, record, partition))
+                                self._enqueue(clients, _Item(raw, record, partition))
         finally:
             for task in self.tasks:
                 task.cancel()
             await asyncio.gather(*self.tasks, return_exceptions=True)
             await self.consumer.stop()
 
-    def _enqueue(self, http: httpx.AsyncClient, item: _Item) -> None:
+    def _enqueue(self, clients: Clients, item: _Item) -> None:
         conversation = item.record.conversation_id
         queue = self.queues.get(conversation)
         if queue is not None:
             queue.append(item)
             return
         self.queues[conversation] = deque([item])
-        task = asyncio.create_task(self._drain(http, conversation))
+        task = asyncio.create_task(self._drain(clients, conversation))
         self.tasks.add(task)
         task.add_done_callback(self.tasks.discard)
 
-    async def _drain(self, http: httpx.AsyncClient, conversation: str) -> None:
+    async def _drain(self, clients: Clients, conversation: str) -> None:
         queue = self.queues[conversation]
         try:
             while queue:
@@ -148,7 +150,7 @@ class Sender:
                 try:
                     # A message that fails by its own fault is dead-lettered and passed.
                     await or_dead_letter(self.writer.producer, self.settings, item.raw,
-                                         partial(self._send, http, item.record))
+                                         partial(self._send, clients, item.record))
                 except Exception:  # noqa: BLE001 - Kafka or Redis away: the same one again, in order
                     log.exception("sending message %s failed; trying again", item.record.message.id)
                     await asyncio.sleep(1.0)
@@ -166,11 +168,11 @@ class Sender:
             for tp, offset in offsets.items():
                 self.partitions[tp].committed = offset
 
-    async def _send(self, http: httpx.AsyncClient, record: records_pb2.MessageRecord) -> None:
+    async def _send(self, clients: Clients, record: records_pb2.MessageRecord) -> None:
         if await self._already_done(record):
             return
         channel = await self.reads.channel(record.channel_id)
-        outcome = await attempt_delivery(http, self.policy, record, channel, self.reads)
+        outcome = await attempt_delivery(clients, self.policy, record, channel, self.reads)
         if isinstance(outcome, Delivered):
             await self.writer.message(sends.delivered(record, outcome.source_message_id))
         else:

@@ -13,12 +13,11 @@ from typing import Any
 import grpc
 import httpx
 import pytest
-from google.api import annotations_pb2
-from google.protobuf import descriptor_pb2
 
 from parley.v1 import tags_pb2, tags_pb2_grpc
 from runtime.settings import Settings
-from stack import envoy, processes, services
+from stack import processes, services
+from tests.integration.api_routes import api_routes
 from tests.integration import webhooks
 from tests.integration.helpers import eventually, post
 from tests.integration.test_cli import run
@@ -30,21 +29,8 @@ EXEMPT = {"/health", "/facebook", "/instagram", "/whatsapp", "/google", "/twilio
           "/sources.webhook"}
 
 
-def _json_paths() -> list[tuple[str, str]]:
-    """(HTTP method, path) of every JSON call of the API, from the contracts Envoy serves."""
-    files = descriptor_pb2.FileDescriptorSet.FromString(envoy.DESCRIPTOR.read_bytes()).file
-    found = []
-    for file in (f for f in files if f.package == "parley.v1"):
-        for service in file.service:
-            for method in service.method:
-                rule = method.options.Extensions[annotations_pb2.http]
-                kind = rule.WhichOneof("pattern")
-                found.append((kind.upper(), getattr(rule, kind)))
-    return sorted(set(found))
-
-
-PROTECTED = [(m, p) for m, p in _json_paths()
-             if p not in EXEMPT and not p.startswith(EXEMPT_PREFIXES)]
+PROTECTED = [(r.method, r.path) for r in api_routes() if not r.is_grpc
+             and r.path not in EXEMPT and not r.path.startswith(EXEMPT_PREFIXES)]
 
 
 def _call(base_url: str, method: str, path: str, token: str | None) -> httpx.Response:

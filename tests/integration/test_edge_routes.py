@@ -21,11 +21,10 @@ from dataclasses import dataclass
 import grpc
 import httpx
 import pytest
-from google.api import annotations_pb2
-from google.protobuf import descriptor_pb2
 
 from auth import scopes
 from stack import envoy
+from tests.integration.api_routes import api_routes
 from tests.integration.helpers import eventually
 from tests.integration.test_auth import _token
 from tests.integration.test_cli import run
@@ -34,23 +33,8 @@ EXEMPT_RPCS = {r.rpc for r in scopes.Scopes.from_descriptor(envoy.DESCRIPTOR).ro
                if r.scope is None}
 
 
-def _routes() -> list[tuple[str, str, str]]:
-    """(HTTP method, path, RPC) of every JSON binding and gRPC method of the API."""
-    files = descriptor_pb2.FileDescriptorSet.FromString(envoy.DESCRIPTOR.read_bytes()).file
-    found = []
-    for file in (f for f in files if f.package == scopes.PACKAGE):
-        for service in file.service:
-            for method in service.method:
-                rpc = f"{scopes.PACKAGE}.{service.name}.{method.name}"
-                found.append(("POST", f"/{scopes.PACKAGE}.{service.name}/{method.name}", rpc))
-                rule = method.options.Extensions[annotations_pb2.http]
-                for binding in (rule, *rule.additional_bindings):
-                    if kind := binding.WhichOneof("pattern"):
-                        found.append((kind.upper(), getattr(binding, kind), rpc))
-    return sorted(set(found))
-
-
-ROUTES = _routes()
+#: (HTTP method, path, RPC) of every JSON binding and gRPC method of the API.
+ROUTES = [(r.method, r.path, r.rpc) for r in api_routes()]
 #: The other HTTP method of a route (GET <-> POST), where the contracts bind none.
 BOUND = {(method, path) for method, path, _ in ROUTES}
 

@@ -19,13 +19,12 @@ from urllib.parse import urlencode
 
 import httpx
 import pytest
-from google.api import annotations_pb2
 from google.protobuf import descriptor_pb2
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from auth import scopes
-from stack import envoy
+from tests.integration.api_routes import FILES, api_routes
 from tests.integration import webhooks
 from tests.integration.helpers import eventually, post
 
@@ -35,27 +34,16 @@ FUZZ = settings(max_examples=30, deadline=None, derandomize=True, database=None,
 SOURCE_PATHS = ("/facebook", "/instagram", "/whatsapp", "/google", "/viber", "/twilio")
 
 
-FILES = descriptor_pb2.FileDescriptorSet.FromString(envoy.DESCRIPTOR.read_bytes()).file
 MESSAGES = {f".{f.package}.{m.name}": m for f in FILES for m in f.message_type}
 #: Nested message types, by full name too.
 MESSAGES.update({f".{f.package}.{m.name}.{n.name}": n for f in FILES for m in f.message_type
                  for n in m.nested_type})
 
 
-def _json_routes() -> list[tuple[str, str, bool, str]]:
-    """(path, RPC, server streaming?, request type) of every POST binding."""
-    found = []
-    for file in (f for f in FILES if f.package == scopes.PACKAGE):
-        for service in file.service:
-            for method in service.method:
-                rule = method.options.Extensions[annotations_pb2.http]
-                if rule.post and rule.post not in SOURCE_PATHS:
-                    found.append((rule.post, f"{service.name}.{method.name}",
-                                  method.server_streaming, method.input_type))
-    return sorted(found)
-
-
-ROUTES = _json_routes()
+#: (path, RPC, server streaming?, request type) of every POST binding but the sources' paths.
+ROUTES = sorted((r.path, r.rpc.removeprefix(f"{scopes.PACKAGE}."), r.server_streaming,
+                 r.request_type) for r in api_routes()
+                if r.method == "POST" and not r.is_grpc and r.path not in SOURCE_PATHS)
 
 STRINGS = st.one_of(st.text(max_size=20), st.sampled_from([
     "\ud800", "x\udfffy", "\x00", "*", "(", "[1 TO *]", "http://127.0.0.1:9901/ready",
