@@ -137,6 +137,8 @@ class ChatPluginServicer(chatplugin_pb2_grpc.ChatPluginServiceServicer):
         yield httpbody_pb2.HttpBody(content_type=SSE, data=b": connected\n\n")
         async for event in stream:
             yield httpbody_pb2.HttpBody(content_type=SSE, data=sse_frame(event))
-            message = json_format.MessageToDict(event.payload).get("message", {})
+            message = json_format.MessageToDict(event.payload).get("message")
+            if not isinstance(message, dict):  # not a message event (`stream.error` says why)
+                continue
             if message.get("delivery_state") == sends.PENDING and not message.get("from_contact"):
                 await self._deliver(str(message.get("id", "")))

@@ -15,6 +15,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 
 from aiokafka.cluster import ClusterMetadata
+from aiokafka.partitioner import murmur2
 from aiokafka.coordinator.assignors.abstract import AbstractPartitionAssignor
 from aiokafka.coordinator.protocol import (
     ConsumerProtocolMemberAssignment,
@@ -23,6 +24,13 @@ from aiokafka.coordinator.protocol import (
 
 #: Metadata subjects keyed by their own identifier (a conversation, a channel).
 _OWN_KEY_SUBJECTS = ("conversation", "channel")
+
+
+def partition_of(key: str, partitions: int) -> int:
+    """The partition number Kafka's default partitioner gives records keyed `key` on a topic of
+    `partitions` partitions (murmur2 of the key's bytes), so the store finds where a
+    conversation's records were projected without asking Kafka."""
+    return (murmur2(key.encode()) & 0x7FFFFFFF) % partitions
 
 
 def metadata_key(subject: str, identifier: str, conversation_id: str = "") -> str:

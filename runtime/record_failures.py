@@ -30,6 +30,9 @@ _INFRASTRUCTURE = (
     kafka_errors.KafkaError,
     redis_errors.ConnectionError,
     redis_errors.TimeoutError,
+    # A Redis Cluster between a primary's loss and its replica's promotion.
+    redis_errors.ClusterDownError,
+    redis_errors.TryAgainError,
     ConnectionError,
     TimeoutError,
 )

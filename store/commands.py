@@ -40,7 +40,7 @@ class CommandWriter:
                                   f"most {MAX_RECORD_BYTES})")
         name = self.settings.prefixed(topic)
         sent = await self.producer.send_and_wait(name, value, key=key.encode())
-        offset_key = self.keys.projector_offset(name, sent.partition)
+        offset_key = self.keys.of_record(topic, sent.partition).projector_offset(name, sent.partition)
         loop = asyncio.get_running_loop()
         deadline = loop.time() + PROJECTION_WAIT_S
         while loop.time() < deadline:

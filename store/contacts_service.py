@@ -86,7 +86,7 @@ class ContactsServicer(contacts_pb2_grpc.ContactsServiceServicer):
 
     async def ListContacts(self, request: contacts_pb2.ListContactsRequest, context: Ctx) -> contacts_pb2.ListContactsResponse:
         page = await pages.newest_first_by_score(
-            self.redis, self.keys.contacts(), request.cursor, request.page_size)
+            self.redis, [self.keys.contacts()], request.cursor, request.page_size)
         ids = [pages.member_id(m) for m in reversed(page.members)]
         return contacts_pb2.ListContactsResponse(data=await self._load(ids),
                                                  pagination_data=pagination(page))

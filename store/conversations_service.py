@@ -33,7 +33,8 @@ class ConversationsServicer(conversations_pb2_grpc.ConversationsServiceServicer)
         """The projected state of a conversation; InvalidArgument/NotFound when there is none."""
         if not conversation_id:
             raise InvalidArgument("conversation_id is required")
-        found = await self.redis.hgetall(self.keys.conversation(conversation_id))
+        found = await self.redis.hgetall(
+            self.keys.of_conversation(conversation_id).conversation(conversation_id))
         if not found:
             raise NotFound(f"conversation {conversation_id} not found")
         return {k.decode(): v.decode() for k, v in found.items()}
@@ -88,7 +89,8 @@ class ConversationsServicer(conversations_pb2_grpc.ConversationsServiceServicer)
                 self.filter_evaluation_limit)
         else:
             page = await pages.newest_first_by_score(
-                self.redis, self.keys.conversations(), request.cursor, request.page_size)
+                self.redis, [p.conversations() for p in self.keys.partitions()], request.cursor,
+                request.page_size)
         newest_first = [pages.member_id(m) for m in reversed(page.members)]
         conversations = await views.load_conversations(self.redis, self.keys, newest_first)
         return conversations_pb2.ListConversationsResponse(

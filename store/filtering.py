@@ -13,10 +13,15 @@ query's indexes leave (name trigrams, indexed AND-terms), up to a limit: a query
 load more conversations than that is refused with a 400 saying how to narrow it, rather than
 holding the store for seconds. Either way the answer is a temporary sorted set scored by
 activity, paged like the unfiltered list, so cursors and `total` work the same.
+
+Every partition of the keyspace (`store.keys`) holds its share of each index, so a query runs
+in each partition on its own keys (concurrently; on a Redis Cluster each in its slot), and the
+answers are paged as one, merged by (activity, id).
 """
 
 from __future__ import annotations
 
+import asyncio
 import uuid
 from dataclasses import dataclass
 
@@ -25,7 +30,7 @@ from google.protobuf import json_format
 
 from runtime.errors import InvalidArgument
 from store import filters, pages, views
-from store.keys import StoreKeys
+from store.keys import PartitionKeys, StoreKeys
 
 SCAN_CHUNK = 500
 TEMPORARY_TTL_S = 60
@@ -37,7 +42,7 @@ def _score_bound(value: float | None, inclusive: bool, open_end: str) -> str:
     return f"{value!r}" if inclusive else f"({value!r}"
 
 
-def _ranged(keys: StoreKeys, plan: filters.ScoreRange) -> str:
+def _ranged(keys: PartitionKeys, plan: filters.ScoreRange) -> str:
     """The sorted set of a range's values."""
     return keys.created() if plan.kind == "created" else keys.unread_counts()
 
@@ -50,7 +55,7 @@ def _bounds(plan: filters.ScoreRange) -> tuple[str, str]:
 class _Temporaries:
     """Temporary keys of one query, deleted when it is answered (and expiring regardless)."""
 
-    def __init__(self, redis: aioredis.Redis, keys: StoreKeys) -> None:
+    def __init__(self, redis: aioredis.Redis, keys: PartitionKeys) -> None:
         self.redis = redis
         self.keys = keys
         self.made: list[str] = []
@@ -74,7 +79,7 @@ class _Set:
     scored: bool
 
 
-async def _scored(redis: aioredis.Redis, keys: StoreKeys, found: _Set, temps: _Temporaries) -> _Set:
+async def _scored(redis: aioredis.Redis, keys: PartitionKeys, found: _Set, temps: _Temporaries) -> _Set:
     """`found` scored by activity."""
     if found.scored:
         return found
@@ -84,7 +89,7 @@ async def _scored(redis: aioredis.Redis, keys: StoreKeys, found: _Set, temps: _T
     return _Set(target, True)
 
 
-async def _select(redis: aioredis.Redis, keys: StoreKeys, plan: filters.Plan,
+async def _select(redis: aioredis.Redis, keys: PartitionKeys, plan: filters.Plan,
                   temps: _Temporaries) -> _Set:
     """The conversations `plan` selects. Unscored sets are rescored only where an answer needs
     it: AND weighs them 0 beside a scored operand, and NOT subtracts them as they are, so a
@@ -149,7 +154,7 @@ async def _select(redis: aioredis.Redis, keys: StoreKeys, plan: filters.Plan,
     return found
 
 
-async def _without_ranges(redis: aioredis.Redis, keys: StoreKeys, base: _Set,
+async def _without_ranges(redis: aioredis.Redis, keys: PartitionKeys, base: _Set,
                           negated: list[filters.Plan],
                           temps: _Temporaries) -> tuple[_Set, list[filters.Plan]]:
     """`base` without the negated ranges that hold more conversations than it does (and the
@@ -175,15 +180,16 @@ async def _without_ranges(redis: aioredis.Redis, keys: StoreKeys, base: _Set,
     return kept, [p for p in negated if p not in broad]
 
 
-async def _materialize(redis: aioredis.Redis, keys: StoreKeys, plan: filters.Plan,
+async def _materialize(redis: aioredis.Redis, keys: PartitionKeys, plan: filters.Plan,
                        temps: _Temporaries) -> str:
     """A sorted set (ids scored by activity) of the conversations `plan` selects."""
     return (await _scored(redis, keys, await _select(redis, keys, plan, temps), temps)).key
 
 
-async def _evaluate(redis: aioredis.Redis, keys: StoreKeys, query: filters.tree.Item,
-                    candidates: str, temps: _Temporaries) -> str:
-    """A sorted set of the `candidates` that satisfy `query`, evaluated one by one."""
+async def _evaluate(redis: aioredis.Redis, store: StoreKeys, keys: PartitionKeys,
+                    query: filters.tree.Item, candidates: str, temps: _Temporaries) -> str:
+    """A sorted set of the `candidates` (of partition `keys`) that satisfy `query`, evaluated
+    one by one."""
     target = temps.new()
     start = 0
     while True:
@@ -193,7 +199,7 @@ async def _evaluate(redis: aioredis.Redis, keys: StoreKeys, query: filters.tree.
         start += SCAN_CHUNK
         # Scores from the activity index: a narrowing index (name trigrams) is not scored.
         scores = dict(zip(chunk, await redis.zmscore(keys.conversations(), chunk)))
-        conversations = await views.load_conversations(redis, keys, list(scores))
+        conversations = await views.load_conversations(redis, store, list(scores))
         selected: dict[str, float] = {}
         for conversation in conversations:
             as_json = json_format.MessageToDict(conversation, preserving_proto_field_name=True)
@@ -207,29 +213,45 @@ async def _evaluate(redis: aioredis.Redis, keys: StoreKeys, query: filters.tree.
     return target
 
 
+async def _candidates(redis: aioredis.Redis, keys: PartitionKeys, narrowing: filters.Plan | None,
+                      temps: _Temporaries) -> str:
+    """The sorted set of a partition's conversations a query must be checked on."""
+    if narrowing is None:
+        return keys.conversations()
+    return (await _select(redis, keys, narrowing, temps)).key
+
+
 async def filtered_page(redis: aioredis.Redis, keys: StoreKeys, query: str, cursor: str,
                         page_size: int, evaluation_limit: int) -> pages.Page:
     """The page at `cursor` of the conversations matching `query` (newest activity first);
     InvalidArgument when it would evaluate more than `evaluation_limit` conversations."""
     parsed = filters.parse(query)
     pages.page_size_or_default(page_size)  # bad input is rejected before any work
-    temps = _Temporaries(redis, keys)
+    parts = keys.partitions()
+    temps = [_Temporaries(redis, part) for part in parts]
     try:
         plan = filters.index_plan(parsed)
         if plan is not None:
-            answer = await _materialize(redis, keys, plan, temps)
+            answers = await asyncio.gather(*(
+                _materialize(redis, part, plan, t) for part, t in zip(parts, temps)))
         else:
             narrowing = filters.narrowing_plan(parsed)
-            candidates = ((await _select(redis, keys, narrowing, temps)).key
-                          if narrowing is not None else keys.conversations())
-            count = await redis.zcard(candidates)
+            candidates = await asyncio.gather(*(
+                _candidates(redis, part, narrowing, t) for part, t in zip(parts, temps)))
+            pipe = redis.pipeline(transaction=False)
+            for key in candidates:
+                pipe.zcard(key)
+            count = sum(await pipe.execute())
             if count > evaluation_limit:
                 raise InvalidArgument(
                     f"filters {query!r} would be checked on {count} conversations one by one "
                     f"(the limit is {evaluation_limit}); narrow it with an indexed term "
                     "(channel_id, source, tag_ids, state, metadata.<path>, unread_count, "
                     "created_at) or give display_name fragments of 3 characters or more")
-            answer = await _evaluate(redis, keys, parsed, candidates, temps)
-        return await pages.newest_first_by_score(redis, answer, cursor, page_size)
+            answers = await asyncio.gather(*(
+                _evaluate(redis, keys, part, parsed, found, t)
+                for part, found, t in zip(parts, candidates, temps)))
+        return await pages.newest_first_by_score(redis, list(answers), cursor, page_size)
     finally:
-        await temps.drop()
+        for t in temps:
+            await t.drop()

@@ -1,21 +1,82 @@
-"""Names of the store's Redis keys. The store owns this keyspace; nothing else writes it."""
+"""Names of the store's Redis keys. The store owns this keyspace; nothing else writes it.
+
+The keyspace is cut into slots the way Kafka Streams shards state: every key of one partition
+number shares the hash tag `{<namespace>:p<n>}` (its conversations, messages, metadata
+documents, its share of every index, its event stream, its offsets), so a projector's batch of
+that partition touches one Redis Cluster slot. The global entities (channels, tags, templates,
+webhooks, sources, API tokens, contacts) share the tag `{<namespace>:g}`. A metadata document
+lives in the partition of its Kafka key (`runtime.partitioning.metadata_key`): a conversation's
+and its messages' in the conversation's, a channel's in the channel id's.
+
+`StoreKeys` names the global slot's keys and finds the others: `partition(n)`,
+`of_conversation(id)`, `partitions()`; `PartitionKeys` names one partition's keys.
+"""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 
-from runtime import redis as runtime_redis
+from runtime import topics
+from runtime.partitioning import partition_of
 from runtime.settings import Settings
+
+#: Topics whose records are projected into the keyspace of their partition; the others hold
+#: global entities, projected into the global slot.
+PARTITIONED_TOPICS = (topics.MESSAGES, topics.METADATA)
+#: The first part, after the slot's tag, of the keys `parley rebuild` keeps: the realtime event
+#: streams and their high-water marks, and the projectors' owner generations.
+DURABLE = "durable"
 
 
 @dataclass(frozen=True)
-class StoreKeys:
-    """Key names under the install's namespace."""
+class _SlotKeys:
+    """Keys sharing one hash tag, `{<namespace>:<slot>}`."""
 
     settings: Settings
+    slot: str
+
+    @property
+    def tag(self) -> str:
+        """The slot's hash tag, with its braces."""
+        return "{" + f"{self.settings.namespace or 'parley'}:{self.slot}" + "}"
 
     def _key(self, *parts: str) -> str:
-        return runtime_redis.key(self.settings, *parts)
+        return ":".join((self.tag, *parts))
+
+    def _durable(self, *parts: str) -> str:
+        return self._key(DURABLE, *parts)
+
+    def events(self) -> str:
+        """Stream: the realtime events of this slot, in the order they were projected. Durable:
+        a rebuild does not emit them again."""
+        return self._durable("events")
+
+    def events_emitted(self, topic: str, partition: int) -> str:
+        """String: the next offset of one topic partition whose records may emit events; a
+        replay (rebuild) below it emits none."""
+        return self._durable("emitted", topic, str(partition))
+
+    def projector_owner(self, partition: int) -> str:
+        """String: the generation of the projector that owns partition number `partition` (of
+        every topic), as this slot knows it: bumped by each new owner, checked in each of its
+        writes here, so a projector that lost the partition but does not know it yet writes
+        nothing. Kept by a rebuild."""
+        return self._durable("owner", str(partition))
+
+    def projector_offset(self, topic: str, partition: int) -> str:
+        """String: the next Kafka offset the projector applies for one topic partition."""
+        return self._key("offset", topic, str(partition))
+
+    def temporary(self, name: str) -> str:
+        """A short-lived key of one query (filtered lists)."""
+        return self._key("tmp", name)
+
+
+@dataclass(frozen=True)
+class PartitionKeys(_SlotKeys):
+    """The keys of one partition number: its conversations and everything about them."""
+
+    number: int
 
     def message(self, message_id: str) -> str:
         """String: the serialized `MessageRecord` of a message."""
@@ -35,21 +96,14 @@ class StoreKeys:
         return self._key("conv", conversation_id)
 
     def conversations(self) -> str:
-        """Sorted set: conversation ids scored by their last activity (the newest message's
-        source time); ties are ordered by id."""
+        """Sorted set: this partition's conversation ids scored by their last activity (the
+        newest message's source time); ties are ordered by id."""
         return self._key("conversations")
 
     def metadata(self, subject: str, identifier: str) -> str:
-        """String: the JSON metadata document of one subject (message, conversation, ...)."""
+        """String: the JSON metadata document of one subject (message, conversation, channel)
+        whose Kafka key falls in this partition."""
         return self._key("meta", subject, identifier)
-
-    def channel(self, channel_id: str) -> str:
-        """String: the serialized `ChannelRecord` of a channel (secrets included: never served)."""
-        return self._key("channel", channel_id)
-
-    def connected_channels(self) -> str:
-        """Set: ids of the connected channels."""
-        return self._key("channels", "connected")
 
     def index(self, kind: str, value: str = "") -> str:
         """Sorted set like `conversations` (ids scored by last activity): the conversations of
@@ -59,8 +113,8 @@ class StoreKeys:
         return self._key("idx", kind, value) if value else self._key("idx", kind)
 
     def meta_values(self, path: str) -> str:
-        """Sorted set (all scores 0, lexical): every text metadata `path` has held, whose "meta"
-        index may hold conversations; a prefix wildcard unites the indexes of its range."""
+        """Sorted set (all scores 0, lexical): every text metadata `path` has held here, whose
+        "meta" index may hold conversations; a prefix wildcard unites the indexes of its range."""
         return self._key("metavalues", path)
 
     def created(self) -> str:
@@ -71,9 +125,46 @@ class StoreKeys:
         """Sorted set: conversation ids scored by their unread count, for `unread_count` ranges."""
         return self._key("unreadcounts")
 
-    def temporary(self, name: str) -> str:
-        """A short-lived key of one query (filtered lists)."""
-        return self._key("tmp", name)
+    def source_message(self, channel_id: str, source_message_id: str) -> str:
+        """String: the Parley message id that first carried this source message id, so an echo of
+        a message Parley sent itself is not stored twice (an echo is in the same conversation)."""
+        return self._key("srcmsg", channel_id, source_message_id)
+
+
+@dataclass(frozen=True)
+class StoreKeys(_SlotKeys):
+    """The global slot's keys, and the way to every partition's."""
+
+    slot: str = "g"
+
+    def partition(self, number: int) -> PartitionKeys:
+        """The keys of partition number `number`."""
+        return PartitionKeys(self.settings, f"p{number}", number)
+
+    def partitions(self) -> list[PartitionKeys]:
+        """The keys of every partition number (`PARLEY_TOPIC_PARTITIONS` of them)."""
+        return [self.partition(n) for n in range(self.settings.topic_partitions)]
+
+    def of_conversation(self, conversation_id: str) -> PartitionKeys:
+        """The keys of the partition a conversation's records land on."""
+        return self.partition(partition_of(conversation_id, self.settings.topic_partitions))
+
+    def of_record(self, topic: str, partition: int) -> _SlotKeys:
+        """The keys of the slot that records of `topic` (without namespace) partition `partition`
+        are projected into."""
+        return self.partition(partition) if topic in PARTITIONED_TOPICS else self
+
+    def event_streams(self) -> list[str]:
+        """Every slot's realtime event stream: the partitions', then the global one."""
+        return [p.events() for p in self.partitions()] + [self.events()]
+
+    def channel(self, channel_id: str) -> str:
+        """String: the serialized `ChannelRecord` of a channel (secrets included: never served)."""
+        return self._key("channel", channel_id)
+
+    def connected_channels(self) -> str:
+        """Set: ids of the connected channels."""
+        return self._key("channels", "connected")
 
     def contacts(self) -> str:
         """Sorted set: contact ids scored by when they were first seen (epoch ms)."""
@@ -100,29 +191,6 @@ class StoreKeys:
         ("token/<name>") whose secret has this hex SHA-256."""
         return self._key("credential", sha256)
 
-    def source_message(self, channel_id: str, source_message_id: str) -> str:
-        """String: the Parley message id that first carried this source message id, so an echo of
-        a message Parley sent itself is not stored twice."""
-        return self._key("srcmsg", channel_id, source_message_id)
-
-    def namespace_pattern(self) -> str:
-        """SCAN pattern of every key of this install (used by `parley rebuild` only)."""
-        return self._key("*")
-
-    def durable_prefix(self) -> bytes:
-        """Prefix of the keys `parley rebuild` keeps (`runtime.redis.durable_key`)."""
-        return runtime_redis.durable_key(self.settings, "").encode()
-
-    def events(self) -> str:
-        """Stream: the realtime events, in the order they were projected; entry ids are the
-        streams' resume tokens (`store.events`). Durable: a rebuild does not emit them again."""
-        return runtime_redis.durable_key(self.settings, "events")
-
-    def events_emitted(self, topic: str, partition: int) -> str:
-        """String: the next offset of one topic partition whose records may emit events; a
-        replay (rebuild) below it emits none."""
-        return runtime_redis.durable_key(self.settings, "emitted", topic, str(partition))
-
     def projection_generation(self) -> str:
         """String: bumped by `parley rebuild`; a projector that sees it change replays Kafka."""
         return self._key("projection", "generation")
@@ -131,12 +199,11 @@ class StoreKeys:
         """String: the `LAYOUT_VERSION` of the projection in Redis."""
         return self._key("projection", "layout")
 
-    def projector_owner(self, partition: int) -> str:
-        """String: the generation of the projector that owns partition number `partition` (of
-        every topic): bumped by each new owner, checked in each of its writes, so a projector
-        that lost the partition but does not know it yet writes nothing. Kept by a rebuild."""
-        return runtime_redis.durable_key(self.settings, "owner", "projector", str(partition))
+    def namespace_pattern(self) -> str:
+        """SCAN pattern of every key of every slot of this install (`parley rebuild` only)."""
+        return "{" + f"{self.settings.namespace or 'parley'}:*"
 
-    def projector_offset(self, topic: str, partition: int) -> str:
-        """String: the next Kafka offset the projector applies for one topic partition."""
-        return self._key("offset", "projector", topic, str(partition))
+    @staticmethod
+    def is_durable(key: bytes) -> bool:
+        """True for a key `parley rebuild` keeps (see `DURABLE`)."""
+        return key.split(b"}:", 1)[-1].startswith(DURABLE.encode() + b":")

@@ -27,9 +27,10 @@ async def list_messages(
     if not conversation_id:
         raise InvalidArgument("conversation_id is required")
     page = await pages.newest_first(
-        redis, keys.conversation_messages(conversation_id), cursor, page_size
-    )
+        redis, keys.of_conversation(conversation_id).conversation_messages(conversation_id),
+        cursor, page_size)
     if page.total == 0:
         raise NotFound(f"conversation {conversation_id} not found")
-    messages = await views.load_messages(redis, keys, [pages.member_id(m) for m in page.members])
+    messages = await views.load_messages(
+        redis, keys, [(conversation_id, pages.member_id(m)) for m in page.members])
     return MessagePage(messages=messages, page=page)

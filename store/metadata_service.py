@@ -6,11 +6,11 @@ import grpc
 import redis.asyncio as aioredis
 from google.protobuf import json_format
 
-from parley.v1 import metadata_pb2, metadata_pb2_grpc, records_pb2
+from parley.v1 import metadata_pb2, metadata_pb2_grpc
 from runtime import topics
 from runtime.partitioning import metadata_key
 from runtime.errors import InvalidArgument, NotFound
-from store import conversation_commands
+from store import conversation_commands, views
 from store.commands import CommandWriter
 from store.keys import StoreKeys
 
@@ -28,10 +28,9 @@ class MetadataServicer(metadata_pb2_grpc.MetadataServiceServicer):
         self.commands = commands
 
     def _entity_key(self, subject: str, identifier: str) -> str:
-        return {
-            "conversation": self.keys.conversation,
-            "channel": self.keys.channel,
-        }[subject](identifier)
+        if subject == "conversation":
+            return self.keys.of_conversation(identifier).conversation(identifier)
+        return self.keys.channel(identifier)
 
     async def UpsertMetadata(
         self, request: metadata_pb2.UpsertMetadataRequest, context: grpc.aio.ServicerContext
@@ -47,10 +46,10 @@ class MetadataServicer(metadata_pb2_grpc.MetadataServiceServicer):
         # A message's metadata goes with its conversation's records (runtime.partitioning).
         conversation = ""
         if request.subject == "message":
-            found = await self.redis.get(self.keys.message(request.id))
+            found = await views.find_message(self.redis, self.keys, request.id)
             if found is None:
                 raise NotFound(f"message {request.id} not found")
-            conversation = records_pb2.MessageRecord.FromString(found).conversation_id
+            conversation = found.conversation_id
         elif not await self.redis.exists(self._entity_key(request.subject, request.id)):
             raise NotFound(f"{request.subject} {request.id} not found")
         await self.commands.write(

@@ -71,47 +71,77 @@ async def newest_first(redis: aioredis.Redis, index: str, cursor: str, page_size
     )
 
 
-async def _rank(redis: aioredis.Redis, index: str, position: cursors.Cursor) -> tuple[int, int]:
-    """(rank of the cursor's element in ascending order, size of `index`), in one round trip.
+def _position(position: cursors.Cursor) -> tuple[int, bytes]:
+    """A cursor's (score, id); InvalidArgument when its member is not `<time>:<id>`."""
+    score_text, _, member = position.member.partition(":")
+    if not score_text.isdigit() or not member:
+        raise InvalidArgument("invalid cursor")
+    return int(score_text), member.encode()
 
-    When the element has moved since (new activity) or gone, the rank is where its old score
-    would stand, so the walk goes on from the same place in time."""
-    score_text, member = position.member.split(":", 1)
+
+async def _older_counts(redis: aioredis.Redis, indexes: list[str], score: int, member: bytes
+                        ) -> tuple[list[int], list[int], list[int]]:
+    """For each of `indexes`: its size, how many of its members come before (score, member) in
+    (score, member) order, and how many come before or at it; one round trip for all of them."""
     pipe = redis.pipeline(transaction=False)
-    pipe.zcard(index)
-    pipe.zrank(index, member)
-    pipe.zscore(index, member)
-    pipe.zcount(index, "-inf", f"({int(score_text)}")
-    total, rank, score, older = await pipe.execute()
-    if rank is not None and score is not None and int(score) == int(score_text):
-        return rank, total
-    return older - (1 if position.direction == "after" else 0), total
+    for index in indexes:
+        pipe.zcard(index)
+        pipe.zcount(index, "-inf", f"({score}")
+        pipe.zrange(index, score, score, byscore=True)  # ties: few, ordered by member
+    found = await pipe.execute()
+    sizes, before, through = [], [], []
+    for i in range(len(indexes)):
+        size, older, ties = found[3 * i: 3 * i + 3]
+        sizes.append(size)
+        before.append(older + sum(1 for tie in ties if tie < member))
+        through.append(older + sum(1 for tie in ties if tie <= member))
+    return sizes, before, through
 
 
 async def newest_first_by_score(
-    redis: aioredis.Redis, index: str, cursor: str, page_size: int
+    redis: aioredis.Redis, indexes: list[str], cursor: str, page_size: int
 ) -> Page:
-    """Like `newest_first`, over a sorted set scored by time (ties ordered by member), whose
-    members are ids: such sets combine with plain index sets (ZINTERSTORE) for filters."""
+    """Like `newest_first`, over sorted sets scored by time (ties ordered by member) whose
+    members are ids, merged as one: a set per partition of the keyspace, each holding a share.
+    Such sets combine with plain index sets (ZINTERSTORE) for filters. The cursor is a position
+    in (time, id) order, so it holds whatever partition its neighbours are in; the total adds
+    the sets' sizes up. Two round trips at most, whatever the number of sets."""
     size = page_size_or_default(page_size)
     position = cursors.decode(cursor) if cursor else None
-    if position is None:
-        total = await redis.zcard(index)
-        start, end = max(0, total - size), total - 1
+    pipe = redis.pipeline(transaction=False)
+    if position is None:  # the newest of each set, and its size: one round trip
+        for index in indexes:
+            pipe.zcard(index)
+            pipe.zrange(index, -size, -1, withscores=True)
+        answers = await pipe.execute()
+        sizes, pieces = answers[0::2], answers[1::2]
+        older_total = sum(sizes)
     else:
-        rank, total = await _rank(redis, index, position)
+        score, member = _position(position)
+        sizes, before, through = await _older_counts(redis, indexes, score, member)
         if position.direction == "before":
-            start, end = max(0, rank - size), rank - 1
+            ranges = [(max(0, b - size), b - 1) for b in before]
+            older_total = sum(before)
         else:
-            start, end = rank + 1, rank + size
-    found = await redis.zrange(index, start, end, withscores=True) if end >= start else []
-    members = [cursors.message_member(int(score), m.decode()) for m, score in found]
-    has_older, has_newer = start > 0, end < total - 1
+            ranges = [(t, t + size - 1) for t in through]
+            newer_total = sum(n - t for n, t in zip(sizes, through))
+        for index, (start, end) in zip(indexes, ranges):
+            pipe.zrange(index, start, max(start, end), withscores=True)
+        pieces = [entries if end >= start else []
+                  for (start, end), entries in zip(ranges, await pipe.execute())]
+    found = sorted((int(score), m) for entries in pieces for m, score in entries)
+    if position is None or position.direction == "before":
+        chosen = found[-size:]
+        has_older, has_newer = older_total > size, position is not None
+    else:
+        chosen = found[:size]
+        has_older, has_newer = True, newer_total > size
+    members = [cursors.message_member(score, m.decode()) for score, m in chosen]
     return Page(
         members=members,
         next_cursor=cursors.encode(cursors.Cursor("before", members[0])) if has_older and members else "",
         previous_cursor=(
             cursors.encode(cursors.Cursor("after", members[-1])) if has_newer and members else ""
         ),
-        total=total,
+        total=sum(sizes),
     )

@@ -1,9 +1,16 @@
 """How one batch of application records changes the Redis projection.
 
 `Projection` reads what the batch needs in one round trip (`load`), applies the records in log
-order to that state in memory (`apply`), and then queues every write (`queue`) into the
-projector's MULTI/EXEC, together with the batch's next offset. The realtime events of what
-changed (`store.events`) go into the same transaction.
+order to that state in memory (`apply`), and then hands every write over (`commands`) for the
+projector to run atomically (`store.batch_script`), together with the batch's next offset. The
+realtime events of what changed (`store.events`) go into the same script.
+
+A batch is one topic partition's, and it writes one slot of the keyspace (`store.keys`): the
+messages and metadata of partition n go to partition n's keys, the global entities to the
+global slot. The one exception is what a message tells about its contact (the contact's
+conversations, when it was first seen): the contacts are global, so a partition's batch writes
+those before its script (`contact_writes`), with commands that give the same result however
+often and in whatever order they run.
 """
 
 from __future__ import annotations
@@ -16,12 +23,12 @@ from typing import Any
 
 import redis.asyncio as aioredis
 from google.protobuf import json_format
-from redis.asyncio.client import Pipeline
 
 from parley.v1 import records_pb2
 from runtime import topics
 from store import cursors, events, filters
-from store.keys import StoreKeys
+from store.batch_script import Command
+from store.keys import PartitionKeys, StoreKeys
 from store.metadata import deep_merge, remove_path
 from store.views import default_display_name
 
@@ -31,7 +38,7 @@ Record = records_pb2.MessageRecord | records_pb2.MetadataRecord | records_pb2.Ch
 
 #: The version of the projection's layout in Redis. Change it with the keys or their contents:
 #: a store that finds another one drops the projection and replays Kafka (store.rebuild).
-LAYOUT_VERSION = 4
+LAYOUT_VERSION = 5
 
 #: The record type of each application topic the projector reads.
 RECORD_TYPES: dict[str, type[Record]] = {
@@ -73,9 +80,11 @@ def source_message_id(record: records_pb2.MessageRecord) -> str:
 
 @dataclass
 class Projection:
-    """The state one batch reads and the writes it makes."""
+    """The state one batch reads and the writes it makes: `partition` is the keyspace of the
+    batch's partition (None for a batch of global entities, written to `keys`' slot)."""
 
     keys: StoreKeys
+    partition: PartitionKeys | None = None
     messages: dict[str, records_pb2.MessageRecord | None] = field(default_factory=dict)
     conversations: dict[str, dict[str, str]] = field(default_factory=dict)
     documents: dict[str, dict[str, Any]] = field(default_factory=dict)
@@ -84,11 +93,21 @@ class Projection:
     unread_after: dict[tuple[str, str], int] = field(default_factory=dict)
     #: The two newest message members of conversations where an echo is replaced.
     newest: dict[str, list[str]] = field(default_factory=dict)
-    writes: list[tuple[str, tuple[Any, ...], dict[str, Any]]] = field(default_factory=list)
+    #: The batch's Redis commands, in order (each a command name and its arguments).
+    writes: list[Command] = field(default_factory=list)
+    #: Idempotent writes of the global contacts a partition's batch makes before its own.
+    contact_writes: list[Command] = field(default_factory=list)
     #: The realtime events of the batch, and whether the record being applied emits them (a
     #: replay of records that emitted theirs already does not).
     events: list[events.Entry] = field(default_factory=list)
     emitting: bool = True
+
+    @property
+    def part(self) -> PartitionKeys:
+        """The keys of the batch's partition (the records about conversations have one)."""
+        if self.partition is None:
+            raise ValueError("a batch of global entities holds no conversation records")
+        return self.partition
 
     async def load(self, redis: aioredis.Redis, records: list[Record]) -> None:
         """Read, in one round trip, everything `apply` will look at for `records`."""
@@ -97,25 +116,25 @@ class Projection:
         for record in records:
             if isinstance(record, records_pb2.MessageRecord):
                 mid, cid = record.message.id, record.conversation_id
-                wanted.append((self.messages, mid, "get", self.keys.message(mid), _message))
+                wanted.append((self.messages, mid, "get", self.part.message(mid), _message))
                 wanted.append(
-                    (self.conversations, cid, "hgetall", self.keys.conversation(cid), _hash)
+                    (self.conversations, cid, "hgetall", self.part.conversation(cid), _hash)
                 )
                 if sid := source_message_id(record):
-                    key = self.keys.source_message(record.channel_id, sid)
+                    key = self.part.source_message(record.channel_id, sid)
                     wanted.append((self.source_index, key, "get", key, _text))
-                doc = self.keys.metadata("conversation", cid)
+                doc = self.part.metadata("conversation", cid)
                 wanted.append((self.documents, doc, "get", doc, _document))
             elif isinstance(record, records_pb2.MetadataRecord):
-                key = self.keys.metadata(record.subject, record.identifier)
+                key = self.part.metadata(record.subject, record.identifier)
                 wanted.append((self.documents, key, "get", key, _document))
                 if record.subject == "message":  # its conversation, for the event's filters
                     mid = record.identifier
-                    wanted.append((self.messages, mid, "get", self.keys.message(mid), _message))
+                    wanted.append((self.messages, mid, "get", self.part.message(mid), _message))
                 if record.subject == "conversation":
                     cid = record.identifier
                     wanted.append(
-                        (self.conversations, cid, "hgetall", self.keys.conversation(cid), _hash)
+                        (self.conversations, cid, "hgetall", self.part.conversation(cid), _hash)
                     )
         counts = [
             (r.identifier, bound) for r in records
@@ -127,7 +146,7 @@ class Projection:
         for _, _, op, key, _ in wanted:
             getattr(pipe, op)(key)
         for cid, bound in counts:
-            pipe.zlexcount(self.keys.conversation_contact_messages(cid), bound, "+")
+            pipe.zlexcount(self.part.conversation_contact_messages(cid), bound, "+")
         found = await pipe.execute()
         for (cache, name, _, _, decode), value in zip(wanted, found):
             cache[name] = decode(value)
@@ -141,15 +160,15 @@ class Projection:
             (owner, record.conversation_id) for record in records
             if isinstance(record, records_pb2.MessageRecord) and _sent_by_parley(record)
             and (sid := source_message_id(record))
-            and (owner := self.source_index.get(self.keys.source_message(record.channel_id, sid)))
+            and (owner := self.source_index.get(self.part.source_message(record.channel_id, sid)))
             and owner != record.message.id
         ]
         if not contested:
             return
         pipe = redis.pipeline(transaction=False)
         for owner, cid in contested:
-            pipe.get(self.keys.message(owner))
-            pipe.zrevrange(self.keys.conversation_messages(cid), 0, 1)
+            pipe.get(self.part.message(owner))
+            pipe.zrevrange(self.part.conversation_messages(cid), 0, 1)
         found = await pipe.execute()
         for i, (owner, cid) in enumerate(contested):
             self.messages.setdefault(owner, _message(found[2 * i]))
@@ -169,21 +188,30 @@ class Projection:
                 self._contact(record)
             self._entity(record)
 
-    def queue(self, pipe: Pipeline) -> None:
-        """Queue every write of the batch into `pipe` (inside MULTI)."""
-        for op, args, options in self.writes:
-            getattr(pipe, op)(*args, **options)
-        for entry in self.events:
-            pipe.xadd(self.keys.events(), entry,  # type: ignore[arg-type]
-                      maxlen=self.keys.settings.events_retained, approximate=True)
+    @property
+    def slot(self) -> PartitionKeys | StoreKeys:
+        """The keys of the slot the batch writes."""
+        return self.keys if self.partition is None else self.partition
+
+    def commands(self) -> list[Command]:
+        """Every write of the batch, its events last (all in the batch's slot)."""
+        retained = self.keys.settings.events_retained
+        return self.writes + [
+            ("XADD", self.slot.events(), "MAXLEN", "~", retained, "*",
+             *(item for pair in entry.items() for item in pair)) for entry in self.events]
 
     def _event(self, make: Callable[..., events.Entry], *args: Any, **kwargs: Any) -> None:
         """Log the event `make(*args, **kwargs)`, built only when the record emits events."""
         if self.emitting:
             self.events.append(make(*args, **kwargs))
 
-    def _write(self, op: str, *args: Any, **options: Any) -> None:
-        self.writes.append((op, args, options))
+    def _write(self, *command: str | bytes | int) -> None:
+        self.writes.append(command)
+
+    def _write_contacts(self, *command: str | bytes | int) -> None:
+        """A write of the global contacts: in the batch when it is the global slot's, else
+        before it (see the module's docstring)."""
+        (self.writes if self.partition is None else self.contact_writes).append(command)
 
     def _message(self, record: records_pb2.MessageRecord) -> None:
         message, cid = record.message, record.conversation_id
@@ -192,7 +220,7 @@ class Projection:
                 and message.delivery_state == "pending"):
             return  # delivered is final: a late duplicate of the send changes nothing
         if sid := source_message_id(record):
-            key = self.keys.source_message(record.channel_id, sid)
+            key = self.part.source_message(record.channel_id, sid)
             owner = self.source_index.get(key)
             if owner not in (None, message.id):
                 if not _sent_by_parley(record):
@@ -203,17 +231,17 @@ class Projection:
                     owner = None
             if owner is None:
                 self.source_index[key] = message.id
-                self._write("set", key, message.id)
+                self._write("SET", key, message.id)
         self.messages[message.id] = record
         serialized = record.SerializeToString()
         if previous is None or previous.SerializeToString() != serialized:
             self._event(events.message, record, serialized, created=previous is None)
         member = cursors.message_member(record.sent_at_ms, message.id)
-        index = self.keys.conversation_messages(cid)
+        index = self.part.conversation_messages(cid)
         if previous is not None and previous.sent_at_ms != record.sent_at_ms:
-            self._write("zrem", index, cursors.message_member(previous.sent_at_ms, message.id))
-        self._write("set", self.keys.message(message.id), serialized)
-        self._write("zadd", index, {member: 0})
+            self._write("ZREM", index, cursors.message_member(previous.sent_at_ms, message.id))
+        self._write("SET", self.part.message(message.id), serialized)
+        self._write("ZADD", index, 0, member)
 
         conversation = self.conversations.setdefault(cid, {})
         before = dict(conversation)
@@ -223,46 +251,50 @@ class Projection:
                 created_at_ms=str(record.sent_at_ms), last_member="",
             )
             # Every conversation's contact is a contact from its first message on.
-            self._write("zadd", self.keys.contacts(), {record.contact_id: record.sent_at_ms}, nx=True)
-            self._write("hset", self.keys.contact_conversations(record.contact_id), cid, message.source)
-            self._write("set", self.keys.contact_of(cid), record.contact_id, nx=True)
+            self._write_contacts("ZADD", self.keys.contacts(), "NX", record.sent_at_ms,
+                                 record.contact_id)
+            self._write_contacts("HSET", self.keys.contact_conversations(record.contact_id), cid,
+                                 message.source)
+            self._write_contacts("SET", self.keys.contact_of(cid), record.contact_id, "NX")
 
         conversation["created_at_ms"] = str(min(int(conversation["created_at_ms"]), record.sent_at_ms))
-        self._write("zadd", self.keys.created(), {cid: int(conversation["created_at_ms"])}, lt=True)
+        self._write("ZADD", self.part.created(), "LT", int(conversation["created_at_ms"]), cid)
         if record.recipient_source_id:  # the address replies go to
             conversation.setdefault("contact_source_id", record.recipient_source_id)
         if message.from_contact:
             conversation.setdefault("contact_source_id", message.sender.id)
             # Unread = contact messages after the conversation's read marker (see views).
-            contact_index = self.keys.conversation_contact_messages(cid)
+            contact_index = self.part.conversation_contact_messages(cid)
             if previous is not None and previous.sent_at_ms != record.sent_at_ms:
-                self._write("zrem", contact_index, cursors.message_member(previous.sent_at_ms, message.id))
-            self._write("zadd", contact_index, {member: 0})
+                self._write("ZREM", contact_index, cursors.message_member(previous.sent_at_ms, message.id))
+            self._write("ZADD", contact_index, 0, member)
 
         if member >= conversation["last_member"]:
             conversation["last_member"] = member
             conversation["last_message_id"] = message.id
-        document = self.documents.get(self.keys.metadata("conversation", cid)) or {}
+        document = self.documents.get(self.part.metadata("conversation", cid)) or {}
         unread = message.from_contact and cursors.is_unread(member, cursors.read_bound(document))
         # The unread count as a number, for ranges: a message counts once, when first projected
         # after the read marker; mark-read sets it exactly (see _conversation_indexes).
-        self._write("zadd", self.keys.unread_counts(), {cid: 0}, nx=True)
+        self._write("ZADD", self.part.unread_counts(), "NX", 0, cid)
         if unread and previous is None:
-            self._write("zincrby", self.keys.unread_counts(), 1, cid)
+            self._write("ZINCRBY", self.part.unread_counts(), 1, cid)
         # The conversation and its index sets are scored by its last activity, so a filter on
         # one index pages straight from that index (see store.filtering).
-        activity = {cid: _activity_ms(conversation)}
-        indexes = [self.keys.conversations(), self.keys.index("channel", record.channel_id),
-                   self.keys.index("source", conversation["source"]),
+        activity = _activity_ms(conversation)
+        indexes = [self.part.conversations(), self.part.index("channel", record.channel_id),
+                   self.part.index("source", conversation["source"]),
                    *self._metadata_indexes(document)]
         for index in indexes:
-            self._write("zadd", index, activity, gt=True)
+            self._write("ZADD", index, "GT", activity, cid)
         # The default name is known with the first message, and changes once the contact's id is.
         old_names = self._name_indexes(document, before) if before else set()
         self._rename(cid, old_names, self._name_indexes(document, conversation))
         # Unread: joined by an unread contact message; a conversation already in it moves along.
-        self._write("zadd", self.keys.index("unread"), activity, gt=True, xx=not unread)
-        self._write("hset", self.keys.conversation(cid), None, None, dict(conversation))
+        self._write("ZADD", self.part.index("unread"), *(() if unread else ("XX",)), "GT",
+                    activity, cid)
+        self._write("HSET", self.part.conversation(cid),
+                    *(item for pair in conversation.items() for item in pair))
 
     def _echo_in(self, cid: str, owner_id: str) -> records_pb2.MessageRecord | None:
         """Message `owner_id` when it is an echo (not sent by Parley) in conversation `cid`: only
@@ -278,8 +310,8 @@ class Projection:
         echo_id = echo.message.id
         self.messages[echo_id] = None
         member = cursors.message_member(echo.sent_at_ms, echo_id)
-        self._write("delete", self.keys.message(echo_id))
-        self._write("zrem", self.keys.conversation_messages(cid), member)
+        self._write("DEL", self.part.message(echo_id))
+        self._write("ZREM", self.part.conversation_messages(cid), member)
         conversation = self.conversations.get(cid) or {}
         if conversation.get("last_member") == member:
             rest = [m for m in self.newest.get(cid, []) if m != member]
@@ -287,18 +319,18 @@ class Projection:
             conversation["last_message_id"] = rest[0].split(":", 1)[1] if rest else ""
 
     def _metadata(self, record: records_pb2.MetadataRecord) -> None:
-        key = self.keys.metadata(record.subject, record.identifier)
+        key = self.part.metadata(record.subject, record.identifier)
         before = self.documents.get(key) or {}
         document = before
         for path in record.removed:
             document = remove_path(document, path)
         document = deep_merge(document, json_format.MessageToDict(record.data))
         self.documents[key] = document
-        self._write("set", key, json.dumps(document, separators=(",", ":")))
+        self._write("SET", key, json.dumps(document, separators=(",", ":")))
         if record.subject == "conversation":
             self._conversation_indexes(record.identifier, before, document)
             for path, text in filters.metadata_terms(document)[1] - filters.metadata_terms(before)[1]:
-                self._write("zadd", self.keys.meta_values(path), {text: 0})
+                self._write("ZADD", self.part.meta_values(path), 0, text)
         if document != before:
             self._metadata_events(record, document)
 
@@ -321,10 +353,10 @@ class Projection:
         tags = document.get("tags")
         state = document.get("state")
         paths, terms = filters.metadata_terms(document)
-        return [self.keys.index("tag", t) for t in (tags if isinstance(tags, dict) else {})] + (
-            [self.keys.index("state", state)] if isinstance(state, str) else []) + [
-            self.keys.index("has", p) for p in sorted(paths)] + [
-            self.keys.index("meta", filters.meta_term(*t)) for t in sorted(terms)]
+        return [self.part.index("tag", t) for t in (tags if isinstance(tags, dict) else {})] + (
+            [self.part.index("state", state)] if isinstance(state, str) else []) + [
+            self.part.index("has", p) for p in sorted(paths)] + [
+            self.part.index("meta", filters.meta_term(*t)) for t in sorted(terms)]
 
     def _name_indexes(self, document: dict[str, Any], conversation: dict[str, str]) -> set[str]:
         """The trigram indexes of a conversation's display name. They only narrow a search (the
@@ -334,13 +366,13 @@ class Projection:
         if not isinstance(name, str):
             name = default_display_name(conversation.get("source", ""),
                                         conversation.get("contact_source_id", ""))
-        return {self.keys.index("gram", g) for g in filters.name_grams(name)}
+        return {self.part.index("gram", g) for g in filters.name_grams(name)}
 
     def _rename(self, cid: str, old: set[str], new: set[str]) -> None:
         for index in new - old:
-            self._write("zadd", index, {cid: 0})
+            self._write("ZADD", index, 0, cid)
         for index in old - new:
-            self._write("zrem", index, cid)
+            self._write("ZREM", index, cid)
 
     def _conversation_indexes(self, cid: str, before: dict[str, Any], after: dict[str, Any]) -> None:
         """Keep the tag, state and unread index sets of a conversation in step with its metadata.
@@ -348,47 +380,47 @@ class Projection:
         conversation = self.conversations.get(cid) or {}
         if not conversation.get("last_member"):
             return
-        activity = {cid: _activity_ms(conversation)}
+        activity = _activity_ms(conversation)
         self._rename(cid, self._name_indexes(before, conversation),
                      self._name_indexes(after, conversation))
         old, new = set(self._metadata_indexes(before)), set(self._metadata_indexes(after))
         for index in new - old:
-            self._write("zadd", index, activity, gt=True)
+            self._write("ZADD", index, "GT", activity, cid)
         for index in old - new:
-            self._write("zrem", index, cid)
+            self._write("ZREM", index, cid)
         if before.get("read_until") != after.get("read_until"):
             count = self.unread_after.get((cid, cursors.read_bound(after)), 0)
-            self._write("zadd", self.keys.unread_counts(), {cid: count})
+            self._write("ZADD", self.part.unread_counts(), count, cid)
             if count:
-                self._write("zadd", self.keys.index("unread"), activity, gt=True)
+                self._write("ZADD", self.part.index("unread"), "GT", activity, cid)
             else:
-                self._write("zrem", self.keys.index("unread"), cid)
+                self._write("ZREM", self.part.index("unread"), cid)
 
     def _channel(self, record: records_pb2.ChannelRecord) -> None:
         channel = record.channel
-        self._write("set", self.keys.channel(channel.id), record.SerializeToString())
-        op = "sadd" if channel.connected and not record.deleted else "srem"
+        self._write("SET", self.keys.channel(channel.id), record.SerializeToString())
+        op = "SADD" if channel.connected and not record.deleted else "SREM"
         self._write(op, self.keys.connected_channels(), channel.id)
         self._event(events.channel, record)
 
     def _contact(self, record: records_pb2.ContactRecord) -> None:
         contact_id = record.contact.id
         if record.deleted:  # merged into another contact, which took its conversations
-            self._write("zrem", self.keys.contacts(), contact_id)
-            self._write("delete", self.keys.contact_conversations(contact_id))
+            self._write("ZREM", self.keys.contacts(), contact_id)
+            self._write("DEL", self.keys.contact_conversations(contact_id))
             return
         for cid, source in record.contact.conversations.items():
-            self._write("hset", self.keys.contact_conversations(contact_id), cid, source)
-            self._write("set", self.keys.contact_of(cid), contact_id)
+            self._write("HSET", self.keys.contact_conversations(contact_id), cid, source)
+            self._write("SET", self.keys.contact_of(cid), contact_id)
 
     def _credential(self, record: records_pb2.SourceRecord | records_pb2.TokenRecord) -> None:
         """Calls name a source or an API token by its secret: the secret's hash leads to it."""
         digest, withdrawn = _credential_of(record)
         key = self.keys.credential(digest)
         if withdrawn:
-            self._write("delete", key)
+            self._write("DEL", key)
         else:
-            self._write("set", key, "/".join(entity_key(record)))
+            self._write("SET", key, "/".join(entity_key(record)))
 
     def _entity(self, record: Entity) -> None:
         kind, entity_id = entity_key(record)
@@ -398,11 +430,11 @@ class Projection:
             self._credential(record)
         # A revoked token stays listed (as revoked); the other entities go.
         if not isinstance(record, records_pb2.TokenRecord) and record.deleted:
-            self._write("delete", self.keys.entity(kind, entity_id))
-            self._write("srem", self.keys.entities(kind), entity_id)
+            self._write("DEL", self.keys.entity(kind, entity_id))
+            self._write("SREM", self.keys.entities(kind), entity_id)
         else:
-            self._write("set", self.keys.entity(kind, entity_id), record.SerializeToString())
-            self._write("sadd", self.keys.entities(kind), entity_id)
+            self._write("SET", self.keys.entity(kind, entity_id), record.SerializeToString())
+            self._write("SADD", self.keys.entities(kind), entity_id)
 
 
 def _credential_of(record: records_pb2.SourceRecord | records_pb2.TokenRecord) -> tuple[str, bool]:

@@ -3,15 +3,18 @@
 
 The projectors share the partitions: `runtime.partitioning` keys every record about a
 conversation by its conversation and gives a projector the same partition numbers of every topic,
-so exactly one projector applies everything about a conversation. A new owner of a partition
-number bumps its generation in Redis (`StoreKeys.projector_owner`); every write checks it, so a
-projector that lost the partition without knowing it yet (it was too slow for the group) writes
-nothing, and the new owner carries on from the stored offset.
+so exactly one projector applies everything about a conversation. A batch of partition n writes
+one slot of the keyspace (`store.keys`): partition n's for messages and metadata, the global
+slot for the entities. A new owner of a partition number bumps its generation in both slots
+(`projector_owner`); every write checks the generation of its slot, so a projector that lost the
+partition without knowing it yet (it was too slow for the group) writes nothing, and the new
+owner carries on from the stored offset.
 
-Each batch of a partition is applied in one MULTI/EXEC together with the partition's next offset,
-under WATCH of that offset and of the owner's generation: a redelivered or replayed record (after
+Each batch of a partition is applied in one Lua script together with the partition's next offset,
+if that offset and the owner's generation are still what the batch was loaded against
+(`store.batch_script`): a redelivered or replayed record (after
 a crash or a rebalance) is skipped, so nothing is applied twice. The
-batch's realtime events go into the same transaction, with the partition's events high-water
+batch's realtime events go into the same script, with the partition's events high-water
 mark: a replay after `parley rebuild` re-applies records but does not emit their events again. On
 assignment the consumer seeks to the offset stored in Redis, not to Kafka's committed one.
 """
@@ -27,7 +30,6 @@ import redis.asyncio as aioredis
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, ConsumerRebalanceListener, TopicPartition
 from aiokafka.structs import ConsumerRecord
 from google.protobuf.message import DecodeError
-from redis.exceptions import WatchError
 
 from parley.v1 import records_pb2
 from runtime import kafka
@@ -39,8 +41,8 @@ from runtime.partitioning import CoPartitionAssignor
 from runtime.record_failures import isolate
 from runtime.server import serve
 from runtime.settings import PROJECTOR, Settings
-from store import rebuild
-from store.keys import StoreKeys
+from store import batch_script, rebuild
+from store.keys import PartitionKeys, StoreKeys
 from store.projection import LAYOUT_VERSION, RECORD_TYPES, Projection, Record, entity_key
 
 GROUP = "store-projector"
@@ -57,7 +59,8 @@ class _OwnAndSeek(ConsumerRebalanceListener):  # type: ignore[misc]
 
     async def on_partitions_revoked(self, revoked: Sequence[TopicPartition]) -> None:
         for tp in revoked:
-            self.projector.generations.pop(tp.partition, None)
+            for slot in self.projector.slots(tp.partition):
+                self.projector.generations.pop(slot.projector_owner(tp.partition), None)
 
     async def on_partitions_assigned(self, assigned: Sequence[TopicPartition]) -> None:
         await self.projector.take(assigned)
@@ -72,17 +75,21 @@ class Projector:
         self.redis = redis
         self.keys = StoreKeys(settings)
         self.kinds = {settings.prefixed(topic): kind for topic, kind in RECORD_TYPES.items()}
+        #: The topic of each subscribed name (without the namespace).
+        self.topics = {settings.prefixed(topic): topic for topic in RECORD_TYPES}
         # Static membership: a projector restarted within the session keeps its partitions.
         self.consumer: AIOKafkaConsumer = kafka.consumer(
             settings, GROUP, partition_assignment_strategy=(CoPartitionAssignor,),
             group_instance_id=settings.process or None)
         self.deadletters: AIOKafkaProducer = kafka.producer(settings)
-        #: The owner generation this projector holds, by partition number.
-        self.generations: dict[int, bytes] = {}
+        self.batch = batch_script.script(redis)
+        #: The owner generation this projector holds, by owner key (`projector_owner`).
+        self.generations: dict[str, bytes] = {}
 
     async def run(self) -> None:
         """Project until cancelled."""
         await self.deadletters.start()
+        await self.check_partitions()
         if await self.redis.get(self.keys.projection_layout()) != str(LAYOUT_VERSION).encode():
             await rebuild.drop(self.redis, self.keys)
         self.consumer.subscribe(list(self.kinds), listener=_OwnAndSeek(self))
@@ -104,16 +111,36 @@ class Projector:
             await self.consumer.stop()
             await self.deadletters.stop()
 
+    async def check_partitions(self) -> None:
+        """ValueError unless every topic has `PARLEY_TOPIC_PARTITIONS` partitions: the store finds
+        a conversation's keyspace by that count (`StoreKeys.of_conversation`)."""
+        counts = {name: len(await kafka.partitions(self.settings, name)) for name in self.kinds}
+        wrong = {name: n for name, n in counts.items() if n != self.settings.topic_partitions}
+        if wrong:
+            raise ValueError(f"topics {wrong} do not have PARLEY_TOPIC_PARTITIONS="
+                             f"{self.settings.topic_partitions} partitions; the projection's "
+                             "layout follows that count (see README, partitions)")
+
+    def slots(self, number: int) -> tuple[PartitionKeys, StoreKeys]:
+        """The slots the batches of partition number `number` write."""
+        return self.keys.partition(number), self.keys
+
+    def slot_of(self, tp: TopicPartition) -> PartitionKeys | StoreKeys:
+        """The slot a batch of `tp` writes."""
+        return self.keys.of_record(self.topics[tp.topic], tp.partition)  # type: ignore[return-value]
+
     async def take(self, partitions: Sequence[TopicPartition]) -> None:
-        """Become the owner of the partition numbers of `partitions` (a new generation each)."""
+        """Become the owner of the partition numbers of `partitions` (a new generation each, in
+        every slot their batches write)."""
         for number in sorted({tp.partition for tp in partitions}):
-            generation = await self.redis.incr(self.keys.projector_owner(number))
-            self.generations[number] = str(generation).encode()
+            for slot in self.slots(number):
+                owner = slot.projector_owner(number)
+                self.generations[owner] = str(await self.redis.incr(owner)).encode()
 
     async def seek_to_stored(self, partitions: Sequence[TopicPartition]) -> None:
         """Position each partition at the next offset recorded in Redis (the start when none)."""
         for tp in partitions:
-            stored = await self.redis.get(self.keys.projector_offset(tp.topic, tp.partition))
+            stored = await self.redis.get(self.slot_of(tp).projector_offset(tp.topic, tp.partition))
             if stored is None:
                 await self.consumer.seek_to_beginning(tp)
             else:
@@ -122,7 +149,7 @@ class Projector:
     async def rewind(self) -> None:
         """Forget the applied offsets of this projector's partitions and replay them."""
         for tp in self.consumer.assignment():
-            await self.redis.delete(self.keys.projector_offset(tp.topic, tp.partition))
+            await self.redis.delete(self.slot_of(tp).projector_offset(tp.topic, tp.partition))
             await self.consumer.seek_to_beginning(tp)
 
     async def apply(self, tp: TopicPartition, records: Sequence[ConsumerRecord]) -> None:
@@ -146,37 +173,44 @@ class Projector:
     async def _apply(self, tp: TopicPartition, decoded: Sequence[_Decoded]) -> bool:
         """Apply decoded records (None: nothing to apply) and the next offset; True once done
         (or once it is clear another projector owns the partition now: it applies them)."""
-        offset_key = self.keys.projector_offset(tp.topic, tp.partition)
-        emitted_key = self.keys.events_emitted(tp.topic, tp.partition)
-        owner_key = self.keys.projector_owner(tp.partition)
-        async with self.redis.pipeline(transaction=True) as pipe:
-            while True:
-                try:
-                    await pipe.watch(offset_key, owner_key)
-                    stored, emitted, owner = await pipe.mget(offset_key, emitted_key, owner_key)
-                    if owner is None or owner != self.generations.get(tp.partition):
-                        log.warning("%s lost partition %d to another projector: batch of %s "
-                                    "left to it", self.settings.process, tp.partition, tp.topic)
-                        return True
-                    next_offset = int(stored) if stored is not None else 0
-                    fresh = [(r, v) for r, v in decoded if r.offset >= next_offset]
-                    if not fresh:
-                        return True
-                    projection = Projection(self.keys)
-                    await projection.load(self.redis, [v for _, v in fresh if v is not None])
-                    for raw, value in fresh:
-                        if value is not None:
-                            projection.apply(value, emit=raw.offset >= int(emitted or 0))
-                    pipe.multi()
-                    projection.queue(pipe)
-                    end = fresh[-1][0].offset + 1
-                    pipe.set(offset_key, end)
-                    if end > int(emitted or 0):
-                        pipe.set(emitted_key, end)
-                    await pipe.execute()
-                    return True
-                except WatchError:
-                    continue
+        slot = self.slot_of(tp)
+        offset_key = slot.projector_offset(tp.topic, tp.partition)
+        emitted_key = slot.events_emitted(tp.topic, tp.partition)
+        owner_key = slot.projector_owner(tp.partition)
+        while True:
+            pipe = self.redis.pipeline(transaction=False)
+            for key in (offset_key, emitted_key, owner_key):
+                pipe.get(key)
+            stored, emitted, owner = await pipe.execute()
+            if owner is None or owner != self.generations.get(owner_key):
+                return self._fenced(tp)
+            fresh = [(r, v) for r, v in decoded if r.offset >= int(stored or 0)]
+            if not fresh:
+                return True
+            projection = Projection(self.keys, slot if isinstance(slot, PartitionKeys) else None)
+            await projection.load(self.redis, [v for _, v in fresh if v is not None])
+            for raw, value in fresh:
+                if value is not None:
+                    projection.apply(value, emit=raw.offset >= int(emitted or 0))
+            if projection.contact_writes:
+                contacts = self.redis.pipeline(transaction=False)
+                for command in projection.contact_writes:
+                    contacts.execute_command(*command)
+                await contacts.execute()
+            end = fresh[-1][0].offset + 1
+            outcome = await batch_script.apply(
+                self.batch, offset_key=offset_key, owner_key=owner_key, emitted_key=emitted_key,
+                owner=owner, stored=stored, next_offset=end,
+                emitted=end if end > int(emitted or 0) else None, commands=projection.commands())
+            if outcome is batch_script.Outcome.FENCED:
+                return self._fenced(tp)
+            if outcome is batch_script.Outcome.APPLIED:
+                return True
+
+    def _fenced(self, tp: TopicPartition) -> bool:
+        log.warning("%s lost partition %d to another projector: batch of %s left to it",
+                    self.settings.process, tp.partition, tp.topic)
+        return True
 
     async def _decode(self, record: ConsumerRecord) -> Record | None:
         kind = self.kinds[record.topic]

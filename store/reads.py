@@ -32,7 +32,8 @@ class StoreReads:
     async def conversation(self, conversation_id: str) -> dict[str, str] | None:
         """The projected state of a conversation (channel_id, contact_id, contact_source_id,
         source, ...), None when the store does not have it (yet)."""
-        found = await self.redis.hgetall(self.keys.conversation(conversation_id))
+        found = await self.redis.hgetall(
+            self.keys.of_conversation(conversation_id).conversation(conversation_id))
         return {k.decode(): v.decode() for k, v in found.items()} or None
 
     async def channel(self, channel_id: str) -> records_pb2.ChannelRecord | None:
@@ -43,12 +44,13 @@ class StoreReads:
 
     async def record(self, message_id: str) -> records_pb2.MessageRecord | None:
         """The stored record of a message, None when unknown."""
-        blob = await self.redis.get(self.keys.message(message_id)) if message_id else None
-        return None if blob is None else records_pb2.MessageRecord.FromString(blob)
+        return await views.find_message(self.redis, self.keys, message_id)
 
     async def message(self, message_id: str) -> resources_pb2.Message | None:
         """A message as served (its metadata document merged in), None when unknown."""
-        found = await views.load_messages(self.redis, self.keys, [message_id]) if message_id else []
+        record = await self.record(message_id)
+        found = await views.load_messages(
+            self.redis, self.keys, [(record.conversation_id, message_id)]) if record else []
         return found[0] if found else None
 
     async def newest_messages(self, conversation_id: str, count: int) -> list[resources_pb2.Message]:

@@ -42,7 +42,11 @@ async def end_offsets(settings: Settings) -> dict[TopicPartition, int]:
 
 async def applied(redis: aioredis.Redis, keys: StoreKeys, ends: dict[TopicPartition, int]) -> int:
     """How many records of `ends` the projectors have applied."""
-    stored = await redis.mget([keys.projector_offset(tp.topic, tp.partition) for tp in ends])
+    topics = {keys.settings.prefixed(topic): topic for topic in RECORD_TYPES}
+    pipe = redis.pipeline(transaction=False)  # the offsets are in several slots
+    for tp in ends:
+        pipe.get(keys.of_record(topics[tp.topic], tp.partition).projector_offset(tp.topic, tp.partition))
+    stored = await pipe.execute()
     return sum(min(int(s or 0), end) for s, end in zip(stored, ends.values()))
 
 
@@ -70,9 +74,13 @@ async def drop(redis: aioredis.Redis, keys: StoreKeys) -> None:
     """Delete the projection and bump its generation: every projector replays Kafka into it."""
     generation = int(await redis.get(keys.projection_generation()) or 0)
     # SCAN is fine here: an operator's rebuild or an upgrade, not a request path.
-    durable = keys.durable_prefix()
     async for batch in _batches(redis.scan_iter(match=keys.namespace_pattern(), count=1000)):
-        if dropped := [key for key in batch if not key.startswith(durable)]:
+        if dropped := [key for key in batch if not keys.is_durable(key)]:
+            await redis.unlink(*dropped)
+    # Layouts before 5 had no slots: `<namespace>:<part>...`, durable ones `<namespace>:durable:`.
+    legacy = runtime_redis.key(keys.settings, "")
+    async for batch in _batches(redis.scan_iter(match=legacy + "*", count=1000)):
+        if dropped := [k for k in batch if not k.startswith((legacy + runtime_redis.DURABLE).encode())]:
             await redis.unlink(*dropped)
     await redis.set(keys.projection_layout(), LAYOUT_VERSION)
     await redis.set(keys.projection_generation(), generation + 1)

@@ -40,21 +40,38 @@ def with_metadata(message: resources_pb2.Message, document: dict[str, Any] | Non
 
 
 async def load_messages(
-    redis: aioredis.Redis, keys: StoreKeys, message_ids: list[str]
+    redis: aioredis.Redis, keys: StoreKeys, wanted: list[tuple[str, str]]
 ) -> list[resources_pb2.Message]:
-    """The messages `message_ids` as served, in that order (missing ones left out)."""
-    if not message_ids:
+    """The messages of `wanted`, (conversation id, message id) pairs, as served, in that order
+    (missing ones left out)."""
+    if not wanted:
         return []
-    pipe = redis.pipeline(transaction=False)
-    pipe.mget([keys.message(i) for i in message_ids])
-    pipe.mget([keys.metadata("message", i) for i in message_ids])
-    blobs, documents = await pipe.execute()
+    pipe = redis.pipeline(transaction=False)  # GETs, not MGET: the keys may be in many slots
+    for cid, mid in wanted:
+        pipe.get(keys.of_conversation(cid).message(mid))
+    for cid, mid in wanted:
+        pipe.get(keys.of_conversation(cid).metadata("message", mid))
+    found = await pipe.execute()
+    blobs, documents = found[:len(wanted)], found[len(wanted):]
     return [
         with_metadata(records_pb2.MessageRecord.FromString(blob).message,
                       json.loads(doc) if doc else None)
         for blob, doc in zip(blobs, documents)
         if blob is not None
     ]
+
+
+async def find_message(redis: aioredis.Redis, keys: StoreKeys, message_id: str
+                       ) -> records_pb2.MessageRecord | None:
+    """The stored record of message `message_id`, found without its conversation: asked of
+    every partition at once (one round trip). None when unknown."""
+    if not message_id:
+        return None
+    pipe = redis.pipeline(transaction=False)
+    for part in keys.partitions():
+        pipe.get(part.message(message_id))
+    blob = next((b for b in await pipe.execute() if b is not None), None)
+    return None if blob is None else records_pb2.MessageRecord.FromString(blob)
 
 
 def channel_view(blob: bytes | None) -> resources_pb2.Channel | None:
@@ -68,8 +85,9 @@ async def load_conversations(
     """The conversations `conversation_ids` as served, in that order (unknown ones left out)."""
     pipe = redis.pipeline(transaction=False)
     for cid in conversation_ids:
-        pipe.hgetall(keys.conversation(cid))
-        pipe.get(keys.metadata("conversation", cid))
+        part = keys.of_conversation(cid)
+        pipe.hgetall(part.conversation(cid))
+        pipe.get(part.metadata("conversation", cid))
     found = await pipe.execute()
     states = {
         cid: ({k.decode(): v.decode() for k, v in found[2 * i].items()}, found[2 * i + 1])
@@ -81,14 +99,16 @@ async def load_conversations(
     channel_ids = sorted({state["channel_id"] for state, _ in states.values()})
     documents = {cid: json.loads(doc) if doc else {} for cid, (_, doc) in states.items()}
     pipe = redis.pipeline(transaction=False)
-    pipe.mget([keys.channel(c) for c in channel_ids])
+    for channel_id in channel_ids:
+        pipe.get(keys.channel(channel_id))
     for cid in states:
-        pipe.zlexcount(keys.conversation_contact_messages(cid), cursors.read_bound(documents[cid]), "+")
-    channel_blobs, *unread_counts = await pipe.execute()
-    channels = dict(zip(channel_ids, channel_blobs))
-    unread = dict(zip(states, unread_counts))
+        pipe.zlexcount(keys.of_conversation(cid).conversation_contact_messages(cid),
+                       cursors.read_bound(documents[cid]), "+")
+    found = await pipe.execute()
+    channels = dict(zip(channel_ids, found[:len(channel_ids)]))
+    unread = dict(zip(states, found[len(channel_ids):]))
     last = {m.id: m for m in await load_messages(
-        redis, keys, [state["last_message_id"] for state, _ in states.values()])}
+        redis, keys, [(cid, state["last_message_id"]) for cid, (state, _) in states.items()])}
     conversations = []
     for cid in conversation_ids:
         if cid not in states:

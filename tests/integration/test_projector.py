@@ -35,7 +35,8 @@ async def _stored_offsets_match_the_log(settings: Settings) -> bool:
         consumer.assign(partitions)
         ends = await consumer.end_offsets(partitions)
         keys = StoreKeys(settings)
-        stored = [await redis.get(keys.projector_offset(topic, tp.partition)) for tp in partitions]
+        stored = [await redis.get(keys.partition(tp.partition).projector_offset(topic, tp.partition))
+                  for tp in partitions]
         return all(int(s or 0) == ends[tp] for s, tp in zip(stored, partitions))
     finally:
         await consumer.stop()

@@ -21,6 +21,7 @@ from aiokafka import TopicPartition
 from aiokafka.structs import ConsumerRecord
 
 from runtime import kafka, topics
+from runtime.partitioning import partition_of
 from runtime import redis as runtime_redis
 from runtime.settings import Settings
 from stack import processes, services
@@ -170,18 +171,25 @@ def test_three_projectors_racing_and_one_killed_agree_with_the_documents(
     _check_against_the_documents(base_url, conversations, tags)
 
 
+def _conversation_on(settings: Settings, partition: int) -> str:
+    """A new conversation id whose records land on partition `partition`."""
+    while partition_of(cid := str(uuid.uuid4()), settings.topic_partitions) != partition:
+        pass
+    return cid
+
+
 def test_a_projector_that_lost_its_partition_writes_nothing(live_stack: Settings) -> None:
     """A zombie: its generation of the partition is not the owner's any more."""
     async def run() -> tuple[bytes | None, bytes | None]:
         redis = runtime_redis.client(live_stack)
-        keys = StoreKeys(live_stack)
         zombie = Projector(live_stack, redis)
         topic = live_stack.prefixed("parley.messages")
+        record = message_record(_conversation_on(live_stack, 0), 1_700_000_000_000, "zombie")
+        keys = StoreKeys(live_stack).partition(0)
         owner = await redis.get(keys.projector_owner(0))
-        zombie.generations[0] = b"-1"  # an earlier owner's generation
+        zombie.generations[keys.projector_owner(0)] = b"-1"  # an earlier owner's generation
         offset_key = keys.projector_offset(topic, 0)
         before = await redis.get(offset_key)
-        record = message_record(str(uuid.uuid4()), 1_700_000_000_000, "zombie")
         raw = ConsumerRecord(topic, 0, 10**9, 0, 0, None, record.SerializeToString(), None, 0,
                              0, [])
         try:

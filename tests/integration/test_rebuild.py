@@ -52,7 +52,10 @@ async def _quiet(settings: Settings) -> int:
     redis = runtime_redis.client(settings)
     try:
         await wait_projected(settings, redis, timeout_s=60)
-        return int(await redis.xlen(StoreKeys(settings).events()))
+        pipe = redis.pipeline(transaction=False)
+        for stream in StoreKeys(settings).event_streams():
+            pipe.xlen(stream)
+        return sum(await pipe.execute())
     finally:
         await redis.aclose()
 

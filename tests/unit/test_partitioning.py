@@ -7,7 +7,9 @@ import pytest
 from aiokafka.cluster import ClusterMetadata
 from aiokafka.coordinator.protocol import ConsumerProtocolMemberMetadata
 
-from runtime.partitioning import CoPartitionAssignor, metadata_key
+from aiokafka.partitioner import DefaultPartitioner
+
+from runtime.partitioning import CoPartitionAssignor, metadata_key, partition_of
 
 
 def test_records_about_a_conversation_share_its_key() -> None:
@@ -18,6 +20,13 @@ def test_records_about_a_conversation_share_its_key() -> None:
         metadata_key("message", "m1")
     with pytest.raises(ValueError):
         metadata_key("contact", "x1")
+
+
+def test_the_store_finds_the_partition_kafka_chose() -> None:
+    for count in (1, 3, 12):
+        for key in ("c1", "35c1ec3b-3eea-4b5e-9a3f-0d8e1f2a3b4c", "ünïcode", ""):
+            assert partition_of(key, count) == DefaultPartitioner()(
+                key.encode(), list(range(count)), list(range(count)))
 
 
 class _Cluster(ClusterMetadata):  # type: ignore[misc]
