@@ -114,9 +114,15 @@ class StoreKeys:
         return runtime_redis.durable_key(self.settings, "").encode()
 
     def events(self) -> str:
-        """Stream: the realtime events, in the order they were projected; entry ids are the
-        streams' resume tokens (`store.events`). Durable: a rebuild does not emit them again."""
-        return runtime_redis.durable_key(self.settings, "events")
+        """Stream: the realtime events the projector writes (for now the global one of
+        `event_streams`). Durable: a rebuild does not emit them again."""
+        return self.event_streams()[-1]
+
+    def event_streams(self) -> list[str]:
+        """Streams of the realtime events: one per partition number, then the global one."""
+        ns = self.settings.namespace or "parley"
+        return (["{" + f"{ns}:p{n}" + "}:durable:events" for n in range(self.settings.topic_partitions)]
+                + ["{" + f"{ns}:g" + "}:durable:events"])
 
     def events_emitted(self, topic: str, partition: int) -> str:
         """String: the next offset of one topic partition whose records may emit events; a
