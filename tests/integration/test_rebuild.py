@@ -52,7 +52,7 @@ async def _quiet(settings: Settings) -> int:
     redis = runtime_redis.client(settings)
     try:
         await wait_projected(settings, redis, timeout_s=60)
-        return int(await redis.xlen(StoreKeys(settings).events()))
+        return sum([int(await redis.xlen(name)) for name in StoreKeys(settings).event_streams()])
     finally:
         await redis.aclose()
 
