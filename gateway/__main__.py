@@ -8,7 +8,6 @@ import asyncio
 from gateway.chatplugin_service import ChatPluginServicer
 from gateway.deliveries import DeliveryKeys
 from gateway.dispatcher import Dispatcher, Policy
-from gateway.event_log import EventLog
 from gateway.events_service import EventsServicer
 from gateway.health import HealthChecker
 from gateway.status_service import StatusServicer
@@ -31,7 +30,6 @@ from runtime import redis as runtime_redis
 from runtime import settings as settings_module
 from runtime.server import Registration, serve
 from store import client as store
-from store.keys import StoreKeys
 
 
 async def main() -> None:
@@ -43,15 +41,15 @@ async def main() -> None:
     await producer.start()
     checker = HealthChecker(settings, redis)
     await checker.start()
-    keys, delivery_keys = StoreKeys(settings), DeliveryKeys(settings)
-    event_log = EventLog(redis, keys)
+    reads, delivery_keys = store.reads(settings, redis), DeliveryKeys(settings)
+    event_log = store.event_log(settings, redis)
     hub = Hub(event_log, Limits.from_env())
-    webhooks = WebhooksServicer(redis, keys, delivery_keys,
+    webhooks = WebhooksServicer(redis, reads, delivery_keys,
                                 store.commands(settings, redis, producer),
                                 settings.outbound_allow)
-    dispatcher = Dispatcher(redis, event_log, keys, delivery_keys, Policy.from_env(),
+    dispatcher = Dispatcher(redis, event_log, reads, delivery_keys, Policy.from_env(),
                             webhooks.disable, outbound_allow=settings.outbound_allow)
-    chat = ChatPluginServicer(settings, store.reads(settings, redis), hub, event_log,
+    chat = ChatPluginServicer(settings, reads, hub, event_log,
                               VisitorTokens.from_env(settings), producer)
     registrations = [
         Registration.of(status_pb2, status_pb2_grpc, StatusServicer(checker)),

@@ -18,7 +18,6 @@ from aiokafka import AIOKafkaProducer
 from google.api import httpbody_pb2
 from google.protobuf import json_format
 
-from gateway.event_log import EventLog
 from gateway.events_service import SSE, sse_frame
 from gateway.subscriptions import Ending, Filter, Hub, stream_error
 from gateway.visitor_tokens import RESUME, VISITOR, Visitor, VisitorTokens
@@ -33,7 +32,7 @@ from runtime import ids, json_values, timestamps
 from runtime.bearer import bearer_token
 from runtime.errors import InvalidArgument, NotFound, OutOfRange, PermissionDenied
 from runtime.settings import Settings
-from store.client import StoreReads
+from store.client import EventLog, StoreReads
 
 Ctx = grpc.aio.ServicerContext
 
@@ -132,7 +131,9 @@ class ChatPluginServicer(chatplugin_pb2_grpc.ChatPluginServiceServicer):
         try:
             stream = await self.hub.open(wanted, str(headers.get("last-event-id") or visitor.since),
                                          expired)
-        except OutOfRange:  # older than the log keeps: from now on
+        except (OutOfRange, InvalidArgument):
+            # Older than the log keeps, or a position in the log before it was partitioned (a
+            # token issued before): from now on.
             stream = await self.hub.open(wanted, "", expired)
         yield httpbody_pb2.HttpBody(content_type=SSE, data=b": connected\n\n")
         async for event in stream:

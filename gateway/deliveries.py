@@ -1,14 +1,15 @@
 """Webhook deliveries in Redis (durable: `parley rebuild` keeps them): one hash per delivery of an
-event to a webhook, a schedule of the attempts due, and a log per webhook.
+event to a webhook, a schedule of the attempts due, and a log per webhook. An event id is
+`<slot>.<entry id>` (`store.client.LoggedEvent.id`): unique across the event log's streams.
 
-- `due`: sorted set of `<webhook id>|<event token>` scored by when the next attempt is due (ms);
+- `due`: sorted set of `<webhook id>|<event id>` scored by when the next attempt is due (ms);
 - `delivery`: hash `type`, `body` (the JSON POSTed), `created_ms`, `status` (pending, delivered,
   failed) and `attempts` (JSON list of {attempted_at, http_status, latency_ms, error});
-- `log`: per webhook, sorted set of `<created_ms:015d>:<event token>` (lexical, all scores 0), the
+- `log`: per webhook, sorted set of `<created_ms:015d>:<event id>` (lexical, all scores 0), the
   most recent `LOG_KEPT` deliveries;
 - `failing`: per webhook, since when (ms) its deliveries fail; removed by a success;
 - `rejected`: stream of the events and deliveries that could not be processed by their own fault
-  (`what`: event token or delivery, `reason`), the most recent `LOG_KEPT`.
+  (`what`: event id or delivery, `reason`), the most recent `LOG_KEPT`.
 """
 
 from __future__ import annotations
@@ -40,9 +41,10 @@ class DeliveryKeys:
         """Sorted set: deliveries by when their next attempt is due."""
         return runtime_redis.durable_key(self.settings, "webhooks", "due")
 
-    def delivery(self, webhook_id: str, token: str) -> str:
+    def delivery(self, webhook_id: str, event_id: str) -> str:
         """Hash: one event's delivery to one webhook."""
-        return runtime_redis.durable_key(self.settings, "webhooks", "delivery", webhook_id, token)
+        return runtime_redis.durable_key(self.settings, "webhooks", "delivery", webhook_id,
+                                         event_id)
 
     def log(self, webhook_id: str) -> str:
         """Sorted set: a webhook's deliveries, by creation."""
@@ -57,14 +59,14 @@ class DeliveryKeys:
         return runtime_redis.durable_key(self.settings, "webhooks", "rejected")
 
 
-def due_member(webhook_id: str, token: str) -> str:
+def due_member(webhook_id: str, event_id: str) -> str:
     """The `due` member of a delivery."""
-    return f"{webhook_id}|{token}"
+    return f"{webhook_id}|{event_id}"
 
 
-def log_member(created_ms: int, token: str) -> str:
+def log_member(created_ms: int, event_id: str) -> str:
     """The `log` member of a delivery (lexical order is creation order)."""
-    return f"{created_ms:015d}:{token}"
+    return f"{created_ms:015d}:{event_id}"
 
 
 def attempt(attempted_at: str, http_status: int, latency_ms: int, error: str) -> dict[str, Any]:
@@ -73,10 +75,10 @@ def attempt(attempted_at: str, http_status: int, latency_ms: int, error: str) ->
             "error": error}
 
 
-def served(token: str, fields: dict[bytes, bytes]) -> webhooks_pb2.WebhookDelivery:
+def served(event_id: str, fields: dict[bytes, bytes]) -> webhooks_pb2.WebhookDelivery:
     """A delivery hash as the API serves it."""
     return webhooks_pb2.WebhookDelivery(
-        event_id=token, event_type=fields[b"type"].decode(), status=fields[b"status"].decode(),
+        event_id=event_id, event_type=fields[b"type"].decode(), status=fields[b"status"].decode(),
         attempts=[webhooks_pb2.DeliveryAttempt(**a) for a in json.loads(fields[b"attempts"])])
 
 
@@ -84,12 +86,12 @@ async def page(redis: aioredis.Redis, keys: DeliveryKeys, webhook_id: str, curso
                page_size: int) -> webhooks_pb2.ListWebhookDeliveriesResponse:
     """A page of a webhook's delivery log, newest first (`next_cursor` walks back in time)."""
     found = await pages.newest_first(redis, keys.log(webhook_id), cursor, page_size)
-    tokens = [pages.member_id(m) for m in reversed(found.members)]
+    event_ids = [pages.member_id(m) for m in reversed(found.members)]
     pipe = redis.pipeline(transaction=False)
-    for token in tokens:
-        pipe.hgetall(keys.delivery(webhook_id, token))
-    hashes = await pipe.execute() if tokens else []
+    for event_id in event_ids:
+        pipe.hgetall(keys.delivery(webhook_id, event_id))
+    hashes = await pipe.execute() if event_ids else []
     return webhooks_pb2.ListWebhookDeliveriesResponse(
-        data=[served(t, h) for t, h in zip(tokens, hashes) if h],
+        data=[served(e, h) for e, h in zip(event_ids, hashes) if h],
         pagination_data={"previous_cursor": found.previous_cursor,
                          "next_cursor": found.next_cursor, "total": found.total})

@@ -1,10 +1,12 @@
 """The webhook dispatcher: every event of the log, to every webhook that wants it, signed per the
 Standard Webhooks spec, retried on a schedule, each attempt logged (`gateway.deliveries`).
 
-Intake reads the event log through a Redis consumer group and creates an event's deliveries in
-the same MULTI/EXEC that acknowledges it: no event is lost or taken twice across restarts. An
-event (or a delivery) that cannot be processed by its own fault is recorded with the reason
-(`DeliveryKeys.rejected`) and acknowledged (or failed), never blocking the others. The
+Intake reads each stream of the event log through a Redis consumer group of its own, creates an
+event's deliveries (each write idempotent) and then acknowledges it: no event is lost across
+restarts, and one taken again creates no delivery twice. An event (or a delivery) that cannot be
+processed by its own fault is recorded with the reason (`DeliveryKeys.rejected`) and
+acknowledged (or failed), never blocking the others. A delivery is named by its webhook and its
+event's id, `<slot>.<entry id>` (unique across the streams), also its `webhook-id`. The
 sender claims due deliveries (a lease, so a crashed process's attempt is retried after it) and
 records each attempt's outcome; a delivered one is never attempted again. A receiver that
 answered 2xx while the process died before recording it gets it again (same `webhook-id`, by
@@ -31,13 +33,10 @@ from standardwebhooks.webhooks import Webhook as Signer
 
 from gateway import deliveries
 from gateway.deliveries import DeliveryKeys
-from gateway.event_log import EventLog, LoggedEvent, logged, position
 from parley.v1 import records_pb2
 from runtime import outbound, timestamps
 from runtime.record_failures import isolate
-from store import entities
-from store.events import as_json
-from store.keys import StoreKeys
+from store.client import Entry, EventLog, LoggedEvent, StoreReads, events
 
 log = logging.getLogger(__name__)
 
@@ -84,29 +83,23 @@ def wants(webhook: records_pb2.WebhookRecord, item: LoggedEvent) -> bool:
     """The delivery rule: subscribed, the event not older than the subscription, a type it asked
     for (all when it names none)."""
     return (webhook.webhook.status == SUBSCRIBED
-            and position(item.token)[0] >= webhook.created_at_ms
+            and item.position[0] >= webhook.created_at_ms
             and (not webhook.webhook.events or item.event.type in webhook.webhook.events))
 
 
 def body(item: LoggedEvent) -> str:
     """What a webhook receives: the event as `{type, payload, timestamp}`."""
-    event = as_json(item.event)
+    event = events.as_json(item.event)
     event.pop("resume_token", None)
     return json.dumps(event, separators=(",", ":"))
 
 
-def signed_headers(webhook: records_pb2.WebhookRecord, token: str, payload: str,
+def signed_headers(webhook: records_pb2.WebhookRecord, event_id: str, payload: str,
                    now: datetime) -> dict[str, str]:
     """The webhook's own headers, then the Standard Webhooks ones (which they cannot override)."""
     return {**webhook.webhook.headers, "content-type": "application/json",
-            "webhook-id": token, "webhook-timestamp": str(int(now.timestamp())),
-            "webhook-signature": Signer(webhook.signature_key).sign(token, now, payload)}
-
-
-async def _readable(entry: tuple[bytes, dict[bytes, bytes]]) -> bool:
-    """True when the log entry reads as an event (raises why not)."""
-    logged(entry[0].decode(), entry[1])
-    return True
+            "webhook-id": event_id, "webhook-timestamp": str(int(now.timestamp())),
+            "webhook-signature": Signer(webhook.signature_key).sign(event_id, now, payload)}
 
 
 async def _deliveries_of(item: LoggedEvent, webhooks: Sequence[records_pb2.WebhookRecord]
@@ -125,8 +118,8 @@ class Dispatcher:
     """Creates and sends deliveries until cancelled (`run`)."""
 
     redis: aioredis.Redis
-    events: EventLog
-    store_keys: StoreKeys
+    event_log: EventLog
+    reads: StoreReads
     keys: DeliveryKeys
     policy: Policy
     #: Writes the webhook disabled (through Kafka, like every webhook change).
@@ -138,33 +131,28 @@ class Dispatcher:
 
     async def run(self) -> None:
         """Take in events and send deliveries until cancelled."""
-        try:
-            await self.redis.xgroup_create(self.store_keys.events(), GROUP, id="$", mkstream=True)
-        except aioredis.ResponseError as exc:
-            if "BUSYGROUP" not in str(exc):
-                raise
+        await self.event_log.create_group(GROUP)
         claim = self.redis.register_script(_CLAIM)
         # Webhook URLs are user-given: every connection is checked (`runtime.outbound`).
         async with outbound.client(self.outbound_allow) as http:
-            await asyncio.gather(self._intake(), self._send(http, claim))
+            # One intake per stream: on Redis Cluster no command may name two streams.
+            await asyncio.gather(*(self._intake(slot) for slot in range(self.event_log.streams)),
+                                 self._send(http, claim))
 
-    async def _webhooks(self) -> list[records_pb2.WebhookRecord]:
-        return await entities.load_all(self.redis, self.store_keys, "webhook",
-                                       records_pb2.WebhookRecord)
-
-    async def _intake(self) -> None:
-        stream = self.store_keys.events()
+    async def _intake(self, slot: int) -> None:
         while True:
-            # [next id, claimed entries(, deleted ids on Redis 7)]: a dead consumer's events.
-            stale = (await self.redis.xautoclaim(stream, GROUP, self.consumer, STALE_MS,
-                                                 count=100))[1]
-            fresh = await self.redis.xreadgroup(GROUP, self.consumer, {stream: ">"}, count=100,
-                                                block=1000)
-            entries = list(stale) + (fresh[0][1] if fresh else [])
+            entries = await self.event_log.read_group(slot, GROUP, self.consumer, count=100,
+                                                   block_ms=1000, stale_ms=STALE_MS)
             readable = [entry for entry in entries if await isolate(
-                partial(_readable, entry), partial(self._reject, entry[0].decode()))]
+                partial(self._readable, slot, entry),
+                partial(self._reject, slot, entry[0].decode()))]
             if readable:
-                await self._take(await self.events.decode(readable))
+                await self._take(slot, await self.event_log.decode(slot, readable))
+
+    async def _readable(self, slot: int, entry: Entry) -> bool:
+        """True when the log entry reads as an event (raises why not)."""
+        self.event_log.parse(slot, entry)
+        return True
 
     async def _record_rejected(self, what: str, reason: str) -> None:
         """Record why event or delivery `what` cannot be processed."""
@@ -172,32 +160,42 @@ class Dispatcher:
         await self.redis.xadd(self.keys.rejected(), {"what": what, "reason": reason},
                               maxlen=deliveries.LOG_KEPT, approximate=True)
 
-    async def _reject(self, token: str, reason: str) -> None:
-        """Record why the event `token` cannot be taken in, and acknowledge it."""
-        await self._record_rejected(token, reason)
-        await self.redis.xack(self.store_keys.events(), GROUP, token)
+    async def _reject(self, slot: int, entry_id: str, reason: str) -> None:
+        """Record why entry `entry_id` of stream `slot` cannot be taken in; acknowledge it."""
+        await self._record_rejected(self.event_log.event_id(slot, entry_id), reason)
+        await self.event_log.ack(slot, GROUP, [entry_id])
 
-    async def _take(self, items: Sequence[LoggedEvent]) -> None:
-        """Create the deliveries of `items` and acknowledge them, atomically."""
-        webhooks = [w for w in await self._webhooks() if w.webhook.status == SUBSCRIBED]
+    async def _take(self, slot: int, items: Sequence[LoggedEvent]) -> None:
+        """Create the deliveries of `items` (of stream `slot`), then acknowledge them.
+
+        Not one transaction: on Redis Cluster the deliveries, the schedule and the stream are on
+        different nodes. Every write is idempotent instead (NX), so a process that dies before
+        the acknowledgement leaves the events pending, and the consumer that takes them over
+        (`STALE_MS`) writes the same deliveries again without changing or doubling any. The
+        hashes are written before the schedule names them: the sender drops a due delivery
+        whose hash it does not find.
+        """
+        webhooks = [w for w in await self.reads.webhooks() if w.webhook.status == SUBSCRIBED]
         now = timestamps.now_ms()
-        pipe = self.redis.pipeline(transaction=True)
+        hashes = self.redis.pipeline(transaction=False)
+        schedule = self.redis.pipeline(transaction=False)
         for item in items:
             wanted = await isolate(partial(_deliveries_of, item, webhooks),
-                                   partial(self._reject, item.token))
+                                   partial(self._reject, slot, item.entry_id))
             for webhook, payload in wanted or ():
                 wid = webhook.webhook.id
-                key = self.keys.delivery(wid, item.token)
+                key = self.keys.delivery(wid, item.id)
                 # NX: an event taken over from a stale consumer never resets a delivery.
                 for name, value in (("type", item.event.type), ("body", payload),
                                     ("created_ms", now), ("status", deliveries.PENDING),
                                     ("attempts", "[]")):
-                    pipe.hsetnx(key, name, value)
-                pipe.zadd(self.keys.due(), {deliveries.due_member(wid, item.token): now}, nx=True)
-                pipe.zadd(self.keys.log(wid), {deliveries.log_member(now, item.token): 0}, nx=True)
-                pipe.zremrangebyrank(self.keys.log(wid), 0, -deliveries.LOG_KEPT - 1)
-            pipe.xack(self.store_keys.events(), GROUP, item.token)
-        await pipe.execute()
+                    hashes.hsetnx(key, name, value)
+                schedule.zadd(self.keys.due(), {deliveries.due_member(wid, item.id): now}, nx=True)
+                schedule.zadd(self.keys.log(wid), {deliveries.log_member(now, item.id): 0}, nx=True)
+                schedule.zremrangebyrank(self.keys.log(wid), 0, -deliveries.LOG_KEPT - 1)
+        await hashes.execute()
+        await schedule.execute()
+        await self.event_log.ack(slot, GROUP, [item.entry_id for item in items])
 
     async def _send(self, http: httpx.AsyncClient, claim: Any) -> None:
         tasks: set[asyncio.Task[None]] = set()
@@ -227,16 +225,16 @@ class Dispatcher:
 
     async def _give_up(self, member: str, reason: str) -> None:
         """A delivery that cannot be attempted by its own fault: failed, never due again."""
-        webhook_id, _, token = member.partition("|")
-        await self._finish(self.keys.delivery(webhook_id, token), member, None, deliveries.FAILED)
+        webhook_id, _, event_id = member.partition("|")
+        key = self.keys.delivery(webhook_id, event_id)
+        await self._finish(key, member, None, deliveries.FAILED)
         await self._record_rejected(member, reason)
 
     async def _deliver(self, http: httpx.AsyncClient, member: str) -> None:
-        webhook_id, token = member.split("|", 1)
-        key = self.keys.delivery(webhook_id, token)
+        webhook_id, event_id = member.split("|", 1)
+        key = self.keys.delivery(webhook_id, event_id)
         fields = await self.redis.hgetall(key)
-        webhook = await entities.load_one(self.redis, self.store_keys, "webhook", webhook_id,
-                                          records_pb2.WebhookRecord)
+        webhook = await self.reads.webhook(webhook_id)
         if not fields or fields[b"status"] != deliveries.PENDING.encode():
             await self.redis.zrem(self.keys.due(), member)
             return
@@ -250,7 +248,7 @@ class Dispatcher:
         status, error = 0, ""
         try:
             response = await http.post(webhook.webhook.url, content=payload.encode(),
-                                       headers=signed_headers(webhook, token, payload, now),
+                                       headers=signed_headers(webhook, event_id, payload, now),
                                        timeout=self.policy.timeout_s)
             status = response.status_code
             error = "" if response.is_success else f"HTTP {status}"

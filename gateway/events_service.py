@@ -11,7 +11,7 @@ from google.api import httpbody_pb2
 
 from gateway.subscriptions import HEARTBEAT, Filter, Hub
 from parley.v1 import events_pb2, events_pb2_grpc, resources_pb2
-from store.events import as_json
+from store.client import events
 
 Ctx = grpc.aio.ServicerContext
 SSE = "text/event-stream"
@@ -22,7 +22,7 @@ def sse_frame(event: resources_pb2.Event) -> bytes:
     when it reconnects), `event:` the type, `data:` the Event JSON; heartbeats are comments."""
     if event.type == HEARTBEAT:
         return b": heartbeat\n\n"
-    data = json.dumps(as_json(event), separators=(",", ":"))
+    data = json.dumps(events.as_json(event), separators=(",", ":"))
     lines = ([f"id: {event.resume_token}"] if event.resume_token else []) + [
         f"event: {event.type}", f"data: {data}"]
     return ("\n".join(lines) + "\n\n").encode()

@@ -2,6 +2,11 @@
 events out to each subscriber's bounded queue; a subscriber with a resume token first replays
 the log from it.
 
+The log is several streams (`store.event_positions`): the reader follows each with a blocking
+read of its own, and keeps per stream the position of the last event it fanned out. Each event
+a subscriber gets carries the resume token of everything the subscriber has seen or skipped by
+then: that position with the event's stream advanced.
+
 Memory per subscriber is bounded: a subscriber whose queue is full (it reads slower than events
 come) is cut with a `stream.error` event, and can resume from the last token it saw. A stopping
 gateway ends every stream the same way, and so does a stream's `Ending` when its time comes (a
@@ -19,9 +24,8 @@ from dataclasses import dataclass, field
 
 import grpc
 
-from gateway.event_log import EventLog, LoggedEvent, position
 from parley.v1 import resources_pb2
-from store import events
+from store.client import EventLog, LoggedEvent, event_positions, events
 
 log = logging.getLogger(__name__)
 
@@ -84,11 +88,15 @@ class Ending:
     error: resources_pb2.Event
 
 
+#: A live event as the hub fans it out: the event, and the position after it.
+Live = tuple[LoggedEvent, event_positions.Vector]
+
+
 @dataclass(eq=False)
 class _Subscriber:
     wanted: Filter
     #: Live events, or last the `stream.error` event that ends the stream.
-    queue: asyncio.Queue[LoggedEvent | resources_pb2.Event]
+    queue: asyncio.Queue[Live | resources_pb2.Event]
     #: Set once the stream is ending: nothing more is queued.
     cut: bool = False
 
@@ -107,32 +115,43 @@ class Hub:
     log: EventLog
     limits: Limits
     subscribers: set[_Subscriber] = field(default_factory=set)
+    #: Per stream, the position of the last event fanned out.
+    read: event_positions.Vector = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.read = event_positions.origin(self.log.streams)
 
     async def run(self) -> None:
         """Fan the log's new events out until cancelled; then end every stream with an event
         that says so (the gateway is stopping: resume elsewhere or later)."""
         try:
-            cursor = await self.log.head()
-            while True:
-                try:
-                    batch = await self.log.after(cursor, BATCH, block_ms=1000)
-                except (OSError, ConnectionError) as exc:
-                    log.warning("event log unreachable (%s); retrying", exc)
-                    await asyncio.sleep(1)
-                    continue
-                for item in batch:
-                    cursor = item.token
-                    for subscriber in list(self.subscribers):
-                        if not subscriber.cut and subscriber.wanted.matches(item):
-                            self._offer(subscriber, item)
+            self.read = await self.log.head_vector()
+            # One blocking read per stream: on Redis Cluster no command may name two streams.
+            await asyncio.gather(*(self._follow(slot) for slot in range(self.log.streams)))
         finally:
             for subscriber in list(self.subscribers):
                 subscriber.end(stream_error(grpc.StatusCode.UNAVAILABLE, "the gateway is stopping; "
                                             "subscribe again with the last resume_token"))
 
-    def _offer(self, subscriber: _Subscriber, item: LoggedEvent) -> None:
+    async def _follow(self, slot: int) -> None:
+        """Fan out the new events of stream `slot`, until cancelled."""
+        while True:
+            try:
+                batch = await self.log.read(slot, self.read[slot], BATCH, block_ms=1000)
+            except (OSError, ConnectionError) as exc:
+                log.warning("event stream %d unreachable (%s); retrying", slot, exc)
+                await asyncio.sleep(1)
+                continue
+            for item in batch:
+                self.read = event_positions.advanced(self.read, slot, item.position)
+                item.event.resume_token = self.log.token(self.read)
+                for subscriber in list(self.subscribers):
+                    if not subscriber.cut and subscriber.wanted.matches(item):
+                        self._offer(subscriber, (item, self.read))
+
+    def _offer(self, subscriber: _Subscriber, live: Live) -> None:
         try:
-            subscriber.queue.put_nowait(item)
+            subscriber.queue.put_nowait(live)
         except asyncio.QueueFull:
             subscriber.end(stream_error(
                 grpc.StatusCode.RESOURCE_EXHAUSTED,
@@ -145,39 +164,51 @@ class Hub:
         heartbeats; the stream ends with a `stream.error` event when the subscriber is too slow,
         or at `ending`. Raises InvalidArgument / OutOfRange at once (not in the stream) for an
         unusable token."""
-        if resume_token:
-            await self.log.check_resumable(resume_token)
-        return self._events(wanted, resume_token, ending)
+        since = await self.log.check_resumable(resume_token) if resume_token else None
+        return self._events(wanted, since, ending)
 
-    async def _events(self, wanted: Filter, resume_token: str,
+    async def _events(self, wanted: Filter, since: event_positions.Vector | None,
                       ending: Ending | None) -> AsyncIterator[resources_pb2.Event]:
         subscriber = _Subscriber(wanted, asyncio.Queue(self.limits.buffer))
         self.subscribers.add(subscriber)
         timer = None if ending is None else asyncio.get_running_loop().call_later(
             max(0.0, ending.at_s - time.time()), subscriber.end, ending.error)
         try:
-            cursor = resume_token
-            while cursor:  # replay; what comes meanwhile waits in the queue
-                batch = await self.log.after(cursor, BATCH)
-                for item in batch:
-                    cursor = item.token
+            # What the subscriber has seen or skipped, per stream. Registered before the replay,
+            # so what comes meanwhile waits in the queue; the replay reads each stream to its
+            # end, past where the hub was then.
+            seen = self.read if since is None else since
+            if since is not None:
+                async for item in self.log.replay(since, BATCH):
+                    seen = event_positions.advanced(seen, item.slot, item.position)
                     if wanted.matches(item):
+                        item.event.resume_token = self.log.token(seen)
                         yield item.event
-                if len(batch) < BATCH:
-                    break
             while True:
                 try:
-                    item = await asyncio.wait_for(subscriber.queue.get(), self.limits.heartbeat_s)
+                    queued = await asyncio.wait_for(subscriber.queue.get(), self.limits.heartbeat_s)
                 except TimeoutError:
                     yield heartbeat()
                     continue
-                if isinstance(item, resources_pb2.Event):
-                    yield item  # the stream's end
+                if isinstance(queued, resources_pb2.Event):
+                    yield queued  # the stream's end
                     return
-                if cursor and position(item.token) <= position(cursor):
+                item, after = queued
+                if item.position <= seen[item.slot]:
                     continue  # replayed already
-                yield item.event
+                # While a replay has read some stream further than the hub had, the token must
+                # cover both: then the subscriber gets a copy of its own.
+                seen = event_positions.later(seen, after)
+                yield item.event if seen == after else self._retokened(item.event, seen)
         finally:
             if timer is not None:
                 timer.cancel()
             self.subscribers.discard(subscriber)
+
+    def _retokened(self, event: resources_pb2.Event,
+                   seen: event_positions.Vector) -> resources_pb2.Event:
+        """A copy of `event` whose resume token is `seen`."""
+        own = resources_pb2.Event()
+        own.CopyFrom(event)
+        own.resume_token = self.log.token(seen)
+        return own

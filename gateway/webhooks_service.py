@@ -23,9 +23,7 @@ from gateway.dispatcher import SUBSCRIBED
 from parley.v1 import records_pb2, resources_pb2, webhooks_pb2, webhooks_pb2_grpc
 from runtime import outbound, timestamps, topics
 from runtime.errors import InvalidArgument, NotFound
-from store import entities, events
-from store.client import CommandWriter
-from store.keys import StoreKeys
+from store.client import CommandWriter, StoreReads, events
 
 Ctx = grpc.aio.ServicerContext
 UNSUBSCRIBED, DISABLED = "Unsubscribed", "Disabled"
@@ -76,10 +74,10 @@ def new_key() -> str:
 class WebhooksServicer(webhooks_pb2_grpc.WebhooksServiceServicer):
     """Subscribe, update, unsubscribe, read and list webhooks; read their delivery logs."""
 
-    def __init__(self, redis: aioredis.Redis, keys: StoreKeys, delivery_keys: DeliveryKeys,
+    def __init__(self, redis: aioredis.Redis, reads: StoreReads, delivery_keys: DeliveryKeys,
                  commands: CommandWriter, outbound_allow: Sequence[outbound.Network] = ()) -> None:
         self.redis = redis
-        self.keys = keys
+        self.reads = reads
         self.delivery_keys = delivery_keys
         self.commands = commands
         self.outbound_allow = outbound_allow
@@ -106,8 +104,7 @@ class WebhooksServicer(webhooks_pb2_grpc.WebhooksServiceServicer):
     async def _existing(self, webhook_id: str) -> records_pb2.WebhookRecord:
         if not webhook_id:
             raise InvalidArgument("id is required")
-        found = await entities.load_one(self.redis, self.keys, "webhook", webhook_id,
-                                        records_pb2.WebhookRecord)
+        found = await self.reads.webhook(webhook_id)
         if found is None or found.deleted:
             raise NotFound(f"webhook {webhook_id} not found")
         return found
@@ -166,9 +163,8 @@ class WebhooksServicer(webhooks_pb2_grpc.WebhooksServiceServicer):
         return served((await self._existing(request.id)).webhook)
 
     async def ListWebhooks(self, request: webhooks_pb2.ListWebhooksRequest, context: Ctx) -> webhooks_pb2.ListWebhooksResponse:
-        records = await entities.load_all(self.redis, self.keys, "webhook", records_pb2.WebhookRecord)
         return webhooks_pb2.ListWebhooksResponse(
-            data=[served(r.webhook) for r in records if not r.deleted])
+            data=[served(r.webhook) for r in await self.reads.webhooks() if not r.deleted])
 
     async def ListWebhookDeliveries(self, request: webhooks_pb2.ListWebhookDeliveriesRequest, context: Ctx) -> webhooks_pb2.ListWebhookDeliveriesResponse:
         await self._existing(request.webhook_id)

@@ -99,6 +99,14 @@ class StoreReads:
         """Every API token, revoked ones included, by name."""
         return await self._entities("token", records_pb2.TokenRecord)
 
+    async def webhook(self, webhook_id: str) -> records_pb2.WebhookRecord | None:
+        """A webhook with its signing key, None when unknown or deleted."""
+        return await self._entity("webhook", webhook_id, records_pb2.WebhookRecord)
+
+    async def webhooks(self) -> list[records_pb2.WebhookRecord]:
+        """Every live webhook with its signing key, by id."""
+        return await self._entities("webhook", records_pb2.WebhookRecord)
+
     async def source(self, source_id: str) -> records_pb2.SourceRecord | None:
         """A live custom source with its token, None when unknown or deleted."""
         return await self._entity("source", source_id, records_pb2.SourceRecord)

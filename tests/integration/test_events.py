@@ -1,5 +1,7 @@
 """Realtime events through Envoy (SSE, NDJSON) and native gRPC: filters, resume (also across a
-gateway restart), heartbeats, errors; and the hub's bounded memory for a slow subscriber."""
+gateway restart), heartbeats, errors; and in process, the hub over every stream of the event log
+(merged replay, per-stream resume and trimming, no duplicate between replay and live) and its
+bounded memory for a slow subscriber."""
 
 from __future__ import annotations
 
@@ -7,20 +9,22 @@ import asyncio
 import dataclasses
 import json
 import uuid
-from collections.abc import Iterator
+from collections.abc import AsyncIterator, Iterator
 from typing import Any
 
 import grpc
 import httpx
 import pytest
 
-from gateway.event_log import EventLog
+from gateway import subscriptions
 from gateway.subscriptions import Filter, Hub, Limits
 from parley.v1 import events_pb2, events_pb2_grpc, records_pb2, resources_pb2
 from runtime import redis as runtime_redis
 from runtime.settings import Settings
 from stack import processes, services
+from runtime.errors import OutOfRange
 from store import events
+from store.event_log import EventLog
 from store.keys import StoreKeys
 from tests.integration import webhooks
 from tests.integration.helpers import api, api_headers, api_metadata, eventually
@@ -166,6 +170,8 @@ def test_resume_replays_exactly_what_was_missed_across_a_gateway_restart(
 @pytest.mark.parametrize("params, message", [
     ({"types": "message.exploded"}, "unknown event type"),
     ({"resume_token": "yesterday"}, "is not a resume token"),
+    ({"resume_token": "g.1-0_g.2-0"}, "is not a resume token"),
+    ({"resume_token": "1718000000000-0"}, "before it was partitioned"),
 ])
 def test_bad_subscriptions_are_400(base_url: str, params: dict[str, str], message: str) -> None:
     for reply in (api.get(f"{base_url}/events.subscribe", params=params, timeout=10),
@@ -175,6 +181,73 @@ def test_bad_subscriptions_are_400(base_url: str, params: dict[str, str], messag
         assert message in reply.json()["message"]
 
 
+def _own_keys(settings: Settings, name: str) -> StoreKeys:
+    return StoreKeys(dataclasses.replace(settings, namespace=f"{name}-{uuid.uuid4().hex[:8]}"))
+
+
+def test_the_hub_merges_resumes_and_dedupes_over_every_stream(
+        live_stack: Settings, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The hub of a gateway, in process, over a log of its own whose events are on several
+    streams."""
+    monkeypatch.setattr(subscriptions, "BATCH", 2)  # replays read streams in several rounds
+    asyncio.run(_over_every_stream(live_stack))
+
+
+async def _over_every_stream(settings: Settings) -> None:
+    redis = runtime_redis.client(settings)
+    keys = _own_keys(settings, "streams")
+    log = EventLog(redis, keys)
+    s0, s1, s2, g = keys.event_streams()  # the test stack has 3 partitions
+    for name, stream, entry_id in (("t0", s0, "10-0"), ("t1", s2, "11-0"), ("t2", g, "12-0"),
+                                   ("t3", s2, "13-0"), ("t4", s1, "14-0")):
+        await redis.xadd(stream, events.tag(_tag(name)), id=entry_id)
+    hub = Hub(log, Limits(heartbeat_s=30, buffer=100))
+    reader = asyncio.create_task(hub.run())
+    try:
+        await asyncio.sleep(0.2)  # the hub reads from the newest events on
+
+        async def names(stream: AsyncIterator[resources_pb2.Event], count: int) -> list[str]:
+            return [(await asyncio.wait_for(anext(stream), 5)).payload["name"]
+                    for _ in range(count)]
+
+        # From the start: merged by entry id, each event with the position after it.
+        replay = await hub.open(Filter(), "g.0-0")
+        seen = [await asyncio.wait_for(anext(replay), 5) for _ in range(5)]
+        assert [e.payload["name"] for e in seen] == ["t0", "t1", "t2", "t3", "t4"]
+        assert [e.resume_token for e in seen] == [
+            "0.10-0", "0.10-0_2.11-0", "0.10-0_2.11-0_g.12-0", "0.10-0_2.13-0_g.12-0",
+            "0.10-0_1.14-0_2.13-0_g.12-0"]
+        # Resuming gives exactly what came after the token.
+        assert await names(await hub.open(Filter(), seen[1].resume_token), 3) == ["t2", "t3", "t4"]
+
+        # Events logged while a replay runs come both ways (replayed, and queued live): each
+        # is streamed once, in its stream's order.
+        both = await hub.open(Filter(), seen[0].resume_token)
+        assert await names(both, 1) == ["t1"]  # registered; stream 2 is read in part (t1, t3)
+        await redis.xadd(s2, events.tag(_tag("t5")))
+        await redis.xadd(s2, events.tag(_tag("t6")))
+        await redis.xadd(g, events.tag(_tag("t7")))
+        await asyncio.sleep(0.2)  # queued live
+        assert await names(both, 6) == ["t2", "t3", "t4", "t5", "t6", "t7"]
+        await redis.xadd(s1, events.tag(_tag("t8")))
+        last = await asyncio.wait_for(anext(both), 5)
+        assert last.payload["name"] == "t8" and last.resume_token == await log.head()
+        assert await names(replay, 4) == ["t5", "t6", "t7", "t8"]  # live for the first one too
+
+        # Trimming one stream puts only the tokens before what it dropped out of range.
+        await redis.xtrim(s2, maxlen=3, approximate=False)  # drops t1 (11-0)
+        with pytest.raises(OutOfRange):
+            await hub.open(Filter(), "g.0-0")
+        with pytest.raises(OutOfRange):
+            await hub.open(Filter(), "0.10-0_1.14-0_g.12-0")  # stream 2 at its start
+        assert await names(await hub.open(Filter(), seen[3].resume_token), 1) == ["t4"]
+    finally:
+        reader.cancel()
+        await asyncio.gather(reader, return_exceptions=True)
+        await redis.delete(*keys.event_streams())
+        await redis.aclose()
+
+
 def test_a_slow_subscriber_is_cut_with_an_error_event_not_the_gateway(live_stack: Settings) -> None:
     """The hub of a gateway, in process, on the test Redis: one subscriber stops reading."""
     asyncio.run(_slow_subscriber(live_stack))
@@ -182,18 +255,19 @@ def test_a_slow_subscriber_is_cut_with_an_error_event_not_the_gateway(live_stack
 
 async def _slow_subscriber(settings: Settings) -> None:
     redis = runtime_redis.client(settings)
-    keys = StoreKeys(dataclasses.replace(settings, namespace=f"slow-{uuid.uuid4().hex[:8]}"))
+    keys = _own_keys(settings, "slow")
+    streams = keys.event_streams()
     hub = Hub(EventLog(redis, keys), Limits(heartbeat_s=30, buffer=5))
     reader = asyncio.create_task(hub.run())
     try:
-        await redis.xadd(keys.events(), events.tag(_tag("before")))
+        await redis.xadd(streams[0], events.tag(_tag("before")))
         await asyncio.sleep(0.2)  # the hub reads from the newest event on
         slow = await hub.open(Filter(), "")
         quick = await hub.open(Filter(), "")
         first_slow, first_quick = asyncio.ensure_future(anext(slow)), asyncio.ensure_future(anext(quick))
         await asyncio.sleep(0.1)
         for i in range(20):
-            await redis.xadd(keys.events(), events.tag(_tag(f"t{i}")))
+            await redis.xadd(streams[i % len(streams)], events.tag(_tag(f"t{i}")))
             # The quick one keeps reading.
             got = await asyncio.wait_for(first_quick if i == 0 else anext(quick), 5)
             assert got.payload["name"] == f"t{i}"
@@ -208,7 +282,7 @@ async def _slow_subscriber(settings: Settings) -> None:
         assert len(hub.subscribers) == 1  # only the quick one is left, with its bounded queue
     finally:
         reader.cancel()
-        await redis.delete(keys.events())
+        await redis.delete(*streams)
         await redis.aclose()
 
 

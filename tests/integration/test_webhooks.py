@@ -1,6 +1,7 @@
 """Outbound webhooks through Envoy against a local receiver: CRUD and errors, Standard Webhooks
 signing, retries with one webhook-id, type filters, unsubscribe, disabling, the delivery log,
-deliveries across a restart of the gateway, and a broken log entry taken in without blocking."""
+deliveries across a restart of the gateway, and the dispatcher's intake of every stream of the
+event log, a broken entry taken in without blocking."""
 
 from __future__ import annotations
 
@@ -16,12 +17,13 @@ from standardwebhooks.webhooks import Webhook as Verifier
 
 from gateway.deliveries import DeliveryKeys
 from gateway.dispatcher import Dispatcher, Policy
-from gateway.event_log import EventLog
 from parley.v1 import records_pb2, resources_pb2
 from runtime import redis as runtime_redis
 from runtime import timestamps, topics
 from runtime.settings import Settings
+from store.event_log import EventLog
 from store.keys import StoreKeys
+from store.reads import StoreReads
 from stack import processes, services
 from tests.conftest import FAKE_APIS_PORT
 from tests.integration import webhooks
@@ -260,45 +262,78 @@ def test_no_signing_key_reaches_a_log(live_stack: Settings) -> None:
         assert b"whsec_" not in log.read_bytes(), log.name
 
 
-async def _dispatch_a_broken_entry(
-    settings: Settings,
-) -> tuple[list[tuple[bytes, dict[bytes, bytes]]], int, bytes]:
-    """Run a dispatcher of its own namespace over a log holding an entry that is no event, then a
-    good one; return the rejected records, the entries left unacknowledged and the broken id."""
+@dataclasses.dataclass
+class _Intake:
+    """What a dispatcher of its own namespace did with entries on two streams of the log."""
+
+    #: The time part of the entries' ids.
+    ms: int
+    rejected: list[tuple[bytes, dict[bytes, bytes]]]
+    #: Per stream (name): entries delivered to the group, and those still unacknowledged.
+    groups: dict[str, tuple[bytes, int]]
+    #: The deliveries' event ids and types, for the webhook of the namespace.
+    deliveries: dict[str, bytes]
+
+
+async def _dispatch_two_streams(settings: Settings, webhook_id: str) -> _Intake:
+    """Run a dispatcher of its own namespace (with one webhook) over two streams of the log: on
+    the first an entry that is no event then a tag event, on the global one a tag event with the
+    same entry id."""
     own = dataclasses.replace(settings, namespace=f"test-dispatch-{uuid.uuid4().hex[:8]}")
     redis = runtime_redis.client(own)
     keys, delivery_keys = StoreKeys(own), DeliveryKeys(own)
+    first, last = keys.event_streams()[0], keys.event_streams()[-1]
+    webhook = records_pb2.WebhookRecord(
+        webhook=resources_pb2.Webhook(id=webhook_id, url="http://127.0.0.1:9/none",
+                                      status="Subscribed"), signature_key=KEY)
+    await redis.set(keys.entity("webhook", webhook_id), webhook.SerializeToString())
+    await redis.sadd(keys.entities("webhook"), webhook_id)
 
     async def never_disable(webhook: records_pb2.WebhookRecord, why: str) -> None:
         raise AssertionError("no webhook to disable")
 
-    dispatcher = Dispatcher(redis, EventLog(redis, keys), keys, delivery_keys, Policy(),
-                            never_disable)
+    dispatcher = Dispatcher(redis, EventLog(redis, keys), StoreReads(redis, keys), delivery_keys,
+                            Policy(), never_disable)
     task = asyncio.create_task(dispatcher.run())
+    event = {"event": resources_pb2.Event(type="tag.updated").SerializeToString(),
+             "conversation_id": "", "channel_id": ""}
     try:
-        while not await redis.exists(keys.events()):  # the group made at "$": add after it
+        while not await redis.exists(last):  # the groups made at "$": add after them
             await asyncio.sleep(0.05)
-        broken = await redis.xadd(keys.events(), {"event": b"\xff not an event"})
-        good = await redis.xadd(keys.events(), {
-            "event": resources_pb2.Event(type="tag.updated").SerializeToString(),
-            "conversation_id": "", "channel_id": ""})
-        for _ in range(100):  # until both were read and acknowledged, or the dispatcher died
-            (group,) = await redis.xinfo_groups(keys.events())
-            if task.done() or (group["last-delivered-id"] == good and group["pending"] == 0):
+        ms = timestamps.now_ms()
+        await redis.xadd(first, {"event": b"\xff not an event"}, id=f"{ms}-0")
+        await redis.xadd(first, event, id=f"{ms}-1")
+        await redis.xadd(last, event, id=f"{ms}-1")
+        groups: dict[str, tuple[bytes, int]] = {}
+        for _ in range(100):  # until all were read and acknowledged, or the dispatcher died
+            for name in (first, last):
+                (group,) = await redis.xinfo_groups(name)
+                groups[name] = group["last-delivered-id"], group["pending"]
+            if task.done() or set(groups.values()) == {(f"{ms}-1".encode(), 0)}:
                 break
             await asyncio.sleep(0.05)
         assert not task.done(), task  # the dispatcher lives on
-        return await redis.xrange(delivery_keys.rejected()), group["pending"], broken
+        logged = await redis.zrange(delivery_keys.log(webhook_id), 0, -1)
+        event_ids = [member.decode().split(":", 1)[1] for member in logged]
+        types = [await redis.hget(delivery_keys.delivery(webhook_id, e), "type") for e in event_ids]
+        return _Intake(ms, await redis.xrange(delivery_keys.rejected()), groups,
+                       dict(zip(event_ids, types, strict=True)))
     finally:
         task.cancel()
         await asyncio.gather(task, return_exceptions=True)
-        await redis.delete(keys.events(), delivery_keys.rejected())
+        await redis.delete(*keys.event_streams(),
+                           *[k async for k in redis.scan_iter(match=keys.namespace_pattern())])
         await redis.aclose()
 
 
-def test_a_log_entry_that_is_no_event_is_recorded_and_acknowledged(live_stack: Settings) -> None:
-    rejected, pending, broken = asyncio.run(_dispatch_a_broken_entry(live_stack))
-    ((_, fields),) = rejected
-    assert fields[b"what"] == broken
+def test_the_dispatcher_takes_in_every_stream_of_the_log_a_broken_entry_blocking_none(
+        live_stack: Settings) -> None:
+    intake = asyncio.run(_dispatch_two_streams(live_stack, "hook"))
+    ms = intake.ms
+    ((_, fields),) = intake.rejected
+    assert fields[b"what"] == f"0.{ms}-0".encode()  # the event id: stream 0, the entry id
     assert fields[b"reason"].startswith(b"DecodeError: Error parsing message")
-    assert pending == 0  # both taken in: the broken one blocks nothing
+    # Each stream has a group of its own, all its entries taken in: none is left pending.
+    assert list(intake.groups.values()) == [(f"{ms}-1".encode(), 0)] * 2
+    # The same entry id on two streams is two events, with a delivery each.
+    assert intake.deliveries == {f"0.{ms}-1": b"tag.updated", f"g.{ms}-1": b"tag.updated"}
