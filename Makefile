@@ -4,6 +4,11 @@ VENV := .venv/.installed
 WIDGET := chatplugin/widget/dist/s.js
 WIDGET_SOURCES := $(wildcard chatplugin/widget/src/*.ts) chatplugin/widget/package-lock.json chatplugin/widget/tsconfig.json
 
+#: The suites `make test` runs a second time on a Redis Cluster.
+CLUSTER_SUITE := $(addprefix tests/integration/,test_store_consistency.py test_store_commands.py \
+	test_filters.py test_messages_list.py test_contacts.py test_projectors.py test_events.py \
+	test_webhooks.py)
+
 .PHONY: up down status redis-cluster proto lint breaking test bench clean widget
 
 $(VENV): requirements.lock pyproject.toml sdk/pyproject.toml scripts/bootstrap.sh
@@ -45,9 +50,13 @@ lint: $(VENV)
 breaking: $(VENV)
 	bash scripts/buf.sh breaking
 
-## test: every test (unit, contracts, integration and end-to-end against the real stack)
+## test: every test (unit, contracts, integration and end-to-end against the real stack) on a
+## single Redis; then the store, filter, realtime and webhook suites again on a Redis Cluster of
+## three primaries (a stack of its own, ports 500 above)
 test: $(VENV) $(WIDGET)
 	$(PY) -m pytest
+	PARLEY_TEST_REDIS_CLUSTER=1 PARLEY_TEST_PORT_OFFSET=$$(( $${PARLEY_TEST_PORT_OFFSET:-0} + 500 )) \
+		$(PY) -m pytest $(CLUSTER_SUITE)
 
 ## bench: start a stack of its own, measure ingestion and reads, print the figures
 bench: $(VENV) $(WIDGET)

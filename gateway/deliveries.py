@@ -37,26 +37,32 @@ class DeliveryKeys:
 
     settings: Settings
 
+    def _key(self, *parts: str) -> str:
+        """A durable key of the deliveries. They share one hash tag: a delivery's attempt, its
+        schedule and the webhook's failing streak change in one MULTI/EXEC, which a Redis
+        Cluster runs only within one slot."""
+        tag = "{" + f"{self.settings.namespace or 'parley'}:webhooks" + "}"
+        return ":".join((tag, runtime_redis.DURABLE, *parts))
+
     def due(self) -> str:
         """Sorted set: deliveries by when their next attempt is due."""
-        return runtime_redis.durable_key(self.settings, "webhooks", "due")
+        return self._key("due")
 
     def delivery(self, webhook_id: str, event_id: str) -> str:
         """Hash: one event's delivery to one webhook."""
-        return runtime_redis.durable_key(self.settings, "webhooks", "delivery", webhook_id,
-                                         event_id)
+        return self._key("delivery", webhook_id, event_id)
 
     def log(self, webhook_id: str) -> str:
         """Sorted set: a webhook's deliveries, by creation."""
-        return runtime_redis.durable_key(self.settings, "webhooks", "log", webhook_id)
+        return self._key("log", webhook_id)
 
     def failing(self, webhook_id: str) -> str:
         """String: since when (epoch ms) a webhook's deliveries fail."""
-        return runtime_redis.durable_key(self.settings, "webhooks", "failing", webhook_id)
+        return self._key("failing", webhook_id)
 
     def rejected(self) -> str:
         """Stream: events and deliveries that could not be processed, with the reason."""
-        return runtime_redis.durable_key(self.settings, "webhooks", "rejected")
+        return self._key("rejected")
 
 
 def due_member(webhook_id: str, event_id: str) -> str:

@@ -1,9 +1,11 @@
 """Realtime events of the projection (pure functions): what a projected record changed, as
-entries of the event log (`StoreKeys.events`, a Redis stream) that the gateway streams to
-subscribers and delivers to webhooks.
+entries of the event log (a Redis stream per slot of the keyspace, `StoreKeys.event_streams`)
+that the gateway streams to subscribers and delivers to webhooks (`store.event_log`).
 
-The projector adds them in the same MULTI/EXEC as the data and offsets they describe, so each
-change is logged exactly once, in projection order; the stream entry id is the resume token.
+The projector adds them in the same script as the data and offsets they describe, so each
+change is logged exactly once, in projection order, in the stream of the slot it changed (a
+conversation's events all in its partition's); resume tokens are positions in every stream
+(`store.event_positions`).
 An entry's fields: `type`, `conversation_id` and `channel_id` (what subscribers filter on, ""
 when none) and `event`, the serialized `Event` without its resume token. Readers complete two
 kinds: `message.*` entries carry the serialized `MessageRecord` as `record` and no payload (its

@@ -80,10 +80,21 @@ TEST_ENV = {
 }
 
 
+#: Set to 1 to run the test stack on a Redis Cluster of three primaries (started here, on
+#: CLUSTER_FIRST_PORT and up) instead of a single Redis: `make test` runs the store, filter,
+#: realtime and webhook suites so (CLUSTER_SUITE in the Makefile), on ports of their own.
+ON_CLUSTER = os.environ.get("PARLEY_TEST_REDIS_CLUSTER") == "1"
+
+
 @pytest.fixture(scope="session")
 def live_stack() -> Iterator[Settings]:
     """The running test stack's settings; starts what is not running yet."""
     os.environ.update(TEST_ENV)
+    cluster_started: list[int] = []
+    if ON_CLUSTER:
+        layout = local_cluster.Layout(CLUSTER_FIRST_PORT)
+        cluster_started = local_cluster.start(Path(TEST_ENV["PARLEY_DATA_DIR"]), layout)
+        os.environ["PARLEY_REDIS_CLUSTER_NODES"] = f"127.0.0.1:{layout.first_port}"
     settings = settings_module.load()
     before = {c.name for c in stack.status(settings) if c.pid is not None}
     stack.up(settings)
@@ -95,6 +106,7 @@ def live_stack() -> Iterator[Settings]:
         stopped = stack.down(settings, only=started)
         # `down` leaves no process behind.
         assert [(name, pid) for name, pid in stopped if Path(f"/proc/{pid}").exists()] == []
+        local_cluster.stop(settings.data_dir, cluster_started)
 
 
 @pytest.fixture(scope="session")
