@@ -24,12 +24,14 @@ async def main() -> None:
     runtime_logging.configure("auth", settings.log_level)
     redis = runtime_redis.client(settings)
     reads = store.reads(settings, redis)
+    follow = await store.follow(settings, redis)
     # How long a token's answer is kept: a revocation takes effect within it.
     cache_s = float(os.environ.get("PARLEY_AUTH_CACHE_S", "1"))
     servicer = CheckServicer(Scopes.from_descriptor(DESCRIPTOR), CachedTokens(reads.api_token, cache_s))
     try:
         await serve("auth", settings,
-                    [Registration.of(external_auth_pb2, external_auth_pb2_grpc, servicer)])
+                    [Registration.of(external_auth_pb2, external_auth_pb2_grpc, servicer)],
+                    background=[follow])
     finally:
         await redis.aclose()
 

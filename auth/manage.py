@@ -32,6 +32,7 @@ class TokenAdmin:
         await self.producer.start()
         self.writer = store.commands(self.settings, self.redis, self.producer)
         self.reads = store.reads(self.settings, self.redis)
+        await store.follow(self.settings, self.redis)  # once: the admin's commands are short
         return self
 
     async def __aexit__(self, *exc_info: object) -> None:

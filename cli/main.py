@@ -96,7 +96,8 @@ def reprocess(
 
 @app.command()
 def rebuild() -> None:
-    """Drop the Redis projection and replay Kafka into it (the answers stay the same)."""
+    """Build the Redis projection again from Kafka beside the serving one, and switch reads to
+    it once it has caught up (the answers stay the same; nothing stops serving)."""
     count = _with_progress("rebuilding the projection", lambda progress: rebuild_projection(
         settings_module.load(), progress=progress))
     console.print(f"rebuilt the projection from {count} records")

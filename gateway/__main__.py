@@ -43,6 +43,7 @@ async def main() -> None:
     await checker.start()
     reads, delivery_keys = store.reads(settings, redis), DeliveryKeys(settings)
     event_log = store.event_log(settings, redis)
+    follow = await store.follow(settings, redis)
     hub = Hub(event_log, Limits.from_env())
     webhooks = WebhooksServicer(redis, reads, delivery_keys,
                                 store.commands(settings, redis, producer),
@@ -58,7 +59,7 @@ async def main() -> None:
         Registration.of(webhooks_pb2, webhooks_pb2_grpc, webhooks),
     ]
     try:
-        await serve("gateway", settings, registrations, background=[hub.run, dispatcher.run])
+        await serve("gateway", settings, registrations, background=[follow, hub.run, dispatcher.run])
     finally:
         await checker.close()
         await producer.stop()

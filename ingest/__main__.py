@@ -24,6 +24,7 @@ async def main() -> None:
     redis = runtime_redis.client(settings)
     producer = kafka.producer(settings)
     await producer.start()
+    follow = await store.follow(settings, redis)
     sources = SourcesServicer(settings, redis, store.reads(settings, redis),
                               store.commands(settings, redis, producer), producer)
     registrations = [
@@ -31,7 +32,7 @@ async def main() -> None:
         Registration.of(sources_pb2, sources_pb2_grpc, sources),
     ]
     try:
-        await serve("ingest", settings, registrations, background=[TranslatorWorker(settings).run])
+        await serve("ingest", settings, registrations, background=[follow, TranslatorWorker(settings).run])
     finally:
         await producer.stop()
         await redis.aclose()

@@ -27,6 +27,7 @@ async def main() -> None:
     producer = kafka.producer(settings)
     await producer.start()
     reads = store.reads(settings, redis)
+    follow = await store.follow(settings, redis)
     limits = policy.load(outbound_allow=settings.outbound_allow)
     writer = RecordWriter(settings, producer)
     servicer = MessagingServicer(settings, reads, store.commands(settings, redis, producer),
@@ -34,7 +35,7 @@ async def main() -> None:
     try:
         await serve("messaging", settings,
                     [Registration.of(messaging_pb2, messaging_pb2_grpc, servicer)],
-                    background=[Sender(settings, reads, writer, limits).run,
+                    background=[follow, Sender(settings, reads, writer, limits).run,
                                 Outbox(settings, reads, writer, limits).run])
     finally:
         await producer.stop()

@@ -4,6 +4,7 @@ reads are processes of their own (`python -m store.projector`)."""
 from __future__ import annotations
 
 import asyncio
+from functools import partial
 
 from parley.v1 import (
     channels_pb2,
@@ -26,6 +27,7 @@ from runtime import logging as runtime_logging
 from runtime import redis as runtime_redis
 from runtime import settings as settings_module
 from runtime.server import Registration, serve
+from store import generations
 from store.channels_service import ChannelsServicer
 from store.commands import CommandWriter
 from store.contacts_service import ContactsServicer
@@ -45,6 +47,7 @@ async def main() -> None:
     producer = kafka.producer(settings)
     await producer.start()
     keys = StoreKeys(settings)
+    await generations.refresh(redis, keys)
     commands = CommandWriter(settings, redis, keys, producer)
     registrations = [
         Registration.of(messages_pb2, messages_pb2_grpc, MessagesServicer(redis, keys)),
@@ -57,7 +60,8 @@ async def main() -> None:
         Registration.of(templates_pb2, templates_pb2_grpc, TemplatesServicer(redis, keys, commands)),
     ]
     try:
-        await serve("store", settings, registrations)
+        await serve("store", settings, registrations,
+                    background=[partial(generations.follow, redis, keys)])
     finally:
         await producer.stop()
         await redis.aclose()

@@ -3,9 +3,9 @@ a Redis Cluster too, whose Python client runs each command of a MULTI/EXEC in a 
 (a few hundred commands a second).
 
 The script checks inside Redis what WATCH would: that the projector still owns the partition
-(the slot's owner generation) and that the partition's stored offset is still the one the batch
-was loaded against. Then it runs the batch's commands and moves the offset (and the events'
-high-water mark) on. Every key of a batch is in one slot (`store.keys`); the offset key, the
+(the slot's owner generation), and that the partition's stored offset and its events' high-water
+mark (shared by the projection's generations) are still what the batch was loaded against. Then
+it runs the batch's commands and moves the offset (and the mark) on. Every key of a batch is in one slot (`store.keys`); the offset key, the
 script's first key, routes it to that slot's node.
 """
 
@@ -20,19 +20,21 @@ from redis.commands.core import AsyncScript
 #: One Redis command: its name and arguments.
 Command = tuple[str | bytes | int, ...]
 
-#: KEYS: offset, owner, emitted. ARGV: owner generation, stored offset ("" = none), next offset,
-#: next emitted mark ("" = unchanged), then each command as its argument count and arguments.
+#: KEYS: offset, owner, emitted. ARGV: owner generation, stored offset and emitted mark ("" =
+#: none), next offset, next emitted mark ("" = unchanged), then each command as its argument count
+#: and arguments.
 _APPLY = """
 if redis.call('GET', KEYS[2]) ~= ARGV[1] then return 0 end
 if (redis.call('GET', KEYS[1]) or '') ~= ARGV[2] then return -1 end
-local i = 5
+if (redis.call('GET', KEYS[3]) or '') ~= ARGV[3] then return -1 end
+local i = 6
 while i <= #ARGV do
   local n = tonumber(ARGV[i])
   redis.call(unpack(ARGV, i + 1, i + n))
   i = i + n + 1
 end
-redis.call('SET', KEYS[1], ARGV[3])
-if ARGV[4] ~= '' then redis.call('SET', KEYS[3], ARGV[4]) end
+redis.call('SET', KEYS[1], ARGV[4])
+if ARGV[5] ~= '' then redis.call('SET', KEYS[3], ARGV[5]) end
 return 1
 """
 
@@ -43,7 +45,7 @@ class Outcome(Enum):
     APPLIED = 1
     #: Another projector owns the partition now: it applies the batch.
     FENCED = 0
-    #: The stored offset moved since the batch was loaded: load it again.
+    #: The stored offset or emitted mark moved since the batch was loaded: load it again.
     MOVED = -1
 
 
@@ -53,11 +55,12 @@ def script(redis: aioredis.Redis) -> AsyncScript:
 
 
 async def apply(batch: AsyncScript, *, offset_key: str, owner_key: str, emitted_key: str,
-                owner: bytes, stored: bytes | None, next_offset: int, emitted: int | None,
-                commands: Sequence[Command]) -> Outcome:
+                owner: bytes, stored: bytes | None, stored_emitted: bytes | None,
+                next_offset: int, emitted: int | None, commands: Sequence[Command]) -> Outcome:
     """Run `commands` and move the offset to `next_offset` (and the emitted mark to `emitted`,
-    unless None) if the slot's owner is still `owner` and its offset still `stored`."""
-    args: list[str | bytes | int] = [owner, stored or b"", next_offset,
+    unless None) if the slot's owner is still `owner`, its offset still `stored` and its emitted
+    mark still `stored_emitted`."""
+    args: list[str | bytes | int] = [owner, stored or b"", stored_emitted or b"", next_offset,
                                      "" if emitted is None else emitted]
     for command in commands:
         args.append(len(command))

@@ -7,15 +7,22 @@ answered once projected (`CommandWriter`), and the builders of those commands' r
 the keyspace layout (`store.keys`), the projection, filters and pages — is the store's own and
 changes with it, so services outside `store/` import this module and nothing else of the store
 (`tests/contracts/test_contracts.py` holds them to it).
+
+The projection has generations (`store.generations`): a service reads the one its code's layout
+reads, and follows it when a rebuild switches it — `await follow(settings, redis)` before serving,
+and its answer among the service's background tasks.
 """
 
 from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from functools import partial
 
 import redis.asyncio as aioredis
 from aiokafka import AIOKafkaProducer
 
 from runtime.settings import Settings
-from store import channel_commands, event_positions, events
+from store import channel_commands, event_positions, events, generations
 from store.commands import CommandWriter
 from store.conversation_commands import metadata_record
 from store.event_log import Entry, EventLog, LoggedEvent
@@ -23,20 +30,36 @@ from store.keys import StoreKeys
 from store.reads import StoreReads
 
 __all__ = ["CommandWriter", "Entry", "EventLog", "LoggedEvent", "StoreReads", "channel_commands",
-           "commands", "event_log", "event_positions", "events", "metadata_record", "reads"]
+           "commands", "event_log", "event_positions", "events", "follow", "keys_of",
+           "metadata_record", "reads"]
+
+#: This process's key namers, one per install (namespace): following the generation moves all.
+_KEYS: dict[str, StoreKeys] = {}
+
+
+def keys_of(settings: Settings) -> StoreKeys:
+    """The key namer of this install in this process (one, whatever asks for it)."""
+    return _KEYS.setdefault(settings.namespace, StoreKeys(settings))
+
+
+async def follow(settings: Settings, redis: aioredis.Redis) -> Callable[[], Awaitable[None]]:
+    """Point this process's reads and commands at the projection generation to read, now; the
+    background task that keeps them on it."""
+    await generations.refresh(redis, keys_of(settings))
+    return partial(generations.follow, redis, keys_of(settings))
 
 
 def reads(settings: Settings, redis: aioredis.Redis) -> StoreReads:
     """The store's reads of this install, over `redis`."""
-    return StoreReads(redis, StoreKeys(settings))
+    return StoreReads(redis, keys_of(settings))
 
 
 def commands(settings: Settings, redis: aioredis.Redis, producer: AIOKafkaProducer) -> CommandWriter:
     """Writes of the store's commands of this install (through `producer`, answered once the
     projection in `redis` has them)."""
-    return CommandWriter(settings, redis, StoreKeys(settings), producer)
+    return CommandWriter(settings, redis, keys_of(settings), producer)
 
 
 def event_log(settings: Settings, redis: aioredis.Redis) -> EventLog:
     """The realtime event log of this install, over `redis`."""
-    return EventLog(redis, StoreKeys(settings))
+    return EventLog(redis, keys_of(settings))

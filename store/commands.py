@@ -13,6 +13,7 @@ from aiokafka import AIOKafkaProducer
 
 from runtime.errors import InvalidArgument
 from runtime.settings import Settings
+from store import generations
 from store.keys import StoreKeys
 
 #: How long a command waits for its projection before answering anyway (it is in Kafka already).
@@ -40,11 +41,13 @@ class CommandWriter:
                                   f"most {MAX_RECORD_BYTES})")
         name = self.settings.prefixed(topic)
         sent = await self.producer.send_and_wait(name, value, key=key.encode())
-        offset_key = self.keys.of_record(topic, sent.partition).projector_offset(name, sent.partition)
+        slot = self.keys.of_record(topic, sent.partition)
         loop = asyncio.get_running_loop()
         deadline = loop.time() + PROJECTION_WAIT_S
         while loop.time() < deadline:
-            applied = await self.redis.get(offset_key)
+            if not self.keys.generation.number:  # a new install: the first generation begins
+                await generations.refresh(self.redis, self.keys)
+            applied = await self.redis.get(slot.projector_offset(name, sent.partition))
             if applied is not None and int(applied) > sent.offset:
                 return
             await asyncio.sleep(0.01)

@@ -8,13 +8,19 @@ webhooks, sources, API tokens, contacts) share the tag `{<namespace>:g}`. A meta
 lives in the partition of its Kafka key (`runtime.partitioning.metadata_key`): a conversation's
 and its messages' in the conversation's, a channel's in the channel id's.
 
+Within its slot, a projection key names its generation (`{ns:p7}:<generation>:conv:<id>`): a
+layout change or `parley rebuild` builds a new generation beside the one that serves, in the same
+slots (`store.generations`). What is not the projection's — the realtime event streams and their
+high-water marks, the generation pointers — is `durable` and has no generation.
+
 `StoreKeys` names the global slot's keys and finds the others: `partition(n)`,
-`of_conversation(id)`, `partitions()`; `PartitionKeys` names one partition's keys.
+`of_conversation(id)`, `partitions()`; `PartitionKeys` names one partition's keys. Both name the
+keys of `generation`, which a service follows (`store.generations.follow`) and a projector fixes.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from runtime import topics
 from runtime.partitioning import partition_of
@@ -23,9 +29,17 @@ from runtime.settings import Settings
 #: Topics whose records are projected into the keyspace of their partition; the others hold
 #: global entities, projected into the global slot.
 PARTITIONED_TOPICS = (topics.MESSAGES, topics.METADATA)
-#: The first part, after the slot's tag, of the keys `parley rebuild` keeps: the realtime event
-#: streams and their high-water marks, and the projectors' owner generations.
+#: The first part, after the slot's tag, of the keys that belong to no generation: the realtime
+#: event streams and their high-water marks, the generation pointers.
 DURABLE = "durable"
+
+
+@dataclass
+class Generation:
+    """The number of the projection generation keys name (0: none yet). Mutable: one object is
+    shared by every key namer of a process, so following the serving generation moves them all."""
+
+    number: int = 0
 
 
 @dataclass(frozen=True)
@@ -34,6 +48,7 @@ class _SlotKeys:
 
     settings: Settings
     slot: str
+    generation: Generation
 
     @property
     def tag(self) -> str:
@@ -41,10 +56,15 @@ class _SlotKeys:
         return "{" + f"{self.settings.namespace or 'parley'}:{self.slot}" + "}"
 
     def _key(self, *parts: str) -> str:
-        return ":".join((self.tag, *parts))
+        """A projection key of the generation."""
+        return ":".join((self.tag, str(self.generation.number), *parts))
 
     def _durable(self, *parts: str) -> str:
-        return self._key(DURABLE, *parts)
+        return ":".join((self.tag, DURABLE, *parts))
+
+    def generation_pattern(self, number: int) -> str:
+        """SCAN pattern of the keys of generation `number` in every slot of this install."""
+        return "{" + f"{self.settings.namespace or 'parley'}:*}}:{number}:*"
 
     def events(self) -> str:
         """Stream: the realtime events of this slot, in the order they were projected. Durable:
@@ -52,16 +72,17 @@ class _SlotKeys:
         return self._durable("events")
 
     def events_emitted(self, topic: str, partition: int) -> str:
-        """String: the next offset of one topic partition whose records may emit events; a
-        replay (rebuild) below it emits none."""
+        """String: the next offset of one topic partition whose records may emit events, shared
+        by the generations: whichever applies a record first emits its events, and a replay
+        below it (a new generation) emits none."""
         return self._durable("emitted", topic, str(partition))
 
     def projector_owner(self, partition: int) -> str:
-        """String: the generation of the projector that owns partition number `partition` (of
-        every topic), as this slot knows it: bumped by each new owner, checked in each of its
-        writes here, so a projector that lost the partition but does not know it yet writes
-        nothing. Kept by a rebuild."""
-        return self._durable("owner", str(partition))
+        """String: the owner generation of the projector that owns partition number `partition`
+        (of every topic) for this projection generation, as this slot knows it: bumped by each
+        new owner, checked in each of its writes here, so a projector that lost the partition
+        but does not know it yet writes nothing."""
+        return self._key("owner", str(partition))
 
     def projector_offset(self, topic: str, partition: int) -> str:
         """String: the next Kafka offset the projector applies for one topic partition."""
@@ -69,7 +90,7 @@ class _SlotKeys:
 
     def temporary(self, name: str) -> str:
         """A short-lived key of one query (filtered lists)."""
-        return self._key("tmp", name)
+        return ":".join((self.tag, "tmp", name))
 
 
 @dataclass(frozen=True)
@@ -136,10 +157,15 @@ class StoreKeys(_SlotKeys):
     """The global slot's keys, and the way to every partition's."""
 
     slot: str = "g"
+    generation: Generation = field(default_factory=Generation)
 
     def partition(self, number: int) -> PartitionKeys:
-        """The keys of partition number `number`."""
-        return PartitionKeys(self.settings, f"p{number}", number)
+        """The keys of partition number `number` (of the same generation)."""
+        return PartitionKeys(self.settings, f"p{number}", self.generation, number)
+
+    def of_generation(self, number: int) -> StoreKeys:
+        """The keys of generation `number`, fixed (what a projector of it writes)."""
+        return StoreKeys(self.settings, self.slot, Generation(number))
 
     def partitions(self) -> list[PartitionKeys]:
         """The keys of every partition number (`PARLEY_TOPIC_PARTITIONS` of them)."""
@@ -191,19 +217,12 @@ class StoreKeys(_SlotKeys):
         ("token/<name>") whose secret has this hex SHA-256."""
         return self._key("credential", sha256)
 
-    def projection_generation(self) -> str:
-        """String: bumped by `parley rebuild`; a projector that sees it change replays Kafka."""
-        return self._key("projection", "generation")
-
-    def projection_layout(self) -> str:
-        """String: the `LAYOUT_VERSION` of the projection in Redis."""
-        return self._key("projection", "layout")
+    def generations(self, pointer: str) -> str:
+        """A key of the projection's generations (`store.generations`): the strings
+        `serving:<layout>`, `building:<layout>`, `target:<n>`, "next" (the counter), the sorted
+        set "retired"."""
+        return self._durable("generations", pointer)
 
     def namespace_pattern(self) -> str:
-        """SCAN pattern of every key of every slot of this install (`parley rebuild` only)."""
+        """SCAN pattern of every key of every slot of this install."""
         return "{" + f"{self.settings.namespace or 'parley'}:*"
-
-    @staticmethod
-    def is_durable(key: bytes) -> bool:
-        """True for a key `parley rebuild` keeps (see `DURABLE`)."""
-        return key.split(b"}:", 1)[-1].startswith(DURABLE.encode() + b":")

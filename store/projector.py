@@ -41,9 +41,9 @@ from runtime.partitioning import CoPartitionAssignor
 from runtime.record_failures import isolate
 from runtime.server import serve
 from runtime.settings import PROJECTOR, Settings
-from store import batch_script, rebuild
+from store import batch_script, generations, rebuild
 from store.keys import PartitionKeys, StoreKeys
-from store.projection import LAYOUT_VERSION, RECORD_TYPES, Projection, Record, entity_key
+from store.projection import RECORD_TYPES, Projection, Record, entity_key
 
 GROUP = "store-projector"
 
@@ -60,7 +60,7 @@ class _OwnAndSeek(ConsumerRebalanceListener):  # type: ignore[misc]
     async def on_partitions_revoked(self, revoked: Sequence[TopicPartition]) -> None:
         for tp in revoked:
             for slot in self.projector.slots(tp.partition):
-                self.projector.generations.pop(slot.projector_owner(tp.partition), None)
+                self.projector.owned.pop(slot.projector_owner(tp.partition), None)
 
     async def on_partitions_assigned(self, assigned: Sequence[TopicPartition]) -> None:
         await self.projector.take(assigned)
@@ -68,43 +68,34 @@ class _OwnAndSeek(ConsumerRebalanceListener):  # type: ignore[misc]
 
 
 class Projector:
-    """Consumes the application topics and keeps their projection in Redis."""
+    """Consumes the application topics and keeps projection generation `generation` in Redis."""
 
-    def __init__(self, settings: Settings, redis: aioredis.Redis) -> None:
+    def __init__(self, settings: Settings, redis: aioredis.Redis, generation: int) -> None:
         self.settings = settings
         self.redis = redis
-        self.keys = StoreKeys(settings)
+        self.keys = StoreKeys(settings).of_generation(generation)
         self.kinds = {settings.prefixed(topic): kind for topic, kind in RECORD_TYPES.items()}
         #: The topic of each subscribed name (without the namespace).
         self.topics = {settings.prefixed(topic): topic for topic in RECORD_TYPES}
         # Static membership: a projector restarted within the session keeps its partitions.
+        # Each generation its own group: a new one replays the topics beside the serving one.
         self.consumer: AIOKafkaConsumer = kafka.consumer(
-            settings, GROUP, partition_assignment_strategy=(CoPartitionAssignor,),
+            settings, f"{GROUP}-{generation}", partition_assignment_strategy=(CoPartitionAssignor,),
             group_instance_id=settings.process or None)
         self.deadletters: AIOKafkaProducer = kafka.producer(settings)
         self.batch = batch_script.script(redis)
         #: The owner generation this projector holds, by owner key (`projector_owner`).
-        self.generations: dict[str, bytes] = {}
+        self.owned: dict[str, bytes] = {}
 
     async def run(self) -> None:
         """Project until cancelled."""
         await self.deadletters.start()
         await self.check_partitions()
-        if await self.redis.get(self.keys.projection_layout()) != str(LAYOUT_VERSION).encode():
-            await rebuild.drop(self.redis, self.keys)
         self.consumer.subscribe(list(self.kinds), listener=_OwnAndSeek(self))
         await self.consumer.start()
-        generation = await self.redis.get(self.keys.projection_generation())
         try:
             while True:
                 batches = await self.consumer.getmany(timeout_ms=1000, max_records=500)
-                current = await self.redis.get(self.keys.projection_generation())
-                if current != generation:
-                    # `parley rebuild` dropped the projection: replay from the start; the batch
-                    # in hand was fetched before the rewind and is dropped with it.
-                    await self.rewind()
-                    generation = current
-                    continue
                 for tp, records in batches.items():
                     await self.apply(tp, records)
         finally:
@@ -135,7 +126,7 @@ class Projector:
         for number in sorted({tp.partition for tp in partitions}):
             for slot in self.slots(number):
                 owner = slot.projector_owner(number)
-                self.generations[owner] = str(await self.redis.incr(owner)).encode()
+                self.owned[owner] = str(await self.redis.incr(owner)).encode()
 
     async def seek_to_stored(self, partitions: Sequence[TopicPartition]) -> None:
         """Position each partition at the next offset recorded in Redis (the start when none)."""
@@ -145,12 +136,6 @@ class Projector:
                 await self.consumer.seek_to_beginning(tp)
             else:
                 self.consumer.seek(tp, int(stored))
-
-    async def rewind(self) -> None:
-        """Forget the applied offsets of this projector's partitions and replay them."""
-        for tp in self.consumer.assignment():
-            await self.redis.delete(self.slot_of(tp).projector_offset(tp.topic, tp.partition))
-            await self.consumer.seek_to_beginning(tp)
 
     async def apply(self, tp: TopicPartition, records: Sequence[ConsumerRecord]) -> None:
         """Apply one partition's batch and its next offset atomically, skipping applied records.
@@ -182,7 +167,7 @@ class Projector:
             for key in (offset_key, emitted_key, owner_key):
                 pipe.get(key)
             stored, emitted, owner = await pipe.execute()
-            if owner is None or owner != self.generations.get(owner_key):
+            if owner is None or owner != self.owned.get(owner_key):
                 return self._fenced(tp)
             fresh = [(r, v) for r, v in decoded if r.offset >= int(stored or 0)]
             if not fresh:
@@ -200,7 +185,7 @@ class Projector:
             end = fresh[-1][0].offset + 1
             outcome = await batch_script.apply(
                 self.batch, offset_key=offset_key, owner_key=owner_key, emitted_key=emitted_key,
-                owner=owner, stored=stored, next_offset=end,
+                owner=owner, stored=stored, stored_emitted=emitted, next_offset=end,
                 emitted=end if end > int(emitted or 0) else None, commands=projection.commands())
             if outcome is batch_script.Outcome.FENCED:
                 return self._fenced(tp)
@@ -240,6 +225,34 @@ def _missing_ids(value: Record) -> str:
     return "" if ok else f"{needed} required"
 
 
+async def keep_generations(settings: Settings, redis: aioredis.Redis) -> None:
+    """Run a `Projector` for each generation of this code's layout that is serving or being built
+    (beginning the first one on a new install or layout), and switch a built one in once it has
+    caught up (`store.generations`); until cancelled or one of them fails."""
+    keys = StoreKeys(settings)
+    running: dict[int, asyncio.Task[None]] = {}
+    try:
+        while True:
+            if not await generations.projected(redis, keys):
+                await generations.begin_unless_built(redis, keys,
+                                                     await rebuild.end_offsets(settings))
+            wanted = await generations.projected(redis, keys)
+            for number in wanted - running.keys():
+                log.info("%s projects generation %d", settings.process, number)
+                running[number] = asyncio.create_task(Projector(settings, redis, number).run())
+            for number in running.keys() - wanted:
+                running.pop(number).cancel()
+            for task in running.values():
+                if task.done():
+                    task.result()  # a projector that failed stops the process (and its restart)
+            await generations.switch_when_caught_up(redis, keys)
+            await asyncio.sleep(1)
+    finally:
+        for task in running.values():
+            task.cancel()
+        await asyncio.gather(*running.values(), return_exceptions=True)
+
+
 async def main() -> None:
     """Project until stopped, as the projector process `PARLEY_PROCESS` (answering only gRPC
     health on its port)."""
@@ -248,7 +261,7 @@ async def main() -> None:
     runtime_logging.configure(name, settings.log_level)
     redis = runtime_redis.client(settings)
     try:
-        await serve(name, settings, [], background=[Projector(settings, redis).run])
+        await serve(name, settings, [], background=[partial(keep_generations, settings, redis)])
     finally:
         await redis.aclose()
 

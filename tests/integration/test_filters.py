@@ -13,6 +13,7 @@ from runtime import redis as runtime_redis
 from runtime.errors import InvalidArgument
 from runtime.settings import Settings
 from store import filtering, pages
+from store import generations
 from store.keys import StoreKeys
 from tests.integration.helpers import api, eventually, message_record, produce_messages
 
@@ -125,9 +126,11 @@ def test_filters_that_would_check_too_many_conversations_one_by_one_are_refused(
         live_stack: Settings, world: dict[str, str]) -> None:
     async def page(query: str, limit: int) -> list[str]:
         redis = runtime_redis.client(live_stack)
+        keys = StoreKeys(live_stack)
         try:
+            await generations.refresh(redis, keys)
             found = await filtering.filtered_page(
-                redis, StoreKeys(live_stack), query, "", 100, evaluation_limit=limit)
+                redis, keys, query, "", 100, evaluation_limit=limit)
             return [pages.member_id(m) for m in reversed(found.members)]
         finally:
             await redis.aclose()

@@ -16,6 +16,7 @@ from runtime import kafka, topics
 from runtime import redis as runtime_redis
 from runtime.settings import Settings
 from stack import processes, services
+from store import generations
 from store.keys import StoreKeys
 from tests.integration.helpers import api, eventually, message_record, produce_messages
 
@@ -35,6 +36,7 @@ async def _stored_offsets_match_the_log(settings: Settings) -> bool:
         consumer.assign(partitions)
         ends = await consumer.end_offsets(partitions)
         keys = StoreKeys(settings)
+        await generations.refresh(redis, keys)
         stored = [await redis.get(keys.partition(tp.partition).projector_offset(topic, tp.partition))
                   for tp in partitions]
         return all(int(s or 0) == ends[tp] for s, tp in zip(stored, partitions))

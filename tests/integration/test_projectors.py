@@ -25,6 +25,7 @@ from runtime.partitioning import partition_of
 from runtime import redis as runtime_redis
 from runtime.settings import Settings
 from stack import processes, services
+from store import generations
 from store.keys import StoreKeys
 from store.projector import Projector
 from tests.integration.helpers import api, eventually, message_record, produce_messages
@@ -182,12 +183,14 @@ def test_a_projector_that_lost_its_partition_writes_nothing(live_stack: Settings
     """A zombie: its generation of the partition is not the owner's any more."""
     async def run() -> tuple[bytes | None, bytes | None]:
         redis = runtime_redis.client(live_stack)
-        zombie = Projector(live_stack, redis)
+        serving = StoreKeys(live_stack)
+        await generations.refresh(redis, serving)
+        zombie = Projector(live_stack, redis, serving.generation.number)
         topic = live_stack.prefixed("parley.messages")
         record = message_record(_conversation_on(live_stack, 0), 1_700_000_000_000, "zombie")
-        keys = StoreKeys(live_stack).partition(0)
+        keys = serving.partition(0)
         owner = await redis.get(keys.projector_owner(0))
-        zombie.generations[keys.projector_owner(0)] = b"-1"  # an earlier owner's generation
+        zombie.owned[keys.projector_owner(0)] = b"-1"  # an earlier owner's generation
         offset_key = keys.projector_offset(topic, 0)
         before = await redis.get(offset_key)
         raw = ConsumerRecord(topic, 0, 10**9, 0, 0, None, record.SerializeToString(), None, 0,

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import fnmatch
 
 from redis.crc import key_slot
 
@@ -31,16 +32,22 @@ def test_a_conversation_and_everything_about_it_share_one_slot() -> None:
 def test_global_entities_have_their_own_slot() -> None:
     keys = _keys()
     found = {keys.channel("ch"), keys.entity("tag", "t"), keys.contacts(), keys.credential("h"),
-             keys.events(), keys.projection_generation()}
+             keys.events(), keys.generations("serving")}
     assert {key_slot(k.encode()) for k in found} == {key_slot(b"{ns:g}")}
     assert keys.of_record(topics.TAGS, 2) == keys
     assert keys.of_record(topics.METADATA, 2) == keys.partition(2)
     assert keys.event_streams() == [keys.partition(n).events() for n in range(3)] + [keys.events()]
 
 
-def test_a_rebuild_keeps_the_durable_keys_of_every_slot() -> None:
+def test_projection_keys_name_their_generation_and_the_event_log_none() -> None:
     keys = _keys()
-    assert keys.is_durable(keys.partition(1).events().encode())
-    assert keys.is_durable(keys.projector_owner(0).encode())
-    assert not keys.is_durable(keys.partition(1).conversation("durable").encode())
-    assert not keys.is_durable(keys.channel("c").encode())
+    keys.generation.number = 7
+    part = keys.partition(1)
+    assert part.conversation("c").startswith(part.tag + ":7:")
+    assert keys.channel("c").startswith("{ns:g}:7:")
+    assert keys.of_generation(8).partition(1).conversation("c").startswith(part.tag + ":8:")
+    assert part.conversation("c").startswith(part.tag + ":7:")  # of_generation copies, not moves
+    assert ":durable:" in part.events() and ":7:" not in part.events()
+    assert ":7:" not in part.events_emitted("t", 1)
+    assert fnmatch.fnmatchcase(part.conversation("c"), keys.generation_pattern(7))
+    assert not fnmatch.fnmatchcase(part.conversation("c"), keys.generation_pattern(8))
