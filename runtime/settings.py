@@ -69,6 +69,8 @@ class Settings:
     events_retained: int = 100_000
     #: Most conversations a `conversations.list` filter may check one by one (beyond its indexes).
     filter_evaluation_limit: int = 10_000
+    #: Seconds an older layout's projection stays once a newer one serves (its readers' upgrade).
+    old_layout_retire_s: float = 3600.0
     #: The name of this process when it is one of several replicas (`PARLEY_PROCESS`).
     process: str = ""
     #: The edge's bounds of every request (see `EdgeLimits`).
@@ -124,6 +126,7 @@ def load() -> Settings:
         log_level=env.get("PARLEY_LOG_LEVEL", "INFO"),
         events_retained=int(env.get("PARLEY_EVENTS_RETAINED", "100000")),
         filter_evaluation_limit=int(env.get("PARLEY_FILTER_EVALUATION_LIMIT", "10000")),
+        old_layout_retire_s=float(env.get("PARLEY_OLD_LAYOUT_RETIRE_S", "3600")),
         edge=EdgeLimits(
             max_body_bytes=int(env.get("PARLEY_EDGE_MAX_BODY_BYTES", edge.max_body_bytes)),
             request_timeout_s=float(env.get("PARLEY_EDGE_REQUEST_TIMEOUT_S", edge.request_timeout_s)),

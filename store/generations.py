@@ -10,8 +10,9 @@ A generation is a number that every projection key carries (`store.keys`), built
   caught up, and the first projector to see it switches `serving:<L>` to n;
 - `next`: the counter the numbers come from; `retired`: generations no reader needs any more,
   scored by when their keys are dropped: `RETIRE_AFTER_S` after a switch (every reader of the
-  layout follows within `FOLLOW_S`), or `OLD_LAYOUT_AFTER_S` for the generations of older layouts
-  (their readers are being upgraded meanwhile) and the projection of layouts before generations.
+  layout follows within `FOLLOW_S`), or `PARLEY_OLD_LAYOUT_RETIRE_S` for the generations of older
+  layouts (their readers are being upgraded meanwhile) and the projection of layouts before
+  generations.
 
 Events are emitted once, whichever generation applies a record first: their high-water marks are
 shared (`StoreKeys.events_emitted`), so a generation that replays emits nothing again.
@@ -22,7 +23,6 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
-import os
 import time
 
 import redis.asyncio as aioredis
@@ -38,9 +38,6 @@ log = logging.getLogger(__name__)
 FOLLOW_S = 0.5
 #: How long a retired generation's keys stay for readers that have not switched yet.
 RETIRE_AFTER_S = 10.0
-#: How long an older layout's projection stays once a newer one serves: the time to upgrade its
-#: readers (PARLEY_OLD_LAYOUT_RETIRE_S).
-OLD_LAYOUT_AFTER_S = float(os.environ.get("PARLEY_OLD_LAYOUT_RETIRE_S", "3600"))
 #: The first layout with generations (before it, `<namespace>:...` keys without slots).
 FIRST_LAYOUT = 5
 
@@ -142,12 +139,12 @@ async def switch_when_caught_up(redis: aioredis.Redis, keys: StoreKeys) -> None:
 
 
 async def _retire_older_layouts(redis: aioredis.Redis, keys: StoreKeys) -> None:
-    """Retire, after `OLD_LAYOUT_AFTER_S`, the generations of older layouts and the projection
-    from before generations (number 0)."""
+    """Retire, after `PARLEY_OLD_LAYOUT_RETIRE_S`, the generations of older layouts and the
+    projection from before generations (number 0)."""
     older = [await _number(redis, keys, f"{pointer}:{layout}")
              for layout in range(FIRST_LAYOUT, LAYOUT_VERSION) for pointer in ("serving", "building")]
     for number in {0, *older}:
-        await _retire(redis, keys, number, OLD_LAYOUT_AFTER_S)
+        await _retire(redis, keys, number, keys.settings.old_layout_retire_s)
 
 
 async def _retire(redis: aioredis.Redis, keys: StoreKeys, number: int, after_s: float) -> None:

@@ -19,7 +19,9 @@ from store.keys import StoreKeys
 
 async def _layouts(settings: Settings, monkeypatch: pytest.MonkeyPatch) -> None:
     redis = runtime_redis.client(settings)
-    keys = StoreKeys(dataclasses.replace(settings, namespace=f"gen-{uuid.uuid4().hex[:8]}"))
+    # Older layouts' projections go 0.2 s after a newer one serves (an hour by default).
+    keys = StoreKeys(dataclasses.replace(settings, namespace=f"gen-{uuid.uuid4().hex[:8]}",
+                                         old_layout_retire_s=0.2))
     try:
         monkeypatch.setattr(generations, "LAYOUT_VERSION", 5)
         first = await generations.begin(redis, keys, {})
@@ -38,7 +40,6 @@ async def _layouts(settings: Settings, monkeypatch: pytest.MonkeyPatch) -> None:
 
         # Once it serves, the old layout is dropped only after its readers had time to upgrade.
         monkeypatch.setattr(generations, "LAYOUT_VERSION", 6)
-        monkeypatch.setattr(generations, "OLD_LAYOUT_AFTER_S", 0.2)
         await generations.switch_when_caught_up(redis, keys)
         assert await redis.exists(keys.of_generation(first).channel("c"))
         await redis.set(keys.of_generation(second).channel("c"), "new layout")
