@@ -153,13 +153,17 @@ async def accepted_per_second(base: str, total: int = 2000, concurrency: int = 1
 MESSAGES_PER_CONVERSATION = 10
 
 
-def _stage(settings: settings_module.Settings, conversations: list[str], per: int) -> None:
-    """Load `per` messages into each of `conversations`; wait until the store projected them."""
+def _stage(settings: settings_module.Settings, conversations: list[str], per: int
+           ) -> tuple[float, float]:
+    """Load `per` messages into each of `conversations`; wait until the store projected them.
+    Return the seconds loading took (the projectors apply meanwhile), then waiting after it."""
+    started = time.perf_counter()
     with Progress(*Progress.get_default_columns(), MofNCompleteColumn(), console=console) as bar:
         task = bar.add_task(f"loading {len(conversations) * per:,} messages through Kafka",
                             total=len(conversations) * per)
         asyncio.run(load.load(settings, conversations, per, 0,
                               lambda done: bar.update(task, completed=done)))
+        loaded = time.perf_counter()
         task = bar.add_task("projecting into Redis", total=None)
 
         async def projected() -> None:
@@ -171,6 +175,7 @@ def _stage(settings: settings_module.Settings, conversations: list[str], per: in
                 await redis.aclose()
 
         asyncio.run(projected())
+    return loaded - started, time.perf_counter() - loaded
 
 
 #: The trivial RPC: every read row is also given as a share of its req/s (same run, same Redis).
@@ -248,8 +253,9 @@ class Run:
     ingestion: dict[str, tuple[str, str, str]] = field(default_factory=dict)
     #: (size, read path) -> wrk's figures
     reads: dict[tuple[str, str], wrk.Figures] = field(default_factory=dict)
-    #: size -> used_memory per message (bytes)
-    memory: dict[str, float] = field(default_factory=dict)
+    #: size -> (used_memory per message in bytes, messages projected per second, seconds the
+    #: projection trailed the load)
+    store: dict[str, tuple[float, float, float]] = field(default_factory=dict)
 
 
 def _measure(settings: settings_module.Settings, run: Run) -> None:
@@ -271,13 +277,15 @@ def _measure(settings: settings_module.Settings, run: Run) -> None:
     small = conversations[: most // 100]
     # 10 messages in each of the first 1% of the conversations (10k at full size), then 10
     # in each of the others (1M in all at full size).
+    empty = _used_memory(settings)
     for group, in_store in ((small, small), (conversations[len(small):], conversations)):
-        _stage(settings, group, MESSAGES_PER_CONVERSATION)
+        loading, trailing = _stage(settings, group, MESSAGES_PER_CONVERSATION)
         total = len(in_store) * MESSAGES_PER_CONVERSATION
         size = f"{total:,} msgs / {len(in_store):,} convs"
+        run.store[size] = ((_used_memory(settings) - empty) / total,
+                           len(group) * MESSAGES_PER_CONVERSATION / (loading + trailing), trailing)
         run.reads.update({(size, name): figures
                           for name, figures in _reads(base, small[0]).items()})
-        run.memory[size] = _used_memory(settings) / total
 
 
 def _bench(target: Target, run: Run) -> None:
@@ -327,17 +335,21 @@ def _print(runs: list[Run]) -> None:
         ingestion.add_row(figure, run.redis, *values, end_section=last)
     console.print(ingestion)
     reads = Table("size", "read path (wrk: 16 connections, JSON through Envoy)", "redis", "req/s",
-                  "of tags.list", "p50 ms", "p99 ms", "non-2xx", title=f"Reads ({os.cpu_count()} cores)")
+                  "% of tags.list req/s", "p50 ms", "p99 ms", "non-2xx", title=f"Reads ({os.cpu_count()} cores)")
     for (size, name), run, figures, last in _rows(runs, lambda run: run.reads):
         ceiling = run.reads[(size, TRIVIAL)].requests_per_s
         reads.add_row(size, name, run.redis, f"{figures.requests_per_s:,.0f}",
                       f"{figures.requests_per_s / ceiling:.0%}", f"{figures.p50_ms:.2f}",
                       f"{figures.p99_ms:.2f}", str(figures.errors), end_section=last)
     console.print(reads)
-    memory = Table("size", "redis", "used_memory per message (bytes)", title="Memory")
-    for size, run, per_message, last in _rows(runs, lambda run: run.memory):
-        memory.add_row(size, run.redis, f"{per_message:,.0f}", end_section=last)
-    console.print(memory)
+    store = Table(
+        "size", "redis", "used_memory grown / msg (bytes)", "projected msgs/s (load start -> all applied)",
+        "projection after the load's last ack (s)",
+        title="Store (used_memory: summed over the cluster's primaries, grown since before the first load)")
+    for size, run, (per_message, rate, trailing), last in _rows(runs, lambda run: run.store):
+        store.add_row(size, run.redis, f"{per_message:,.0f}", f"{rate:,.0f}", f"{trailing:.1f}",
+                      end_section=last)
+    console.print(store)
 
 
 def main() -> None:
