@@ -1,14 +1,24 @@
-"""`python -m bench`: starts a stack of its own (ports 2xxxx, `.data/bench/`), measures, stops it.
+"""`python -m bench`: measures Parley twice, on a single Redis and on a local Redis Cluster of three
+primaries (`PARLEY_BENCH_REDIS=single|cluster|both`, default both). Each run brings up a fresh
+stack of its own (ports 2xxxx; `.data/bench/`, or `.data/bench-cluster/` with the cluster the
+bench starts on ports 27000-27002), measures, and stops it (and the cluster).
 
-Figures:
-- webhook -> message visible in /messages.list (sequential, through Envoy): p50, p95, max;
-- webhook -> its `message.created` event on an SSE stream through Envoy, at a steady rate: p50,
-  p99;
-- webhooks accepted per second (concurrent signed POSTs, each acknowledged by Kafka);
-- at 10k messages over 1k conversations, then 1M over 100k (loaded through Kafka): req/s, p50 and
-  p99 of messages.list and conversations.list (plain, filtered by indexes, evaluated), measured with
-  wrk through Envoy's JSON next to a trivial RPC (the ceiling of that path); Redis memory per
-  message. `PARLEY_BENCH_CONVERSATIONS` scales the sizes down for a quick run.
+Each table holds both runs, a row per figure and Redis (column `redis`: "single" or
+"cluster (3 primaries)"):
+- ingestion and realtime: webhook -> message visible in /messages.list (sequential, through
+  Envoy): p50, p95, max; webhook -> its `message.created` event on an SSE stream through Envoy,
+  at a steady rate: p50, p99; webhooks accepted per second (concurrent signed POSTs, each
+  acknowledged by Kafka);
+- reads, at 10k messages over 1k conversations, then 1M over 100k (loaded through Kafka): req/s,
+  its share of a trivial RPC's (tags.list, the ceiling of the path) in the same run, p50 and p99
+  of messages.list and conversations.list (plain, filtered by indexes, evaluated), measured with
+  wrk through Envoy's JSON;
+- store, at each size: Redis `used_memory` grown since before the first load, per message
+  (summed over the cluster's primaries), and the messages of that load projected per second (from
+  its first write to Kafka until the projectors applied all) with the seconds they took after
+  the load's last ack.
+
+`PARLEY_BENCH_CONVERSATIONS` scales the sizes down for a quick run.
 """
 
 from __future__ import annotations
