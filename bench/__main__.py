@@ -287,12 +287,12 @@ def _measure(settings: settings_module.Settings, run: Run) -> None:
     small = conversations[: most // 100]
     # 10 messages in each of the first 1% of the conversations (10k at full size), then 10
     # in each of the others (1M in all at full size).
-    empty = _used_memory(settings)
+    before_loading = _used_memory(settings)
     for group, in_store in ((small, small), (conversations[len(small):], conversations)):
         loading, trailing = _stage(settings, group, MESSAGES_PER_CONVERSATION)
         total = len(in_store) * MESSAGES_PER_CONVERSATION
         size = f"{total:,} msgs / {len(in_store):,} convs"
-        run.store[size] = ((_used_memory(settings) - empty) / total,
+        run.store[size] = ((_used_memory(settings) - before_loading) / total,
                            len(group) * MESSAGES_PER_CONVERSATION / (loading + trailing), trailing)
         run.reads.update({(size, name): figures
                           for name, figures in _reads(base, small[0]).items()})
