@@ -54,7 +54,7 @@ from tests.integration import webhooks
 from tests.integration.helpers import api_headers
 
 REPO = Path(__file__).resolve().parent.parent
-console = Console(width=180)
+console = Console(width=200)
 
 
 def _environment(target: Target) -> None:
