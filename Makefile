@@ -58,7 +58,7 @@ test: $(VENV) $(WIDGET)
 	PARLEY_TEST_REDIS_CLUSTER=1 PARLEY_TEST_PORT_OFFSET=$$(( $${PARLEY_TEST_PORT_OFFSET:-0} + 500 )) \
 		$(PY) -m pytest $(CLUSTER_SUITE)
 
-## bench: start a stack of its own, measure ingestion and reads, print the figures
+## bench: measure ingestion, reads and memory on a single Redis and on a local Redis Cluster (stacks of its own), print the figures
 bench: $(VENV) $(WIDGET)
 	$(PY) -m bench
 

@@ -1,27 +1,39 @@
-"""`python -m bench`: starts a stack of its own (ports 2xxxx, `.data/bench/`), measures, stops it.
+"""`python -m bench`: measures Parley twice, on a single Redis and on a local Redis Cluster of three
+primaries (`PARLEY_BENCH_REDIS=single|cluster|both`, default both). Each run brings up a fresh
+stack of its own (ports 2xxxx; `.data/bench/`, or `.data/bench-cluster/` with the cluster the
+bench starts on ports 27000-27002), measures, and stops it (and the cluster).
 
-Figures:
-- webhook -> message visible in /messages.list (sequential, through Envoy): p50, p95, max;
-- webhook -> its `message.created` event on an SSE stream through Envoy, at a steady rate: p50,
-  p99;
-- webhooks accepted per second (concurrent signed POSTs, each acknowledged by Kafka);
-- at 10k messages over 1k conversations, then 1M over 100k (loaded through Kafka): req/s, p50 and
-  p99 of messages.list and conversations.list (plain, filtered by indexes, evaluated), measured with
-  wrk through Envoy's JSON next to a trivial RPC (the ceiling of that path); Redis memory per
-  message. `PARLEY_BENCH_CONVERSATIONS` scales the sizes down for a quick run.
+Each table holds both runs, a row per figure and Redis (column `redis`: "single" or
+"cluster (3 primaries)"):
+- ingestion and realtime: webhook -> message visible in /messages.list (sequential, through
+  Envoy): p50, p95, max; webhook -> its `message.created` event on an SSE stream through Envoy,
+  at a steady rate: p50, p99; webhooks accepted per second (concurrent signed POSTs, each
+  acknowledged by Kafka);
+- reads, at 10k messages over 1k conversations, then 1M over 100k (loaded through Kafka): req/s,
+  its share of a trivial RPC's (tags.list, the ceiling of the path) in the same run, p50 and p99
+  of messages.list and conversations.list (plain, filtered by indexes, evaluated), measured with
+  wrk through Envoy's JSON;
+- store, at each size: Redis `used_memory` grown since before the first load, per message
+  (summed over the cluster's primaries), and the messages of that load projected per second (from
+  its first write to Kafka until the projectors applied all) with the seconds they took after
+  the load's last ack.
+
+`PARLEY_BENCH_CONVERSATIONS` scales the sizes down for a quick run.
 """
 
 from __future__ import annotations
 
 import asyncio
-import os
 import json
+import os
 import shutil
 import statistics
 import threading
 import time
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import aiohttp
 import httpx
@@ -36,19 +48,22 @@ from store.rebuild import wait_projected
 from auth.manage import ADMIN_TOKEN_FILE
 
 from runtime import settings as settings_module
-from stack import stack
+from stack import processes, redis_cluster, stack
 from tests.conftest import TEST_ENV
 from tests.integration import webhooks
 from tests.integration.helpers import api_headers
 
 REPO = Path(__file__).resolve().parent.parent
-console = Console(width=150)
+console = Console(width=200)
 
 
-def _environment() -> None:
+def _environment(target: Target) -> None:
     os.environ.update(TEST_ENV)
+    os.environ.pop("PARLEY_REDIS_CLUSTER_NODES", None)
+    if target.cluster:
+        os.environ["PARLEY_REDIS_CLUSTER_NODES"] = target.cluster.nodes_setting()
     os.environ.update({
-        "PARLEY_DATA_DIR": str(REPO / ".data" / "bench"), "PARLEY_NAMESPACE": "bench",
+        "PARLEY_DATA_DIR": str(REPO / ".data" / target.folder), "PARLEY_NAMESPACE": "bench",
         "PARLEY_HTTP_PORT": "28080", "PARLEY_ENVOY_ADMIN_PORT": "29901",
         "PARLEY_GRPC_BASE_PORT": "52061", "PARLEY_KAFKA_PORT": "29092",
         "PARLEY_REDIS_URL": "redis://127.0.0.1:26379/0",
@@ -148,13 +163,17 @@ async def accepted_per_second(base: str, total: int = 2000, concurrency: int = 1
 MESSAGES_PER_CONVERSATION = 10
 
 
-def _stage(settings: settings_module.Settings, conversations: list[str], per: int) -> None:
-    """Load `per` messages into each of `conversations`; wait until the store projected them."""
+def _stage(settings: settings_module.Settings, conversations: list[str], per: int
+           ) -> tuple[float, float]:
+    """Load `per` messages into each of `conversations`; wait until the store projected them.
+    Return the seconds loading took (the projectors apply meanwhile), then waiting after it."""
+    started = time.perf_counter()
     with Progress(*Progress.get_default_columns(), MofNCompleteColumn(), console=console) as bar:
         task = bar.add_task(f"loading {len(conversations) * per:,} messages through Kafka",
                             total=len(conversations) * per)
         asyncio.run(load.load(settings, conversations, per, 0,
                               lambda done: bar.update(task, completed=done)))
+        loaded = time.perf_counter()
         task = bar.add_task("projecting into Redis", total=None)
 
         async def projected() -> None:
@@ -166,12 +185,17 @@ def _stage(settings: settings_module.Settings, conversations: list[str], per: in
                 await redis.aclose()
 
         asyncio.run(projected())
+    return loaded - started, time.perf_counter() - loaded
 
 
-def _reads(base: str, conversation: str, table: Table, size: str) -> None:
-    """wrk figures of the read paths at the current size."""
+#: The trivial RPC: every read row is also given as a share of its req/s (same run, same Redis).
+TRIVIAL = "tags.list (trivial RPC: the ceiling)"
+
+
+def _reads(base: str, conversation: str) -> dict[str, wrk.Figures]:
+    """wrk figures of each read path at the current size."""
     cases: list[tuple[str, str, dict[str, Any]]] = [
-        ("tags.list (trivial RPC: the ceiling)", "/tags.list", {}),
+        (TRIVIAL, "/tags.list", {}),
         ("messages.list, newest page", "/messages.list", {"conversation_id": conversation}),
         ("conversations.list, newest page", "/conversations.list", {}),
         ("conversations.list unread_count:[1 TO *]", "/conversations.list",
@@ -195,65 +219,162 @@ def _reads(base: str, conversation: str, table: Table, size: str) -> None:
         ("conversations.list metadata.crm.tier:*ol* (matching texts of the path)", "/conversations.list",
          {"filters": "metadata.crm.tier:*ol*"}),
     ]
+    figures = {}
     for name, path, body in cases:
         # An evaluated filter reads every candidate conversation: 2 connections, or it times out.
         connections = 2 if "evaluated" in name else 16
-        figures = wrk.post(f"{base}{path}", body, api_headers(), seconds=5, connections=connections)
-        table.add_row(size, name, f"{figures.requests_per_s:,.0f}", f"{figures.p50_ms:.2f}",
-                      f"{figures.p99_ms:.2f}", str(figures.errors))
+        figures[name] = wrk.post(f"{base}{path}", body, api_headers(), seconds=5,
+                                 connections=connections)
+    return figures
 
 
-def _memory_per_message(settings: settings_module.Settings, messages: int) -> float:
-    info = redis.Redis.from_url(settings.redis_url).info("memory")
-    return float(info["used_memory"]) / messages
+def _used_memory(settings: settings_module.Settings) -> int:
+    """Redis' `used_memory`: the single Redis', or the sum over the cluster's primaries."""
+    if not settings.redis_cluster_nodes:
+        return int(redis.Redis.from_url(settings.redis_url).info("memory")["used_memory"])
+    host, port = settings.redis_cluster_nodes[0]
+    with redis.RedisCluster(host=host, port=port) as cluster:
+        return sum(int(node.redis_connection.info("memory")["used_memory"])
+                   for node in cluster.get_primaries())
 
 
-def main() -> None:
-    """Bring the bench stack up, measure, print, bring it down."""
-    _environment()
+@dataclass(frozen=True)
+class Target:
+    """A Redis the bench runs on: its label in the tables, the stack's folder (under .data/),
+    and the local cluster the bench starts for it (None: the stack's own single Redis)."""
+
+    label: str
+    folder: str
+    cluster: redis_cluster.Layout | None = None
+
+
+TARGETS = {
+    "single": Target("single", "bench"),
+    "cluster": Target("cluster (3 primaries)", "bench-cluster", redis_cluster.Layout(27000)),
+}
+
+
+@dataclass
+class Run:
+    """What the bench measured on one Redis, keyed as the tables' rows."""
+
+    redis: str
+    #: figure -> (p50, tail, max / rate)
+    ingestion: dict[str, tuple[str, str, str]] = field(default_factory=dict)
+    #: (size, read path) -> wrk's figures
+    reads: dict[tuple[str, str], wrk.Figures] = field(default_factory=dict)
+    #: size -> (used_memory per message in bytes, messages projected per second, seconds the
+    #: projection trailed the load)
+    store: dict[str, tuple[float, float, float]] = field(default_factory=dict)
+
+
+def _measure(settings: settings_module.Settings, run: Run) -> None:
+    """Every figure of the running stack into `run`."""
+    base = f"http://127.0.0.1:{settings.http_port}"
+    visible = webhook_to_visible(base)
+    p50, p95, _ = _percentiles(visible)
+    run.ingestion["webhook -> visible in messages.list (ms)"] = (
+        f"{p50 * 1e3:.1f}", f"p95 {p95 * 1e3:.1f}", f"max {max(visible) * 1e3:.1f}")
+    streamed = webhook_to_sse(base)
+    p50, _, p99 = _percentiles(streamed)
+    run.ingestion["webhook -> message.created on SSE, 20/s steady (ms)"] = (
+        f"{p50 * 1e3:.1f}", f"p99 {p99 * 1e3:.1f}", f"{len(streamed)} events")
+    rate = asyncio.run(accepted_per_second(base))
+    run.ingestion["webhooks accepted per second (16 concurrent)"] = ("", "", f"{rate:.0f}/s")
+
+    most = int(os.environ.get("PARLEY_BENCH_CONVERSATIONS", "100000"))
+    conversations = load.conversation_ids(most)
+    small = conversations[: most // 100]
+    # 10 messages in each of the first 1% of the conversations (10k at full size), then 10
+    # in each of the others (1M in all at full size).
+    before_loading = _used_memory(settings)
+    for group, in_store in ((small, small), (conversations[len(small):], conversations)):
+        loading, trailing = _stage(settings, group, MESSAGES_PER_CONVERSATION)
+        total = len(in_store) * MESSAGES_PER_CONVERSATION
+        size = f"{total:,} msgs / {len(in_store):,} convs"
+        run.store[size] = ((_used_memory(settings) - before_loading) / total,
+                           len(group) * MESSAGES_PER_CONVERSATION / (loading + trailing), trailing)
+        run.reads.update({(size, name): figures
+                          for name, figures in _reads(base, small[0]).items()})
+
+
+def _bench(target: Target, run: Run) -> None:
+    """Bring up a stack on `target` (in a fresh folder unless one of its runs), measure it into
+    `run`, bring it down (and the cluster the bench started)."""
+    _environment(target)
     settings = settings_module.load()
+    ports = target.cluster.ports if target.cluster else range(0)
     before = {c.name for c in stack.status(settings) if c.pid is not None}
-    if not before:
+    if not before and not any(processes.running_pid(settings.data_dir, redis_cluster.node_name(p))
+                              for p in ports):
         # A fresh store each run, so each size holds what its name says.
         shutil.rmtree(settings.data_dir, ignore_errors=True)
-    console.print("starting the bench stack ...")
-    stack.up(settings)
-    # The admin token `up` made: every API call of the bench carries it.
-    os.environ["PARLEY_TOKEN"] = (settings.data_dir / ADMIN_TOKEN_FILE).read_text().strip()
-    base = f"http://127.0.0.1:{settings.http_port}"
+    cluster_started: list[int] = []
     try:
-        ingest = Table("figure", "p50", "tail", "max / rate", title="Ingestion and realtime")
-        visible = webhook_to_visible(base)
-        p50, p95, _ = _percentiles(visible)
-        ingest.add_row("webhook -> visible in messages.list (ms)", f"{p50 * 1e3:.1f}",
-                       f"p95 {p95 * 1e3:.1f}", f"max {max(visible) * 1e3:.1f}")
-        streamed = webhook_to_sse(base)
-        p50, _, p99 = _percentiles(streamed)
-        ingest.add_row("webhook -> message.created on SSE, 20/s steady (ms)", f"{p50 * 1e3:.1f}",
-                       f"p99 {p99 * 1e3:.1f}", f"{len(streamed)} events")
-        rate = asyncio.run(accepted_per_second(base))
-        ingest.add_row("webhooks accepted per second (16 concurrent)", "", "", f"{rate:.0f}/s")
-        console.print(ingest)
-
-        reads = Table("size", "read path (wrk: 16 connections, JSON through Envoy)", "req/s",
-                      "p50 ms", "p99 ms", "non-2xx", title=f"Reads ({os.cpu_count()} cores)")
-        memory = Table("size", "Redis used_memory per message (bytes)", title="Memory")
-        most = int(os.environ.get("PARLEY_BENCH_CONVERSATIONS", "100000"))
-        conversations = load.conversation_ids(most)
-        small = conversations[: most // 100]
-        # 10 messages in each of the first 1% of the conversations (10k at full size), then 10
-        # in each of the others (1M in all at full size).
-        for group, in_store in ((small, small), (conversations[len(small):], conversations)):
-            _stage(settings, group, MESSAGES_PER_CONVERSATION)
-            total = len(in_store) * MESSAGES_PER_CONVERSATION
-            size = f"{total:,} msgs / {len(in_store):,} convs"
-            _reads(base, small[0], reads, size)
-            memory.add_row(size, f"{_memory_per_message(settings, total):,.0f}")
-        console.print(reads)
-        console.print(memory)
+        if target.cluster:
+            console.print(f"starting a Redis Cluster on ports {ports.start}-{ports.stop - 1} ...")
+            cluster_started = redis_cluster.start(settings.data_dir, target.cluster)
+        console.print(f"starting the bench stack on Redis {target.label} ...")
+        stack.up(settings)
+        # The admin token `up` made: every API call of the bench carries it.
+        os.environ["PARLEY_TOKEN"] = (settings.data_dir / ADMIN_TOKEN_FILE).read_text().strip()
+        _measure(settings, run)
     finally:
         started = {c.name for c in stack.status(settings) if c.pid is not None} - before
         stack.down(settings, only=started)
+        redis_cluster.stop(settings.data_dir, cluster_started)
+
+
+K = TypeVar("K")
+V = TypeVar("V")
+
+
+def _rows(runs: list[Run], of: Callable[[Run], dict[K, V]]) -> Iterator[tuple[K, Run, V, bool]]:
+    """Each key of `of(run)` over the runs, in order, then each run that has it: (key, run,
+    value, last of its key)."""
+    for key in dict.fromkeys(key for run in runs for key in of(run)):
+        having = [run for run in runs if key in of(run)]
+        for i, run in enumerate(having):
+            yield key, run, of(run)[key], i == len(having) - 1
+
+
+def _print(runs: list[Run]) -> None:
+    """The tables: a row per figure and Redis."""
+    ingestion = Table("figure", "redis", "p50", "tail", "max / rate", title="Ingestion and realtime")
+    for figure, run, values, last in _rows(runs, lambda run: run.ingestion):
+        ingestion.add_row(figure, run.redis, *values, end_section=last)
+    console.print(ingestion)
+    reads = Table("size", "read path (wrk: 16 connections, JSON through Envoy)", "redis", "req/s",
+                  "% of tags.list req/s", "p50 ms", "p99 ms", "non-2xx", title=f"Reads ({os.cpu_count()} cores)")
+    for (size, name), run, figures, last in _rows(runs, lambda run: run.reads):
+        ceiling = run.reads[(size, TRIVIAL)].requests_per_s
+        reads.add_row(size, name, run.redis, f"{figures.requests_per_s:,.0f}",
+                      f"{figures.requests_per_s / ceiling:.0%}", f"{figures.p50_ms:.2f}",
+                      f"{figures.p99_ms:.2f}", str(figures.errors), end_section=last)
+    console.print(reads)
+    store = Table(
+        "size", "redis", "used_memory grown / msg (bytes)", "projected msgs/s (load start -> all applied)",
+        "projection after the load's last ack (s)",
+        title="Store (used_memory: summed over the cluster's primaries, grown since before the first load)")
+    for size, run, (per_message, rate, trailing), last in _rows(runs, lambda run: run.store):
+        store.add_row(size, run.redis, f"{per_message:,.0f}", f"{rate:,.0f}", f"{trailing:.1f}",
+                      end_section=last)
+    console.print(store)
+
+
+def main() -> None:
+    """Run the bench on each Redis `PARLEY_BENCH_REDIS` names; print what was measured."""
+    choice = os.environ.get("PARLEY_BENCH_REDIS", "both")
+    names = list(TARGETS) if choice == "both" else [choice]
+    if not set(names) <= set(TARGETS):
+        raise SystemExit(f"PARLEY_BENCH_REDIS={choice}: say single, cluster or both")
+    runs = [Run(TARGETS[name].label) for name in names]
+    try:
+        for name, run in zip(names, runs):
+            _bench(TARGETS[name], run)
+    finally:
+        # What was measured, even when a run failed.
+        _print(runs)
 
 
 if __name__ == "__main__":
