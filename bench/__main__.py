@@ -1,7 +1,7 @@
 """`python -m bench`: measures Parley twice, on a single Redis and on a local Redis Cluster of three
 primaries (`PARLEY_BENCH_REDIS=single|cluster|both`, default both). Each run brings up a fresh
 stack of its own (ports 2xxxx; `.data/bench/`, or `.data/bench-cluster/` with the cluster the
-bench starts on ports 27000-27002), measures, and stops it (and the cluster).
+bench starts on ports 26400-26402, whose cluster buses (36400-36402) stay clear of the test clusters'), measures, and stops it (and the cluster).
 
 Each table holds both runs, a row per figure and Redis (column `redis`: "single" or
 "cluster (3 primaries)"):
@@ -250,7 +250,7 @@ class Target:
 
 TARGETS = {
     "single": Target("single", "bench"),
-    "cluster": Target("cluster (3 primaries)", "bench-cluster", redis_cluster.Layout(27000)),
+    "cluster": Target("cluster (3 primaries)", "bench-cluster", redis_cluster.Layout(26400)),
 }
 
 
