@@ -1,7 +1,8 @@
 """`python -m bench`: measures Parley twice, on a single Redis and on a local Redis Cluster of three
 primaries (`PARLEY_BENCH_REDIS=single|cluster|both`, default both). Each run brings up a fresh
 stack of its own (ports 2xxxx; `.data/bench/`, or `.data/bench-cluster/` with the cluster the
-bench starts on ports 26400-26402, whose cluster buses (36400-36402) stay clear of the test clusters'), measures, and stops it (and the cluster).
+bench starts on ports 26400-26402, whose cluster buses (36400-36402) stay clear of the test
+clusters'), measures, and stops it (and the cluster).
 
 Each table holds both runs, a row per figure and Redis (column `redis`: "single" or
 "cluster (3 primaries)"):
