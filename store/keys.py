@@ -21,6 +21,7 @@ keys of `generation`, which a service follows (`store.generations.follow`) and a
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from functools import cached_property
 
 from runtime import topics
 from runtime.partitioning import partition_of
@@ -161,7 +162,13 @@ class StoreKeys(_SlotKeys):
 
     def partition(self, number: int) -> PartitionKeys:
         """The keys of partition number `number` (of the same generation)."""
-        return PartitionKeys(self.settings, f"p{number}", self.generation, number)
+        return self._partitions[number]
+
+    @cached_property
+    def _partitions(self) -> list[PartitionKeys]:
+        # Made once: they share this namer's generation, so they follow it.
+        return [PartitionKeys(self.settings, f"p{n}", self.generation, n)
+                for n in range(self.settings.topic_partitions)]
 
     def of_generation(self, number: int) -> StoreKeys:
         """The keys of generation `number`, fixed (what a projector of it writes)."""
@@ -169,7 +176,7 @@ class StoreKeys(_SlotKeys):
 
     def partitions(self) -> list[PartitionKeys]:
         """The keys of every partition number (`PARLEY_TOPIC_PARTITIONS` of them)."""
-        return [self.partition(n) for n in range(self.settings.topic_partitions)]
+        return list(self._partitions)
 
     def of_conversation(self, conversation_id: str) -> PartitionKeys:
         """The keys of the partition a conversation's records land on."""

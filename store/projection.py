@@ -195,7 +195,9 @@ class Projection:
 
     def commands(self) -> list[Command]:
         """Every write of the batch, its events last (all in the batch's slot)."""
-        retained = self.keys.settings.events_retained
+        # The log keeps about PARLEY_EVENTS_RETAINED events in all, shared by its streams.
+        streams = self.keys.settings.topic_partitions + 1
+        retained = max(1, self.keys.settings.events_retained // streams)
         return self.writes + [
             ("XADD", self.slot.events(), "MAXLEN", "~", retained, "*",
              *(item for pair in entry.items() for item in pair)) for entry in self.events]
