@@ -55,8 +55,7 @@ def _bounds(plan: filters.ScoreRange) -> tuple[str, str]:
 class _Temporaries:
     """Temporary keys of one query, deleted when it is answered (and expiring regardless)."""
 
-    def __init__(self, redis: aioredis.Redis, keys: PartitionKeys) -> None:
-        self.redis = redis
+    def __init__(self, keys: PartitionKeys) -> None:
         self.keys = keys
         self.made: list[str] = []
 
@@ -65,9 +64,14 @@ class _Temporaries:
         self.made.append(key)
         return key
 
-    async def drop(self) -> None:
-        if self.made:
-            await self.redis.delete(*self.made)
+
+async def _drop(redis: aioredis.Redis, temporaries: list[_Temporaries]) -> None:
+    """Delete the temporary keys of every partition of a query, in one round trip."""
+    pipe = redis.pipeline(transaction=False)
+    for made in (t.made for t in temporaries if t.made):
+        pipe.delete(*made)  # one partition's: one slot
+    if len(pipe):
+        await pipe.execute()
 
 
 @dataclass(frozen=True)
@@ -228,7 +232,7 @@ async def filtered_page(redis: aioredis.Redis, keys: StoreKeys, query: str, curs
     parsed = filters.parse(query)
     pages.page_size_or_default(page_size)  # bad input is rejected before any work
     parts = keys.partitions()
-    temps = [_Temporaries(redis, part) for part in parts]
+    temps = [_Temporaries(part) for part in parts]
     try:
         plan = filters.index_plan(parsed)
         if plan is not None:
@@ -253,5 +257,4 @@ async def filtered_page(redis: aioredis.Redis, keys: StoreKeys, query: str, curs
                 for part, found, t in zip(parts, candidates, temps)))
         return await pages.newest_first_by_score(redis, list(answers), cursor, page_size)
     finally:
-        for t in temps:
-            await t.drop()
+        await _drop(redis, temps)
