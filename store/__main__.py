@@ -4,7 +4,6 @@ reads are processes of their own (`python -m store.projector`)."""
 from __future__ import annotations
 
 import asyncio
-from functools import partial
 
 from parley.v1 import (
     channels_pb2,
@@ -27,12 +26,10 @@ from runtime import logging as runtime_logging
 from runtime import redis as runtime_redis
 from runtime import settings as settings_module
 from runtime.server import Registration, serve
-from store import generations
+from store import client
 from store.channels_service import ChannelsServicer
-from store.commands import CommandWriter
 from store.contacts_service import ContactsServicer
 from store.conversations_service import ConversationsServicer
-from store.keys import StoreKeys
 from store.messages_service import MessagesServicer
 from store.metadata_service import MetadataServicer
 from store.tags_service import TagsServicer
@@ -46,9 +43,9 @@ async def main() -> None:
     redis = runtime_redis.client(settings)
     producer = kafka.producer(settings)
     await producer.start()
-    keys = StoreKeys(settings)
-    await generations.refresh(redis, keys)
-    commands = CommandWriter(settings, redis, keys, producer)
+    keys = client.keys_of(settings)
+    follow = await client.follow(settings, redis)
+    commands = client.commands(settings, redis, producer)
     registrations = [
         Registration.of(messages_pb2, messages_pb2_grpc, MessagesServicer(redis, keys)),
         Registration.of(conversations_pb2, conversations_pb2_grpc, ConversationsServicer(
@@ -60,8 +57,7 @@ async def main() -> None:
         Registration.of(templates_pb2, templates_pb2_grpc, TemplatesServicer(redis, keys, commands)),
     ]
     try:
-        await serve("store", settings, registrations,
-                    background=[partial(generations.follow, redis, keys)])
+        await serve("store", settings, registrations, background=[follow])
     finally:
         await producer.stop()
         await redis.aclose()

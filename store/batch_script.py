@@ -5,8 +5,8 @@ a Redis Cluster too, whose Python client runs each command of a MULTI/EXEC in a 
 The script checks inside Redis what WATCH would: that the projector still owns the partition
 (the slot's owner generation), and that the partition's stored offset and its events' high-water
 mark (shared by the projection's generations) are still what the batch was loaded against. Then
-it runs the batch's commands and moves the offset (and the mark) on. Every key of a batch is in one slot (`store.keys`); the offset key, the
-script's first key, routes it to that slot's node.
+it runs the batch's commands and moves the offset (and the mark) on. Every key of a batch is in
+one slot (`store.keys`); the offset key, the script's first key, routes it to that slot's node.
 """
 
 from __future__ import annotations

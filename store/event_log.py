@@ -3,9 +3,9 @@ a global one (`StoreKeys.event_streams`, `store.events` for the entries).
 
 On Redis Cluster those streams live on different nodes, so no command here names two of them:
 readers read each stream on its own and merge. Resume tokens are positions in every stream
-(`store.event_positions`): reading after one gives exactly the events that came after it. Each
-stream keeps about `PARLEY_EVENTS_RETAINED` events; a token older than what was trimmed of any
-stream is OUT_OF_RANGE, never a silent gap.
+(`store.event_positions`): reading after one gives exactly the events that came after it. The
+streams keep about `PARLEY_EVENTS_RETAINED` events in all; a token older than what was trimmed
+of any stream is OUT_OF_RANGE, never a silent gap.
 """
 
 from __future__ import annotations

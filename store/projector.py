@@ -233,10 +233,11 @@ async def keep_generations(settings: Settings, redis: aioredis.Redis) -> None:
     running: dict[int, asyncio.Task[None]] = {}
     try:
         while True:
-            if not await generations.projected(redis, keys):
+            wanted = await generations.projected(redis, keys)
+            if not wanted:  # asks Kafka for the end offsets only then
                 await generations.begin_unless_built(redis, keys,
                                                      await rebuild.end_offsets(settings))
-            wanted = await generations.projected(redis, keys)
+                wanted = await generations.projected(redis, keys)
             for number in wanted - running.keys():
                 log.info("%s projects generation %d", settings.process, number)
                 running[number] = asyncio.create_task(Projector(settings, redis, number).run())
