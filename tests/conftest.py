@@ -32,12 +32,14 @@ FAKE_APIS_PORT = 18099 + PORT_OFFSET
 CLUSTER_FIRST_PORT = 17000 + PORT_OFFSET
 
 #: The test stack's own ports and folder (make up uses 8080, 9901, 50061.., 9092, 6379, .data/).
+#: All below Linux's ephemeral range (32768-60999): a service port there can be taken, for a
+#: while, by the local end of any client connection (a projector started late then cannot bind).
 TEST_ENV = {
     "PARLEY_DATA_DIR": str(REPO / ".data" / f"test{PORT_OFFSET or ''}"),
     "PARLEY_NAMESPACE": "test",
     "PARLEY_HTTP_PORT": str(18080 + PORT_OFFSET),
     "PARLEY_ENVOY_ADMIN_PORT": str(19901 + PORT_OFFSET),
-    "PARLEY_GRPC_BASE_PORT": str(51061 + PORT_OFFSET),
+    "PARLEY_GRPC_BASE_PORT": str(21061 + PORT_OFFSET),
     "PARLEY_KAFKA_PORT": str(19092 + PORT_OFFSET),
     "PARLEY_REDIS_URL": os.environ.get("PARLEY_TEST_REDIS_URL",
                                        f"redis://127.0.0.1:{16379 + PORT_OFFSET}/0"),
