@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
+import hashlib
+from collections.abc import Sequence
+
 import redis.asyncio as aioredis
-from redis.asyncio.cluster import ClusterNode, RedisCluster
+from redis.exceptions import NoScriptError
+from redis.asyncio.cluster import ClusterNode, ClusterPipeline, RedisCluster
 from redis.asyncio.retry import Retry
 from redis.backoff import ExponentialWithJitterBackoff
 
@@ -53,3 +57,32 @@ DURABLE = "durable"
 def durable_key(settings: Settings, *parts: str) -> str:
     """A Redis key of state that replaying Kafka cannot give back: `<namespace>:durable:...`."""
     return key(settings, DURABLE, *parts)
+
+
+#: A script's keys or arguments.
+Values = Sequence[str | bytes | int | float]
+
+
+class PipelinedScript:
+    """A Lua script run by EVALSHA, many calls in one pipeline: one round trip for a call per
+    slot, which `register_script` cannot do on a Redis Cluster (its pipelines refuse `evalsha`)."""
+
+    def __init__(self, text: str) -> None:
+        self.text = text
+        self.sha = hashlib.sha1(text.encode()).hexdigest()
+
+    async def run(self, redis: Client, calls: Sequence[tuple[Values, Values]]) -> list[object]:
+        """The answer of each call, (keys, args), in order. Where a node does not know the script
+        yet (a new or restarted node, a promoted replica) it is loaded and every call runs again:
+        only for scripts that may run twice, such as reads."""
+        try:
+            return list(await self._queued(redis, calls).execute())
+        except NoScriptError:
+            await redis.script_load(self.text)
+        return list(await self._queued(redis, calls).execute())
+
+    def _queued(self, redis: Client, calls: Sequence[tuple[Values, Values]]) -> aioredis.client.Pipeline | ClusterPipeline:
+        pipe = redis.pipeline(transaction=False)
+        for keys, args in calls:
+            pipe.execute_command("EVALSHA", self.sha, len(keys), *keys, *args)
+        return pipe

@@ -19,8 +19,8 @@ def now_ms() -> int:
 
 def format_ms(epoch_ms: int) -> str:
     """Milliseconds since the epoch as RFC 3339 UTC with exactly three fraction digits."""
-    moment = datetime.fromtimestamp(epoch_ms / 1000, tz=UTC)
-    return moment.strftime("%Y-%m-%dT%H:%M:%S.") + f"{epoch_ms % 1000:03d}Z"
+    seconds, ms = divmod(epoch_ms, 1000)
+    return time.strftime("%Y-%m-%dT%H:%M:%S.", time.gmtime(seconds)) + f"{ms:03d}Z"
 
 
 def check_ms(value: object, what: str) -> int:

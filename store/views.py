@@ -11,7 +11,7 @@ from google.protobuf import json_format
 
 from parley.v1 import records_pb2, resources_pb2
 from runtime import timestamps
-from store import cursors
+from runtime.redis import PipelinedScript
 from store.keys import StoreKeys
 from store.metadata import deep_merge
 
@@ -43,22 +43,31 @@ async def load_messages(
     redis: aioredis.Redis, keys: StoreKeys, wanted: list[tuple[str, str]]
 ) -> list[resources_pb2.Message]:
     """The messages of `wanted`, (conversation id, message id) pairs, as served, in that order
-    (missing ones left out)."""
-    if not wanted:
-        return []
-    pipe = redis.pipeline(transaction=False)  # GETs, not MGET: the keys may be in many slots
+    (missing ones left out): one MGET per partition (a page of one conversation: one command)."""
+    by_partition: dict[int, list[str]] = {}
     for cid, mid in wanted:
-        pipe.get(keys.of_conversation(cid).message(mid))
+        part = keys.of_conversation(cid)
+        by_partition.setdefault(part.number, []).extend(
+            (part.message(mid), part.metadata("message", mid)))
+    pipe = redis.pipeline(transaction=False)
+    for names in by_partition.values():
+        pipe.execute_command("MGET", *names)  # one slot each; cluster pipelines refuse `mget`
+    found = {}
+    for names, values in zip(by_partition.values(), await pipe.execute() if by_partition else []):
+        found.update(zip(names, values))
+    served = []
     for cid, mid in wanted:
-        pipe.get(keys.of_conversation(cid).metadata("message", mid))
-    found = await pipe.execute()
-    blobs, documents = found[:len(wanted)], found[len(wanted):]
-    return [
-        with_metadata(records_pb2.MessageRecord.FromString(blob).message,
-                      json.loads(doc) if doc else None)
-        for blob, doc in zip(blobs, documents)
-        if blob is not None
-    ]
+        part = keys.of_conversation(cid)
+        blob = found[part.message(mid)]
+        if blob is not None:
+            served.append(_message(blob, found[part.metadata("message", mid)]))
+    return served
+
+
+def _message(blob: bytes, document: bytes | None) -> resources_pb2.Message:
+    """The served message of a stored `MessageRecord` and its metadata document."""
+    return with_metadata(records_pb2.MessageRecord.FromString(blob).message,
+                         json.loads(document) if document else None)
 
 
 async def find_message(redis: aioredis.Redis, keys: StoreKeys, message_id: str
@@ -79,55 +88,83 @@ def channel_view(blob: bytes | None) -> resources_pb2.Channel | None:
     return None if blob is None else records_pb2.ChannelRecord.FromString(blob).channel
 
 
+#: KEYS: a partition's unread counts, then the hash and the metadata document of each
+#: conversation. ARGV: the key prefixes of the partition's messages and message metadata, then the
+#: conversation ids. Answers, per conversation, false when unknown, else its hash (flat), its
+#: metadata document, unread count, and last message with its metadata document.
+_CONVERSATIONS = PipelinedScript("""
+local found = {}
+for i = 3, #ARGV do
+  local n = i - 2
+  local state = redis.call('HGETALL', KEYS[2 * n])
+  if #state == 0 then
+    found[n] = false
+  else
+    local last = false
+    for f = 1, #state, 2 do
+      if state[f] == 'last_message_id' then last = state[f + 1] end
+    end
+    local message, document = false, false
+    if last then
+      message = redis.call('GET', ARGV[1] .. last)
+      document = redis.call('GET', ARGV[2] .. last)
+    end
+    found[n] = {state, redis.call('GET', KEYS[2 * n + 1]),
+                redis.call('ZSCORE', KEYS[1], ARGV[i]), message, document}
+  end
+end
+return found
+""")
+
+
 async def load_conversations(
     redis: aioredis.Redis, keys: StoreKeys, conversation_ids: list[str]
 ) -> list[resources_pb2.Conversation]:
-    """The conversations `conversation_ids` as served, in that order (unknown ones left out)."""
-    pipe = redis.pipeline(transaction=False)
+    """The conversations `conversation_ids` as served, in that order (unknown ones left out):
+    one script per partition that holds some (one round trip), then their channels."""
+    by_partition: dict[int, list[str]] = {}
     for cid in conversation_ids:
-        part = keys.of_conversation(cid)
-        pipe.hgetall(part.conversation(cid))
-        pipe.get(part.metadata("conversation", cid))
-    found = await pipe.execute()
-    states = {
-        cid: ({k.decode(): v.decode() for k, v in found[2 * i].items()}, found[2 * i + 1])
-        for i, cid in enumerate(conversation_ids)
-        if found[2 * i]
-    }
-    if not states:
-        return []
-    channel_ids = sorted({state["channel_id"] for state, _ in states.values()})
-    documents = {cid: json.loads(doc) if doc else {} for cid, (_, doc) in states.items()}
-    pipe = redis.pipeline(transaction=False)
-    for channel_id in channel_ids:
-        pipe.get(keys.channel(channel_id))
-    for cid in states:
-        pipe.zlexcount(keys.of_conversation(cid).conversation_contact_messages(cid),
-                       cursors.read_bound(documents[cid]), "+")
-    found = await pipe.execute()
-    channels = dict(zip(channel_ids, found[:len(channel_ids)]))
-    unread = dict(zip(states, found[len(channel_ids):]))
-    last = {m.id: m for m in await load_messages(
-        redis, keys, [(cid, state["last_message_id"]) for cid, (state, _) in states.items()])}
-    conversations = []
-    for cid in conversation_ids:
-        if cid not in states:
-            continue
-        state, _ = states[cid]
-        metadata = deep_merge(
-            {"contact": {"display_name": default_display_name(
-                state["source"], state.get("contact_source_id", ""))}},
-            documents[cid],
-        )
-        metadata["unread_count"] = int(unread[cid])
-        conversation = resources_pb2.Conversation(
-            id=cid,
-            created_at=timestamps.format_ms(int(state["created_at_ms"])),
-            channel=channel_view(channels.get(state["channel_id"]))
-            or resources_pb2.Channel(id=state["channel_id"], source=state["source"]),
-        )
-        conversation.metadata.update(metadata)
-        if state["last_message_id"] in last:
-            conversation.last_message.CopyFrom(last[state["last_message_id"]])
-        conversations.append(conversation)
-    return conversations
+        by_partition.setdefault(keys.of_conversation(cid).number, []).append(cid)
+    calls = []
+    for number, ids in by_partition.items():
+        part = keys.partition(number)
+        calls.append(([part.unread_counts(),
+                       *(k for cid in ids for k in (part.conversation(cid),
+                                                    part.metadata("conversation", cid)))],
+                      [part.message(""), part.metadata("message", ""), *ids]))
+    answers = await _CONVERSATIONS.run(redis, calls) if calls else []
+    found = {cid: answer for ids, answered in zip(by_partition.values(), answers)
+             for cid, answer in zip(ids, answered) if answer is not None}
+    channel_ids = sorted({_fields(state)["channel_id"] for state, *_ in found.values()})
+    channels = dict(zip(channel_ids, await redis.execute_command(
+        "MGET", *(keys.channel(c) for c in channel_ids)) if channel_ids else []))  # one slot
+    return [_conversation(cid, *found[cid], channels) for cid in conversation_ids if cid in found]
+
+
+def _fields(state: list[bytes]) -> dict[str, str]:
+    """A hash's fields from HGETALL's flat answer inside a script."""
+    return {state[i].decode(): state[i + 1].decode() for i in range(0, len(state), 2)}
+
+
+def _conversation(cid: str, state: list[bytes], document: bytes | None, unread: bytes | None,
+                  last: bytes | None, last_document: bytes | None,
+                  channels: dict[str, bytes | None]) -> resources_pb2.Conversation:
+    """The served conversation `cid` from what `_CONVERSATIONS` found of it."""
+    fields = _fields(state)
+    metadata = deep_merge(
+        {"contact": {"display_name": default_display_name(
+            fields["source"], fields.get("contact_source_id", ""))}},
+        json.loads(document) if document else {},
+    )
+    # Kept exact by the projector (contact messages after the read marker), for ranges too.
+    metadata["unread_count"] = int(float(unread or 0))
+    conversation = resources_pb2.Conversation(
+        id=cid,
+        created_at=timestamps.format_ms(int(fields["created_at_ms"])),
+        channel=channel_view(channels.get(fields["channel_id"]))
+        or resources_pb2.Channel(id=fields["channel_id"], source=fields["source"]),
+    )
+    conversation.metadata.update(metadata)
+    if last is not None:
+        conversation.last_message.CopyFrom(_message(last, last_document))
+    return conversation

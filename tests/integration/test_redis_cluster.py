@@ -140,6 +140,19 @@ async def test_a_pipeline_of_lua_scripts_one_hash_tag_each_applies_every_one(
     assert await cluster_client.hget(f"{tags[1]}:doc", "x") is None
 
 
+async def test_a_pipelined_script_is_loaded_where_a_node_lost_it_and_answers(
+    cluster_client: RedisCluster, redis_cluster: Layout
+) -> None:
+    script = runtime_redis.PipelinedScript("return {KEYS[1], ARGV[1]}")
+    tags = _tags("reads", 12)
+    for port in redis_cluster.ports:  # as after a restart or a failover: no node knows it
+        _node(port).script_flush()
+    calls = [([f"{tag}:k"], [i]) for i, tag in enumerate(tags)]
+    assert await script.run(cluster_client, calls) == [[f"{tag}:k".encode(), str(i).encode()]
+                                                       for i, tag in enumerate(tags)]
+    assert all(_node(port).script_exists(script.sha) == [True] for port in redis_cluster.ports)
+
+
 async def test_the_client_rides_out_the_failover_of_a_killed_primary(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
