@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import asyncio
 import os
+import urllib.request
 from dataclasses import dataclass
+from functools import partial
 from pathlib import Path
 
-from auth.manage import TokenAdmin
+from auth.manage import ADMIN_TOKEN_FILE, TokenAdmin
 from runtime.kafka import ensure_topics
 from runtime.settings import PROJECTOR, Settings
 from stack import envoy, kafka, processes, redis, services, supervise
@@ -48,7 +50,24 @@ def up(settings: Settings) -> list[tuple[str, str]]:
         report.append((name, what))
     report.append((envoy.NAME, envoy.start(settings)))
     report.append(("admin token", asyncio.run(_admin_token(settings))))
+    # Services started before the projectors' first generation existed follow it within a moment:
+    # `up` is done when the API takes the admin token, so a call made right after it is answered.
+    processes.wait_until(partial(_token_accepted, settings), "the API with the admin token", 30,
+                         settings.data_dir, envoy.NAME)
     return report
+
+
+def _token_accepted(settings: Settings) -> bool:
+    """True when the edge answers an authenticated call with the admin token."""
+    token = (settings.data_dir / ADMIN_TOKEN_FILE).read_text().strip()
+    request = urllib.request.Request(f"http://127.0.0.1:{settings.http_port}/tags.list", data=b"{}",
+                                     headers={"authorization": f"Bearer {token}",
+                                              "content-type": "application/json"})
+    try:
+        with urllib.request.urlopen(request, timeout=5) as reply:
+            return reply.status == 200
+    except OSError:  # HTTPError (401 while the token is not known yet) included
+        return False
 
 
 async def _admin_token(settings: Settings) -> str:
