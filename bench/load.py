@@ -9,7 +9,7 @@ from collections.abc import Callable
 from aiokafka import AIOKafkaProducer
 
 from parley.v1 import records_pb2, resources_pb2
-from runtime import json_values, timestamps, topics
+from runtime import json_values, kafka, timestamps, topics
 from runtime.settings import Settings
 
 START_MS = 1_700_000_000_000
@@ -60,7 +60,7 @@ async def load(settings: Settings, conversations: list[str], per_conversation: i
     """Write messages `first`..`per_conversation - 1` of every conversation, conversation after
     conversation interleaved (as traffic comes); return how many."""
     producer = AIOKafkaProducer(
-        bootstrap_servers=settings.bootstrap_servers, acks="all", enable_idempotence=True,
+        **kafka.connection(settings), acks="all", enable_idempotence=True,
         linger_ms=20, max_batch_size=256 * 1024,
     )
     await producer.start()

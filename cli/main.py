@@ -1,6 +1,6 @@
 """`parley`: the operator CLI. `parley status` shows every component's health; the API commands
-(`channels`, `conversations`, `messages`, `events`, `webhooks`) use the SDK, `reprocess` and
-`rebuild` work on Kafka and Redis directly."""
+(`channels`, `conversations`, `messages`, `events`, `webhooks`) use the SDK, `reprocess`,
+`rebuild` and `topics apply` work on Kafka and Redis directly."""
 
 from __future__ import annotations
 
@@ -19,7 +19,7 @@ from cli import channels, conversations, events, tokens
 from cli.output import UNREACHABLE, base_url
 from ingest.reprocess import reprocess as replay
 from runtime import settings as settings_module
-from runtime import timestamps
+from runtime import timestamps, topic_admin
 from runtime.errors import ApiError
 from store.rebuild import rebuild as rebuild_projection
 
@@ -101,6 +101,24 @@ def rebuild() -> None:
     count = _with_progress("rebuilding the projection", lambda progress: rebuild_projection(
         settings_module.load(), progress=progress))
     console.print(f"rebuilt the projection from {count} records")
+
+
+topics = typer.Typer(no_args_is_help=True, help="The platform's Kafka topics.")
+app.add_typer(topics, name="topics")
+
+
+@topics.command("apply")
+def topics_apply() -> None:
+    """Create the platform's topics (partitions, replication factor and min.insync.replicas from
+    the settings) and update the configs of existing ones: the one step that needs Kafka's
+    CreateTopics permission. Exit code 1 when a topic differs in a way it does not change."""
+    states = asyncio.run(topic_admin.apply(settings_module.load()))
+    table = Table("topic", "action", title="Parley topics")
+    for state in states:
+        table.add_row(state.topic, state.action if state.ok else f"[red]{state.action}[/red]")
+    console.print(table)
+    if not all(state.ok for state in states):
+        raise typer.Exit(1)
 
 
 if __name__ == "__main__":

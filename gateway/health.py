@@ -10,10 +10,10 @@ import grpc
 import redis.asyncio as aioredis
 from grpc_health.v1 import health_pb2, health_pb2_grpc
 
-from aiokafka.admin import AIOKafkaAdminClient
 from aiokafka.errors import KafkaError
 
-from runtime.settings import Settings
+from runtime import kafka
+from runtime.settings import Endpoint, Settings
 
 CHECK_TIMEOUT_S = 3.0
 
@@ -55,9 +55,7 @@ class HealthChecker:
     def __init__(self, settings: Settings, redis: aioredis.Redis) -> None:
         self.settings = settings
         self.redis = redis
-        self.kafka = AIOKafkaAdminClient(
-            bootstrap_servers=settings.bootstrap_servers, request_timeout_ms=int(CHECK_TIMEOUT_S * 1000)
-        )
+        self.kafka = kafka.admin(settings, request_timeout_ms=int(CHECK_TIMEOUT_S * 1000))
 
     async def start(self) -> None:
         """Connect the Kafka admin client."""
@@ -76,10 +74,19 @@ class HealthChecker:
         checks = [
             _timed("kafka", self._kafka_answers()),
             _timed("redis", _redis_ping(self.redis)),
-            *(_timed(name, _service_serving(self.settings.service_target(name)))
-              for name in self.settings.process_names()),
+            *(_timed(name, _service_serving(endpoint.target()))
+              for name, endpoint in _service_endpoints(self.settings)),
         ]
         return list(await asyncio.gather(*checks))
+
+
+def _service_endpoints(settings: Settings) -> list[tuple[str, Endpoint]]:
+    """Every replica to check, named by its process (and its endpoint, when it has several)."""
+    found = []
+    for name in settings.process_names():
+        endpoints = settings.service_endpoints(name)
+        found += [(name if len(endpoints) == 1 else f"{name} {e.target()}", e) for e in endpoints]
+    return found
 
 
 def overall(components: list[Component]) -> str:

@@ -10,11 +10,10 @@ import asyncio
 import logging
 import time
 
-from aiokafka import AIOKafkaConsumer
 from google.protobuf.message import DecodeError
 
 from parley.v1 import records_pb2
-from runtime import topics
+from runtime import kafka, topics
 from runtime.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -28,9 +27,8 @@ class ChannelTable:
 
     def __init__(self, settings: Settings) -> None:
         self.topic = settings.prefixed(topics.CHANNELS)
-        self.consumer = AIOKafkaConsumer(
-            self.topic, bootstrap_servers=settings.bootstrap_servers, auto_offset_reset="earliest"
-        )
+        self.consumer = kafka.consumer(settings, None)
+        self.consumer.subscribe([self.topic])
         self.connected: set[str] = set()
         self.task: asyncio.Task[None] | None = None
         #: Wall-clock time (epoch ms) at which the last completed `caught_up` started: every

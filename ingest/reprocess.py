@@ -45,7 +45,7 @@ async def reprocess(
     topic = settings.prefixed(topics.raw_topic(source))
     channels = ChannelTable(settings)
     producer = kafka.producer(settings)
-    consumer = AIOKafkaConsumer(bootstrap_servers=settings.bootstrap_servers)
+    consumer = kafka.consumer(settings, None)
     await channels.start()
     await producer.start()
     await consumer.start()

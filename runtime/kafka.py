@@ -1,90 +1,79 @@
-"""Kafka clients configured the one way Parley uses them: durable producers, manual offsets."""
+"""Kafka clients configured the one way Parley uses them: one connection setting (brokers,
+security), durable producers, manual offsets."""
 
 from __future__ import annotations
 
-import logging
 from typing import Any
 
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
-from aiokafka.admin import AIOKafkaAdminClient, NewTopic
-from aiokafka.errors import TopicAlreadyExistsError
+from aiokafka.admin import AIOKafkaAdminClient
+from aiokafka.helpers import create_ssl_context
 
 from runtime.settings import Settings
-from runtime.topics import all_topics
 
-log = logging.getLogger(__name__)
+
+
+def connection(settings: Settings) -> dict[str, Any]:
+    """The options every Kafka client of the install connects with: the brokers, and how it
+    authenticates and encrypts (`PARLEY_KAFKA_SECURITY_PROTOCOL` and the rest)."""
+    security = settings.kafka_security
+    options: dict[str, Any] = {"bootstrap_servers": settings.bootstrap_servers,
+                               "security_protocol": security.protocol}
+    if security.sasl:
+        options.update(sasl_mechanism=security.sasl_mechanism,
+                       sasl_plain_username=security.username,
+                       sasl_plain_password=security.password)
+    if security.tls:
+        options["ssl_context"] = create_ssl_context(cafile=security.ca_file or None)
+    return options
 
 
 def producer(settings: Settings) -> AIOKafkaProducer:
     """A producer that never loses or doubles an acknowledged record: acks=all, idempotent."""
     return AIOKafkaProducer(
-        bootstrap_servers=settings.bootstrap_servers,
+        **connection(settings),
         acks="all",
         enable_idempotence=True,
         request_timeout_ms=10_000,
     )
 
 
-def consumer(settings: Settings, group: str, **options: Any) -> AIOKafkaConsumer:
-    """A consumer in group `group` that commits nothing itself: its owner stores the offsets.
-    `options` are more of AIOKafkaConsumer's (an assignor, a static member id)."""
+def consumer(settings: Settings, group: str | None, **options: Any) -> AIOKafkaConsumer:
+    """A consumer in group `group` that commits nothing itself: its owner stores the offsets
+    (None: no group, partitions assigned by hand). `options` are more of AIOKafkaConsumer's (an
+    assignor, a static member id, where to start)."""
     return AIOKafkaConsumer(
-        bootstrap_servers=settings.bootstrap_servers,
-        group_id=settings.prefixed(group),
+        **connection(settings),
+        group_id=None if group is None else settings.prefixed(group),
         enable_auto_commit=False,
-        auto_offset_reset="earliest",
-        isolation_level="read_committed",
-        **options,
+        **{"auto_offset_reset": "earliest", "isolation_level": "read_committed", **options},
     )
 
 
-async def ensure_topics(settings: Settings) -> list[str]:
-    """Create every platform topic that does not exist yet; return the names it created."""
-    admin = AIOKafkaAdminClient(bootstrap_servers=settings.bootstrap_servers)
-    await admin.start()
-    try:
-        existing = set(await admin.list_topics())
-        missing = [
-            NewTopic(
-                settings.prefixed(spec.name),
-                num_partitions=settings.topic_partitions,
-                replication_factor=1,
-                topic_configs=spec.config,
-            )
-            for spec in all_topics()
-            if settings.prefixed(spec.name) not in existing
-        ]
-        if missing:
-            try:
-                await admin.create_topics(missing)
-            except TopicAlreadyExistsError:
-                log.info("another process created the topics first")
-        return [t.name for t in missing]
-    finally:
-        await admin.close()
+def admin(settings: Settings, **options: Any) -> AIOKafkaAdminClient:
+    """An admin client of the install's brokers; `options` are more of its settings."""
+    return AIOKafkaAdminClient(**connection(settings), **options)
 
 
 async def cluster_reachable(settings: Settings) -> bool:
     """True when the brokers answer a metadata request."""
-    admin = AIOKafkaAdminClient(
-        bootstrap_servers=settings.bootstrap_servers, request_timeout_ms=3000
-    )
+    client = admin(settings, request_timeout_ms=3000)
     try:
-        await admin.start()
-        await admin.list_topics()
+        await client.start()
+        await client.list_topics()
         return True
     except Exception:  # noqa: BLE001 - any failure means "not reachable", which is the answer
         return False
     finally:
-        await admin.close()
+        await client.close()
 
 
 async def partitions(settings: Settings, topic: str) -> list[int]:
     """The partition numbers of `topic` (which must exist)."""
-    admin = AIOKafkaAdminClient(bootstrap_servers=settings.bootstrap_servers)
-    await admin.start()
+    client = admin(settings)
+    await client.start()
     try:
-        (described,) = await admin.describe_topics([topic])
+        (described,) = await client.describe_topics([topic])
         return sorted(p["partition"] for p in described["partitions"])
     finally:
-        await admin.close()
+        await client.close()

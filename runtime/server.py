@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import ipaddress
 import logging
 import signal
 from collections.abc import Awaitable, Callable, Sequence
@@ -15,8 +16,8 @@ from grpc_health.v1 import health, health_pb2, health_pb2_grpc
 from grpc_reflection.v1alpha import reflection
 
 from runtime.errors import ApiErrorInterceptor
-from runtime.kafka import ensure_topics
-from runtime.settings import Settings
+from runtime.topic_admin import wait_for_topics
+from runtime.settings import Endpoint, Settings
 
 log = logging.getLogger(__name__)
 
@@ -43,23 +44,43 @@ class Registration:
         )
 
 
+def _loopback(host: str) -> bool:
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return host == "localhost"
+
+
+def grpc_server() -> grpc.aio.Server:
+    """A service's gRPC server: API errors mapped to status codes, and no SO_REUSEPORT (gRPC's
+    default), so a second process on a port fails to bind instead of sharing it unnoticed."""
+    return grpc.aio.server(interceptors=[ApiErrorInterceptor()], options=[("grpc.so_reuseport", 0)])
+
+
 async def serve(
     name: str,
     settings: Settings,
     registrations: Sequence[Registration],
     background: Sequence[Callable[[], Awaitable[None]]] = (),
 ) -> None:
-    """Serve `registrations` on the service's loopback port until SIGTERM/SIGINT or a task fails.
+    """Serve `registrations` on the service's port (on `PARLEY_BIND_HOST`) until SIGTERM/SIGINT or
+    a task fails.
 
-    The platform's topics are created first (idempotent), so a service works on a fresh cluster.
+    It waits until the platform's topics exist (`parley topics apply` makes them).
 
     Every service also answers grpc.health.v1 (SERVING once started) and server reflection, so
     `grpcurl` works against it. A background task that raises stops the process: a projector
     that silently died would leave a healthy-looking service that serves stale data.
     """
-    await ensure_topics(settings)
+    if not _loopback(settings.bind_host):
+        # The edge is the trust boundary: a service reachable from the network would take a
+        # forged caller identity from anyone. Until calls from the edge are authenticated
+        # (mutual TLS), a service listens on loopback addresses only.
+        raise SystemExit(f"PARLEY_BIND_HOST={settings.bind_host!r}: services listen on loopback "
+                         "addresses only (127.0.0.0/8, ::1)")
+    await wait_for_topics(settings)
     port = settings.service_port(name)
-    server = grpc.aio.server(interceptors=[ApiErrorInterceptor()])
+    server = grpc_server()
     for reg in registrations:
         reg.add_to_server(reg.servicer, server)
     health_servicer = health.aio.HealthServicer()
@@ -69,11 +90,12 @@ async def serve(
         [*names, health_pb2.DESCRIPTOR.services_by_name["Health"].full_name, reflection.SERVICE_NAME],
         server,
     )
-    server.add_insecure_port(f"127.0.0.1:{port}")
+    server.add_insecure_port(Endpoint(settings.bind_host or "0.0.0.0", port).target())
     await server.start()
     for service in ("", *names):
         await health_servicer.set(service, health_pb2.HealthCheckResponse.SERVING)
-    log.info("%s serving %s on 127.0.0.1:%d", name, ", ".join(names), port)
+    log.info("%s serving %s on %s (reached at %s)", name, ", ".join(names),
+             Endpoint(settings.bind_host, port).target(), settings.service_target(name))
 
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()

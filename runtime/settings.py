@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import ipaddress
 import os
+import socket
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -37,6 +38,100 @@ class EdgeLimits:
     #: Requests per second per client address on the sources' webhook paths: a burst from Meta
     #: must never be refused.
     rate_webhooks: int = 5000
+
+
+@dataclass(frozen=True)
+class Endpoint:
+    """Where one replica of a service listens: an address, or a DNS name that may stand for
+    several (a Kubernetes headless service), and a port."""
+
+    host: str
+    port: int
+
+    @property
+    def named(self) -> bool:
+        """True when `host` is a DNS name (resolved by the caller, e.g. Envoy's STRICT_DNS)."""
+        try:
+            ipaddress.ip_address(self.host)
+        except ValueError:
+            return True
+        return False
+
+    def target(self) -> str:
+        """`host:port` as gRPC and Envoy take it (an IPv6 address in brackets)."""
+        return f"[{self.host}]:{self.port}" if ":" in self.host else f"{self.host}:{self.port}"
+
+
+def endpoints(variable: str, value: str) -> tuple[Endpoint, ...]:
+    """The comma-separated `host:port` endpoints of setting `variable` ("10.0.0.5:20062,
+    store.parley.svc:20062"); ValueError naming a bad one."""
+    found = []
+    for endpoint in filter(None, (part.strip() for part in value.split(","))):
+        host, _, port = endpoint.rpartition(":")
+        if not host or not port.isdigit() or not 0 < int(port) < 65536:
+            raise ValueError(f"{variable}: {endpoint!r} is not host:port")
+        found.append(Endpoint(host.strip("[]"), int(port)))
+    return tuple(found)
+
+
+def upstream_variable(process: str) -> str:
+    """The setting that lists the endpoints of service process `process` (`PARLEY_UPSTREAM_STORE`,
+    `PARLEY_UPSTREAM_PROJECTOR_2`)."""
+    return "PARLEY_UPSTREAM_" + process.upper().replace("-", "_")
+
+
+#: Kafka's security protocols and SASL mechanisms, as its clients name them.
+KAFKA_PROTOCOLS = ("PLAINTEXT", "SSL", "SASL_PLAINTEXT", "SASL_SSL")
+KAFKA_SASL_MECHANISMS = ("PLAIN", "SCRAM-SHA-256", "SCRAM-SHA-512")
+
+
+@dataclass(frozen=True)
+class KafkaSecurity:
+    """How every Kafka client of the install authenticates and encrypts (the brokers' listener)."""
+
+    #: One of `KAFKA_PROTOCOLS`.
+    protocol: str = "PLAINTEXT"
+    #: One of `KAFKA_SASL_MECHANISMS`, with a SASL protocol.
+    sasl_mechanism: str = "SCRAM-SHA-512"
+    username: str = ""
+    #: Never logged: kept out of the settings' repr.
+    password: str = field(default="", repr=False)
+    #: PEM file of the CA that signed the brokers' certificates (SSL protocols; empty: the
+    #: system's trusted CAs).
+    ca_file: str = ""
+
+    @property
+    def sasl(self) -> bool:
+        """True when clients authenticate with SASL."""
+        return self.protocol.startswith("SASL_")
+
+    @property
+    def tls(self) -> bool:
+        """True when connections to the brokers are encrypted."""
+        return self.protocol in ("SSL", "SASL_SSL")
+
+
+def kafka_security(env: dict[str, str] | os._Environ[str]) -> KafkaSecurity:
+    """The `PARLEY_KAFKA_*` security settings; ValueError naming a bad or missing one."""
+    found = KafkaSecurity(
+        protocol=env.get("PARLEY_KAFKA_SECURITY_PROTOCOL", "PLAINTEXT").upper(),
+        sasl_mechanism=env.get("PARLEY_KAFKA_SASL_MECHANISM", "SCRAM-SHA-512").upper(),
+        username=env.get("PARLEY_KAFKA_SASL_USERNAME", ""),
+        password=env.get("PARLEY_KAFKA_SASL_PASSWORD", ""),
+        ca_file=env.get("PARLEY_KAFKA_SSL_CA_FILE", ""),
+    )
+    if found.protocol not in KAFKA_PROTOCOLS:
+        raise ValueError(f"PARLEY_KAFKA_SECURITY_PROTOCOL: {found.protocol!r} is not one of "
+                         f"{', '.join(KAFKA_PROTOCOLS)}")
+    if found.sasl and found.sasl_mechanism not in KAFKA_SASL_MECHANISMS:
+        raise ValueError(f"PARLEY_KAFKA_SASL_MECHANISM: {found.sasl_mechanism!r} is not one of "
+                         f"{', '.join(KAFKA_SASL_MECHANISMS)}")
+    if found.sasl and not (found.username and found.password):
+        raise ValueError(f"{found.protocol} needs PARLEY_KAFKA_SASL_USERNAME and "
+                         "PARLEY_KAFKA_SASL_PASSWORD")
+    if found.ca_file and not Path(found.ca_file).is_file():
+        raise ValueError(f"PARLEY_KAFKA_SSL_CA_FILE: {found.ca_file} is not a file")
+    return found
 
 
 @dataclass(frozen=True)
@@ -81,6 +176,21 @@ class Settings:
     #: Nodes (host, port) of a Redis Cluster to use instead of `redis_url` (any reachable ones:
     #: the client finds the rest); empty means the single Redis of `redis_url`.
     redis_cluster_nodes: tuple[tuple[str, int], ...] = ()
+    #: Copies of each partition of the platform's topics (`parley topics apply`).
+    kafka_replication_factor: int = 1
+    #: Copies that must have a record before it is acknowledged (acks=all): the topics'
+    #: `min.insync.replicas`.
+    kafka_min_insync_replicas: int = 1
+    #: How the Kafka clients connect (see `KafkaSecurity`).
+    kafka_security: KafkaSecurity = field(default_factory=KafkaSecurity)
+    #: The address this process's gRPC server listens on (`0.0.0.0` or `::`: every interface).
+    bind_host: str = "127.0.0.1"
+    #: The address others reach this process at (default: `bind_host`, or this machine's name
+    #: when that is a wildcard).
+    advertise_host: str = "127.0.0.1"
+    #: Endpoints of each service process (`PARLEY_UPSTREAM_<PROCESS>`), where Envoy and the health
+    #: checks find its replicas; a process not listed is at `advertise_host` and its own port.
+    upstreams: dict[str, tuple[Endpoint, ...]] = field(default_factory=dict)
 
     @property
     def bootstrap_servers(self) -> str:
@@ -98,9 +208,14 @@ class Settings:
             return self.grpc_base_port + SERVICE_NAMES.index(name)
         return self.grpc_base_port + len(SERVICE_NAMES) - 1 + int(name.rsplit("-", 1)[1])
 
+    def service_endpoints(self, name: str) -> tuple[Endpoint, ...]:
+        """Where the replicas of service process `name` are: `PARLEY_UPSTREAM_<NAME>`, else this
+        machine's advertised address and the process's port."""
+        return self.upstreams.get(name) or (Endpoint(self.advertise_host, self.service_port(name)),)
+
     def service_target(self, name: str) -> str:
-        """The gRPC target (host:port) of service `name`."""
-        return f"127.0.0.1:{self.service_port(name)}"
+        """The gRPC target (host:port) of this machine's process `name`."""
+        return Endpoint(self.advertise_host, self.service_port(name)).target()
 
     def prefixed(self, name: str) -> str:
         """`name` under this install's namespace (topics, consumer groups)."""
@@ -111,6 +226,7 @@ def load() -> Settings:
     """Read the settings from the environment, with the defaults of a local `make up`."""
     env = os.environ
     edge = EdgeLimits()
+    bind_host = env.get("PARLEY_BIND_HOST", "127.0.0.1")
     return Settings(
         namespace=env.get("PARLEY_NAMESPACE", ""),
         data_dir=Path(env.get("PARLEY_DATA_DIR", ".data")).resolve(),
@@ -119,7 +235,7 @@ def load() -> Settings:
         redis_url=env.get("PARLEY_REDIS_URL", "redis://127.0.0.1:6379/0"),
         http_port=int(env.get("PARLEY_HTTP_PORT", "8080")),
         envoy_admin_port=int(env.get("PARLEY_ENVOY_ADMIN_PORT", "9901")),
-        grpc_base_port=int(env.get("PARLEY_GRPC_BASE_PORT", "50061")),
+        grpc_base_port=int(env.get("PARLEY_GRPC_BASE_PORT", "20061")),
         topic_partitions=int(env.get("PARLEY_TOPIC_PARTITIONS", "3")),
         projectors=int(env.get("PARLEY_PROJECTORS", "1")),
         process=env.get(PROCESS_ENV, ""),
@@ -136,7 +252,26 @@ def load() -> Settings:
         ),
         outbound_allow=networks(env.get("PARLEY_OUTBOUND_ALLOW_CIDRS", "")),
         redis_cluster_nodes=cluster_nodes(env.get("PARLEY_REDIS_CLUSTER_NODES", "")),
+        kafka_replication_factor=int(env.get("PARLEY_KAFKA_REPLICATION_FACTOR", "1")),
+        kafka_min_insync_replicas=int(env.get("PARLEY_KAFKA_MIN_INSYNC_REPLICAS", "1")),
+        kafka_security=kafka_security(env),
+        bind_host=bind_host,
+        advertise_host=env.get("PARLEY_ADVERTISE_HOST") or (
+            socket.gethostname() if bind_host in WILDCARDS else bind_host),
+        upstreams={name: found for name in _upstream_names(env)
+                   if (found := endpoints(upstream_variable(name), env[upstream_variable(name)]))},
     )
+
+
+#: Bind addresses that mean "every interface".
+WILDCARDS = ("0.0.0.0", "::", "")
+
+
+def _upstream_names(env: dict[str, str] | os._Environ[str]) -> list[str]:
+    """The processes named by `PARLEY_UPSTREAM_*` settings (`store`, `projector-2`)."""
+    prefix = upstream_variable("")
+    return [variable.removeprefix(prefix).lower().replace("_", "-") for variable in env
+            if variable.startswith(prefix)]
 
 
 def networks(cidrs: str) -> tuple[ipaddress.IPv4Network | ipaddress.IPv6Network, ...]:
@@ -154,10 +289,4 @@ def networks(cidrs: str) -> tuple[ipaddress.IPv4Network | ipaddress.IPv6Network,
 def cluster_nodes(nodes: str) -> tuple[tuple[str, int], ...]:
     """The nodes of `PARLEY_REDIS_CLUSTER_NODES`: comma-separated `host:port` ("10.0.0.5:7000,
     [fd00::5]:7000"); ValueError naming a bad one."""
-    found = []
-    for node in filter(None, (part.strip() for part in nodes.split(","))):
-        host, _, port = node.rpartition(":")
-        if not host or not port.isdigit() or not 0 < int(port) < 65536:
-            raise ValueError(f"PARLEY_REDIS_CLUSTER_NODES: {node!r} is not host:port")
-        found.append((host.strip("[]"), int(port)))
-    return tuple(found)
+    return tuple((e.host, e.port) for e in endpoints("PARLEY_REDIS_CLUSTER_NODES", nodes))

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import time
-from datetime import datetime, UTC
+from datetime import datetime
 
 
 #: The times Parley takes from outside, in epoch milliseconds: from 1970 to the end of year 9999

@@ -11,7 +11,7 @@ import urllib.request
 from pathlib import Path
 
 from auth.scopes import Scopes
-from runtime.settings import Settings
+from runtime.settings import Endpoint, Settings
 from stack import edge_limits, processes
 
 NAME = "envoy"
@@ -34,6 +34,35 @@ SERVICES_BY_PROCESS: dict[str, tuple[str, ...]] = {
     # Envoy's external authorization (auth/), asked about every request: no public service.
     "auth": (),
 }
+
+#: An upstream's health: asked every second (idle or not: Envoy's default waits 60 s between
+#: checks of an idle cluster), down after two failures, up again after one success.
+HEALTH_CHECK = ("{timeout: 0.5s, interval: 1s, no_traffic_interval: 1s, unhealthy_threshold: 2, "
+                "healthy_threshold: 1, grpc_health_check: {}}")
+#: A host failing calls is ejected, and stays out until its time is up even if its health
+#: check passes (it may say SERVING while its calls fail); half of the hosts at most.
+OUTLIER_DETECTION = ("{consecutive_5xx: 3, consecutive_gateway_failure: 3, interval: 1s, "
+                     "base_ejection_time: 10s, max_ejection_percent: 50, "
+                     "successful_active_health_check_uneject_host: false}")
+#: Bounds of what one Envoy sends one service (beyond: 503 at once rather than a queue).
+CIRCUIT_BREAKER = ("{max_connections: 1024, max_pending_requests: 1024, max_requests: 4096, "
+                   "max_retries: 16}")
+#: Methods that only read.
+READ_METHOD_PREFIXES = ("List", "Get")
+#: What is retried of a read (`READ_METHOD_PREFIXES`): whatever became of the first try.
+READ_RETRY_ON = "connect-failure,refused-stream,reset,unavailable"
+#: What is retried of every other call: only a try that never reached a service (no connection,
+#: or the stream refused before it was read), so a retry never applies a write twice.
+UNSENT_RETRY_ON = "connect-failure,refused-stream"
+
+
+def _retries(retry_on: str) -> str:
+    """A route's retry policy: twice at most, each time on a host not tried yet."""
+    return (f'{{retry_on: "{retry_on}", num_retries: 2, retry_host_predicate: [{{name: '
+            "envoy.retry_host_predicates.previous_hosts, typed_config: {\"@type\": type."
+            "googleapis.com/envoy.extensions.retry.host.previous_hosts.v3.PreviousHostsPredicate}}], "
+            "host_selection_retry_max_attempts: 3}")
+
 
 #: Services whose RPCs stream for as long as the client listens: no route timeout.
 STREAMING_SERVICES = ("EventsService",)
@@ -132,6 +161,31 @@ def _webhook_routes(settings: Settings) -> list[str]:
         f"  typed_per_filter_config: {{envoy.filters.http.local_ratelimit: {limit}}}")]
 
 
+def _cluster(process: str, endpoints: tuple[Endpoint, ...]) -> list[str]:
+    """The upstream cluster of a service process: its endpoints (DNS names resolved, each of
+    their addresses a host), health-checked over grpc.health.v1, failing hosts ejected."""
+    named = any(e.named for e in endpoints)
+    return [
+        f"- name: {process}",
+        f"  type: {'STRICT_DNS' if named else 'STATIC'}",
+        *(["  dns_lookup_family: V4_PREFERRED"] if named else []),
+        "  connect_timeout: 1s",
+        "  typed_extension_protocol_options:",
+        "    envoy.extensions.upstreams.http.v3.HttpProtocolOptions:",
+        '      "@type": type.googleapis.com/envoy.extensions.upstreams.http.v3.HttpProtocolOptions',
+        "      explicit_http_config: {http2_protocol_options: {}}",
+        "  load_assignment:",
+        f"    cluster_name: {process}",
+        "    endpoints:",
+        "    - lb_endpoints:",
+        *(f"      - endpoint: {{address: {{socket_address: {{address: {json.dumps(e.host)}, "
+          f"port_value: {e.port}}}}}}}" for e in endpoints),
+        f"  health_checks: [{HEALTH_CHECK}]",
+        f"  outlier_detection: {OUTLIER_DETECTION}",
+        f"  circuit_breakers: {{thresholds: [{CIRCUIT_BREAKER}]}}",
+    ]
+
+
 def render(settings: Settings) -> str:
     """The Envoy config for `settings`: ports, descriptor, limits, one route and cluster per
     process."""
@@ -141,24 +195,18 @@ def render(settings: Settings) -> str:
     clusters: list[str] = []
     for process, names in SERVICES_BY_PROCESS.items():
         for service in names:
-            timeout = "0s" if service in STREAMING_SERVICES else "60s"
+            if service in STREAMING_SERVICES:  # streams resume elsewhere with their tokens
+                routes.append(f'- match: {{prefix: "/parley.v1.{service}/"}}')
+                routes.append(f"  route: {{cluster: {process}, timeout: 0s}}")
+                continue
+            routes.append(f'- match: {{safe_regex: {{regex: "/parley\\\\.v1\\\\.{service}/'
+                          f'({"|".join(READ_METHOD_PREFIXES)})[A-Za-z]*"}}}}')
+            routes.append(f"  route: {{cluster: {process}, timeout: 60s, "
+                          f"retry_policy: {_retries(READ_RETRY_ON)}}}")
             routes.append(f'- match: {{prefix: "/parley.v1.{service}/"}}')
-            routes.append(f"  route: {{cluster: {process}, timeout: {timeout}}}")
-        clusters += [
-            f"- name: {process}",
-            "  type: STATIC",
-            "  connect_timeout: 1s",
-            "  typed_extension_protocol_options:",
-            "    envoy.extensions.upstreams.http.v3.HttpProtocolOptions:",
-            '      "@type": type.googleapis.com/envoy.extensions.upstreams.http.v3.HttpProtocolOptions',
-            "      explicit_http_config: {http2_protocol_options: {}}",
-            "  load_assignment:",
-            f"    cluster_name: {process}",
-            "    endpoints:",
-            "    - lb_endpoints:",
-            "      - endpoint: {address: {socket_address: "
-            f"{{address: 127.0.0.1, port_value: {settings.service_port(process)}}}}}}}",
-        ]
+            routes.append(f"  route: {{cluster: {process}, timeout: 60s, "
+                          f"retry_policy: {_retries(UNSENT_RETRY_ON)}}}")
+        clusters += _cluster(process, settings.service_endpoints(process))
     # Last: every path has a route before the transcoder rewrites it, so the filters that work by
     # route (ext_authz skips a request without one) see every request. Whatever is left after
     # transcoding (a gRPC call to no service of the API) is a 404.

@@ -1,10 +1,12 @@
-"""The embedded Apache Kafka broker: one KRaft node, jars from Maven Central through `mvn`."""
+"""The embedded Apache Kafka broker: one KRaft node, jars from Maven Central through `mvn`, with
+a PLAINTEXT listener for the local stack and a SASL/SCRAM one (`sasl_port`) as a secured cluster has."""
 
 from __future__ import annotations
 
 import asyncio
 import base64
 import os
+import secrets
 import subprocess
 import uuid
 from pathlib import Path
@@ -49,18 +51,41 @@ def fetch_jars(cache_dir: Path) -> Path:
     return libs
 
 
+#: The SCRAM user of the local broker's SASL listener (next port after the controller's), for
+#: clients that connect as a real cluster would have them: PARLEY_KAFKA_SECURITY_PROTOCOL=
+#: SASL_PLAINTEXT, either SCRAM mechanism, this user, the password in `sasl_password_file`.
+SASL_USER = "parley"
+SCRAM_MECHANISMS = ("SCRAM-SHA-256", "SCRAM-SHA-512")
+
+
+def sasl_port(settings: Settings) -> int:
+    """The local broker's SASL_PLAINTEXT port (its controller has the one before)."""
+    return settings.kafka_port + 2
+
+
+def sasl_password_file(settings: Settings) -> Path:
+    """Where the local broker's SCRAM password of `SASL_USER` is kept (made on its first start)."""
+    return settings.data_dir / "kafka" / "sasl.password"
+
+
 def _server_properties(settings: Settings, log_dir: Path) -> str:
-    port = settings.kafka_port
+    port, sasl = settings.kafka_port, sasl_port(settings)
     return "\n".join(
         [
             "process.roles=broker,controller",
             "node.id=1",
             f"controller.quorum.voters=1@127.0.0.1:{port + 1}",
-            f"listeners=PLAINTEXT://127.0.0.1:{port},CONTROLLER://127.0.0.1:{port + 1}",
-            f"advertised.listeners=PLAINTEXT://127.0.0.1:{port}",
+            f"listeners=PLAINTEXT://127.0.0.1:{port},CONTROLLER://127.0.0.1:{port + 1},"
+            f"SASL_PLAINTEXT://127.0.0.1:{sasl}",
+            f"advertised.listeners=PLAINTEXT://127.0.0.1:{port},SASL_PLAINTEXT://127.0.0.1:{sasl}",
             "controller.listener.names=CONTROLLER",
-            "listener.security.protocol.map=PLAINTEXT:PLAINTEXT,CONTROLLER:PLAINTEXT",
+            "listener.security.protocol.map=PLAINTEXT:PLAINTEXT,CONTROLLER:PLAINTEXT,"
+            "SASL_PLAINTEXT:SASL_PLAINTEXT",
             "inter.broker.listener.name=PLAINTEXT",
+            f"sasl.enabled.mechanisms={','.join(SCRAM_MECHANISMS)}",
+            *(f"listener.name.sasl_plaintext.{m.lower()}.sasl.jaas.config="
+              "org.apache.kafka.common.security.scram.ScramLoginModule required;"
+              for m in SCRAM_MECHANISMS),
             f"log.dirs={log_dir}",
             f"num.partitions={settings.topic_partitions}",
             "auto.create.topics.enable=false",
@@ -92,22 +117,41 @@ def start(settings: Settings, cache_dir: Path) -> str:
         if not asyncio.run(cluster_reachable(settings)):
             raise processes.StartError(f"kafka: {settings.kafka_bootstrap} is not reachable")
         return f"using the Kafka at {settings.kafka_bootstrap}"
-    if processes.running_pid(data, NAME) is not None:
-        return "already running"
     libs = fetch_jars(cache_dir)
+    java_base = ["java", f"-Dlog4j.configuration=file:{HERE / 'log4j.properties'}", "-cp",
+                 f"{libs}/*"]
+    what = "already running"
+    if processes.running_pid(data, NAME) is None:
+        _start(settings, java_base)
+        what = f"started (pid {processes.running_pid(data, NAME)})"
+    if not sasl_password_file(settings).exists():  # formatted before it had a SASL listener
+        password = secrets.token_urlsafe(24)
+        for mechanism in SCRAM_MECHANISMS:  # one credential per request, Kafka says
+            _tool(java_base, f"adding the {mechanism} user", "kafka.admin.ConfigCommand",
+                  "--bootstrap-server", f"127.0.0.1:{settings.kafka_port}", "--alter",
+                  "--entity-type", "users", "--entity-name", SASL_USER,
+                  "--add-config", f"{mechanism}=[password={password}]")
+        _keep_secret(sasl_password_file(settings), password)
+    return what
+
+
+def _start(settings: Settings, java_base: list[str]) -> None:
+    """Format the broker's log on its first start (with the SCRAM user), start it, wait until it
+    answers."""
+    data = settings.data_dir
     home = data / "kafka"
     log_dir = home / "log"
     home.mkdir(parents=True, exist_ok=True)
     config = home / "server.properties"
     config.write_text(_server_properties(settings, log_dir))
-    classpath = f"{libs}/*"
-    java_base = ["java", f"-Dlog4j.configuration=file:{HERE / 'log4j.properties'}", "-cp", classpath]
     if not (log_dir / "meta.properties").exists():
-        subprocess.run(
-            [*java_base, "kafka.tools.StorageTool", "format",
-             f"--cluster-id={_cluster_id()}", "-c", str(config)],
-            check=True, capture_output=True,
-        )
+        password = secrets.token_urlsafe(24)
+        # The SCRAM user is stored with the cluster's metadata when it is formatted.
+        _tool(java_base, "formatting the log", "kafka.tools.StorageTool", "format",
+              f"--cluster-id={_cluster_id()}", "-c", str(config),
+              *(arg for m in SCRAM_MECHANISMS
+                for arg in ("--add-scram", f"{m}=[name={SASL_USER},password={password}]")))
+        _keep_secret(sasl_password_file(settings), password)
     argv = ["java", *HEAP.split(), "-XX:+UseSerialGC", "-Djava.awt.headless=true",
             *java_base[1:], "kafka.Kafka", str(config)]
     processes.start(data, NAME, argv)
@@ -116,4 +160,19 @@ def start(settings: Settings, cache_dir: Path) -> str:
         and asyncio.run(cluster_reachable(settings)),
         "broker", 90, data, NAME,
     )
-    return f"started (pid {processes.running_pid(data, NAME)})"
+
+
+def _tool(java_base: list[str], what: str, *args: str) -> None:
+    """Run one of Kafka's command-line tools; StartError with its output's end if it fails (not
+    with its arguments: they may hold a password)."""
+    done = subprocess.run([*java_base, *args], capture_output=True, text=True, check=False)
+    if done.returncode:
+        tail = "\n".join((done.stdout + done.stderr).strip().splitlines()[-5:])
+        raise processes.StartError(f"kafka: {what} failed:\n{tail}")
+
+
+def _keep_secret(path: Path, secret: str) -> None:
+    """Write `secret` to `path`, readable by its owner only."""
+    descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(descriptor, "w") as file:
+        file.write(secret)

@@ -10,7 +10,7 @@ from functools import partial
 from pathlib import Path
 
 from auth.manage import ADMIN_TOKEN_FILE, TokenAdmin
-from runtime.kafka import ensure_topics
+from runtime import topic_admin
 from runtime.settings import PROJECTOR, Settings
 from stack import envoy, kafka, processes, redis, services, supervise
 
@@ -44,8 +44,7 @@ def up(settings: Settings) -> list[tuple[str, str]]:
     report: list[tuple[str, str]] = []
     report.append((kafka.NAME, kafka.start(settings, CACHE_DIR)))
     report.append((redis.NAME, redis.start(settings)))
-    created = asyncio.run(ensure_topics(settings))
-    report.append(("topics", f"created {len(created)}" if created else "all present"))
+    report.append(("topics", _topics(settings)))
     for name, what in services.start_all(settings).items():
         report.append((name, what))
     report.append((envoy.NAME, envoy.start(settings)))
@@ -68,6 +67,16 @@ def _token_accepted(settings: Settings) -> bool:
             return reply.status == 200
     except OSError:  # HTTPError (401 while the token is not known yet) included
         return False
+
+
+def _topics(settings: Settings) -> str:
+    """Provision the topics (`parley topics apply`); what it did, in one line."""
+    states = asyncio.run(topic_admin.apply(settings))
+    wrong = [f"{s.topic}: {s.action}" for s in states if not s.ok]
+    if wrong:
+        raise processes.StartError("topics differ from the settings:\n" + "\n".join(wrong))
+    created = sum(s.action == "created" for s in states)
+    return f"created {created}" if created else "all present"
 
 
 async def _admin_token(settings: Settings) -> str:

@@ -14,7 +14,7 @@ import asyncio
 from collections.abc import Awaitable, Callable
 
 import redis.asyncio as aioredis
-from aiokafka import AIOKafkaConsumer, TopicPartition
+from aiokafka import TopicPartition
 
 from runtime import kafka
 from runtime import redis as runtime_redis
@@ -33,7 +33,7 @@ async def end_offsets(settings: Settings) -> dict[TopicPartition, int]:
         for topic in RECORD_TYPES
         for p in await kafka.partitions(settings, settings.prefixed(topic))
     ]
-    consumer = AIOKafkaConsumer(bootstrap_servers=settings.bootstrap_servers)
+    consumer = kafka.consumer(settings, None)
     await consumer.start()
     try:
         return dict(await consumer.end_offsets(partitions))

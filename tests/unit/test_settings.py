@@ -1,10 +1,10 @@
-"""PARLEY_REDIS_CLUSTER_NODES: parsed once, a bad node named."""
+"""Settings parsed once, a bad one named: PARLEY_REDIS_CLUSTER_NODES, the Kafka security settings."""
 
 from __future__ import annotations
 
 import pytest
 
-from runtime.settings import cluster_nodes
+from runtime.settings import Endpoint, KafkaSecurity, cluster_nodes, kafka_security, load
 
 
 def test_cluster_nodes_are_host_port_pairs_and_empty_means_no_cluster() -> None:
@@ -17,3 +17,52 @@ def test_cluster_nodes_are_host_port_pairs_and_empty_means_no_cluster() -> None:
 def test_a_node_that_is_not_host_port_is_refused_by_name(bad: str) -> None:
     with pytest.raises(ValueError, match=f"PARLEY_REDIS_CLUSTER_NODES: '{bad}'"):
         cluster_nodes(f"127.0.0.1:7000,{bad}")
+
+
+def test_kafka_security_defaults_to_plaintext_and_takes_sasl_with_its_credentials() -> None:
+    assert kafka_security({}) == KafkaSecurity()
+    found = kafka_security({"PARLEY_KAFKA_SECURITY_PROTOCOL": "sasl_ssl",
+                            "PARLEY_KAFKA_SASL_MECHANISM": "scram-sha-256",
+                            "PARLEY_KAFKA_SASL_USERNAME": "parley",
+                            "PARLEY_KAFKA_SASL_PASSWORD": "s3cret"})
+    assert (found.protocol, found.sasl_mechanism, found.sasl, found.tls) == (
+        "SASL_SSL", "SCRAM-SHA-256", True, True)
+    assert "s3cret" not in repr(found)  # settings get logged; the password never is
+
+
+@pytest.mark.parametrize("env, named", [
+    ({"PARLEY_KAFKA_SECURITY_PROTOCOL": "TLS"}, "PARLEY_KAFKA_SECURITY_PROTOCOL"),
+    ({"PARLEY_KAFKA_SECURITY_PROTOCOL": "SASL_PLAINTEXT", "PARLEY_KAFKA_SASL_MECHANISM": "GSSAPI",
+      "PARLEY_KAFKA_SASL_USERNAME": "u", "PARLEY_KAFKA_SASL_PASSWORD": "p"},
+     "PARLEY_KAFKA_SASL_MECHANISM"),
+    ({"PARLEY_KAFKA_SECURITY_PROTOCOL": "SASL_PLAINTEXT", "PARLEY_KAFKA_SASL_USERNAME": "u"},
+     "PARLEY_KAFKA_SASL_PASSWORD"),
+    ({"PARLEY_KAFKA_SECURITY_PROTOCOL": "SSL", "PARLEY_KAFKA_SSL_CA_FILE": "/no/such/ca.pem"},
+     "PARLEY_KAFKA_SSL_CA_FILE"),
+])
+def test_bad_kafka_security_is_refused_naming_the_setting(env: dict[str, str], named: str) -> None:
+    with pytest.raises(ValueError, match=named):
+        kafka_security(env)
+
+
+def test_a_service_is_found_at_its_upstream_setting_else_at_this_machines_address(
+    monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("PARLEY_BIND_HOST", "127.0.0.2")
+    monkeypatch.setenv("PARLEY_GRPC_BASE_PORT", "20061")
+    monkeypatch.setenv("PARLEY_UPSTREAM_STORE", "10.0.0.5:20062, store.parley.svc:20062")
+    monkeypatch.setenv("PARLEY_UPSTREAM_PROJECTOR_2", "[fd00::7]:20067")
+    settings = load()
+    assert settings.service_endpoints("store") == (Endpoint("10.0.0.5", 20062),
+                                                   Endpoint("store.parley.svc", 20062))
+    assert [e.named for e in settings.service_endpoints("store")] == [False, True]
+    assert settings.service_endpoints("projector-2")[0].target() == "[fd00::7]:20067"
+    # Not listed: this machine's process, where it is advertised (the bind address by default).
+    assert settings.service_endpoints("ingest") == (Endpoint("127.0.0.2", 20061),)
+    assert settings.service_target("ingest") == "127.0.0.2:20061"
+
+
+def test_an_upstream_that_is_not_host_port_is_refused_by_name(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("PARLEY_UPSTREAM_GATEWAY", "gateway.parley.svc")
+    with pytest.raises(ValueError, match="PARLEY_UPSTREAM_GATEWAY"):
+        load()
