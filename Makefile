@@ -7,7 +7,7 @@ WIDGET_SOURCES := $(wildcard chatplugin/widget/src/*.ts) chatplugin/widget/packa
 #: The suites `make test` runs a second time on a Redis Cluster.
 CLUSTER_SUITE := $(addprefix tests/integration/,test_store_consistency.py test_store_commands.py \
 	test_filters.py test_messages_list.py test_contacts.py test_projectors.py test_events.py \
-	test_webhooks.py)
+	test_webhooks.py test_send_claims.py)
 
 .PHONY: up down status redis-cluster proto lint breaking test bench clean widget
 

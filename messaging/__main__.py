@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 
 from messaging import policy
+from messaging.claims import SendClaims
 from messaging.messaging_service import MessagingServicer
 from messaging.outbox import Outbox
 from messaging.record_writer import RecordWriter
@@ -30,12 +31,13 @@ async def main() -> None:
     follow = await store.follow(settings, redis)
     limits = policy.load(outbound_allow=settings.outbound_allow)
     writer = RecordWriter(settings, producer)
+    sender = Sender(settings, reads, writer, limits, SendClaims(settings, redis, limits.claim_lease_s))
     servicer = MessagingServicer(settings, reads, store.commands(settings, redis, producer),
                                  producer)
     try:
         await serve("messaging", settings,
                     [Registration.of(messaging_pb2, messaging_pb2_grpc, servicer)],
-                    background=[follow, Sender(settings, reads, writer, limits).run,
+                    background=[follow, sender.run,
                                 Outbox(settings, reads, writer, limits).run])
     finally:
         await producer.stop()

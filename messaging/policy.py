@@ -26,6 +26,9 @@ class SendPolicy:
     stale_after_s: float = 300.0
     #: How long a send to a conversation not in the store yet looks for it (HTTP 202).
     conversation_wait_s: float = 30.0
+    #: How long a sender's claim on a message outlives the sender (`messaging.claims`): a
+    #: message whose sender died mid-send is failed this long after.
+    claim_lease_s: float = 30.0
     #: Networks custom sources' action endpoints may reach although they are not global
     #: (`Settings.outbound_allow`).
     outbound_allow: Sequence[Network] = ()
@@ -40,8 +43,8 @@ class SendPolicy:
 def load(env: Mapping[str, str] = os.environ,
          outbound_allow: Sequence[Network] = ()) -> SendPolicy:
     """The policy configured by `PARLEY_MESSAGING_ATTEMPTS`, `_BACKOFF_BASE_S`, `_BACKOFF_MAX_S`,
-    `_TIMEOUT_S`, `_STALE_AFTER_S` and `_CONVERSATION_WAIT_S` (defaults above), with the
-    settings' `outbound_allow`."""
+    `_TIMEOUT_S`, `_STALE_AFTER_S`, `_CONVERSATION_WAIT_S` and `_CLAIM_LEASE_S` (defaults above),
+    with the settings' `outbound_allow`."""
     default = SendPolicy()
     prefix = "PARLEY_MESSAGING_"
     return SendPolicy(
@@ -51,5 +54,6 @@ def load(env: Mapping[str, str] = os.environ,
         timeout_s=float(env.get(prefix + "TIMEOUT_S", default.timeout_s)),
         stale_after_s=float(env.get(prefix + "STALE_AFTER_S", default.stale_after_s)),
         conversation_wait_s=float(env.get(prefix + "CONVERSATION_WAIT_S", default.conversation_wait_s)),
+        claim_lease_s=float(env.get(prefix + "CLAIM_LEASE_S", default.claim_lease_s)),
         outbound_allow=tuple(outbound_allow),
     )

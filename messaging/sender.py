@@ -4,10 +4,15 @@ source's connector and writes the outcome (`delivered` + `metadata.source.id`, o
 
 Each conversation has a queue of its own, drained by one task: order is kept within a
 conversation while different conversations send in parallel (one retrying does not hold up the
-others). A partition's offset is committed up to its oldest message still being sent, so a
-crash sends a message again at most when it died between the source's answer and the outcome's
-write; an outcome already projected is never sent again. A message that fails by its own fault
-(not Kafka's or Redis's, `runtime.record_failures`) is dead-lettered and passed.
+others). A partition's offset is committed up to its oldest message still being sent; an
+outcome already projected is never sent again. A message that fails by its own fault (not
+Kafka's or Redis's, `runtime.record_failures`) is dead-lettered and passed.
+
+Senders are many (replicas, restarts): each claims a message right before its connector call
+(`messaging.claims`), and one that meets another's claim waits for its outcome, so a partition
+that moves mid-send (a rebalance) sends nothing twice. A revoked partition is handed over at
+once: what was sent is committed, what is queued is dropped (its next owner reads it again), and
+a send under way finishes under its claim. A commit the group refuses never stops a sender.
 """
 
 from __future__ import annotations
@@ -15,16 +20,19 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections import OrderedDict, deque
+from collections.abc import Collection
 from dataclasses import dataclass, field
 from functools import partial
 
 import httpx
-from aiokafka import AIOKafkaConsumer, TopicPartition
+from aiokafka import AIOKafkaConsumer, ConsumerRebalanceListener, TopicPartition
+from aiokafka.errors import CommitFailedError, IllegalStateError
 from aiokafka.structs import ConsumerRecord
 from google.protobuf.message import DecodeError
 
 from messaging import sends
-from messaging.connectors.base import Delivered
+from messaging.claims import Claim, SendClaims
+from messaging.connectors.base import Delivered, Rejected
 from messaging.delivery import Clients, attempt_delivery
 from messaging.policy import SendPolicy
 from messaging.record_writer import RecordWriter
@@ -41,6 +49,11 @@ GROUP = "messaging-sender"
 REMEMBERED = 100_000
 #: Messages being sent at once at most; fetching pauses above it.
 MAX_IN_FLIGHT = 1000
+#: How often a message another sender holds is looked at again.
+HELD_POLL_S = 0.5
+#: The error of a message whose sender died while sending it (`messaging.claims`).
+ABANDONED = ("unknown whether it was sent: the sender sending it stopped before the source "
+             "answered; resend it if it did not arrive")
 
 
 def is_pending_outbound(record: records_pb2.MessageRecord) -> bool:
@@ -82,15 +95,29 @@ class _Item:
     partition: _Partition
 
 
+class _Handover(ConsumerRebalanceListener):  # type: ignore[misc]
+    """Releases a sender's revoked partitions before the group moves them."""
+
+    def __init__(self, sender: Sender) -> None:
+        self.sender = sender
+
+    async def on_partitions_revoked(self, revoked: Collection[TopicPartition]) -> None:
+        await self.sender.release(revoked)
+
+    async def on_partitions_assigned(self, assigned: Collection[TopicPartition]) -> None:
+        log.info("sending for %s", ", ".join(f"{tp.topic}[{tp.partition}]" for tp in assigned))
+
+
 class Sender:
     """Sends pending messages; one per process is enough, more share the partitions."""
 
     def __init__(self, settings: Settings, reads: StoreReads, writer: RecordWriter,
-                 policy: SendPolicy) -> None:
+                 policy: SendPolicy, claims: SendClaims) -> None:
         self.settings = settings
         self.reads = reads
         self.writer = writer
         self.policy = policy
+        self.claims = claims
         self.consumer: AIOKafkaConsumer = kafka.consumer(settings, GROUP)
         self.partitions: dict[TopicPartition, _Partition] = {}
         self.queues: dict[str, deque[_Item]] = {}
@@ -99,10 +126,13 @@ class Sender:
         #: still be on its way when a duplicate pending record comes by (two sends racing with
         #: one idempotency key write the same message twice).
         self.finished: OrderedDict[str, _Finished] = OrderedDict()
+        #: Outcomes of sends whose writing to Kafka failed, by claim: written when tried again.
+        self.unwritten: dict[str, Delivered | Rejected] = {}
 
     async def run(self) -> None:
         """Send until cancelled."""
-        self.consumer.subscribe([self.settings.prefixed(topics.MESSAGES)])
+        self.consumer.subscribe([self.settings.prefixed(topics.MESSAGES)],
+                                listener=_Handover(self))
         await self.consumer.start()
         try:
             async with httpx.AsyncClient() as http, outbound.client(
@@ -160,30 +190,78 @@ class Sender:
         finally:
             del self.queues[conversation]
 
-    async def _commit(self) -> None:
-        offsets = {tp: p.committable() for tp, p in self.partitions.items()
+    async def _commit(self, partitions: Collection[TopicPartition] | None = None) -> None:
+        """Commit what may be committed of `partitions` (every one this sender holds by default).
+        A commit the group refuses (this sender is no longer a member, or no longer holds the
+        partition) is left to the partition's next owner: it starts from the last commit, and
+        the claims keep it from sending twice."""
+        chosen = self.partitions if partitions is None else {
+            tp: self.partitions[tp] for tp in partitions if tp in self.partitions}
+        offsets = {tp: p.committable() for tp, p in chosen.items()
                    if p.committable() > p.committed}
-        if offsets:
+        if not offsets:
+            return
+        try:
             await self.consumer.commit(offsets)
-            for tp, offset in offsets.items():
-                self.partitions[tp].committed = offset
+        except (CommitFailedError, IllegalStateError) as exc:
+            log.warning("offsets %s not committed: %s", offsets, exc)
+            return
+        for tp, offset in offsets.items():
+            self.partitions[tp].committed = offset
+
+    async def release(self, revoked: Collection[TopicPartition]) -> None:
+        """Hand `revoked` over to their next owner: commit what was sent, and drop what is
+        queued (the next owner reads it from the commit). A send already under way goes on
+        under its claim, which the next owner honours."""
+        await self._commit(revoked)
+        log.info("released %s", ", ".join(f"{tp.topic}[{tp.partition}]" for tp in revoked))
+        for tp in revoked:
+            self.partitions.pop(tp, None)
+        gone = set(revoked)
+        for queue in self.queues.values():
+            while len(queue) > 1 and TopicPartition(queue[-1].raw.topic,
+                                                    queue[-1].raw.partition) in gone:
+                queue.pop()
 
     async def _send(self, clients: Clients, record: records_pb2.MessageRecord) -> None:
         if await self._already_done(record):
             return
-        channel = await self.reads.channel(record.channel_id)
-        outcome = await attempt_delivery(clients, self.policy, record, channel, self.reads)
+        # An outcome not written yet (Kafka was away) is written, not sought again.
+        outcome = self.unwritten.get(self.claims.key(record))
+        if outcome is None:
+            claim = await self.claims.take(record)
+            if claim is Claim.HELD:
+                log.info("message %s is being sent by another sender", record.message.id)
+            while claim is Claim.HELD:  # another sender is sending it: its outcome will come
+                await asyncio.sleep(HELD_POLL_S)
+                if await self._already_done(record):
+                    return
+                claim = await self.claims.take(record)
+            if claim is Claim.DONE:
+                return
+            outcome = Rejected(ABANDONED) if claim is Claim.ABANDONED else await self._deliver(
+                clients, record)
+            self.unwritten[self.claims.key(record)] = outcome
         if isinstance(outcome, Delivered):
             await self.writer.message(sends.delivered(record, outcome.source_message_id))
         else:
             # The error first, so whoever sees the message failed sees why.
             await self.writer.error(record, outcome.error)
             await self.writer.message(sends.with_state(record, sends.FAILED))
+        await self.claims.done(record)
+        del self.unwritten[self.claims.key(record)]
         self.finished[record.message.id] = _Finished(isinstance(outcome, Delivered),
                                                      record.pending_since_ms)
         self.finished.move_to_end(record.message.id)
         if len(self.finished) > REMEMBERED:
             self.finished.popitem(last=False)
+
+    async def _deliver(self, clients: Clients, record: records_pb2.MessageRecord
+                       ) -> Delivered | Rejected:
+        """Send `record` through its connector, keeping this sender's claim on it meanwhile."""
+        async with self.claims.renewed(record):
+            channel = await self.reads.channel(record.channel_id)
+            return await attempt_delivery(clients, self.policy, record, channel, self.reads)
 
     async def _already_done(self, record: records_pb2.MessageRecord) -> bool:
         finished = self.finished.get(record.message.id)

@@ -31,7 +31,7 @@ FAKE_APIS_PORT = 18099 + PORT_OFFSET
 #: cluster the ten after), their cluster buses the ports 10000 above; none is in TEST_ENV.
 CLUSTER_FIRST_PORT = 17000 + PORT_OFFSET
 
-#: The test stack's own ports and folder (make up uses 8080, 9901, 50061.., 9092, 6379, .data/).
+#: The test stack's own ports and folder (make up uses 8080, 9901, 20061.., 9092, 6379, .data/).
 #: All below Linux's ephemeral range (32768-60999): a service port there can be taken, for a
 #: while, by the local end of any client connection (a projector started late then cannot bind).
 TEST_ENV = {
@@ -67,6 +67,8 @@ TEST_ENV = {
     "PARLEY_MESSAGING_BACKOFF_MAX_S": "0.4",
     "PARLEY_MESSAGING_TIMEOUT_S": "1",
     "PARLEY_MESSAGING_CONVERSATION_WAIT_S": "2",
+    # A sender killed mid-send leaves its claim this long (tested).
+    "PARLEY_MESSAGING_CLAIM_LEASE_S": "2",
     # Realtime: quick heartbeats; webhook retries and disabling in seconds, not hours.
     "PARLEY_EVENTS_HEARTBEAT_S": "1",
     # Revocations take effect within this (tested).

@@ -5,6 +5,8 @@ order within a conversation, conversations Parley starts, and echoes."""
 from __future__ import annotations
 
 import asyncio
+import os
+import signal
 import time
 import uuid
 from collections.abc import Iterator
@@ -15,8 +17,15 @@ import httpx
 import pytest
 from google.protobuf import struct_pb2
 
-from messaging import sends
+from messaging import policy, sends
+from messaging.claims import SendClaims
+from messaging.record_writer import RecordWriter
+from messaging.sender import Sender
+from runtime import kafka
+from runtime import redis as runtime_redis
 from runtime.settings import Settings
+from store import client as store_client
+from stack import processes, services
 from tests.conftest import FAKE_APIS_PORT, TEST_ENV
 from tests.integration import webhooks
 from tests.integration.fake_source_apis import Answer, FakeSourceApis, serving
@@ -195,6 +204,83 @@ def test_transient_failures_are_retried_then_delivered(
     again = _send(base_url, messenger.conversation_id, "second try")
     _settled(base_url, messenger.conversation_id, again["id"], "delivered")
     assert len(fake.to(messenger.contact)) == before + 6
+
+
+def test_a_sender_killed_mid_send_never_sends_twice_and_the_message_says_so(
+        base_url: str, live_stack: Settings, fake: FakeSourceApis,
+        messenger: webhooks.Webhook) -> None:
+    fake.script(messenger.contact, Answer(200, {}, 0.9))  # answered just inside the timeout
+    before = len(fake.to(messenger.contact))
+    sent = _send(base_url, messenger.conversation_id, "in flight when the sender dies")
+    deadline = time.monotonic() + 20
+    while len(fake.to(messenger.contact)) == before and time.monotonic() < deadline:
+        time.sleep(0.02)
+    # The source has the request and has not answered: the sender dies now.
+    supervisor = processes.running_pid(live_stack.data_dir, "messaging")
+    assert supervisor is not None and len(fake.to(messenger.contact)) == before + 1
+    os.killpg(supervisor, signal.SIGKILL)  # the service and its supervisor
+    eventually(lambda: processes.running_pid(live_stack.data_dir, "messaging") is None, timeout=10)
+    services.start(live_stack, "messaging")
+    # The next sender meets the dead one's claim: once its lease is over, the message fails,
+    # saying why, rather than reaching the contact a second time.
+    failed = eventually(lambda: (m := _message(base_url, messenger.conversation_id, sent["id"]))
+                        and m["delivery_state"] == "failed" and m, timeout=45)
+    assert "unknown whether it was sent" in failed["metadata"]["error"]
+    assert len(fake.to(messenger.contact)) == before + 1
+
+
+async def _second_sender(settings: Settings, until: asyncio.Event) -> None:
+    """Another sender in the messaging service's group, in this process, until `until` is set."""
+    redis = runtime_redis.client(settings)
+    producer = kafka.producer(settings)
+    await producer.start()
+    try:
+        await store_client.follow(settings, redis)  # reads the generation the services read
+        limits = policy.load(outbound_allow=settings.outbound_allow)
+        sender = Sender(settings, store_client.reads(settings, redis),
+                        RecordWriter(settings, producer), limits,
+                        SendClaims(settings, redis, limits.claim_lease_s))
+        running = asyncio.create_task(sender.run())
+        stopped = asyncio.create_task(until.wait())
+        await asyncio.wait({running, stopped}, return_when=asyncio.FIRST_COMPLETED)
+        if running.done():
+            running.result()  # a sender that stopped by itself: its error fails the test
+            raise AssertionError("the second sender stopped by itself")
+        running.cancel()
+        await asyncio.gather(running, return_exceptions=True)
+    finally:
+        await producer.stop()
+        await redis.aclose()
+
+
+async def test_senders_joining_and_leaving_mid_send_send_each_message_once(
+        base_url: str, live_stack: Settings, fake: FakeSourceApis,
+        messenger: webhooks.Webhook) -> None:
+    supervisor = processes.running_pid(live_stack.data_dir, "messaging")
+    # Two failures first: the message is in flight for a moment.
+    fake.script(messenger.contact, Answer(500, {}), Answer(503, {}))
+    before = len(fake.to(messenger.contact))
+    stop = asyncio.Event()
+    joined = asyncio.create_task(_second_sender(live_stack, stop))
+    first = await asyncio.to_thread(_send, base_url, messenger.conversation_id, "mid-rebalance")
+    await asyncio.sleep(1.0)  # the group rebalances while it is being sent
+    second = await asyncio.to_thread(_send, base_url, messenger.conversation_id, "after it")
+    settled = asyncio.create_task(asyncio.to_thread(
+        _settled, base_url, messenger.conversation_id, second["id"], "delivered"))
+    await asyncio.wait({settled, joined}, return_when=asyncio.FIRST_COMPLETED)
+    if joined.done():
+        joined.result()  # the second sender failed: its error fails the test
+    await settled
+    stop.set()  # and the group rebalances again as the second sender leaves
+    await joined
+    await asyncio.to_thread(_settled, base_url, messenger.conversation_id, first["id"], "delivered")
+    third = await asyncio.to_thread(_send, base_url, messenger.conversation_id, "once it left")
+    await asyncio.to_thread(_settled, base_url, messenger.conversation_id, third["id"], "delivered")
+    # Three calls for the first (two failures, then success), one for each of the others.
+    assert [r.json()["message"]["text"] for r in fake.to(messenger.contact)[before:]] == [
+        "mid-rebalance"] * 3 + ["after it", "once it left"]
+    # The service's sender rode out both rebalances without a restart.
+    assert processes.running_pid(live_stack.data_dir, "messaging") == supervisor
 
 
 def test_a_stale_pending_message_is_failed_not_sent_late(
