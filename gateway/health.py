@@ -12,7 +12,7 @@ from grpc_health.v1 import health_pb2, health_pb2_grpc
 
 from aiokafka.errors import KafkaError
 
-from runtime import kafka
+from runtime import kafka, mesh
 from runtime.settings import Endpoint, Settings
 
 CHECK_TIMEOUT_S = 3.0
@@ -35,11 +35,11 @@ async def _timed(name: str, check: Awaitable[bool]) -> Component:
         return Component(name, False, f"{type(exc).__name__}: {exc}".strip())
 
 
-async def _service_serving(target: str) -> bool:
+async def _service_serving(settings: Settings, target: str) -> bool:
     # A private subchannel pool: a shared one would keep answering from the connection backoff
     # of a service that was down a moment ago, and report a restarted service as still down.
     options = (("grpc.use_local_subchannel_pool", 1),)
-    async with grpc.aio.insecure_channel(target, options=options) as channel:
+    async with mesh.aio_channel(settings, target, options) as channel:
         reply = await health_pb2_grpc.HealthStub(channel).Check(health_pb2.HealthCheckRequest())
     return bool(reply.status == health_pb2.HealthCheckResponse.SERVING)
 
@@ -74,7 +74,7 @@ class HealthChecker:
         checks = [
             _timed("kafka", self._kafka_answers()),
             _timed("redis", _redis_ping(self.redis)),
-            *(_timed(name, _service_serving(endpoint.target()))
+            *(_timed(name, _service_serving(self.settings, endpoint.target()))
               for name, endpoint in _service_endpoints(self.settings)),
         ]
         return list(await asyncio.gather(*checks))

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import ipaddress
 import logging
 import signal
 from collections.abc import Awaitable, Callable, Sequence
@@ -15,6 +14,7 @@ import grpc
 from grpc_health.v1 import health, health_pb2, health_pb2_grpc
 from grpc_reflection.v1alpha import reflection
 
+from runtime import mesh
 from runtime.errors import ApiErrorInterceptor
 from runtime.topic_admin import wait_for_topics
 from runtime.settings import Endpoint, Settings
@@ -44,17 +44,21 @@ class Registration:
         )
 
 
-def _loopback(host: str) -> bool:
-    try:
-        return ipaddress.ip_address(host).is_loopback
-    except ValueError:
-        return host == "localhost"
-
-
 def grpc_server() -> grpc.aio.Server:
     """A service's gRPC server: API errors mapped to status codes, and no SO_REUSEPORT (gRPC's
     default), so a second process on a port fails to bind instead of sharing it unnoticed."""
     return grpc.aio.server(interceptors=[ApiErrorInterceptor()], options=[("grpc.so_reuseport", 0)])
+
+
+def listen(server: grpc.aio.Server, settings: Settings, port: int) -> None:
+    """Have `server` listen on `port` at `PARLEY_BIND_HOST`: with mutual TLS when the settings
+    have it (callers must present the mesh's certificate), else in plaintext (loopback only)."""
+    mesh.check_bind(settings)
+    address = Endpoint(settings.bind_host or "0.0.0.0", port).target()
+    if settings.mesh_tls is None:
+        server.add_insecure_port(address)
+    else:
+        server.add_secure_port(address, mesh.server_credentials(settings.mesh_tls))
 
 
 async def serve(
@@ -72,12 +76,7 @@ async def serve(
     `grpcurl` works against it. A background task that raises stops the process: a projector
     that silently died would leave a healthy-looking service that serves stale data.
     """
-    if not _loopback(settings.bind_host):
-        # The edge is the trust boundary: a service reachable from the network would take a
-        # forged caller identity from anyone. Until calls from the edge are authenticated
-        # (mutual TLS), a service listens on loopback addresses only.
-        raise SystemExit(f"PARLEY_BIND_HOST={settings.bind_host!r}: services listen on loopback "
-                         "addresses only (127.0.0.0/8, ::1)")
+    mesh.check_bind(settings)  # before waiting for anything
     await wait_for_topics(settings)
     port = settings.service_port(name)
     server = grpc_server()
@@ -90,7 +89,7 @@ async def serve(
         [*names, health_pb2.DESCRIPTOR.services_by_name["Health"].full_name, reflection.SERVICE_NAME],
         server,
     )
-    server.add_insecure_port(Endpoint(settings.bind_host or "0.0.0.0", port).target())
+    listen(server, settings, port)
     await server.start()
     for service in ("", *names):
         await health_servicer.set(service, health_pb2.HealthCheckResponse.SERVING)

@@ -80,6 +80,28 @@ def upstream_variable(process: str) -> str:
     return "PARLEY_UPSTREAM_" + process.upper().replace("-", "_")
 
 
+@dataclass(frozen=True)
+class MeshTls:
+    """PEM files of mutual TLS between the edge and the services: every service presents the
+    certificate and asks its callers for one signed by the CA, and Envoy (and the health checks)
+    present it in turn. The trust boundary stays the edge, however far the services listen."""
+
+    ca_file: str
+    cert_file: str
+    key_file: str
+
+
+def mesh_tls(env: dict[str, str] | os._Environ[str]) -> MeshTls | None:
+    """`PARLEY_MESH_TLS_CA`, `_CERT` and `_KEY` (all three, or none: no mutual TLS)."""
+    names = ("PARLEY_MESH_TLS_CA", "PARLEY_MESH_TLS_CERT", "PARLEY_MESH_TLS_KEY")
+    found = [env.get(name, "") for name in names]
+    if not any(found):
+        return None
+    if not all(found):
+        raise ValueError(f"mutual TLS needs all of {', '.join(names)}")
+    return MeshTls(*found)
+
+
 #: Kafka's security protocols and SASL mechanisms, as its clients name them.
 KAFKA_PROTOCOLS = ("PLAINTEXT", "SSL", "SASL_PLAINTEXT", "SASL_SSL")
 KAFKA_SASL_MECHANISMS = ("PLAIN", "SCRAM-SHA-256", "SCRAM-SHA-512")
@@ -183,6 +205,8 @@ class Settings:
     kafka_min_insync_replicas: int = 1
     #: How the Kafka clients connect (see `KafkaSecurity`).
     kafka_security: KafkaSecurity = field(default_factory=KafkaSecurity)
+    #: Mutual TLS between the edge and the services (None: plaintext, on loopback only).
+    mesh_tls: MeshTls | None = None
     #: The address this process's gRPC server listens on (`0.0.0.0` or `::`: every interface).
     bind_host: str = "127.0.0.1"
     #: The address others reach this process at (default: `bind_host`, or this machine's name
@@ -255,6 +279,7 @@ def load() -> Settings:
         kafka_replication_factor=int(env.get("PARLEY_KAFKA_REPLICATION_FACTOR", "1")),
         kafka_min_insync_replicas=int(env.get("PARLEY_KAFKA_MIN_INSYNC_REPLICAS", "1")),
         kafka_security=kafka_security(env),
+        mesh_tls=mesh_tls(env),
         bind_host=bind_host,
         advertise_host=env.get("PARLEY_ADVERTISE_HOST") or (
             socket.gethostname() if bind_host in WILDCARDS else bind_host),

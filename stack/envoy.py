@@ -11,7 +11,7 @@ import urllib.request
 from pathlib import Path
 
 from auth.scopes import Scopes
-from runtime.settings import Endpoint, Settings
+from runtime.settings import Endpoint, MeshTls, Settings
 from stack import edge_limits, processes
 
 NAME = "envoy"
@@ -161,7 +161,25 @@ def _webhook_routes(settings: Settings) -> list[str]:
         f"  typed_per_filter_config: {{envoy.filters.http.local_ratelimit: {limit}}}")]
 
 
-def _cluster(process: str, endpoints: tuple[Endpoint, ...]) -> list[str]:
+def _mesh_tls(tls: MeshTls | None) -> list[str]:
+    """An upstream's mutual TLS (`Settings.mesh_tls`): Envoy presents the mesh certificate and
+    trusts the services' only if the mesh CA signed it. Nothing without one (loopback)."""
+    if tls is None:
+        return []
+    return [
+        "  transport_socket:",
+        "    name: envoy.transport_sockets.tls",
+        "    typed_config:",
+        '      "@type": type.googleapis.com/envoy.extensions.transport_sockets.tls.v3.UpstreamTlsContext',
+        "      common_tls_context:",
+        "        alpn_protocols: [h2]",
+        f"        tls_certificates: [{{certificate_chain: {{filename: {json.dumps(tls.cert_file)}}}, "
+        f"private_key: {{filename: {json.dumps(tls.key_file)}}}}}]",
+        f"        validation_context: {{trusted_ca: {{filename: {json.dumps(tls.ca_file)}}}}}",
+    ]
+
+
+def _cluster(process: str, endpoints: tuple[Endpoint, ...], tls: MeshTls | None) -> list[str]:
     """The upstream cluster of a service process: its endpoints (DNS names resolved, each of
     their addresses a host), health-checked over grpc.health.v1, failing hosts ejected."""
     named = any(e.named for e in endpoints)
@@ -183,6 +201,7 @@ def _cluster(process: str, endpoints: tuple[Endpoint, ...]) -> list[str]:
         f"  health_checks: [{HEALTH_CHECK}]",
         f"  outlier_detection: {OUTLIER_DETECTION}",
         f"  circuit_breakers: {{thresholds: [{CIRCUIT_BREAKER}]}}",
+        *_mesh_tls(tls),
     ]
 
 
@@ -206,7 +225,7 @@ def render(settings: Settings) -> str:
             routes.append(f'- match: {{prefix: "/parley.v1.{service}/"}}')
             routes.append(f"  route: {{cluster: {process}, timeout: 60s, "
                           f"retry_policy: {_retries(UNSENT_RETRY_ON)}}}")
-        clusters += _cluster(process, settings.service_endpoints(process))
+        clusters += _cluster(process, settings.service_endpoints(process), settings.mesh_tls)
     # Last: every path has a route before the transcoder rewrites it, so the filters that work by
     # route (ext_authz skips a request without one) see every request. Whatever is left after
     # transcoding (a gRPC call to no service of the API) is a 404.

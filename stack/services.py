@@ -10,17 +10,18 @@ from pathlib import Path
 import grpc
 from grpc_health.v1 import health_pb2, health_pb2_grpc
 
+from runtime import mesh
 from runtime.settings import Settings
 from stack import processes
 
 REPO = Path(__file__).resolve().parent.parent
 
 
-def serving(target: str, timeout: float = 1.0) -> bool:
+def serving(settings: Settings, target: str, timeout: float = 1.0) -> bool:
     """True when the gRPC server at `target` reports SERVING on grpc.health.v1."""
     try:
         # A private subchannel pool, so a poll is not answered from an earlier poll's backoff.
-        with grpc.insecure_channel(target, options=(("grpc.use_local_subchannel_pool", 1),)) as channel:
+        with mesh.channel(settings, target, (("grpc.use_local_subchannel_pool", 1),)) as channel:
             reply = health_pb2_grpc.HealthStub(channel).Check(
                 health_pb2.HealthCheckRequest(), timeout=timeout
             )
@@ -37,13 +38,13 @@ def start(settings: Settings, name: str) -> str:
     data = settings.data_dir
     target = settings.service_target(name)
     supervised = processes.running_pid(data, name) is not None
-    if supervised and serving(target):
+    if supervised and serving(settings, target):
         return f"already running on {target}"
     if not supervised:
         env = {**os.environ, "PYTHONUNBUFFERED": "1", "PARLEY_DATA_DIR": str(data)}
         processes.start(data, name, [sys.executable, "-m", "stack.supervise", name], env=env,
                         cwd=REPO)
-    processes.wait_until(lambda: serving(target), "gRPC health", 60, data, name)
+    processes.wait_until(lambda: serving(settings, target), "gRPC health", 60, data, name)
     what = "started" if not supervised else "restarted by its supervisor"
     return f"{what} on {target} (pid {processes.running_pid(data, name)})"
 

@@ -44,7 +44,7 @@ def test_a_killed_service_comes_back_and_status_counts_the_restart(
 
     target = live_stack.service_target(name)
     after = eventually(lambda: (s := _supervision(live_stack, name)).child_pid not in (
-        0, before.child_pid) and services.serving(target) and s, timeout=60)
+        0, before.child_pid) and services.serving(live_stack, target) and s, timeout=60)
     assert after.restarts == before.restarts + 1 and after.last_exit.endswith("killed by SIGKILL")
     assert processes.running_pid(data, name) == supervisor  # the same supervisor restarted it
     eventually(lambda: httpx.get(f"{base_url}/health", timeout=10).status_code == 200)
