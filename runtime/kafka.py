@@ -40,13 +40,16 @@ def producer(settings: Settings) -> AIOKafkaProducer:
 
 def consumer(settings: Settings, group: str | None, **options: Any) -> AIOKafkaConsumer:
     """A consumer in group `group` that commits nothing itself: its owner stores the offsets
-    (None: no group, partitions assigned by hand). `options` are more of AIOKafkaConsumer's (an
-    assignor, a static member id, where to start)."""
+    (None: no group, partitions assigned by hand). In a group it is a static member under
+    `Settings.instance` when there is one. `options` are more of AIOKafkaConsumer's (an assignor,
+    where to start)."""
+    static = {"group_instance_id": settings.instance} if group and settings.instance else {}
     return AIOKafkaConsumer(
         **connection(settings),
         group_id=None if group is None else settings.prefixed(group),
         enable_auto_commit=False,
-        **{"auto_offset_reset": "earliest", "isolation_level": "read_committed", **options},
+        **{"auto_offset_reset": "earliest", "isolation_level": "read_committed", **static,
+           **options},
     )
 
 

@@ -190,6 +190,11 @@ class Settings:
     old_layout_retire_s: float = 3600.0
     #: The name of this process when it is one of several replicas (`PARLEY_PROCESS`).
     process: str = ""
+    #: This replica's name, unique in the install (`PARLEY_INSTANCE`, e.g. a pod's name; the
+    #: local supervisor's process name by default): its consumers join their groups as static
+    #: members under it, so a restart within the session keeps its partitions without a
+    #: rebalance. Empty: dynamic members.
+    instance: str = ""
     #: The edge's bounds of every request (see `EdgeLimits`).
     edge: EdgeLimits = field(default_factory=EdgeLimits)
     #: Networks that outbound calls to user-given URLs may reach although they are not global
@@ -263,6 +268,7 @@ def load() -> Settings:
         topic_partitions=int(env.get("PARLEY_TOPIC_PARTITIONS", "3")),
         projectors=int(env.get("PARLEY_PROJECTORS", "1")),
         process=env.get(PROCESS_ENV, ""),
+        instance=env.get("PARLEY_INSTANCE") or env.get(PROCESS_ENV, ""),
         log_level=env.get("PARLEY_LOG_LEVEL", "INFO"),
         events_retained=int(env.get("PARLEY_EVENTS_RETAINED", "100000")),
         filter_evaluation_limit=int(env.get("PARLEY_FILTER_EVALUATION_LIMIT", "10000")),

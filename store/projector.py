@@ -77,11 +77,11 @@ class Projector:
         self.kinds = {settings.prefixed(topic): kind for topic, kind in RECORD_TYPES.items()}
         #: The topic of each subscribed name (without the namespace).
         self.topics = {settings.prefixed(topic): topic for topic in RECORD_TYPES}
-        # Static membership: a projector restarted within the session keeps its partitions.
+        # Static membership (`Settings.instance`): a projector restarted within the session keeps
+        # its partitions.
         # Each generation its own group: a new one replays the topics beside the serving one.
         self.consumer: AIOKafkaConsumer = kafka.consumer(
-            settings, f"{GROUP}-{generation}", partition_assignment_strategy=(CoPartitionAssignor,),
-            group_instance_id=settings.process or None)
+            settings, f"{GROUP}-{generation}", partition_assignment_strategy=(CoPartitionAssignor,))
         self.deadletters: AIOKafkaProducer = kafka.producer(settings)
         self.batch = batch_script.script(redis)
         #: The owner generation this projector holds, by owner key (`projector_owner`).
