@@ -36,7 +36,7 @@ from runtime import kafka
 from runtime import logging as runtime_logging
 from runtime import redis as runtime_redis
 from runtime import settings as settings_module
-from runtime.deadletter import dead_letter, or_dead_letter
+from runtime.deadletter import dead_letter
 from runtime.partitioning import CoPartitionAssignor
 from runtime.record_failures import isolate
 from runtime.server import serve
@@ -143,17 +143,31 @@ class Projector:
         A batch that fails by a record's own fault (`runtime.record_failures`) is applied again
         one record at a time: the failing one is dead-lettered and passed, the others applied.
         """
-        decoded = [(r, await self._decode(r)) for r in records]
+        # Records from the shared emitted mark on were never applied by any generation: only
+        # they are dead-lettered; a replay (a crash, a rebuild's new generation) passes the
+        # ones dead-lettered before without writing them again.
+        emitted = await self.redis.get(self.slot_of(tp).events_emitted(tp.topic, tp.partition))
+        first = int(emitted or 0)
+        decoded = [(r, await self._decode(r, r.offset >= first)) for r in records]
         await isolate(partial(self._apply, tp, decoded),
-                      lambda _reason: self._one_at_a_time(tp, decoded))
+                      lambda _reason: self._one_at_a_time(tp, decoded, first))
 
-    async def _one_at_a_time(self, tp: TopicPartition, decoded: Sequence[_Decoded]) -> None:
-        """Apply `decoded` record by record; one the projection cannot take is dead-lettered and
-        passed (applied as nothing: the offset moves past it)."""
+    async def _one_at_a_time(self, tp: TopicPartition, decoded: Sequence[_Decoded],
+                             first: int) -> None:
+        """Apply `decoded` record by record; one the projection cannot take is dead-lettered
+        (from offset `first` on) and passed (applied as nothing: the offset moves past it)."""
         for record, value in decoded:
             step = partial(self._apply, tp, [(record, value)])
-            if not await or_dead_letter(self.deadletters, self.settings, record, step):
+            if not await isolate(step, partial(self._fault, record, record.offset >= first)):
                 await self._apply(tp, [(record, None)])
+
+    async def _fault(self, record: ConsumerRecord, new: bool, reason: str) -> None:
+        """Dead-letter `record` for `reason` unless it is not `new` (dead-lettered before)."""
+        if new:
+            await dead_letter(self.deadletters, self.settings, record, reason)
+        else:
+            log.info("passing %s[%d]@%d again (dead-lettered when first seen): %s",
+                     record.topic, record.partition, record.offset, reason)
 
     async def _apply(self, tp: TopicPartition, decoded: Sequence[_Decoded]) -> bool:
         """Apply decoded records (None: nothing to apply) and the next offset; True once done
@@ -197,7 +211,8 @@ class Projector:
                     self.settings.process, tp.partition, tp.topic)
         return True
 
-    async def _decode(self, record: ConsumerRecord) -> Record | None:
+    async def _decode(self, record: ConsumerRecord, new: bool) -> Record | None:
+        """The record's value; None (dead-lettered if `new`) when it cannot be projected."""
         kind = self.kinds[record.topic]
         try:
             value = kind.FromString(record.value)
@@ -206,9 +221,7 @@ class Projector:
                 raise ValueError(problem)
             return value
         except (DecodeError, ValueError) as exc:
-            await dead_letter(
-                self.deadletters, self.settings, record, f"undecodable {kind.__name__}: {exc}"
-            )
+            await self._fault(record, new, f"undecodable {kind.__name__}: {exc}")
             return None
 
 

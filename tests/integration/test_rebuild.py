@@ -10,13 +10,15 @@ import sys
 from pathlib import Path
 from typing import Any
 
+from aiokafka import TopicPartition
 
+from runtime import kafka, topics
 from runtime import redis as runtime_redis
 from runtime.settings import Settings
 from store.keys import StoreKeys
 from store import generations
 from store.rebuild import wait_projected
-from tests.integration.helpers import api
+from tests.integration.helpers import api, eventually
 
 
 def _post(base_url: str, path: str, body: dict[str, Any]) -> dict[str, Any]:
@@ -70,7 +72,34 @@ async def _generation(settings: Settings) -> int:
         await redis.aclose()
 
 
+async def _dead_letters(settings: Settings) -> int:
+    """How many records the dead-letter topic holds."""
+    topic = settings.prefixed(topics.DEADLETTER)
+    consumer = kafka.consumer(settings, None)
+    await consumer.start()
+    try:
+        ends = await consumer.end_offsets(
+            [TopicPartition(topic, p) for p in await kafka.partitions(settings, topic)])
+        return sum(ends.values())
+    finally:
+        await consumer.stop()
+
+
+async def _undecodable(settings: Settings) -> None:
+    """A message record the projection cannot read."""
+    producer = kafka.producer(settings)
+    await producer.start()
+    try:
+        await producer.send_and_wait(settings.prefixed(topics.MESSAGES), b"\xff\xff not a record",
+                                     key=b"rebuild-undecodable")
+    finally:
+        await producer.stop()
+
+
 def test_rebuild_gives_the_same_answers(live_stack: Settings, base_url: str) -> None:
+    letters = asyncio.run(_dead_letters(live_stack))
+    asyncio.run(_undecodable(live_stack))
+    eventually(lambda: asyncio.run(_dead_letters(live_stack)) == letters + 1)
     logged = asyncio.run(_quiet(live_stack))
     before = _snapshot(base_url)
     assert before["conversations"], "the earlier tests left conversations to compare"
@@ -88,8 +117,10 @@ def test_rebuild_gives_the_same_answers(live_stack: Settings, base_url: str) -> 
     assert asyncio.run(_generation(live_stack)) > serving  # reads switched to the new one
 
     after = _snapshot(base_url)
-    # The replay changed nothing, so it told subscribers and webhooks nothing.
+    # The replay changed nothing, so it told subscribers and webhooks nothing, and dead-lettered
+    # nothing again.
     assert asyncio.run(_quiet(live_stack)) == logged
+    assert asyncio.run(_dead_letters(live_stack)) == letters + 1
     assert after.keys() == before.keys()
     for part in before:
         assert after[part] == before[part], part
