@@ -4,7 +4,6 @@ token exists and without the API."""
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 
 from auth import tokens
@@ -13,6 +12,7 @@ from parley.v1 import records_pb2
 from runtime import kafka, timestamps, topics
 from runtime import redis as runtime_redis
 from runtime.errors import Conflict, NotFound
+from runtime.secret_files import write_secret
 from runtime.settings import Settings
 from store import client as store
 
@@ -70,8 +70,5 @@ class TokenAdmin:
         name = next(n for n in ("admin", *(f"admin-{i}" for i in range(2, 10_000)))
                     if n not in names)
         token = await self.create(name, [ADMIN])
-        path.parent.mkdir(parents=True, exist_ok=True)
-        descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-        with os.fdopen(descriptor, "w") as file:
-            file.write(token + "\n")
+        write_secret(path, token + "\n")
         return path, True

@@ -227,7 +227,8 @@ class Sender:
         if await self._already_done(record):
             return
         # An outcome not written yet (Kafka was away) is written, not sought again.
-        outcome = self.unwritten.get(self.claims.key(record))
+        claim_key = self.claims.key(record)
+        outcome = self.unwritten.get(claim_key)
         if outcome is None:
             claim = await self.claims.take(record)
             if claim is Claim.HELD:
@@ -241,7 +242,7 @@ class Sender:
                 return
             outcome = Rejected(ABANDONED) if claim is Claim.ABANDONED else await self._deliver(
                 clients, record)
-            self.unwritten[self.claims.key(record)] = outcome
+            self.unwritten[claim_key] = outcome
         if isinstance(outcome, Delivered):
             await self.writer.message(sends.delivered(record, outcome.source_message_id))
         else:
@@ -249,7 +250,7 @@ class Sender:
             await self.writer.error(record, outcome.error)
             await self.writer.message(sends.with_state(record, sends.FAILED))
         await self.claims.done(record)
-        del self.unwritten[self.claims.key(record)]
+        del self.unwritten[claim_key]
         self.finished[record.message.id] = _Finished(isinstance(outcome, Delivered),
                                                      record.pending_since_ms)
         self.finished.move_to_end(record.message.id)

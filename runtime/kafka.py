@@ -3,6 +3,8 @@ security), durable producers, manual offsets."""
 
 from __future__ import annotations
 
+import contextlib
+from collections.abc import AsyncIterator
 from typing import Any
 
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
@@ -58,6 +60,17 @@ def admin(settings: Settings, **options: Any) -> AIOKafkaAdminClient:
     return AIOKafkaAdminClient(**connection(settings), **options)
 
 
+@contextlib.asynccontextmanager
+async def admin_session(settings: Settings) -> AsyncIterator[AIOKafkaAdminClient]:
+    """A started admin client of the install's brokers, closed after the block."""
+    client = admin(settings)
+    await client.start()
+    try:
+        yield client
+    finally:
+        await client.close()
+
+
 async def cluster_reachable(settings: Settings) -> bool:
     """True when the brokers answer a metadata request."""
     client = admin(settings, request_timeout_ms=3000)
@@ -73,10 +86,6 @@ async def cluster_reachable(settings: Settings) -> bool:
 
 async def partitions(settings: Settings, topic: str) -> list[int]:
     """The partition numbers of `topic` (which must exist)."""
-    client = admin(settings)
-    await client.start()
-    try:
+    async with admin_session(settings) as client:
         (described,) = await client.describe_topics([topic])
-        return sorted(p["partition"] for p in described["partitions"])
-    finally:
-        await client.close()
+    return sorted(p["partition"] for p in described["partitions"])

@@ -76,7 +76,6 @@ async def serve(
     `grpcurl` works against it. A background task that raises stops the process: a projector
     that silently died would leave a healthy-looking service that serves stale data.
     """
-    mesh.check_bind(settings)  # before waiting for anything
     await wait_for_topics(settings)
     port = settings.service_port(name)
     server = grpc_server()

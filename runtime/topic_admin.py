@@ -18,7 +18,7 @@ from aiokafka.admin import AIOKafkaAdminClient, NewTopic
 from aiokafka.admin.config_resource import ConfigResource, ConfigResourceType
 from aiokafka.errors import TopicAlreadyExistsError
 
-from runtime.kafka import admin
+from runtime.kafka import admin_session
 from runtime.settings import Settings
 from runtime.topics import TopicSpec, all_topics
 
@@ -48,9 +48,7 @@ async def apply(settings: Settings) -> list[TopicState]:
     """Create the platform's missing topics and bring the configs of existing ones in line with
     the settings; report on each (partition counts and replication factors that differ are
     reported, not changed)."""
-    client = admin(settings)
-    await client.start()
-    try:
+    async with admin_session(settings) as client:
         specs = {settings.prefixed(spec.name): spec for spec in all_topics()}
         existing = set(await client.list_topics())
         created = await _create(client, settings, [n for n in specs if n not in existing], specs)
@@ -58,9 +56,7 @@ async def apply(settings: Settings) -> list[TopicState]:
         present = [name for name in specs if name not in created]
         if present:
             states += await _reconcile(client, settings, present, specs)
-        return sorted(states, key=lambda state: state.topic)
-    finally:
-        await client.close()
+    return sorted(states, key=lambda state: state.topic)
 
 
 async def _create(client: AIOKafkaAdminClient, settings: Settings, names: list[str],
@@ -121,12 +117,12 @@ async def _configs(client: AIOKafkaAdminClient, names: list[str]) -> dict[str, d
 
 async def missing(settings: Settings) -> list[str]:
     """The platform's topics that do not exist (yet)."""
-    client = admin(settings)
-    await client.start()
-    try:
-        existing = set(await client.list_topics())
-    finally:
-        await client.close()
+    async with admin_session(settings) as client:
+        return await _missing(client, settings)
+
+
+async def _missing(client: AIOKafkaAdminClient, settings: Settings) -> list[str]:
+    existing = set(await client.list_topics())
     return [settings.prefixed(spec.name) for spec in all_topics()
             if settings.prefixed(spec.name) not in existing]
 
@@ -136,9 +132,10 @@ async def wait_for_topics(settings: Settings, poll_s: float = 1.0) -> None:
     has run (a Kubernetes Job beside the Deployments) and waits for it, saying so."""
     said = 0.0
     loop = asyncio.get_running_loop()
-    while absent := await missing(settings):
-        if loop.time() - said >= WAIT_LOG_S:
-            log.warning("waiting for %d topics (%s, ...): run `parley topics apply`",
-                        len(absent), absent[0])
-            said = loop.time()
-        await asyncio.sleep(poll_s)
+    async with admin_session(settings) as client:
+        while absent := await _missing(client, settings):
+            if loop.time() - said >= WAIT_LOG_S:
+                log.warning("waiting for %d topics (%s, ...): run `parley topics apply`",
+                            len(absent), absent[0])
+                said = loop.time()
+            await asyncio.sleep(poll_s)

@@ -12,6 +12,7 @@ import uuid
 from pathlib import Path
 
 from runtime.kafka import cluster_reachable
+from runtime.secret_files import write_secret
 from runtime.settings import Settings
 from stack import processes
 
@@ -131,7 +132,7 @@ def start(settings: Settings, cache_dir: Path) -> str:
                   "--bootstrap-server", f"127.0.0.1:{settings.kafka_port}", "--alter",
                   "--entity-type", "users", "--entity-name", SASL_USER,
                   "--add-config", f"{mechanism}=[password={password}]")
-        _keep_secret(sasl_password_file(settings), password)
+        write_secret(sasl_password_file(settings), password)
     return what
 
 
@@ -151,7 +152,7 @@ def _start(settings: Settings, java_base: list[str]) -> None:
               f"--cluster-id={_cluster_id()}", "-c", str(config),
               *(arg for m in SCRAM_MECHANISMS
                 for arg in ("--add-scram", f"{m}=[name={SASL_USER},password={password}]")))
-        _keep_secret(sasl_password_file(settings), password)
+        write_secret(sasl_password_file(settings), password)
     argv = ["java", *HEAP.split(), "-XX:+UseSerialGC", "-Djava.awt.headless=true",
             *java_base[1:], "kafka.Kafka", str(config)]
     processes.start(data, NAME, argv)
@@ -169,10 +170,3 @@ def _tool(java_base: list[str], what: str, *args: str) -> None:
     if done.returncode:
         tail = "\n".join((done.stdout + done.stderr).strip().splitlines()[-5:])
         raise processes.StartError(f"kafka: {what} failed:\n{tail}")
-
-
-def _keep_secret(path: Path, secret: str) -> None:
-    """Write `secret` to `path`, readable by its owner only."""
-    descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-    with os.fdopen(descriptor, "w") as file:
-        file.write(secret)

@@ -44,24 +44,19 @@ async def load_messages(
 ) -> list[resources_pb2.Message]:
     """The messages of `wanted`, (conversation id, message id) pairs, as served, in that order
     (missing ones left out): one MGET per partition (a page of one conversation: one command)."""
+    named = [(keys.of_conversation(cid), mid) for cid, mid in wanted]
+    pairs = [(part.message(mid), part.metadata("message", mid)) for part, mid in named]
     by_partition: dict[int, list[str]] = {}
-    for cid, mid in wanted:
-        part = keys.of_conversation(cid)
-        by_partition.setdefault(part.number, []).extend(
-            (part.message(mid), part.metadata("message", mid)))
+    for (part, _), pair in zip(named, pairs):
+        by_partition.setdefault(part.number, []).extend(pair)
     pipe = redis.pipeline(transaction=False)
     for names in by_partition.values():
         pipe.execute_command("MGET", *names)  # one slot each; cluster pipelines refuse `mget`
     found = {}
     for names, values in zip(by_partition.values(), await pipe.execute() if by_partition else []):
         found.update(zip(names, values))
-    served = []
-    for cid, mid in wanted:
-        part = keys.of_conversation(cid)
-        blob = found[part.message(mid)]
-        if blob is not None:
-            served.append(_message(blob, found[part.metadata("message", mid)]))
-    return served
+    return [_message(found[blob], found[document]) for blob, document in pairs
+            if found[blob] is not None]
 
 
 def _message(blob: bytes, document: bytes | None) -> resources_pb2.Message:
@@ -133,9 +128,13 @@ async def load_conversations(
                                                     part.metadata("conversation", cid)))],
                       [part.message(""), part.metadata("message", ""), *ids]))
     answers = await _CONVERSATIONS.run(redis, calls) if calls else []
-    found = {cid: answer for ids, answered in zip(by_partition.values(), answers)
-             for cid, answer in zip(ids, answered) if answer is not None}
-    channel_ids = sorted({_fields(state)["channel_id"] for state, *_ in found.values()})
+    found = {}
+    for ids, answered in zip(by_partition.values(), answers):
+        for cid, answer in zip(ids, answered):
+            if answer is not None:  # its hash decoded, then the rest as the script gave it
+                state, *rest = answer
+                found[cid] = (_fields(state), *rest)
+    channel_ids = sorted({fields["channel_id"] for fields, *_ in found.values()})
     channels = dict(zip(channel_ids, await redis.execute_command(
         "MGET", *(keys.channel(c) for c in channel_ids)) if channel_ids else []))  # one slot
     return [_conversation(cid, *found[cid], channels) for cid in conversation_ids if cid in found]
@@ -146,11 +145,10 @@ def _fields(state: list[bytes]) -> dict[str, str]:
     return {state[i].decode(): state[i + 1].decode() for i in range(0, len(state), 2)}
 
 
-def _conversation(cid: str, state: list[bytes], document: bytes | None, unread: bytes | None,
-                  last: bytes | None, last_document: bytes | None,
+def _conversation(cid: str, fields: dict[str, str], document: bytes | None,
+                  unread: bytes | None, last: bytes | None, last_document: bytes | None,
                   channels: dict[str, bytes | None]) -> resources_pb2.Conversation:
-    """The served conversation `cid` from what `_CONVERSATIONS` found of it."""
-    fields = _fields(state)
+    """The served conversation `cid` from what `_CONVERSATIONS` found of it (its hash decoded)."""
     metadata = deep_merge(
         {"contact": {"display_name": default_display_name(
             fields["source"], fields.get("contact_source_id", ""))}},
