@@ -9,7 +9,7 @@ CLUSTER_SUITE := $(addprefix tests/integration/,test_store_consistency.py test_s
 	test_filters.py test_messages_list.py test_contacts.py test_projectors.py test_events.py \
 	test_webhooks.py test_send_claims.py)
 
-.PHONY: up down status redis-cluster proto lint breaking test bench clean widget
+.PHONY: up down status cluster cluster-down cluster-status chaos redis-cluster proto lint breaking test bench clean widget
 
 $(VENV): requirements.lock pyproject.toml sdk/pyproject.toml scripts/bootstrap.sh
 	bash scripts/bootstrap.sh
@@ -31,6 +31,19 @@ down:
 ## status: show each component
 status: $(VENV)
 	$(PY) -m stack status
+
+## cluster: Parley as a mesh on this machine: three Kafka nodes, a Redis Cluster with replicas, two
+## replicas of every service on 127.0.0.2 and 127.0.0.3, Envoy over them on 127.0.0.1:8080
+cluster: $(VENV) $(WIDGET)
+	$(PY) -m stack cluster up
+
+## cluster-down: stop exactly what `make cluster` started
+cluster-down:
+	@if [ -x $(PY) ]; then $(PY) -m stack cluster down; fi
+
+## cluster-status: each process of the cluster as JSON (name, kind, pid, address)
+cluster-status: $(VENV)
+	@$(PY) -m stack cluster status
 
 ## redis-cluster: start a local Redis Cluster (3 primaries, ports 7000-7002) for PARLEY_REDIS_CLUSTER_NODES
 redis-cluster: $(VENV)

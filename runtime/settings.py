@@ -5,6 +5,7 @@ from __future__ import annotations
 import ipaddress
 import os
 import socket
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -91,7 +92,7 @@ class MeshTls:
     key_file: str
 
 
-def mesh_tls(env: dict[str, str] | os._Environ[str]) -> MeshTls | None:
+def mesh_tls(env: Mapping[str, str]) -> MeshTls | None:
     """`PARLEY_MESH_TLS_CA`, `_CERT` and `_KEY` (all three, or none: no mutual TLS)."""
     names = ("PARLEY_MESH_TLS_CA", "PARLEY_MESH_TLS_CERT", "PARLEY_MESH_TLS_KEY")
     found = [env.get(name, "") for name in names]
@@ -133,7 +134,7 @@ class KafkaSecurity:
         return self.protocol in ("SSL", "SASL_SSL")
 
 
-def kafka_security(env: dict[str, str] | os._Environ[str]) -> KafkaSecurity:
+def kafka_security(env: Mapping[str, str]) -> KafkaSecurity:
     """The `PARLEY_KAFKA_*` security settings; ValueError naming a bad or missing one."""
     found = KafkaSecurity(
         protocol=env.get("PARLEY_KAFKA_SECURITY_PROTOCOL", "PLAINTEXT").upper(),
@@ -220,6 +221,9 @@ class Settings:
     #: Endpoints of each service process (`PARLEY_UPSTREAM_<PROCESS>`), where Envoy and the health
     #: checks find its replicas; a process not listed is at `advertise_host` and its own port.
     upstreams: dict[str, tuple[Endpoint, ...]] = field(default_factory=dict)
+    #: The address Envoy's public listener binds (`0.0.0.0` in a container; its admin port stays
+    #: on 127.0.0.1).
+    http_host: str = "127.0.0.1"
 
     @property
     def bootstrap_servers(self) -> str:
@@ -251,9 +255,9 @@ class Settings:
         return f"{self.namespace}.{name}" if self.namespace else name
 
 
-def load() -> Settings:
-    """Read the settings from the environment, with the defaults of a local `make up`."""
-    env = os.environ
+def load(env: Mapping[str, str] | None = None) -> Settings:
+    """Read the settings from the environment (or `env`), with the defaults of a local `make up`."""
+    env = os.environ if env is None else env
     edge = EdgeLimits()
     bind_host = env.get("PARLEY_BIND_HOST", "127.0.0.1")
     return Settings(
@@ -263,6 +267,7 @@ def load() -> Settings:
         kafka_port=int(env.get("PARLEY_KAFKA_PORT", "9092")),
         redis_url=env.get("PARLEY_REDIS_URL", "redis://127.0.0.1:6379/0"),
         http_port=int(env.get("PARLEY_HTTP_PORT", "8080")),
+        http_host=env.get("PARLEY_HTTP_HOST", "127.0.0.1"),
         envoy_admin_port=int(env.get("PARLEY_ENVOY_ADMIN_PORT", "9901")),
         grpc_base_port=int(env.get("PARLEY_GRPC_BASE_PORT", "20061")),
         topic_partitions=int(env.get("PARLEY_TOPIC_PARTITIONS", "3")),
@@ -298,7 +303,7 @@ def load() -> Settings:
 WILDCARDS = ("0.0.0.0", "::", "")
 
 
-def _upstream_names(env: dict[str, str] | os._Environ[str]) -> list[str]:
+def _upstream_names(env: Mapping[str, str]) -> list[str]:
     """The processes named by `PARLEY_UPSTREAM_*` settings (`store`, `projector-2`)."""
     prefix = upstream_variable("")
     return [variable.removeprefix(prefix).lower().replace("_", "-") for variable in env

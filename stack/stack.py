@@ -44,16 +44,23 @@ def up(settings: Settings) -> list[tuple[str, str]]:
     report: list[tuple[str, str]] = []
     report.append((kafka.NAME, kafka.start(settings, CACHE_DIR)))
     report.append((redis.NAME, redis.start(settings)))
-    report.append(("topics", _topics(settings)))
+    report.append(("topics", topics(settings)))
     for name, what in services.start_all(settings).items():
         report.append((name, what))
     report.append((envoy.NAME, envoy.start(settings)))
-    report.append(("admin token", asyncio.run(_admin_token(settings))))
+    report.append(("admin token", admin_token(settings)))
+    return report
+
+
+def admin_token(settings: Settings) -> str:
+    """Make the local admin token on the first start (the API needs a token from then on), and
+    wait until the edge accepts it; what was done, in one line."""
+    made = asyncio.run(_admin_token(settings))
     # Services started before the projectors' first generation existed follow it within a moment:
-    # `up` is done when the API takes the admin token, so a call made right after it is answered.
+    # the stack is up when the API takes the admin token, so a call made right after is answered.
     processes.wait_until(partial(_token_accepted, settings), "the API with the admin token", 30,
                          settings.data_dir, envoy.NAME)
-    return report
+    return made
 
 
 def _token_accepted(settings: Settings) -> bool:
@@ -69,7 +76,7 @@ def _token_accepted(settings: Settings) -> bool:
         return False
 
 
-def _topics(settings: Settings) -> str:
+def topics(settings: Settings) -> str:
     """Provision the topics (`parley topics apply`); what it did, in one line."""
     states = asyncio.run(topic_admin.apply(settings))
     wrong = [f"{s.topic}: {s.action}" for s in states if not s.ok]

@@ -1,11 +1,13 @@
-"""`python -m stack.supervise <service>`: runs `python -m <service>` as its child and starts it
-again whenever it exits unasked, after a pause that doubles with each quick failure.
+"""`python -m stack.supervise <process> [<component>]`: runs service process `<process>` (`python
+-m <its module>`) as its child and starts it again whenever it exits unasked, after a pause that
+doubles with each quick failure. `<component>` names the replica (`store@127.0.0.2` in `make
+cluster`; the process name by default).
 
 `make up` starts each service through this (its pid file names the supervisor): a service whose
 worker died (`runtime.server.serve` exits then rather than linger half-alive) comes back by itself.
 SIGTERM and SIGINT are passed on to the child, and the supervisor exits once the child has, so
 `make down` still stops exactly what `make up` started. The restarts, the last unasked exit and
-the child's pid are kept in `<data dir>/run/<service>.supervisor.json` (`make status` shows them).
+the child's pid are kept in `<data dir>/run/<component>.supervisor.json` (`make status` shows them).
 """
 
 from __future__ import annotations
@@ -83,10 +85,12 @@ def _die_with_parent() -> None:
 
 
 class Supervisor:
-    """Runs one service as a child until asked to stop."""
+    """Runs one service process as a child until asked to stop."""
 
-    def __init__(self, name: str, data_dir: Path) -> None:
+    def __init__(self, name: str, data_dir: Path, process: str | None = None) -> None:
+        #: The component (state file, logs); the process it runs is `process` (default: the same).
         self.name = name
+        self.process = process or name
         self.data_dir = data_dir
         self.child: subprocess.Popen[bytes] | None = None
         self.stop_requested_at: float | None = None
@@ -119,8 +123,8 @@ class Supervisor:
         state, pause = Supervision(), FIRST_PAUSE_S
         while self.stop_requested_at is None:
             started = time.monotonic()
-            self.child = subprocess.Popen([sys.executable, "-m", module_of(self.name)],
-                                          env={**os.environ, PROCESS_ENV: self.name},
+            self.child = subprocess.Popen([sys.executable, "-m", module_of(self.process)],
+                                          env={**os.environ, PROCESS_ENV: self.process},
                                           preexec_fn=_die_with_parent)
             if self.stop_requested_at is not None:  # asked to stop while it was being started
                 self.child.terminate()
@@ -143,13 +147,14 @@ class Supervisor:
 
 
 def main(argv: list[str]) -> int:
-    """Supervise the service named in `argv`."""
-    if len(argv) != 1:
-        print("usage: python -m stack.supervise <service>", file=sys.stderr)
+    """Supervise the service process named in `argv` (and, second, the replica's component name)."""
+    if len(argv) not in (1, 2):
+        print("usage: python -m stack.supervise <process> [<component>]", file=sys.stderr)
         return 2
     logging.basicConfig(level=logging.INFO,
                         format="%(asctime)s %(levelname)s %(name)s: %(message)s")
-    return Supervisor(argv[0], settings_module.load().data_dir).run()
+    process, component = argv[0], argv[-1]
+    return Supervisor(component, settings_module.load().data_dir, process).run()
 
 
 if __name__ == "__main__":
