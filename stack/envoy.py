@@ -254,6 +254,7 @@ def render(settings: Settings) -> str:
         ]
     return string.Template(TEMPLATE.read_text()).substitute(
         admin_port=settings.envoy_admin_port,
+        http_host=settings.http_host,
         http_port=settings.http_port,
         routes=_indent(routes, 14),
         transcoder=transcoder(limits.max_body_bytes),
@@ -279,7 +280,7 @@ def start(settings: Settings, name: str = NAME) -> str:
     (pid, log and config folder) lets a second Envoy of other settings run beside the stack's."""
     data = settings.data_dir
     if processes.running_pid(data, name) is not None and ready(settings.envoy_admin_port):
-        return f"already running on 127.0.0.1:{settings.http_port}"
+        return f"already running on {settings.http_host}:{settings.http_port}"
     if not WIDGET.exists():
         raise RuntimeError(f"{WIDGET} is missing: build the chat plugin widget with `make widget`")
     config = data / name / "envoy.yaml"
@@ -291,7 +292,7 @@ def start(settings: Settings, name: str = NAME) -> str:
             "--concurrency", "2"]
     processes.start(data, name, argv)
     processes.wait_until(lambda: ready(settings.envoy_admin_port), "admin /ready", 30, data, name)
-    return (f"started on 127.0.0.1:{settings.http_port}, admin 127.0.0.1:"
+    return (f"started on {settings.http_host}:{settings.http_port}, admin 127.0.0.1:"
             f"{settings.envoy_admin_port} (pid {processes.running_pid(data, name)})")
 
 
