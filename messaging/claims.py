@@ -79,14 +79,15 @@ class Claim(Enum):
 
 
 class SendClaims:
-    """The claims of one sender process (its claimant id is new each start)."""
+    """The claims of one sender process (its claimant id is new each start, and names the
+    replica: `<PARLEY_INSTANCE>/<random>`, so an operator sees who holds a claim)."""
 
     def __init__(self, settings: Settings, redis: Client, lease_s: float) -> None:
         self.settings = settings
         self.redis = redis
         #: How long a claim lives without renewal (`SendPolicy.claim_lease_s`).
         self.lease_s = lease_s
-        self.claimant = uuid.uuid4().hex
+        self.claimant = f"{settings.instance}/{uuid.uuid4().hex}"
         self._take = redis.register_script(_TAKE)
         self._renew = redis.register_script(_RENEW)
 
