@@ -45,6 +45,11 @@ cluster-down:
 cluster-status: $(VENV)
 	@$(PY) -m stack cluster status
 
+## chaos: the fault suite: a cluster of its own under a steady load, one Kafka node, one Redis
+## primary and one replica of each service killed and brought back; prints what it measured
+chaos: $(VENV) $(WIDGET)
+	$(PY) -m chaos
+
 ## redis-cluster: start a local Redis Cluster (3 primaries, ports 7000-7002) for PARLEY_REDIS_CLUSTER_NODES
 redis-cluster: $(VENV)
 	$(PY) -m stack redis-cluster up
