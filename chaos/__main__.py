@@ -47,7 +47,8 @@ CHAOS_ENV = {
     "PARLEY_REDIS_URL": "redis://127.0.0.1:16679/0",
     "PARLEY_PROJECTORS": "1",
 }
-#: Seconds of load before the first fault, each fault held, and after each return.
+#: Seconds of load before the first fault, a killed Kafka node or Redis primary stays down (a
+#: service replica's supervisor restarts it at once), and of load after each return.
 WARM_S, HELD_S, SETTLE_S = 10.0, 10.0, 5.0
 #: Seconds the stores, the sends and the receiver have to settle after the load stops.
 SETTLE_TIMEOUT_S = 120.0
@@ -134,20 +135,26 @@ def _run(base: Settings, fake: FakeSourceApis, receiver: FakeSourceApis) -> bool
     load = Load(mesh[0], token)
     load.start()
     time.sleep(WARM_S)
-    table = Table("fault", "down s", "back in s", "failed webhooks", "failed sends",
-                  "failed reads", title="faults under load (failed requests were retried)")
+    table = Table("fault", "restarted after s", "serving again after s", "failed webhooks",
+                  "failed sends", "failed reads", "slowest webhook s", "slowest read s",
+                  title="faults under load (failed requests were retried; slowest: until a 2xx)")
     for fault in faults.every_fault(base, mesh_settings):
         before = Counter(load.seen.failed)
+        with load.seen.lock:
+            load.seen.slowest.clear()
+        killed = time.monotonic()
         fault.kill()
-        time.sleep(HELD_S)
-        back = time.monotonic()
+        if not fault.supervised:
+            time.sleep(HELD_S)  # down this long, then started again
         fault.restore()
-        restored = time.monotonic() - back
-        time.sleep(SETTLE_S)
-        failed = load.seen.failed - before
-        table.add_row(fault.name, f"{HELD_S:.0f}", f"{restored:.1f}", str(failed["webhook"]),
-                      str(failed["send"]), str(failed["read"]))
-        console.print(f"{fault.name}: back in {restored:.1f} s, failed {dict(failed)}")
+        back = time.monotonic() - killed
+        time.sleep(HELD_S if fault.supervised else SETTLE_S)
+        failed, slowest = load.seen.failed - before, dict(load.seen.slowest)
+        table.add_row(fault.name, "by its supervisor" if fault.supervised else f"{HELD_S:.0f}",
+                      f"{back:.1f}", str(failed["webhook"]), str(failed["send"]),
+                      str(failed["read"]), f"{slowest.get('webhook', 0):.1f}",
+                      f"{slowest.get('read', 0):.1f}")
+        console.print(f"{fault.name}: serving again after {back:.1f} s, failed {dict(failed)}")
     load.stop()
     console.print(table)
     verdicts = _settled(load, fake, receiver, mesh)

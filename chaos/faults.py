@@ -22,6 +22,8 @@ class Fault:
     kill: Callable[[], None]
     #: Brings it back and waits until it serves (what it returns is not used).
     restore: Callable[[], object]
+    #: True when it comes back by itself (its supervisor): `restore` only waits for it.
+    supervised: bool = False
 
 
 def _kill(settings: Settings, component: str) -> None:
@@ -71,7 +73,7 @@ def service_replica(base: Settings, mesh: Settings, process: str, host: str) -> 
         processes.wait_until(lambda: services.serving(mesh, target), "gRPC health", 60,
                              base.data_dir, component)
 
-    return Fault(f"kill -9 {component}", kill, restore)
+    return Fault(f"kill -9 {component}", kill, restore, supervised=True)
 
 
 def every_fault(base: Settings, mesh: Settings) -> list[Fault]:

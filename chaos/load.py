@@ -38,6 +38,8 @@ class Seen:
     failed: Counter[str] = field(default_factory=Counter)
     #: Requests answered 2xx, by kind.
     answered: Counter[str] = field(default_factory=Counter)
+    #: The longest a request took until a 2xx (its retries included), by kind; reset per fault.
+    slowest: dict[str, float] = field(default_factory=dict)
     #: `message.created` events the SSE subscriber got, by message id.
     events: Counter[str] = field(default_factory=Counter)
     #: Times the SSE subscriber resumed.
@@ -88,11 +90,15 @@ class Load:
 
     def _until_accepted(self, kind: str, call: Any) -> httpx.Response | None:
         """`call()` again until it answers 2xx (None if the load stops first)."""
+        started = time.monotonic()
         while True:
             try:
                 reply = call()
                 if reply.status_code < 300:
                     self._count(kind, True)
+                    took = time.monotonic() - started
+                    with self.seen.lock:
+                        self.seen.slowest[kind] = max(self.seen.slowest.get(kind, 0.0), took)
                     return reply  # type: ignore[no-any-return]
             except httpx.TransportError:
                 pass
