@@ -3,8 +3,6 @@ dispatcher, the chat plugin's visitor API, health and client.config."""
 
 from __future__ import annotations
 
-import asyncio
-
 from gateway.chatplugin_service import ChatPluginServicer
 from gateway.deliveries import DeliveryKeys
 from gateway.dispatcher import Dispatcher, Policy
@@ -24,23 +22,17 @@ from parley.v1 import (
     webhooks_pb2,
     webhooks_pb2_grpc,
 )
-from runtime import kafka
-from runtime import logging as runtime_logging
-from runtime import redis as runtime_redis
-from runtime import settings as settings_module
-from runtime.server import Registration, serve
+from runtime.server import Registration
+from runtime.service import Plan, Process, run
 from store import client as store
 
 
-async def main() -> None:
+async def build(process: Process) -> Plan:
     """Serve the gateway's gRPC services and run the event hub and the webhook dispatcher."""
-    settings = settings_module.load()
-    runtime_logging.configure("gateway", settings.log_level)
-    redis = runtime_redis.client(settings)
-    producer = kafka.producer(settings)
-    await producer.start()
+    settings, redis, producer = process.settings, process.redis, await process.producer()
     checker = HealthChecker(settings, redis)
     await checker.start()
+    process.on_close(checker.close)
     reads, delivery_keys = store.reads(settings, redis), DeliveryKeys(settings)
     event_log = store.event_log(settings, redis)
     follow = await store.follow(settings, redis)
@@ -52,19 +44,13 @@ async def main() -> None:
                             webhooks.disable, outbound_allow=settings.outbound_allow)
     chat = ChatPluginServicer(settings, reads, hub, event_log,
                               VisitorTokens.from_env(settings), producer)
-    registrations = [
+    return Plan([
         Registration.of(status_pb2, status_pb2_grpc, StatusServicer(checker)),
         Registration.of(chatplugin_pb2, chatplugin_pb2_grpc, chat),
         Registration.of(events_pb2, events_pb2_grpc, EventsServicer(hub)),
         Registration.of(webhooks_pb2, webhooks_pb2_grpc, webhooks),
-    ]
-    try:
-        await serve("gateway", settings, registrations, background=[follow, hub.run, dispatcher.run])
-    finally:
-        await checker.close()
-        await producer.stop()
-        await redis.aclose()
+    ], background=[follow, hub.run, dispatcher.run])
 
 
 if __name__ == "__main__":
-    asyncio.run(main())
+    run("gateway", build)

@@ -29,12 +29,11 @@ from typing import Any
 
 import httpx
 import redis.asyncio as aioredis
-from standardwebhooks.webhooks import Webhook as Signer
 
 from gateway import deliveries
 from gateway.deliveries import DeliveryKeys
 from parley.v1 import records_pb2
-from runtime import outbound, timestamps
+from runtime import outbound, standard_webhooks, timestamps
 from runtime.record_failures import isolate
 from store.client import Entry, EventLog, LoggedEvent, StoreReads, events
 
@@ -97,9 +96,8 @@ def body(item: LoggedEvent) -> str:
 def signed_headers(webhook: records_pb2.WebhookRecord, event_id: str, payload: str,
                    now: datetime) -> dict[str, str]:
     """The webhook's own headers, then the Standard Webhooks ones (which they cannot override)."""
-    return {**webhook.webhook.headers, "content-type": "application/json",
-            "webhook-id": event_id, "webhook-timestamp": str(int(now.timestamp())),
-            "webhook-signature": Signer(webhook.signature_key).sign(event_id, now, payload)}
+    return {**webhook.webhook.headers,
+            **standard_webhooks.signed_headers(webhook.signature_key, event_id, payload, now)}
 
 
 async def _deliveries_of(item: LoggedEvent, webhooks: Sequence[records_pb2.WebhookRecord]

@@ -44,7 +44,7 @@ async def reprocess(
         raise InvalidArgument(f"unknown source {source!r}; one of {', '.join(sorted(SOURCES))}")
     topic = settings.prefixed(topics.raw_topic(source))
     channels = ChannelTable(settings)
-    producer = kafka.producer(settings)
+    producer = kafka.producer(settings, batched=True)
     consumer = kafka.consumer(settings, None)
     await channels.start()
     await producer.start()

@@ -87,7 +87,7 @@ class TranslatorWorker:
     async def run(self) -> None:
         """Translate until cancelled."""
         channels = ChannelTable(self.settings)
-        producer = kafka.producer(self.settings)
+        producer = kafka.producer(self.settings, batched=True)
         consumer = kafka.consumer(self.settings, GROUP)
         await channels.start()
         await producer.start()

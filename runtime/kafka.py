@@ -30,13 +30,21 @@ def connection(settings: Settings) -> dict[str, Any]:
     return options
 
 
-def producer(settings: Settings) -> AIOKafkaProducer:
-    """A producer that never loses or doubles an acknowledged record: acks=all, idempotent."""
+def producer(settings: Settings, batched: bool = False) -> AIOKafkaProducer:
+    """A producer that never loses or doubles an acknowledged record: acks=all, idempotent.
+
+    `batched`, for a worker that sends a batch of records and then waits for all of them (the
+    translator, a reprocess): each request waits up to `PARLEY_KAFKA_LINGER_MS` for more records
+    and is compressed with `PARLEY_KAFKA_COMPRESSION`. A producer whose every record a caller
+    waits for alone (a webhook's acknowledgement, a command) sends at once."""
+    batching = ({"linger_ms": settings.kafka_linger_ms,
+                 "compression_type": settings.kafka_compression or None} if batched else {})
     return AIOKafkaProducer(
         **connection(settings),
         acks="all",
         enable_idempotence=True,
         request_timeout_ms=10_000,
+        **batching,
     )
 
 

@@ -92,15 +92,49 @@ class MeshTls:
     key_file: str
 
 
-def mesh_tls(env: Mapping[str, str]) -> MeshTls | None:
-    """`PARLEY_MESH_TLS_CA`, `_CERT` and `_KEY` (all three, or none: no mutual TLS)."""
-    names = ("PARLEY_MESH_TLS_CA", "PARLEY_MESH_TLS_CERT", "PARLEY_MESH_TLS_KEY")
+def _files(env: Mapping[str, str], names: tuple[str, ...], what: str) -> list[str] | None:
+    """The files of settings `names`: all of them, or None when none is set."""
     found = [env.get(name, "") for name in names]
     if not any(found):
         return None
     if not all(found):
-        raise ValueError(f"mutual TLS needs all of {', '.join(names)}")
-    return MeshTls(*found)
+        raise ValueError(f"{what} needs all of {', '.join(names)}")
+    return found
+
+
+def mesh_tls(env: Mapping[str, str]) -> MeshTls | None:
+    """`PARLEY_MESH_TLS_CA`, `_CERT` and `_KEY` (all three, or none: no mutual TLS)."""
+    found = _files(env, ("PARLEY_MESH_TLS_CA", "PARLEY_MESH_TLS_CERT", "PARLEY_MESH_TLS_KEY"),
+                   "mutual TLS")
+    return None if found is None else MeshTls(*found)
+
+
+@dataclass(frozen=True)
+class EdgeTls:
+    """PEM files of the certificate Envoy's public listener presents: TLS ends at the edge
+    (HTTP/2 and HTTP/1.1 offered), for clients that reach it without a terminating proxy."""
+
+    cert_file: str
+    key_file: str
+
+
+def edge_tls(env: Mapping[str, str]) -> EdgeTls | None:
+    """`PARLEY_HTTP_TLS_CERT` and `_KEY` (both, or neither: plaintext)."""
+    found = _files(env, ("PARLEY_HTTP_TLS_CERT", "PARLEY_HTTP_TLS_KEY"), "TLS at the edge")
+    return None if found is None else EdgeTls(*found)
+
+
+#: The codecs a batching producer may compress with.
+KAFKA_CODECS = ("gzip", "lz4", "snappy", "zstd")
+
+
+def kafka_compression(env: Mapping[str, str]) -> str:
+    """`PARLEY_KAFKA_COMPRESSION`: one of `KAFKA_CODECS`, or empty (none)."""
+    codec = env.get("PARLEY_KAFKA_COMPRESSION", "").strip().lower()
+    if codec and codec not in KAFKA_CODECS:
+        raise ValueError(f"PARLEY_KAFKA_COMPRESSION: {codec!r} is not one of "
+                         f"{', '.join(KAFKA_CODECS)}")
+    return codec
 
 
 #: Kafka's security protocols and SASL mechanisms, as its clients name them.
@@ -209,6 +243,11 @@ class Settings:
     #: Copies that must have a record before it is acknowledged (acks=all): the topics'
     #: `min.insync.replicas`.
     kafka_min_insync_replicas: int = 1
+    #: How long a batching producer (`runtime.kafka.producer`) waits for more records per request.
+    kafka_linger_ms: int = 5
+    #: The codec of a batching producer's requests: gzip, lz4, snappy, zstd, or "" (none). Codecs
+    #: other than gzip need their Python package installed.
+    kafka_compression: str = ""
     #: How the Kafka clients connect (see `KafkaSecurity`).
     kafka_security: KafkaSecurity = field(default_factory=KafkaSecurity)
     #: Mutual TLS between the edge and the services (None: plaintext, on loopback only).
@@ -224,6 +263,10 @@ class Settings:
     #: The address Envoy's public listener binds (`0.0.0.0` in a container; its admin port stays
     #: on 127.0.0.1).
     http_host: str = "127.0.0.1"
+    #: TLS of Envoy's public listener (None: plaintext).
+    http_tls: EdgeTls | None = None
+    #: Envoy's worker threads.
+    envoy_concurrency: int = 2
 
     @property
     def bootstrap_servers(self) -> str:
@@ -268,6 +311,8 @@ def load(env: Mapping[str, str] | None = None) -> Settings:
         redis_url=env.get("PARLEY_REDIS_URL", "redis://127.0.0.1:6379/0"),
         http_port=int(env.get("PARLEY_HTTP_PORT", "8080")),
         http_host=env.get("PARLEY_HTTP_HOST", "127.0.0.1"),
+        http_tls=edge_tls(env),
+        envoy_concurrency=int(env.get("PARLEY_ENVOY_CONCURRENCY", "2")),
         envoy_admin_port=int(env.get("PARLEY_ENVOY_ADMIN_PORT", "9901")),
         grpc_base_port=int(env.get("PARLEY_GRPC_BASE_PORT", "20061")),
         topic_partitions=int(env.get("PARLEY_TOPIC_PARTITIONS", "3")),
@@ -289,6 +334,8 @@ def load(env: Mapping[str, str] | None = None) -> Settings:
         redis_cluster_nodes=cluster_nodes(env.get("PARLEY_REDIS_CLUSTER_NODES", "")),
         kafka_replication_factor=int(env.get("PARLEY_KAFKA_REPLICATION_FACTOR", "1")),
         kafka_min_insync_replicas=int(env.get("PARLEY_KAFKA_MIN_INSYNC_REPLICAS", "1")),
+        kafka_linger_ms=int(env.get("PARLEY_KAFKA_LINGER_MS", "5")),
+        kafka_compression=kafka_compression(env),
         kafka_security=kafka_security(env),
         mesh_tls=mesh_tls(env),
         bind_host=bind_host,

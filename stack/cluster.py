@@ -60,7 +60,14 @@ def environment(base: Settings) -> dict[str, str]:
     where = topology(base)
     tls = mesh_tls.make(base.data_dir / "mesh")
     env = {
+        # Where everything is, as `base` has it, whatever the environment of the caller.
         "PARLEY_DATA_DIR": str(base.data_dir),
+        "PARLEY_NAMESPACE": base.namespace,
+        "PARLEY_HTTP_PORT": str(base.http_port),
+        "PARLEY_ENVOY_ADMIN_PORT": str(base.envoy_admin_port),
+        "PARLEY_GRPC_BASE_PORT": str(base.grpc_base_port),
+        "PARLEY_PROJECTORS": str(base.projectors),
+        "PARLEY_TOPIC_PARTITIONS": str(base.topic_partitions),
         "PARLEY_KAFKA_BOOTSTRAP": kafka.bootstrap(where.kafka, sasl=True),
         "PARLEY_KAFKA_SECURITY_PROTOCOL": "SASL_PLAINTEXT",
         "PARLEY_KAFKA_SASL_MECHANISM": kafka.INTER_BROKER_MECHANISM,

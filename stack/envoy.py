@@ -11,7 +11,7 @@ import urllib.request
 from pathlib import Path
 
 from auth.scopes import Scopes
-from runtime.settings import Endpoint, MeshTls, Settings
+from runtime.settings import EdgeTls, Endpoint, MeshTls, Settings
 from stack import edge_limits, processes
 
 NAME = "envoy"
@@ -179,6 +179,23 @@ def _mesh_tls(tls: MeshTls | None) -> list[str]:
     ]
 
 
+def _edge_tls(tls: EdgeTls | None) -> list[str]:
+    """The public listener's TLS (`Settings.http_tls`), HTTP/2 (gRPC) and HTTP/1.1 offered by
+    ALPN. Nothing without one (plaintext)."""
+    if tls is None:
+        return []
+    return [
+        "transport_socket:",
+        "  name: envoy.transport_sockets.tls",
+        "  typed_config:",
+        '    "@type": type.googleapis.com/envoy.extensions.transport_sockets.tls.v3.DownstreamTlsContext',
+        "    common_tls_context:",
+        "      alpn_protocols: [h2, http/1.1]",
+        f"      tls_certificates: [{{certificate_chain: {{filename: {json.dumps(tls.cert_file)}}}, "
+        f"private_key: {{filename: {json.dumps(tls.key_file)}}}}}]",
+    ]
+
+
 def _cluster(process: str, endpoints: tuple[Endpoint, ...], tls: MeshTls | None) -> list[str]:
     """The upstream cluster of a service process: its endpoints (DNS names resolved, each of
     their addresses a host), health-checked over grpc.health.v1, failing hosts ejected."""
@@ -255,6 +272,7 @@ def render(settings: Settings) -> str:
     return string.Template(TEMPLATE.read_text()).substitute(
         admin_port=settings.envoy_admin_port,
         http_host=settings.http_host,
+        transport_socket=_indent(_edge_tls(settings.http_tls), 6),
         http_port=settings.http_port,
         routes=_indent(routes, 14),
         transcoder=transcoder(limits.max_body_bytes),
@@ -289,7 +307,7 @@ def start(settings: Settings, name: str = NAME) -> str:
     validate(config)
     # --disable-hot-restart lets several Envoys (make up and the tests) share this host.
     argv = [binary(), "-c", str(config), "--disable-hot-restart", "--log-level", "warn",
-            "--concurrency", "2"]
+            "--concurrency", str(settings.envoy_concurrency)]
     processes.start(data, name, argv)
     processes.wait_until(lambda: ready(settings.envoy_admin_port), "admin /ready", 30, data, name)
     return (f"started on {settings.http_host}:{settings.http_port}, admin 127.0.0.1:"

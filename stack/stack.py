@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import os
+import ssl
 import urllib.request
 from dataclasses import dataclass
 from functools import partial
@@ -66,11 +67,14 @@ def admin_token(settings: Settings) -> str:
 def _token_accepted(settings: Settings) -> bool:
     """True when the edge answers an authenticated call with the admin token."""
     token = (settings.data_dir / ADMIN_TOKEN_FILE).read_text().strip()
-    request = urllib.request.Request(f"http://127.0.0.1:{settings.http_port}/tags.list", data=b"{}",
-                                     headers={"authorization": f"Bearer {token}",
-                                              "content-type": "application/json"})
+    scheme = "https" if settings.http_tls else "http"
+    request = urllib.request.Request(f"{scheme}://127.0.0.1:{settings.http_port}/tags.list",
+                                     data=b"{}", headers={"authorization": f"Bearer {token}",
+                                                          "content-type": "application/json"})
+    # Our own Envoy on loopback: its certificate need not name 127.0.0.1.
+    context = ssl._create_unverified_context() if settings.http_tls else None
     try:
-        with urllib.request.urlopen(request, timeout=5) as reply:
+        with urllib.request.urlopen(request, timeout=5, context=context) as reply:
             return reply.status == 200
     except OSError:  # HTTPError (401 while the token is not known yet) included
         return False

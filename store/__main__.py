@@ -3,8 +3,6 @@ reads are processes of their own (`python -m store.projector`)."""
 
 from __future__ import annotations
 
-import asyncio
-
 from parley.v1 import (
     channels_pb2,
     channels_pb2_grpc,
@@ -21,11 +19,8 @@ from parley.v1 import (
     templates_pb2,
     templates_pb2_grpc,
 )
-from runtime import kafka
-from runtime import logging as runtime_logging
-from runtime import redis as runtime_redis
-from runtime import settings as settings_module
-from runtime.server import Registration, serve
+from runtime.server import Registration
+from runtime.service import Plan, Process, run
 from store import client
 from store.channels_service import ChannelsServicer
 from store.contacts_service import ContactsServicer
@@ -36,17 +31,13 @@ from store.tags_service import TagsServicer
 from store.templates_service import TemplatesServicer
 
 
-async def main() -> None:
+async def build(process: Process) -> Plan:
     """Serve the store's calls."""
-    settings = settings_module.load()
-    runtime_logging.configure("store", settings.log_level)
-    redis = runtime_redis.client(settings)
-    producer = kafka.producer(settings)
-    await producer.start()
+    settings, redis, producer = process.settings, process.redis, await process.producer()
     keys = client.keys_of(settings)
     follow = await client.follow(settings, redis)
     commands = client.commands(settings, redis, producer)
-    registrations = [
+    return Plan([
         Registration.of(messages_pb2, messages_pb2_grpc, MessagesServicer(redis, keys)),
         Registration.of(conversations_pb2, conversations_pb2_grpc, ConversationsServicer(
             redis, keys, commands, settings.filter_evaluation_limit)),
@@ -55,13 +46,8 @@ async def main() -> None:
         Registration.of(contacts_pb2, contacts_pb2_grpc, ContactsServicer(redis, keys, commands)),
         Registration.of(tags_pb2, tags_pb2_grpc, TagsServicer(redis, keys, commands)),
         Registration.of(templates_pb2, templates_pb2_grpc, TemplatesServicer(redis, keys, commands)),
-    ]
-    try:
-        await serve("store", settings, registrations, background=[follow])
-    finally:
-        await producer.stop()
-        await redis.aclose()
+    ], background=[follow])
 
 
 if __name__ == "__main__":
-    asyncio.run(main())
+    run("store", build)

@@ -44,6 +44,7 @@ OVERRIDE: dict[str, Any] = {
         "tls": {"caSecret": "parley-kafka-ca", "caKey": "ca.pem"},
     },
     "redis": {"clusterNodes": ["redis-0.redis:6379", "redis-1.redis:6379"], "url": ""},
+    "envoy": {"tls": {"existingSecret": "parley-edge-tls"}, "concurrency": 4},
 }
 
 
@@ -204,7 +205,7 @@ def test_the_topics_job_runs_before_install_and_upgrade(
 
 def test_envoys_config_as_the_chart_renders_it_is_accepted_by_envoy(
         case: tuple[dict[str, Any], list[str], list[dict[str, Any]]], tmp_path: Path) -> None:
-    _, _, objects = case
+    values, _, objects = case
     deployment = find(objects, "Deployment", "parley-envoy")
     init, proxy = pod_containers(deployment)
     assert init["command"][:3] == ["python", "-m", "stack.envoy_config"]
@@ -217,11 +218,22 @@ def test_envoys_config_as_the_chart_renders_it_is_accepted_by_envoy(
                        mesh.cert_file), ("PARLEY_MESH_TLS_KEY", mesh.key_file)):
         assert env[name].rsplit("/", 1)[0] in secret_mounts(deployment, init)
         env[name] = made
+    # TLS at the edge when a certificate's Secret is given: its files, made here too.
+    edge = values["envoy"]["tls"]["existingSecret"]
+    assert ("PARLEY_HTTP_TLS_CERT" in env) == bool(edge)
+    if edge:
+        certificate = mesh_tls.make(tmp_path / "edge")
+        for name, made in (("PARLEY_HTTP_TLS_CERT", certificate.cert_file),
+                           ("PARLEY_HTTP_TLS_KEY", certificate.key_file)):
+            assert env[name].rsplit("/", 1)[0] in secret_mounts(deployment, proxy)
+            env[name] = made
+    assert proxy["command"][-2:] == ["--concurrency", str(values["envoy"]["concurrency"])]
     config = tmp_path / "envoy.yaml"
     command = [config if part == out else part for part in init["command"][1:]]
     run([sys.executable, *map(str, command)], env={"PATH": os.environ["PATH"], **env})
     rendered = config.read_text()
     assert 'socket_address: {address: 0.0.0.0, port_value: ' + env["PARLEY_HTTP_PORT"] in rendered
+    assert ("DownstreamTlsContext" in rendered) == bool(edge)
     assert rendered.count("type: STRICT_DNS") == len(envoy.SERVICES_BY_PROCESS)
     assert rendered.count(mesh.cert_file) == len(envoy.SERVICES_BY_PROCESS)
     envoy.validate(config)

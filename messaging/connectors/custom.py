@@ -19,7 +19,6 @@ import json
 from datetime import UTC, datetime
 
 import httpx
-from standardwebhooks.webhooks import Webhook as Signer
 
 from messaging.connectors.base import (
     ConnectorConfig,
@@ -32,6 +31,7 @@ from messaging.connectors.base import (
 )
 from parley.v1 import records_pb2
 from runtime import timestamps
+from runtime.standard_webhooks import signed_headers
 
 #: A custom source's app starts conversations by ingesting them: Parley has no address book.
 CAN_START_CONVERSATIONS = False
@@ -58,10 +58,8 @@ def request(outbound: Outbound, config: ConnectorConfig,
                          "source_conversation_id": outbound.recipient,
                          "source_channel_id": outbound.source_channel_id},
     }}, separators=(",", ":"))
-    signature = Signer(config.auth_token.encode()).sign(outbound.message_id, sent_at, body)
-    return httpx.Request("POST", config.api_url, content=body.encode(), headers={
-        "content-type": "application/json", "webhook-id": outbound.message_id,
-        "webhook-timestamp": str(int(sent_at.timestamp())), "webhook-signature": signature})
+    return httpx.Request("POST", config.api_url, content=body.encode(), headers=signed_headers(
+        config.auth_token.encode(), outbound.message_id, body, sent_at))
 
 
 def outcome(response: httpx.Response) -> Outcome:

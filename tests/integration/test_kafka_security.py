@@ -55,3 +55,33 @@ async def test_a_wrong_password_or_no_sasl_on_the_scram_port_is_refused(live_sta
     plain = dataclasses.replace(live_stack,
                                 kafka_bootstrap=f"127.0.0.1:{local_kafka.sasl_port(live_stack)}")
     assert not await kafka.cluster_reachable(plain)
+
+
+async def test_a_batching_producer_lingers_and_compresses_and_nothing_changes_for_readers(
+        live_stack: Settings) -> None:
+    settings = dataclasses.replace(live_stack, kafka_compression="gzip", kafka_linger_ms=20)
+    topic = settings.prefixed(topics.raw_topic("custom"))
+    values = [uuid.uuid4().bytes * 8 for _ in range(20)]
+    producer = kafka.producer(settings, batched=True)
+    await producer.start()
+    try:
+        acks = [await producer.send(topic, value, key=b"batched") for value in values]
+        sent = [await ack for ack in acks]
+    finally:
+        await producer.stop()
+    # One key, one partition: the twenty records in order, as they were sent.
+    [partition] = {s.partition for s in sent}
+    consumer = kafka.consumer(settings, None)
+    await consumer.start()
+    try:
+        tp = TopicPartition(topic, partition)
+        consumer.assign([tp])
+        consumer.seek(tp, sent[0].offset)
+        read: list[bytes] = []
+        while len(read) < len(values):
+            batch = await consumer.getmany(tp, timeout_ms=10_000)
+            assert batch, "the records did not come back"
+            read += [r.value for r in batch[tp]]
+        assert read[:len(values)] == values
+    finally:
+        await consumer.stop()

@@ -8,6 +8,7 @@ import asyncio
 import dataclasses
 import json
 import socket
+import ssl
 import time
 import urllib.request
 from collections.abc import AsyncIterator
@@ -15,13 +16,15 @@ from pathlib import Path
 from typing import Any
 
 import grpc
+import httpx
 import pytest
 from grpc_health.v1 import health, health_pb2, health_pb2_grpc
 
 from runtime import mesh
 from runtime.server import grpc_server, listen
-from runtime.settings import Endpoint, MeshTls, Settings
+from runtime.settings import EdgeTls, Endpoint, MeshTls, Settings
 from stack import envoy, mesh_tls, processes
+from tests.integration.helpers import api_headers
 
 NAME = "envoy-mesh"
 #: Beyond the loopback address the local stack's services use.
@@ -112,3 +115,32 @@ async def test_envoy_reaches_and_health_checks_a_service_over_mutual_tls(
                                                       "port_value": endpoint.port}
     finally:
         processes.stop(live_stack.data_dir, NAME)
+
+
+def test_envoy_terminates_tls_at_the_edge_when_given_a_certificate(
+        live_stack: Settings, tls: MeshTls) -> None:
+    """`PARLEY_HTTP_TLS_CERT`/`_KEY`: the public listener speaks TLS (HTTP/1.1 and HTTP/2 by
+    ALPN) with that certificate, and plaintext no more; `PARLEY_ENVOY_CONCURRENCY` its workers."""
+    settings = dataclasses.replace(live_stack, http_port=live_stack.http_port + 12,
+                                   envoy_admin_port=live_stack.envoy_admin_port + 12,
+                                   http_tls=EdgeTls(tls.cert_file, tls.key_file),
+                                   envoy_concurrency=1)
+    name = "envoy-edge-tls"
+    envoy.start(settings, name)
+    try:
+        pid = processes.running_pid(live_stack.data_dir, name)
+        argv = Path(f"/proc/{pid}/cmdline").read_text().split("\0")
+        assert argv[argv.index("--concurrency") + 1] == "1"
+        url = f"https://127.0.0.1:{settings.http_port}/tags.list"
+        reply = httpx.post(url, json={}, headers=api_headers(), verify=tls.ca_file, timeout=10)
+        assert reply.status_code == 200, reply.text
+        # HTTP/2 is offered too, which gRPC clients need.
+        context = ssl.create_default_context(cafile=tls.ca_file)
+        context.set_alpn_protocols(["h2", "http/1.1"])
+        with socket.create_connection(("127.0.0.1", settings.http_port), timeout=5) as raw, \
+                context.wrap_socket(raw, server_hostname="localhost") as secured:
+            assert secured.selected_alpn_protocol() == "h2"
+        with pytest.raises(httpx.HTTPError):  # plaintext is not answered
+            httpx.post(url.replace("https", "http"), json={}, headers=api_headers(), timeout=5)
+    finally:
+        processes.stop(live_stack.data_dir, name)

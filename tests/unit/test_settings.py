@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from runtime.settings import Endpoint, KafkaSecurity, cluster_nodes, kafka_security, load
+from runtime.settings import (EdgeTls, Endpoint, KafkaSecurity, cluster_nodes, edge_tls,
+                              kafka_security, load)
 
 
 def test_cluster_nodes_are_host_port_pairs_and_empty_means_no_cluster() -> None:
@@ -66,3 +67,25 @@ def test_an_upstream_that_is_not_host_port_is_refused_by_name(monkeypatch: pytes
     monkeypatch.setenv("PARLEY_UPSTREAM_GATEWAY", "gateway.parley.svc")
     with pytest.raises(ValueError, match="PARLEY_UPSTREAM_GATEWAY"):
         load()
+
+
+def test_tls_at_the_edge_takes_a_certificate_and_its_key_together() -> None:
+    assert edge_tls({}) is None
+    assert edge_tls({"PARLEY_HTTP_TLS_CERT": "/c.pem", "PARLEY_HTTP_TLS_KEY": "/k.pem"}) == (
+        EdgeTls("/c.pem", "/k.pem"))
+    with pytest.raises(ValueError, match="TLS at the edge needs all of PARLEY_HTTP_TLS_CERT"):
+        edge_tls({"PARLEY_HTTP_TLS_CERT": "/c.pem"})
+
+
+def test_settings_read_from_a_given_environment_not_the_process_one() -> None:
+    found = load({"PARLEY_HTTP_HOST": "0.0.0.0", "PARLEY_ENVOY_CONCURRENCY": "4",
+                  "PARLEY_INSTANCE": "store@127.0.0.2"})
+    assert (found.http_host, found.envoy_concurrency, found.instance, found.http_tls) == (
+        "0.0.0.0", 4, "store@127.0.0.2", None)
+
+
+def test_a_batching_producers_codec_is_one_kafka_knows() -> None:
+    assert load({}).kafka_compression == "" and load({}).kafka_linger_ms == 5
+    assert load({"PARLEY_KAFKA_COMPRESSION": "GZIP"}).kafka_compression == "gzip"
+    with pytest.raises(ValueError, match="PARLEY_KAFKA_COMPRESSION: 'brotli' is not one of"):
+        load({"PARLEY_KAFKA_COMPRESSION": "brotli"})
