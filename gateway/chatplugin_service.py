@@ -33,8 +33,8 @@ from runtime.bearer import bearer_token
 from runtime.errors import InvalidArgument, NotFound, OutOfRange, PermissionDenied
 from runtime.settings import Settings
 from store.client import EventLog, StoreReads
+from runtime.server import Ctx
 
-Ctx = grpc.aio.ServicerContext
 
 #: The visitor sees their conversation's messages, nothing of its metadata (tags, notes, state).
 VISITOR_EVENTS = ["message.created", "message.updated"]

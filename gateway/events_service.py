@@ -6,14 +6,13 @@ from __future__ import annotations
 import json
 from collections.abc import AsyncIterator
 
-import grpc
 from google.api import httpbody_pb2
 
 from gateway.subscriptions import HEARTBEAT, Filter, Hub
 from parley.v1 import events_pb2, events_pb2_grpc, resources_pb2
 from store.client import events
+from runtime.server import Ctx
 
-Ctx = grpc.aio.ServicerContext
 SSE = "text/event-stream"
 
 

@@ -13,7 +13,6 @@ import secrets
 import uuid
 from collections.abc import Mapping, Sequence
 
-import grpc
 import redis.asyncio as aioredis
 from google.protobuf import json_format
 
@@ -24,8 +23,8 @@ from parley.v1 import records_pb2, resources_pb2, webhooks_pb2, webhooks_pb2_grp
 from runtime import outbound, timestamps, topics
 from runtime.errors import InvalidArgument, NotFound
 from store.client import CommandWriter, StoreReads, events
+from runtime.server import Ctx
 
-Ctx = grpc.aio.ServicerContext
 UNSUBSCRIBED, DISABLED = "Unsubscribed", "Disabled"
 #: What answers show instead of a header's value.
 MASK = "****"

@@ -14,7 +14,6 @@ import json
 import re
 import secrets
 
-import grpc
 import redis.asyncio as aioredis
 from aiokafka import AIOKafkaProducer
 from google.protobuf import json_format
@@ -36,8 +35,8 @@ from runtime.errors import (
 )
 from runtime.settings import Settings
 from store.client import CommandWriter, StoreReads, channel_commands
+from runtime.server import Ctx
 
-Ctx = grpc.aio.ServicerContext
 
 _SOURCE_ID = re.compile(r"^[a-z0-9][a-z0-9._-]{0,63}$")
 #: Names a custom source cannot take: the built-in sources' (as channels carry them).

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import uuid
 
-import grpc
 from aiokafka import AIOKafkaProducer
 from google.protobuf import json_format
 
@@ -20,8 +19,7 @@ from runtime.errors import Conflict, InvalidArgument, NotFound
 from runtime.partitioning import metadata_key
 from runtime.settings import Settings
 from store.client import CommandWriter, StoreReads, metadata_record
-
-Ctx = grpc.aio.ServicerContext
+from runtime.server import Ctx
 
 
 class MessagingServicer(messaging_pb2_grpc.MessagingServiceServicer):

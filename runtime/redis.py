@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import Sequence
+from typing import TypeAlias
 
 import redis.asyncio as aioredis
 from redis.exceptions import NoScriptError
@@ -14,7 +15,7 @@ from redis.backoff import ExponentialWithJitterBackoff
 from runtime.settings import Settings
 
 #: What `client` returns: one Redis, or a Redis Cluster when `PARLEY_REDIS_CLUSTER_NODES` is set.
-Client = aioredis.Redis | RedisCluster
+Client: TypeAlias = aioredis.Redis | RedisCluster
 
 #: Attempts of a cluster command after a connection error. A failover (a primary gone until a
 #: replica takes its slots) lasts about 5 s with a 3 s node timeout, and only the count rides it

@@ -8,7 +8,7 @@ import signal
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from types import ModuleType
-from typing import Any
+from typing import Any, TypeAlias
 
 import grpc
 from grpc_health.v1 import health, health_pb2, health_pb2_grpc
@@ -20,6 +20,9 @@ from runtime.topic_admin import wait_for_topics
 from runtime.settings import Endpoint, Settings
 
 log = logging.getLogger(__name__)
+
+#: The context of a gRPC call a servicer method gets.
+Ctx: TypeAlias = grpc.aio.ServicerContext
 
 
 @dataclass(frozen=True)

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import uuid
 
-import grpc
 import redis.asyncio as aioredis
 
 from parley.v1 import channels_pb2, channels_pb2_grpc, records_pb2, resources_pb2
@@ -18,8 +17,7 @@ from store import channel_commands as commands
 from store.commands import CommandWriter
 from store.keys import StoreKeys
 from store.reads import StoreReads
-
-Ctx = grpc.aio.ServicerContext
+from runtime.server import Ctx
 
 
 class ChannelsServicer(channels_pb2_grpc.ChannelsServiceServicer):

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 from typing import Any
 
-import grpc
 import redis.asyncio as aioredis
 from google.protobuf import json_format
 
@@ -20,8 +19,8 @@ from store.commands import CommandWriter
 from store.keys import StoreKeys
 from store.messages_service import pagination
 from store.metadata import deep_merge
+from runtime.server import Ctx
 
-Ctx = grpc.aio.ServicerContext
 #: The contact's text fields an operator sets; "" removes one.
 TEXT_FIELDS = ("display_name", "avatar_url", "title", "timezone", "gender", "locale",
                "organization_name")

@@ -3,7 +3,6 @@ commands (mark-read, tags, state, contact name) written as metadata records thro
 
 from __future__ import annotations
 
-import grpc
 import redis.asyncio as aioredis
 
 from parley.v1 import conversations_pb2, conversations_pb2_grpc, records_pb2, resources_pb2
@@ -14,9 +13,7 @@ from store import conversation_commands, filtering, pages, views
 from store.commands import CommandWriter
 from store.keys import StoreKeys
 from store.messages_service import pagination
-
-
-Ctx = grpc.aio.ServicerContext
+from runtime.server import Ctx
 
 
 class ConversationsServicer(conversations_pb2_grpc.ConversationsServiceServicer):

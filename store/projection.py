@@ -19,7 +19,7 @@ import hashlib
 import json
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, TypeAlias
 
 import redis.asyncio as aioredis
 from google.protobuf import json_format
@@ -32,9 +32,9 @@ from store.keys import PartitionKeys, StoreKeys
 from store.metadata import deep_merge, remove_path
 from store.views import default_display_name
 
-Entity = (records_pb2.TagRecord | records_pb2.TemplateRecord | records_pb2.ContactRecord
+Entity: TypeAlias = (records_pb2.TagRecord | records_pb2.TemplateRecord | records_pb2.ContactRecord
           | records_pb2.WebhookRecord | records_pb2.SourceRecord | records_pb2.TokenRecord)
-Record = records_pb2.MessageRecord | records_pb2.MetadataRecord | records_pb2.ChannelRecord | Entity
+Record: TypeAlias = records_pb2.MessageRecord | records_pb2.MetadataRecord | records_pb2.ChannelRecord | Entity
 
 #: The version of the projection's layout in Redis. Change it with the keys or their contents:
 #: a store that finds another one drops the projection and replays Kafka (store.rebuild).

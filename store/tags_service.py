@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import uuid
 
-import grpc
 import redis.asyncio as aioredis
 
 from parley.v1 import records_pb2, resources_pb2, tags_pb2, tags_pb2_grpc
@@ -14,8 +13,7 @@ from runtime.tag_colors import TAG_COLORS
 from store import entities
 from store.commands import CommandWriter
 from store.keys import StoreKeys
-
-Ctx = grpc.aio.ServicerContext
+from runtime.server import Ctx
 
 
 def checked_color(color: str) -> str:

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import uuid
 
-import grpc
 import redis.asyncio as aioredis
 
 from parley.v1 import records_pb2, resources_pb2, templates_pb2, templates_pb2_grpc
@@ -13,8 +12,7 @@ from runtime.errors import InvalidArgument, NotFound
 from store import entities
 from store.commands import CommandWriter
 from store.keys import StoreKeys
-
-Ctx = grpc.aio.ServicerContext
+from runtime.server import Ctx
 
 
 class TemplatesServicer(templates_pb2_grpc.TemplatesServiceServicer):
