@@ -126,12 +126,13 @@ def up(base: Settings) -> list[tuple[str, str]]:
 
 
 def down(base: Settings) -> list[tuple[str, int]]:
-    """Stop every process of the cluster that runs, in reverse start order; (component, pid)."""
-    stopped = []
-    for member in reversed(members(base)):
-        pid = processes.stop(base.data_dir, member.name)
-        if pid is not None:
-            stopped.append((member.name, pid))
+    """Stop every process of the cluster that runs: Envoy, then the services, then Redis, then
+    Kafka, each kind all at once; (component, pid) of each one stopped."""
+    stopped: list[tuple[str, int]] = []
+    for kinds in (("envoy",), None, ("redis",), ("kafka",)):
+        tier = [m.name for m in members(base) if (m.kind in kinds if kinds else
+                                                   m.kind not in ("envoy", "redis", "kafka"))]
+        stopped += processes.stop_together(base.data_dir, tier).items()
     return stopped
 
 

@@ -70,21 +70,32 @@ def start(
 
 def stop(data_dir: Path, name: str, timeout: float = 15.0) -> int | None:
     """Stop component `name` (SIGTERM, then SIGKILL after `timeout`); return the pid it stopped."""
-    pid = running_pid(data_dir, name)
-    if pid is None:
-        pid_file(data_dir, name).unlink(missing_ok=True)
-        return None
-    os.kill(pid, signal.SIGTERM)
+    return stop_together(data_dir, [name], timeout).get(name)
+
+
+def stop_together(data_dir: Path, names: Sequence[str], timeout: float = 15.0) -> dict[str, int]:
+    """Stop the components `names` at once (SIGTERM to all, then SIGKILL to those still running
+    after `timeout`); the pid each one that ran had, by name."""
+    running = {}
+    for name in names:
+        pid = running_pid(data_dir, name)
+        if pid is None:
+            pid_file(data_dir, name).unlink(missing_ok=True)
+            continue
+        os.kill(pid, signal.SIGTERM)
+        running[name] = pid
     deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline and running_pid(data_dir, name) == pid:
+    while time.monotonic() < deadline and any(
+            running_pid(data_dir, name) == pid for name, pid in running.items()):
         time.sleep(0.1)
-    if running_pid(data_dir, name) == pid:
-        os.kill(pid, signal.SIGKILL)
-        while running_pid(data_dir, name) == pid:
-            time.sleep(0.05)
-    _reap(pid)
-    pid_file(data_dir, name).unlink(missing_ok=True)
-    return pid
+    for name, pid in running.items():
+        if running_pid(data_dir, name) == pid:
+            os.kill(pid, signal.SIGKILL)
+            while running_pid(data_dir, name) == pid:
+                time.sleep(0.05)
+        _reap(pid)
+        pid_file(data_dir, name).unlink(missing_ok=True)
+    return running
 
 
 def _reap(pid: int, timeout: float = 10.0) -> None:
