@@ -170,13 +170,6 @@ async def test_a_sender_replica_killed_mid_send_sends_once(mesh: Mesh,
                                       and m["delivery_state"] == "failed"), None), timeout=60)
     assert "unknown whether it was sent" in failed["metadata"]["error"]
     assert len(fake.to(hook.contact)) == 1
-    # The mesh sends again once the replica is back.
-    again = mesh.post("/messages.send", {"conversation_id": hook.conversation_id,
-                                         "message": {"text": "after the fault"}}).json()
-    eventually(lambda: next((m for m in _messages(mesh, hook.conversation_id)
-                             if m["id"] == again["id"]
-                             and m["delivery_state"] == "delivered"), None), timeout=60)
-    assert len(fake.to(hook.contact)) == 2
 
 
 def test_the_cluster_runs_what_it_says(mesh: Mesh) -> None:
