@@ -64,10 +64,10 @@ def service_replica(base: Settings, mesh: Settings, process: str, host: str) -> 
     target = Endpoint(host, base.service_port(process)).target()
 
     def kill() -> None:
-        state = supervise.read(base.data_dir, component)
-        if state is None or not state.child_pid:
+        pid = supervise.child_pid(base.data_dir, component)
+        if not pid:
             raise RuntimeError(f"{component} has no running process")
-        os.kill(state.child_pid, signal.SIGKILL)
+        os.kill(pid, signal.SIGKILL)
 
     def restore() -> None:
         processes.wait_until(lambda: services.serving(mesh, target), "gRPC health", 60,

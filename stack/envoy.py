@@ -224,7 +224,10 @@ def _cluster(process: str, endpoints: tuple[Endpoint, ...], tls: MeshTls | None)
 
 def render(settings: Settings) -> str:
     """The Envoy config for `settings`: ports, descriptor, limits, one route and cluster per
-    process."""
+    process. RuntimeError when the chat plugin widget it serves from its file is not built
+    (Envoy would refuse the config only when it starts)."""
+    if not WIDGET.exists():
+        raise RuntimeError(f"{WIDGET} is missing: build the chat plugin widget with `make widget`")
     limits = settings.edge
     routes: list[str] = (_stream_routes(limits.max_body_bytes) + _chatplugin_routes()
                          + _webhook_routes(settings))
@@ -299,8 +302,6 @@ def start(settings: Settings, name: str = NAME) -> str:
     data = settings.data_dir
     if processes.running_pid(data, name) is not None and ready(settings.envoy_admin_port):
         return f"already running on {settings.http_host}:{settings.http_port}"
-    if not WIDGET.exists():
-        raise RuntimeError(f"{WIDGET} is missing: build the chat plugin widget with `make widget`")
     config = data / name / "envoy.yaml"
     config.parent.mkdir(parents=True, exist_ok=True)
     config.write_text(render(settings))

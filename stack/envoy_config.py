@@ -17,17 +17,7 @@ import sys
 from pathlib import Path
 
 from runtime import settings as settings_module
-from runtime.settings import Settings
 from stack import envoy
-
-
-def render(settings: Settings) -> str:
-    """Envoy's config for `settings`; RuntimeError when a file it names is missing (Envoy would
-    refuse it only when it starts)."""
-    if not envoy.WIDGET.exists():
-        raise RuntimeError(f"{envoy.WIDGET} is missing: build the chat plugin widget "
-                           "(`make widget`)")
-    return envoy.render(settings)
 
 
 def main(argv: list[str]) -> int:
@@ -37,7 +27,7 @@ def main(argv: list[str]) -> int:
     parser.add_argument("--out", type=Path, required=True, help="file to write the config to")
     args = parser.parse_args(argv)
     args.out.parent.mkdir(parents=True, exist_ok=True)
-    args.out.write_text(render(settings_module.load()))
+    args.out.write_text(envoy.render(settings_module.load()))
     print(f"envoy_config: wrote {args.out}", file=sys.stderr)
     return 0
 

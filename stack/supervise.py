@@ -65,6 +65,12 @@ def read(data_dir: Path, name: str) -> Supervision | None:
         return None
 
 
+def child_pid(data_dir: Path, name: str) -> int:
+    """The pid of the service process the supervisor of `name` runs now (0: none running)."""
+    state = read(data_dir, name)
+    return state.child_pid if state else 0
+
+
 def _write(data_dir: Path, name: str, state: Supervision) -> None:
     path = state_file(data_dir, name)
     path.parent.mkdir(parents=True, exist_ok=True)

@@ -56,9 +56,8 @@ class Mesh:
 
     def child_pid(self, component: str) -> int:
         """The pid of the service process a replica's supervisor runs now."""
-        state = eventually(lambda: (found := supervise.read(self.settings.data_dir, component))
-                           and found.child_pid and found, timeout=30)
-        return state.child_pid
+        return eventually(lambda: supervise.child_pid(self.settings.data_dir, component),
+                          timeout=30)
 
 
 def _stack(env: dict[str, str], command: str) -> None:
