@@ -5,20 +5,13 @@ from __future__ import annotations
 import typer
 
 from cli.output import JSON_OPTION, client, emit, emit_one, errors
+from sources import CHANNEL_KINDS
 
 app = typer.Typer(no_args_is_help=True, help="Channels: list, connect, disconnect.")
 
-#: The arguments each source's connect needs (besides --name and --image-url).
-REQUIRED = {
-    "facebook": ("page_id", "page_token"),
-    "instagram": ("page_id", "account_id", "page_token"),
-    "google": ("gbm_id",),
-    "twilio.sms": ("phone_number",),
-    "twilio.whatsapp": ("phone_number",),
-    "viber": (),
-    "whatsapp": ("phone_number_id", "user_token"),
-    "chatplugin": (),
-}
+#: The arguments each kind of channel's connect needs (besides --name and --image-url).
+REQUIRED = {source: tuple(field for field in kind.required if field != "name")
+            for source, kind in CHANNEL_KINDS.items()}
 
 
 @app.command("list")
@@ -59,8 +52,7 @@ def connect(
         raise typer.Exit(2)
     arguments = {k: given[k] for k in REQUIRED[source]}
     with client() as parley:
-        connect_source = getattr(parley.channels, f"connect_{source.replace('.', '_')}")
-        channel = connect_source(**arguments, name=name, image_url=image_url)
+        channel = parley.channels.connect(source, name=name, image_url=image_url, **arguments)
     emit_one(channel, as_json, f"connected {channel.source} channel [bold]{channel.id}[/bold]")
 
 

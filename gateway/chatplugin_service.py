@@ -3,7 +3,7 @@
 A visitor authenticates on a chat plugin channel (a new conversation) or with a resume token
 (their earlier one), sends messages into their conversation, and reads it live on a Server-Sent
 Events stream. Their messages are written like any source's: to the raw topic
-`source.chatplugin.events`, translated by ingest (`ingest.sources.chatplugin`). Agents' messages
+`source.chatplugin.events`, translated by ingest (`sources.chatplugin`). Agents' messages
 to a chat plugin conversation have no source API to go to: they become delivered when they reach
 the visitor, on the stream or in an authenticate answer.
 """
@@ -17,24 +17,23 @@ import grpc
 from aiokafka import AIOKafkaProducer
 from google.api import httpbody_pb2
 from google.protobuf import json_format
+from parley.v1 import chatplugin_pb2, chatplugin_pb2_grpc, records_pb2, resources_pb2
 
 from gateway.events_service import SSE, sse_frame
 from gateway.subscriptions import Ending, Filter, Hub, stream_error
 from gateway.visitor_tokens import RESUME, VISITOR, Visitor, VisitorTokens
 from ingest.raw_writer import write_raw
-from ingest.sources import chatplugin
-from ingest.sources.base import RawEvent
 from ingest.translator import to_outputs
 from messaging import sends
 from messaging.record_writer import RecordWriter
-from parley.v1 import chatplugin_pb2, chatplugin_pb2_grpc, records_pb2, resources_pb2
 from runtime import ids, json_values, timestamps
 from runtime.bearer import bearer_token
 from runtime.errors import InvalidArgument, NotFound, OutOfRange, PermissionDenied
-from runtime.settings import Settings
-from store.client import EventLog, StoreReads
 from runtime.server import Ctx
-
+from runtime.settings import Settings
+from sources import chatplugin
+from sources.inbound import RawEvent
+from store.client import EventLog, StoreReads
 
 #: The visitor sees their conversation's messages, nothing of its metadata (tags, notes, state).
 VISITOR_EVENTS = ["message.created", "message.updated"]

@@ -3,10 +3,11 @@ worker)."""
 
 from __future__ import annotations
 
+from parley.v1 import sources_pb2, sources_pb2_grpc
+
 from ingest.sources_service import SourcesServicer
 from ingest.translator_worker import TranslatorWorker
-from ingest.webhooks_service import WebhooksServicer
-from parley.v1 import ingest_pb2, ingest_pb2_grpc, sources_pb2, sources_pb2_grpc
+from ingest.webhooks_service import Webhooks
 from runtime.server import Registration
 from runtime.service import Plan, Process, run
 from store import client as store
@@ -19,7 +20,7 @@ async def build(process: Process) -> Plan:
     sources = SourcesServicer(settings, redis, store.reads(settings, redis),
                               store.commands(settings, redis, producer), producer)
     return Plan([
-        Registration.of(ingest_pb2, ingest_pb2_grpc, WebhooksServicer(settings, producer)),
+        Webhooks(settings, producer).registration(),
         Registration.of(sources_pb2, sources_pb2_grpc, sources),
     ], background=[follow, TranslatorWorker(settings).run])
 

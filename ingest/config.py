@@ -12,8 +12,8 @@ from __future__ import annotations
 import os
 from collections.abc import Mapping
 
-from ingest.sources.base import SourceConfig
 from runtime.settings import Settings
+from sources.inbound import SourceConfig
 
 
 def source_config(source: str, env: Mapping[str, str] = os.environ) -> SourceConfig:

@@ -14,11 +14,11 @@ from collections.abc import Callable
 from aiokafka import AIOKafkaConsumer, TopicPartition
 
 from ingest.channel_table import ChannelTable
-from ingest.sources import SOURCES
 from ingest.translator_worker import Translator
 from runtime import kafka, topics
 from runtime.errors import InvalidArgument
 from runtime.settings import Settings
+from sources import REGISTRY
 
 Progress = Callable[[int, int], None]
 
@@ -40,8 +40,8 @@ async def reprocess(
 
     `progress(done, total)` is called as records are translated.
     """
-    if source not in SOURCES:
-        raise InvalidArgument(f"unknown source {source!r}; one of {', '.join(sorted(SOURCES))}")
+    if source not in REGISTRY:
+        raise InvalidArgument(f"unknown source {source!r}; one of {', '.join(sorted(REGISTRY))}")
     topic = settings.prefixed(topics.raw_topic(source))
     channels = ChannelTable(settings)
     producer = kafka.producer(settings, batched=True)

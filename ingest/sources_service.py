@@ -5,7 +5,7 @@ Sources and channels are written through Kafka (`parley.sources`, `parley.channe
 once projected; a source id is claimed in Redis first (SET NX), so of racing creates of one id
 exactly one makes it. A batch is checked whole (nothing is written when an item is bad or names a
 channel the source does not have), then appended to the raw topic `source.custom.events`, from
-where the translator turns it into messages and metadata (`ingest.sources.custom`).
+where the translator turns it into messages and metadata (`sources.custom`).
 """
 
 from __future__ import annotations
@@ -17,11 +17,9 @@ import secrets
 import redis.asyncio as aioredis
 from aiokafka import AIOKafkaProducer
 from google.protobuf import json_format
+from parley.v1 import records_pb2, resources_pb2, sources_pb2, sources_pb2_grpc
 
 from ingest.raw_writer import write_raw
-from ingest.sources import SOURCES, custom
-from ingest.sources.base import TranslationError
-from parley.v1 import records_pb2, resources_pb2, sources_pb2, sources_pb2_grpc
 from runtime import ids, outbound, topics
 from runtime import redis as runtime_redis
 from runtime.bearer import bearer_token
@@ -33,14 +31,15 @@ from runtime.errors import (
     PermissionDenied,
     Unauthenticated,
 )
-from runtime.settings import Settings
-from store.client import CommandWriter, StoreReads, channel_commands
 from runtime.server import Ctx
-
+from runtime.settings import Settings
+from sources import CHANNEL_KINDS, REGISTRY, custom
+from sources.inbound import TranslationError
+from store.client import CommandWriter, StoreReads, channel_commands
 
 _SOURCE_ID = re.compile(r"^[a-z0-9][a-z0-9._-]{0,63}$")
 #: Names a custom source cannot take: the built-in sources' (as channels carry them).
-RESERVED = frozenset(SOURCES) | {"twilio.sms", "twilio.whatsapp"}
+RESERVED = frozenset(REGISTRY) | frozenset(CHANNEL_KINDS)
 #: Items of each list a batch may hold.
 MAX_BATCH = 1000
 #: How long sources.create holds the source id it claimed: well past its write's projection wait
@@ -58,7 +57,7 @@ def check_source_id(source_id: str) -> None:
 
 
 class SourcesServicer(sources_pb2_grpc.SourcesServiceServicer):
-    """Thin: the batch rules are `ingest.sources.custom`, the channel rules `store.channel_commands`."""
+    """Thin: the batch rules are `sources.custom`, the channel rules `store.channel_commands`."""
 
     def __init__(self, settings: Settings, redis: aioredis.Redis, reads: StoreReads,
                  commands: CommandWriter, producer: AIOKafkaProducer) -> None:

@@ -9,10 +9,11 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
-from ingest.sources.base import Event, InboundMessage, MetadataUpdate, RawEvent
 from parley.v1 import records_pb2, resources_pb2
+
 from runtime import ids, json_values, timestamps, topics
 from runtime.partitioning import metadata_key
+from sources.inbound import Event, InboundMessage, MetadataUpdate, RawEvent
 
 
 @dataclass(frozen=True)

@@ -16,12 +16,12 @@ from aiokafka import AIOKafkaProducer
 from aiokafka.structs import ConsumerRecord
 
 from ingest.channel_table import ChannelTable
-from ingest.sources import SOURCES
-from ingest.sources.base import RawEvent
 from ingest.translator import to_outputs
 from runtime import kafka, topics
 from runtime.deadletter import or_dead_letter
 from runtime.settings import Settings
+from sources import REGISTRY
+from sources.inbound import RawEvent
 
 log = logging.getLogger(__name__)
 
@@ -46,7 +46,7 @@ class Translator:
         self.channels = channels
         self.producer = producer
         self.sources = {
-            settings.prefixed(topics.raw_topic(name)): module for name, module in SOURCES.items()
+            settings.prefixed(topics.raw_topic(name)): source for name, source in REGISTRY.items()
         }
 
     def raw_topics(self) -> list[str]:

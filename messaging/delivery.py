@@ -7,14 +7,15 @@ import asyncio
 import logging
 import time
 from dataclasses import dataclass
-from types import ModuleType
 
 import httpx
-from messaging.connectors import connector_for, custom
-from messaging.connectors.base import ConnectorConfig, Delivered, Outbound, Outcome, Rejected, Retry
+from messaging.connectors import connector_for
 from messaging.policy import SendPolicy
 from parley.v1 import records_pb2
 from runtime import json_values, outbound
+from sources import custom
+from sources.outbound import ConnectorConfig, Delivered, Outbound, Outcome, Rejected, Retry
+from sources.spec import Connector
 from store.client import StoreReads
 
 log = logging.getLogger(__name__)
@@ -61,11 +62,11 @@ async def attempt_delivery(clients: Clients, policy: SendPolicy,
         return Rejected(f"not sent: source {channel.channel.source!r} has no connector "
                         "(a custom source needs an action_endpoint)")
     connector, config = found
-    http = clients.checked if connector is custom else clients.operator
+    http = clients.checked if connector is custom.CONNECTOR else clients.operator
     return await _send(http, policy, connector, config, outbound_message(record, channel))
 
 
-async def _send(http: httpx.AsyncClient, policy: SendPolicy, connector: ModuleType,
+async def _send(http: httpx.AsyncClient, policy: SendPolicy, connector: Connector,
                 config: ConnectorConfig, message: Outbound) -> Delivered | Rejected:
     """Call the connector's API until it answers for good or the attempts are spent."""
     outcome: Outcome = Retry("not tried")

@@ -32,7 +32,7 @@ from google.protobuf.message import DecodeError
 
 from messaging import sends
 from messaging.claims import Claim, SendClaims
-from messaging.connectors.base import Delivered, Rejected
+from sources.outbound import Delivered, Rejected
 from messaging.delivery import Clients, attempt_delivery
 from messaging.policy import SendPolicy
 from messaging.record_writer import RecordWriter

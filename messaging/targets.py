@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from messaging.connectors import CONNECTORS
+from sources import CONNECTORS
 from store.client import StoreReads
 from parley.v1 import messaging_pb2, records_pb2
 from runtime import ids
@@ -47,8 +47,8 @@ async def resolve(reads: StoreReads, request: messaging_pb2.SendMessageRequest) 
                               "is required")
     channel = _connected(await reads.channel(request.channel_id), request.channel_id)
     source = channel.channel.source
-    connector = CONNECTORS.get(source)
-    if connector is None or not connector.CAN_START_CONVERSATIONS:
+    _, connector = CONNECTORS.get(source, ("", None))
+    if connector is None or not connector.can_start_conversations:
         raise InvalidArgument(f"channels of source {source!r} cannot start conversations; "
                               "send with conversation_id")
     key = connector.conversation_key(request.source_recipient_id)

@@ -11,6 +11,7 @@ from types import ModuleType
 from typing import Any, TypeAlias
 
 import grpc
+from google.protobuf.message_factory import GetMessageClass
 from grpc_health.v1 import health, health_pb2, health_pb2_grpc
 from grpc_reflection.v1alpha import reflection
 
@@ -23,6 +24,8 @@ log = logging.getLogger(__name__)
 
 #: The context of a gRPC call a servicer method gets.
 Ctx: TypeAlias = grpc.aio.ServicerContext
+#: A unary method's implementation: the request and the call's context in, the response out.
+Handler: TypeAlias = Callable[[Any, Ctx], Awaitable[Any]]
 
 
 @dataclass(frozen=True)
@@ -45,6 +48,29 @@ class Registration:
             getattr(pb2_grpc, f"add_{service}Servicer_to_server"),
             servicer,
         )
+
+    @classmethod
+    def of_handlers(cls, pb2: ModuleType, service: str, handlers: dict[str, Handler]
+                    ) -> Registration:
+        """The registration of unary service `service` of `pb2` served by one handler per
+        method, for services whose methods derive from a registry (one per source). Every
+        method must have its handler and every handler its method: ValueError naming the odd
+        ones, so a contract and its registry cannot drift apart unnoticed."""
+        descriptor = pb2.DESCRIPTOR.services_by_name[service]
+        methods = {method.name: method for method in descriptor.methods}
+        if set(methods) != set(handlers):
+            raise ValueError(f"{service}: methods without a handler "
+                             f"{sorted(set(methods) - set(handlers))}, handlers without a method "
+                             f"{sorted(set(handlers) - set(methods))}")
+        generic = grpc.method_handlers_generic_handler(descriptor.full_name, {
+            name: grpc.unary_unary_rpc_method_handler(
+                handlers[name],
+                request_deserializer=GetMessageClass(method.input_type).FromString,
+                response_serializer=GetMessageClass(method.output_type).SerializeToString)
+            for name, method in methods.items()
+        })
+        return cls(descriptor.full_name,
+                   lambda _, server: server.add_generic_rpc_handlers((generic,)), handlers)
 
 
 def grpc_server() -> grpc.aio.Server:

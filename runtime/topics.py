@@ -1,14 +1,13 @@
-"""The Kafka topics of the platform, before the namespace prefix (keys: `runtime.partitioning`)."""
+"""The Kafka topics of the platform, before the namespace prefix (keys: `runtime.partitioning`).
+
+Each source of the registry (`sources.REGISTRY`) has a raw topic `source.<name>.events`; Twilio
+SMS and Twilio WhatsApp share the one `/twilio` path, hence one raw topic."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-#: Sources whose inbound webhooks land in a raw topic `source.<source>.events`.
-#: Twilio SMS and Twilio WhatsApp share the one `/twilio` path, hence one raw topic.
-RAW_SOURCES: tuple[str, ...] = (
-    "facebook", "instagram", "whatsapp", "google", "twilio", "viber", "chatplugin", "custom",
-)
+from sources import REGISTRY
 
 MESSAGES = "parley.messages"
 METADATA = "parley.metadata"
@@ -42,7 +41,7 @@ def raw_topic(source: str) -> str:
 
 def all_topics() -> list[TopicSpec]:
     """Every topic the platform needs: raw and log topics kept forever, entity topics compacted."""
-    forever = [raw_topic(s) for s in RAW_SOURCES] + [MESSAGES, METADATA, DEADLETTER, OUTBOX]
+    forever = [raw_topic(s) for s in REGISTRY] + [MESSAGES, METADATA, DEADLETTER, OUTBOX]
     compacted = [CHANNELS, TAGS, TEMPLATES, WEBHOOKS, CONTACTS, SOURCES, TOKENS]
     return [TopicSpec(t, dict(_FOREVER)) for t in forever] + [
         TopicSpec(t, dict(_COMPACTED)) for t in compacted

@@ -4,8 +4,6 @@ reads are processes of their own (`python -m store.projector`)."""
 from __future__ import annotations
 
 from parley.v1 import (
-    channels_pb2,
-    channels_pb2_grpc,
     contacts_pb2,
     contacts_pb2_grpc,
     conversations_pb2,
@@ -22,7 +20,7 @@ from parley.v1 import (
 from runtime.server import Registration
 from runtime.service import Plan, Process, run
 from store import client
-from store.channels_service import ChannelsServicer
+from store.channels_service import Channels
 from store.contacts_service import ContactsServicer
 from store.conversations_service import ConversationsServicer
 from store.messages_service import MessagesServicer
@@ -41,7 +39,7 @@ async def build(process: Process) -> Plan:
         Registration.of(messages_pb2, messages_pb2_grpc, MessagesServicer(redis, keys)),
         Registration.of(conversations_pb2, conversations_pb2_grpc, ConversationsServicer(
             redis, keys, commands, settings.filter_evaluation_limit)),
-        Registration.of(channels_pb2, channels_pb2_grpc, ChannelsServicer(redis, keys, commands)),
+        Channels(redis, keys, commands).registration(),
         Registration.of(metadata_pb2, metadata_pb2_grpc, MetadataServicer(redis, keys, commands)),
         Registration.of(contacts_pb2, contacts_pb2_grpc, ContactsServicer(redis, keys, commands)),
         Registration.of(tags_pb2, tags_pb2_grpc, TagsServicer(redis, keys, commands)),

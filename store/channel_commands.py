@@ -6,16 +6,9 @@ again yields the same channel (reconnected, with the new token).
 
 from __future__ import annotations
 
-import re
-
 from parley.v1 import records_pb2, resources_pb2
 from runtime import ids
 from runtime.errors import InvalidArgument, NotFound
-
-#: Viber: one bot per install (its auth token is app-level configuration), so one channel.
-VIBER_CHANNEL_ID = "viber"
-
-_PHONE = re.compile(r"^\+[1-9][0-9]{4,15}$")
 
 
 def require(**fields: str) -> None:
@@ -23,14 +16,6 @@ def require(**fields: str) -> None:
     missing = [name for name, value in fields.items() if not value]
     if missing:
         raise InvalidArgument(f"required: {', '.join(missing)}")
-
-
-def phone_number(number: str) -> str:
-    """A phone number in E.164 (`+15005550006`); a `whatsapp:` prefix is dropped."""
-    number = number.removeprefix("whatsapp:").strip()
-    if not _PHONE.match(number):
-        raise InvalidArgument(f"phone_number must be E.164 like +15005550006, got {number!r}")
-    return number
 
 
 def connect(

@@ -12,19 +12,16 @@ from google.protobuf import json_format
 from parley.v1 import records_pb2, resources_pb2
 from runtime import timestamps
 from runtime.redis import PipelinedScript
+from sources import CHANNEL_KINDS
 from store.keys import StoreKeys
 from store.metadata import deep_merge
 
-#: How a conversation's default contact name names its source.
-SOURCE_LABELS = {
-    "facebook": "Facebook", "instagram": "Instagram", "whatsapp": "WhatsApp", "google": "Google",
-    "twilio.sms": "SMS", "twilio.whatsapp": "WhatsApp", "viber": "Viber", "chatplugin": "Chatplugin",
-}
 
 
 def default_display_name(source: str, contact_source_id: str) -> str:
     """`<Source> <last 5 chars of the contact id>`, the name of a contact the source did not name."""
-    return f"{SOURCE_LABELS.get(source, source.title())} {contact_source_id[-5:]}".strip()
+    kind = CHANNEL_KINDS.get(source)
+    return f"{kind.label if kind else source.title()} {contact_source_id[-5:]}".strip()
 
 
 def with_metadata(message: resources_pb2.Message, document: dict[str, Any] | None) -> resources_pb2.Message:

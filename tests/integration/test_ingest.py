@@ -20,7 +20,7 @@ from aiokafka.admin import AIOKafkaAdminClient
 
 from ingest import reprocess
 from ingest.raw_writer import write_raw
-from ingest.sources import facebook as facebook_source
+from sources import facebook as facebook_source
 from runtime import ids, kafka, timestamps, topics
 from runtime.settings import Settings
 from stack import stack

@@ -1,5 +1,5 @@
 """Signed webhooks of every source, with fresh ids per call, shaped like the sources' documented
-payloads (the unit tests of `ingest/sources` hold the full catalogue of event kinds)."""
+payloads (the unit tests of `sources` hold the full catalogue of event kinds)."""
 
 from __future__ import annotations
 

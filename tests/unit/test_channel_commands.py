@@ -6,6 +6,7 @@ import pytest
 
 from runtime import ids
 from runtime.errors import InvalidArgument, NotFound
+from sources import twilio
 from store import channel_commands as commands
 
 
@@ -29,13 +30,13 @@ def test_disconnect_drops_the_secrets_and_checks_the_source() -> None:
 @pytest.mark.parametrize("raw, normal", [("+15005550006", "+15005550006"),
                                          ("whatsapp:+15005550006", "+15005550006")])
 def test_phone_numbers_are_e164(raw: str, normal: str) -> None:
-    assert commands.phone_number(raw) == normal
+    assert twilio.phone_number(raw) == normal
 
 
 @pytest.mark.parametrize("bad", ["15005550006", "+0123", "+1 500 555", ""])
 def test_other_phone_numbers_are_invalid(bad: str) -> None:
     with pytest.raises(InvalidArgument):
-        commands.phone_number(bad)
+        twilio.phone_number(bad)
 
 
 def test_require_names_every_missing_field() -> None:

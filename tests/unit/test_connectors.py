@@ -12,11 +12,15 @@ from urllib.parse import parse_qs
 import httpx
 import pytest
 
-from ingest.sources import SOURCES as INGEST
-from ingest.sources.base import RawEvent
-from messaging.connectors import CONNECTORS, config_for, google
-from messaging.connectors.base import ConnectorConfig, Delivered, Outbound, Outcome, Rejected, Retry
+from messaging.connectors import config_for
+from sources import CONNECTORS as BY_KIND
+from sources import REGISTRY as INGEST
+from sources.inbound import RawEvent
+from sources.outbound import ConnectorConfig, Delivered, Outbound, Outcome, Rejected, Retry
 from tests.integration import webhooks
+
+#: The connector of each kind of channel.
+CONNECTORS = {kind: connector for kind, (_, connector) in BY_KIND.items()}
 
 CONFIG = ConnectorConfig(api_url="https://api.test", account_id="AC123", auth_token="app-token")
 SECRETS = {"page_token": "page-token", "user_token": "user-token"}
@@ -243,10 +247,10 @@ def test_a_recipients_key_is_the_one_ingest_gives_their_replies(
 
 def test_every_source_has_a_connector_configured_by_its_name(
         monkeypatch: pytest.MonkeyPatch) -> None:
-    assert {source: module.__name__.rsplit(".", 1)[1] for source, module in CONNECTORS.items()} == {
+    assert {kind: name for kind, (name, _) in BY_KIND.items()} == {
         "facebook": "facebook", "instagram": "instagram", "whatsapp": "whatsapp",
         "twilio.sms": "twilio", "twilio.whatsapp": "twilio", "viber": "viber", "google": "google"}
-    assert [source for source, module in CONNECTORS.items() if module.CAN_START_CONVERSATIONS] == [
+    assert [kind for kind, connector in CONNECTORS.items() if connector.can_start_conversations] == [
         "whatsapp", "twilio.sms", "twilio.whatsapp"]
     monkeypatch.setenv("PARLEY_TWILIO_API_URL", "http://127.0.0.1:18099/twilio/")
     monkeypatch.setenv("PARLEY_TWILIO_ACCOUNT_SID", "AC1")
@@ -254,4 +258,4 @@ def test_every_source_has_a_connector_configured_by_its_name(
     assert config_for("twilio.whatsapp") == ConnectorConfig("http://127.0.0.1:18099/twilio", "AC1",
                                                             "secret")
     monkeypatch.delenv("PARLEY_GOOGLE_API_URL", raising=False)
-    assert config_for("google").api_url == google.DEFAULT_API_URL
+    assert config_for("google").api_url == CONNECTORS["google"].default_api_url

@@ -10,8 +10,8 @@ import pytest
 from standardwebhooks.webhooks import Webhook as Verifier
 from standardwebhooks.webhooks import WebhookVerificationError
 
-from messaging.connectors import custom
-from messaging.connectors.base import ConnectorConfig, Delivered, Outbound, Rejected, Retry
+from sources import custom
+from sources.outbound import ConnectorConfig, Delivered, Outbound, Rejected, Retry
 from parley.v1 import records_pb2, sources_pb2
 
 TOKEN = "psrc_secret-token"

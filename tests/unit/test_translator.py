@@ -10,7 +10,7 @@ import json
 from aiokafka.structs import ConsumerRecord
 from google.protobuf import json_format
 
-from ingest.sources.base import InboundMessage, MetadataUpdate, RawEvent
+from sources.inbound import InboundMessage, MetadataUpdate, RawEvent
 from ingest.translator import to_outputs
 from ingest.translator_worker import Translator
 from parley.v1 import records_pb2

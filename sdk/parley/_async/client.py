@@ -8,6 +8,7 @@ The blocking `parley.Client` is generated from this module by scripts/unasync.py
 from __future__ import annotations
 
 import asyncio
+import re
 import uuid
 from contextlib import aclosing
 from collections.abc import AsyncIterator, Callable, Sequence
@@ -195,17 +196,13 @@ class AsyncConversations(_Area):
                           idempotent=True)
 
 
-#: The disconnect RPC of each source (channels.disconnect looks the source up).
-_DISCONNECTS: dict[str, tuple[str, Any]] = {
-    "facebook": ("DisconnectFacebook", channels_pb2.DisconnectFacebookRequest),
-    "instagram": ("DisconnectInstagram", channels_pb2.DisconnectInstagramRequest),
-    "google": ("DisconnectGoogle", channels_pb2.DisconnectGoogleRequest),
-    "twilio.sms": ("DisconnectTwilioSms", channels_pb2.DisconnectTwilioSmsRequest),
-    "twilio.whatsapp": ("DisconnectTwilioWhatsapp", channels_pb2.DisconnectTwilioWhatsappRequest),
-    "viber": ("DisconnectViber", channels_pb2.DisconnectViberRequest),
-    "whatsapp": ("DisconnectWhatsapp", channels_pb2.DisconnectWhatsappRequest),
-    "chatplugin": ("DisconnectChatplugin", channels_pb2.DisconnectChatpluginRequest),
-}
+def _channel_rpc(source: str) -> str:
+    """The name part of the connect and disconnect RPCs of channels of `source` ("twilio.sms":
+    `ConnectTwilioSms`), as `channels.proto` names them; ValueError for a source it has none of."""
+    part = "".join(word.capitalize() for word in re.split(r"[._]", source))
+    if not hasattr(channels_pb2, f"Connect{part}Request"):
+        raise ValueError(f"no channels of source {source!r} can be connected")
+    return part
 
 
 class AsyncChannels(_Area):
@@ -279,10 +276,21 @@ class AsyncChannels(_Area):
         return await self._write("ConnectChatplugin", channels_pb2.ConnectChatpluginRequest(
             name=name, image_url=image_url), idempotent=False)
 
+    async def connect(self, source: str, name: str = "", image_url: str = "",
+                      **fields: str) -> resources_pb2.Channel:
+        """Connect a channel of any `source` ("twilio.sms") with the fields its
+        `channels.<source>.connect` takes (`page_id=...`); the `connect_<source>` calls above
+        type them. Not retried: a chat plugin's connect makes a new channel each time."""
+        method = f"Connect{_channel_rpc(source)}"
+        request = getattr(channels_pb2, f"{method}Request")
+        return await self._write(method, request(name=name, image_url=image_url, **fields),
+                                 idempotent=False)
+
     async def disconnect(self, channel_id: str) -> None:
         """Disconnect a channel of any source (also when it is disconnected already)."""
-        method, request = _DISCONNECTS[(await self.info(channel_id)).source]
-        await self._write(method, request(channel_id=channel_id), idempotent=True)
+        method = f"Disconnect{_channel_rpc((await self.info(channel_id)).source)}"
+        await self._write(method, getattr(channels_pb2, f"{method}Request")(
+            channel_id=channel_id), idempotent=True)
 
 
 class AsyncContacts(_Area):

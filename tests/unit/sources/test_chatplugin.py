@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from ingest.sources import chatplugin
-from ingest.sources.base import InboundMessage, RawEvent, TranslationError
+from sources import chatplugin
+from sources.inbound import InboundMessage, RawEvent, TranslationError
 
 
 def test_a_visitor_message_round_trips() -> None:

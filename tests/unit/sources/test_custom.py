@@ -8,8 +8,8 @@ from typing import Any
 
 import pytest
 
-from ingest.sources import custom
-from ingest.sources.base import InboundMessage, MetadataUpdate, RawEvent, TranslationError
+from sources import custom
+from sources.inbound import InboundMessage, MetadataUpdate, RawEvent, TranslationError
 
 MESSAGE = {"source_message_id": "m1", "source_conversation_id": "c1", "source_channel_id": "inbox",
            "source_sender_id": "u1", "content": {"text": "hi"}, "from_contact": True,

@@ -10,8 +10,8 @@ from typing import Any
 
 import pytest
 
-from ingest.sources import google
-from ingest.sources.base import (
+from sources import google
+from sources.inbound import (
     InboundMessage,
     MetadataUpdate,
     RawEvent,

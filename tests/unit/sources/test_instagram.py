@@ -11,8 +11,8 @@ from typing import Any
 
 import pytest
 
-from ingest.sources import instagram, meta
-from ingest.sources.base import (
+from sources import instagram, meta
+from sources.inbound import (
     InboundMessage,
     MetadataUpdate,
     RawEvent,

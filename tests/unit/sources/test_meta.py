@@ -7,8 +7,8 @@ import hmac
 
 import pytest
 
-from ingest.sources import meta
-from ingest.sources.base import (
+from sources import meta
+from sources.inbound import (
     SignatureInvalid,
     SignatureMissing,
     SourceConfig,

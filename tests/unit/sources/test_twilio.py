@@ -7,8 +7,8 @@ from urllib.parse import urlencode
 import pytest
 from twilio.request_validator import RequestValidator
 
-from ingest.sources import twilio
-from ingest.sources.base import (
+from sources import twilio
+from sources.inbound import (
     InboundMessage,
     MetadataUpdate,
     RawEvent,

@@ -8,8 +8,8 @@ import json
 
 import pytest
 
-from ingest.sources import viber
-from ingest.sources.base import (
+from sources import viber
+from sources.inbound import (
     InboundMessage,
     MetadataUpdate,
     RawEvent,

@@ -11,8 +11,8 @@ from typing import Any
 
 import pytest
 
-from ingest.sources import meta, whatsapp
-from ingest.sources.base import (
+from sources import meta, whatsapp
+from sources.inbound import (
     InboundMessage,
     MetadataUpdate,
     RawEvent,

@@ -14,8 +14,18 @@ as "conversations/<conversation id>/messages/<message id>"; its id is the last s
 
 Verification request. When a webhook is configured, Google POSTs `{"clientToken", "secret"}`
 once; its guide documents no `X-Goog-Signature` on it (the token in the body is the proof), so
-the ingest service must answer it before `verify`: when `verification_secret` returns a
-secret, reply 200 with it as the plain-text body and write nothing to Kafka. Should such a body reach the raw topic anyway, `translate` returns no events.
+the ingest service answers it before `verify` (`Webhook.unsigned_answer`): when
+`verification_secret` returns a secret, it replies 200 with it as the plain-text body and writes
+nothing to Kafka. Should such a body reach the raw topic anyway, `translate` returns no events.
+
+Sending: Google Business Messages: an agent's message in a conversation.
+
+Follows conversations.messages.create:
+https://developers.google.com/business-communications/business-messages/reference/rest/v1/conversations.messages/create
+POST `/v1/conversations/<conversation id>/messages` with `Authorization: Bearer <access token>`
+and a Message (`messageId`, `representative`, `text`, ...); answered with the created Message
+(`name` "conversations/<c>/messages/<id>", `messageId`). Errors are Google's
+`{"error": {"code", "message", "status"}}` (https://cloud.google.com/apis/design/errors).
 """
 
 from __future__ import annotations
@@ -24,8 +34,12 @@ import base64
 import hashlib
 import hmac
 from typing import Any
+from urllib.parse import quote
 
-from ingest.sources.base import (
+import httpx
+
+from runtime import json_values, timestamps
+from sources.inbound import (
     Event,
     InboundMessage,
     MetadataUpdate,
@@ -34,11 +48,20 @@ from ingest.sources.base import (
     TranslationError,
     WebhookRequest,
     check_signature,
+    contact_update,
     epoch_ms,
     signature,
     signing_key,
 )
-from runtime import json_values, timestamps
+from sources.outbound import (
+    ConnectorConfig,
+    Delivered,
+    Outbound,
+    Outcome,
+    by_status,
+    json_body,
+)
+from sources.spec import ChannelKind, Connector, Source, Webhook
 
 SIGNATURE_HEADER = "X-Goog-Signature"
 
@@ -193,14 +216,58 @@ def translate(raw: RawEvent) -> list[Event]:
             sender_name=name,
         )
     ]
-    if name:
-        events.append(
-            MetadataUpdate(
-                source=NAME,
-                source_channel_id=channel,
-                subject="conversation",
-                source_conversation_key=conversation,
-                data={"contact": {"display_name": name}},
-            )
-        )
-    return events
+    return events + contact_update(NAME, channel, conversation, {"display_name": name})
+
+
+# Sending.
+
+def conversation_key(recipient: str) -> str:
+    """The conversation id as given: ingest keys a conversation by GBM's `conversationId`."""
+    return recipient
+
+
+def request(outbound: Outbound, config: ConnectorConfig) -> httpx.Request:
+    """POST `{api_url}/v1/conversations/{recipient}/messages`: the content (e.g. `{"text": "hi"}`)
+    as a BOT message (content may set `representative`) under Parley's message id. Content that
+    is not an object is sent as text (its `str`)."""
+    content = outbound.content
+    message = content if isinstance(content, dict) else {"text": str(content)}
+    return httpx.Request(
+        "POST",
+        f"{config.api_url}/v1/conversations/{quote(outbound.recipient, safe='')}/messages",
+        headers={"Authorization": f"Bearer {config.auth_token}"},
+        # GBM takes the agent's own unique id; Parley's id is it, so content cannot replace it.
+        json={"representative": {"representativeType": "BOT"}, **message,
+              "messageId": outbound.message_id},
+    )
+
+
+def outcome(response: httpx.Response) -> Outcome:
+    """Delivered under the Message's `messageId` (else the last segment of its `name`, as
+    receipts name it), else Google's error message and status."""
+    body = json_body(response)
+    message_id, name = body.get("messageId"), body.get("name")
+    if not (isinstance(message_id, str) and message_id) and isinstance(name, str):
+        message_id = name.rsplit("/", 1)[-1]
+    if response.is_success and isinstance(message_id, str) and message_id:
+        return Delivered(message_id)
+    error = body.get("error")
+    error = error if isinstance(error, dict) else {}
+    message, status = error.get("message"), error.get("status")
+    text = message if isinstance(message, str) else ""
+    if text and isinstance(status, str) and status:
+        text = f"{text} ({status})"
+    return by_status(response, text)
+
+
+SOURCE = Source(
+    name=NAME,
+    translate=translate,
+    webhook=Webhook(rpc="Google", verify=verify, routing_key=routing_key,
+                    unsigned_answer=verification_secret),
+    channels=(ChannelKind(source=NAME, label="Google", required=("gbm_id", "name"),
+                          channel_key=lambda request: request.gbm_id),),
+    # Conversations exist only once a user opened one with the agent.
+    connector=Connector(default_api_url="https://businessmessages.googleapis.com",
+                        request=request, outcome=outcome, conversation_key=conversation_key),
+)

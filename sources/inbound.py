@@ -1,15 +1,6 @@
-"""What every source module works with: the inbound request, app-level secrets, raw events, and
-the normalized events `translate` returns.
-
-A source module (e.g. `ingest/sources/viber.py`) defines:
-- `NAME: str` — its raw topic is `source.<NAME>.events`;
-- `verify(request: WebhookRequest, config: SourceConfig) -> None` — raises `SignatureMissing`
-  (HTTP 401) or `SignatureInvalid` (HTTP 403); checks over the raw bytes, in constant time;
-- `routing_key(body: bytes) -> str` — the Kafka key of the raw record: the source's conversation
-  key when the payload concerns one conversation, else the channel key (never raises);
-- `translate(raw: RawEvent) -> list[Event]` — a pure function: raw bytes in, normalized events out;
-  raises `TranslationError` for a payload it cannot read (the worker dead-letters it).
-"""
+"""What every source's inbound side works with: the webhook request, app-level secrets, raw
+events, and the normalized events a `translate` returns (`sources.spec.Source` says what each
+source provides)."""
 
 from __future__ import annotations
 
@@ -161,3 +152,14 @@ class MetadataUpdate:
 
 
 Event = InboundMessage | MetadataUpdate
+
+
+def contact_update(source: str, channel: str, conversation_key: str,
+                   contact: dict[str, str]) -> list[Event]:
+    """The conversation metadata naming its contact (`display_name`, `avatar_url`), none when
+    the source named nothing."""
+    found = {key: value for key, value in contact.items() if value}
+    if not found:
+        return []
+    return [MetadataUpdate(source=source, source_channel_id=channel, subject="conversation",
+                           source_conversation_key=conversation_key, data={"contact": found})]

@@ -1,19 +1,7 @@
-"""What every outbound connector is: a pure `request` builder and a pure `outcome` reader.
-
-A connector module (one per source, `messaging/connectors/<source>.py`) defines:
-
-- `SOURCES`: the `Message.source` values it sends for (e.g. ("twilio.sms", "twilio.whatsapp"));
-- `DEFAULT_API_URL`: the source API's base URL (`PARLEY_<NAME>_API_URL` overrides it, so tests
-  point it at a local fake);
-- `CAN_START_CONVERSATIONS`: True when messages.send may start a conversation with
-  `source_recipient_id` (Twilio SMS and WhatsApp, WhatsApp Cloud);
-- `conversation_key(recipient) -> str`: the source conversation key ingest gives that recipient's
-  replies (so a conversation Parley starts has the id the replies get);
-- `request(outbound, config) -> httpx.Request`: the source API call that sends one message;
-- `outcome(response) -> Outcome`: what the API's answer means.
-
-The sender (`messaging.sender`) does the I/O, retries and timeouts around them.
-"""
+"""What connectors work with: the message to send, the API's configuration, and what an
+answer means (`Delivered`, `Rejected`, `Retry`). A source's `Connector` (`sources.spec`) is a
+pure `request` builder and a pure `outcome` reader; `messaging.delivery` does the I/O, retries
+and timeouts around them."""
 
 from __future__ import annotations
 

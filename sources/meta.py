@@ -14,7 +14,8 @@ import hmac
 import json
 from typing import Any, Literal
 
-from ingest.sources.base import (
+from runtime.json_values import loads
+from sources.inbound import (
     Event,
     InboundMessage,
     MetadataUpdate,
@@ -28,7 +29,6 @@ from ingest.sources.base import (
     signature,
     signing_key,
 )
-from runtime.json_values import loads
 
 #: Looked up in lower case (see `WebhookRequest.headers`).
 SIGNATURE_HEADER = "X-Hub-Signature-256"

@@ -1,4 +1,9 @@
-"""Facebook Messenger: the Graph API Send API, with the Page access token.
+"""Facebook Messenger Platform webhooks (`object: "page"`), one channel per Page.
+
+Messages, echoes of the Page's own messages, postbacks, delivery and read receipts and reactions
+arrive as `entry[].messaging[]` items; `sources.meta` reads them (shared with Instagram).
+
+Sending: Facebook Messenger: the Graph API Send API, with the Page access token.
 
 Follows https://developers.facebook.com/docs/messenger-platform/reference/send-api: POST
 `/me/messages?access_token=<page token>` with `{"recipient": {"id": PSID}, "message": ...,
@@ -10,11 +15,13 @@ WhatsApp Cloud too, which answer the same way.
 
 from __future__ import annotations
 
+from functools import partial
 from typing import Any
 
 import httpx
 
-from messaging.connectors.base import (
+from sources import meta
+from sources.outbound import (
     ConnectorConfig,
     Delivered,
     Outbound,
@@ -24,11 +31,24 @@ from messaging.connectors.base import (
     by_status,
     json_body,
 )
+from sources.spec import ChannelKind, Connector, Source, Webhook
 
-SOURCES = ("facebook",)
+NAME = "facebook"
+#: The webhook body's `object` for Page subscriptions.
+OBJECT = "page"
+
+
+#: Meta signs every webhook with the app secret (`meta.verify_signature`).
+verify = meta.verify_signature
+#: The PSID when the body concerns one user, else the Page id; "" for garbage.
+routing_key = partial(meta.messaging_routing_key, expected_object=OBJECT)
+#: Messenger events as normalized events; `TranslationError` for an unreadable body.
+translate = partial(meta.translate_messaging, NAME, OBJECT)
+
+
+# Sending.
+
 DEFAULT_API_URL = "https://graph.facebook.com/v19.0"
-#: A PSID exists only once the person wrote to the Page, so there is nobody new to write to.
-CAN_START_CONVERSATIONS = False
 
 #: Graph error codes Meta documents as "wait and retry": unknown/service errors (1, 2), app, user,
 #: page and custom rate limits (4, 17, 32, 613, 341), and WhatsApp's throughput and pair limits
@@ -80,3 +100,18 @@ def graph_failure(response: httpx.Response, body: dict[str, Any]) -> Rejected | 
     if isinstance(failure, Rejected) and error.get("code") in _TRANSIENT_CODES:
         return Retry(failure.error)
     return failure
+
+
+#: Messenger's connector, which Instagram shares. A PSID exists only once the person wrote to the
+#: Page, so there is nobody new to write to.
+GRAPH_SEND_API = Connector(default_api_url=DEFAULT_API_URL, request=request, outcome=outcome,
+                           conversation_key=conversation_key)
+
+SOURCE = Source(
+    name=NAME,
+    translate=translate,
+    webhook=Webhook(rpc="Facebook", verify=verify, routing_key=routing_key, handshake=True),
+    channels=(ChannelKind(source=NAME, label="Facebook", required=("page_id", "page_token"),
+                          channel_key=lambda request: request.page_id, secrets=("page_token",)),),
+    connector=GRAPH_SEND_API,
+)

@@ -12,6 +12,14 @@ decimal digits, and `source_message_id` is those digits, so no precision is ever
 
 Receipts map to {"source": {"delivery_state": "delivered"|"read"|"failed"}}; a `failed` one adds
 Viber's description as "error".
+
+Sending: Viber REST bot API: send a message to a subscriber of the bot.
+
+Follows https://creators.viber.com/docs/bots-api/resources/messaging/send-message: POST
+`/pa/send_message` with `X-Viber-Auth-Token: <bot token>` and `{"receiver", "sender": {"name"},
+"min_api_version", "type", ...}`. Viber answers HTTP 200 whatever happened: `status` 0 and a 64-bit
+`message_token` on success, else a failure `status` and `status_message`
+(https://creators.viber.com/docs/bots-api/errors).
 """
 
 from __future__ import annotations
@@ -20,7 +28,10 @@ import hashlib
 import hmac
 from typing import Any
 
-from ingest.sources.base import (
+import httpx
+
+from runtime import json_values
+from sources.inbound import (
     Event,
     InboundMessage,
     MetadataUpdate,
@@ -29,11 +40,22 @@ from ingest.sources.base import (
     TranslationError,
     WebhookRequest,
     check_signature,
+    contact_update,
     epoch_ms,
     signature,
     signing_key,
 )
-from runtime import json_values
+from sources.outbound import (
+    ConnectorConfig,
+    Delivered,
+    Outbound,
+    Outcome,
+    Rejected,
+    Retry,
+    by_status,
+    json_body,
+)
+from sources.spec import ChannelKind, Connector, Source, Webhook
 
 SIGNATURE_HEADER = "X-Viber-Content-Signature"
 
@@ -92,20 +114,6 @@ def _contact(user: dict[str, Any]) -> dict[str, str]:
     return contact
 
 
-def _contact_update(user_id: str, contact: dict[str, str]) -> list[Event]:
-    if not contact:
-        return []
-    return [
-        MetadataUpdate(
-            source=NAME,
-            source_channel_id=CHANNEL_ID,
-            subject="conversation",
-            source_conversation_key=user_id,
-            data={"contact": contact},
-        )
-    ]
-
-
 def _message(payload: dict[str, Any], user_id: str) -> list[Event]:
     sender, content = payload.get("sender"), payload.get("message")
     timestamp = payload.get("timestamp")
@@ -127,7 +135,7 @@ def _message(payload: dict[str, Any], user_id: str) -> list[Event]:
         sender_name=contact.get("display_name", ""),
         sender_avatar_url=contact.get("avatar_url", ""),
     )
-    return [message, *_contact_update(user_id, contact)]
+    return [message, *contact_update(NAME, CHANNEL_ID, user_id, contact)]
 
 
 def translate(raw: RawEvent) -> list[Event]:
@@ -149,7 +157,7 @@ def translate(raw: RawEvent) -> list[Event]:
         return _message(payload, user_id)
     if event in _CONTACT_EVENTS:
         user = payload.get("user")
-        return _contact_update(user_id, _contact(user) if isinstance(user, dict) else {})
+        return contact_update(NAME, CHANNEL_ID, user_id, _contact(user) if isinstance(user, dict) else {})
     state: dict[str, Any] = {"delivery_state": _RECEIPT_STATES[event]}
     if event == "failed" and isinstance(payload.get("desc"), str):
         state["error"] = payload["desc"]
@@ -163,3 +171,72 @@ def translate(raw: RawEvent) -> list[Event]:
             data={"source": state},
         )
     ]
+
+
+# Sending.
+
+#: `status` 12, "Too many requests": Viber's rate limit (100 messages an hour to a user who does
+#: not answer), the only failure it documents as passing; every other status is final.
+_TOO_MANY_REQUESTS = 12
+#: Viber refuses a longer `sender.name`.
+_MAX_SENDER_NAME = 28
+
+
+def conversation_key(recipient: str) -> str:
+    """The Viber user id as given: ingest keys a conversation by the user's id as well."""
+    return recipient
+
+
+def request(outbound: Outbound, config: ConnectorConfig) -> httpx.Request:
+    """POST `{api_url}/pa/send_message`: the content (e.g. `{"type": "text", "text": "hi"}`) from
+    the channel's name. The content may set `min_api_version` (default 1) and `sender`; content
+    that is not an object is sent as a text message (its `str`)."""
+    content = outbound.content
+    message = content if isinstance(content, dict) else {"type": "text", "text": str(content)}
+    return httpx.Request(
+        "POST",
+        f"{config.api_url}/pa/send_message",
+        headers={"X-Viber-Auth-Token": config.auth_token},
+        json={"min_api_version": 1, "sender": {"name": outbound.channel_name[:_MAX_SENDER_NAME]},
+              # The receiver goes last: content must not send the message to someone else.
+              **message, "receiver": outbound.recipient},
+    )
+
+
+def _integer(value: Any) -> int | None:
+    return value if isinstance(value, int) and not isinstance(value, bool) else None
+
+
+def _sent_token(value: Any) -> str:
+    """The message token's digits, "" without one. json reads integers exactly, so a token beyond
+    2^53 keeps every digit (it never goes through a float)."""
+    text = str(value) if _integer(value) is not None or isinstance(value, str) else ""
+    return text if text.isascii() and text.isdigit() else ""
+
+
+def outcome(response: httpx.Response) -> Outcome:
+    """Delivered under `message_token` when `status` is 0; Viber's `status_message` and status
+    otherwise (retried for "Too many requests"); HTTP failures by their status."""
+    body = json_body(response)
+    status = _integer(body.get("status"))
+    message = body.get("status_message")
+    message = message if isinstance(message, str) else ""
+    if not response.is_success or status is None:
+        return by_status(response, message)
+    if status == 0:
+        token = _sent_token(body.get("message_token"))
+        return Delivered(token) if token else Rejected("Viber status 0 without a message_token")
+    error = f"{message} (Viber status {status})"
+    return Retry(error) if status == _TOO_MANY_REQUESTS else Rejected(error)
+
+
+SOURCE = Source(
+    name=NAME,
+    translate=translate,
+    webhook=Webhook(rpc="Viber", verify=verify, routing_key=routing_key),
+    channels=(ChannelKind(source=NAME, label="Viber", required=(),
+                          channel_key=lambda request: CHANNEL_ID),),
+    # A bot may only write to users who subscribed or wrote to it first.
+    connector=Connector(default_api_url="https://chatapi.viber.com", request=request,
+                        outcome=outcome, conversation_key=conversation_key),
+)

@@ -4,14 +4,26 @@ Each `entry[].changes[].value` with `messaging_product: "whatsapp"` carries
 `metadata.phone_number_id` (the channel), `contacts[]` (profile names), `messages[]` from users
 and `statuses[]` of the business's own messages. Other changes (template or account updates)
 concern no conversation.
+
+Sending: WhatsApp Cloud API: send a message from a business phone number.
+
+Follows https://developers.facebook.com/docs/whatsapp/cloud-api/messages/text-messages: POST
+`/<phone number id>/messages` with `Authorization: Bearer <user token>` and
+`{"messaging_product": "whatsapp", "recipient_type": "individual", "to": <wa_id>, "type": ...}`,
+answered `{"messaging_product", "contacts": [{"input", "wa_id"}], "messages": [{"id": wamid}]}`.
+Errors are Graph errors with `error_data.details` (see `facebook.graph_failure`).
 """
 
 from __future__ import annotations
 
 from typing import Any
+from urllib.parse import quote
 
-from ingest.sources import meta
-from ingest.sources.base import (
+import httpx
+
+from sources import meta
+from sources.facebook import DEFAULT_API_URL, graph_failure
+from sources.inbound import (
     Event,
     InboundMessage,
     MetadataUpdate,
@@ -19,8 +31,11 @@ from ingest.sources.base import (
     SourceConfig,
     TranslationError,
     WebhookRequest,
+    contact_update,
     epoch_ms,
 )
+from sources.outbound import ConnectorConfig, Delivered, Outbound, Outcome, json_body
+from sources.spec import ChannelKind, Connector, Source, Webhook
 
 NAME = "whatsapp"
 #: The webhook body's `object` for WhatsApp Business Account subscriptions.
@@ -75,8 +90,7 @@ def translate(raw: RawEvent) -> list[Event]:
         for message in meta.dict_list(value.get("messages"), "messages"):
             events.append(_message(channel, message, names, raw.received_at_ms))
         for wa_id, name in names.items():
-            data = {"contact": {"display_name": name}}
-            events.append(MetadataUpdate(NAME, channel, "conversation", wa_id, data=data))
+            events.extend(contact_update(NAME, channel, wa_id, {"display_name": name}))
         for status in meta.dict_list(value.get("statuses"), "statuses"):
             events.extend(_status(channel, status))
     return events
@@ -140,3 +154,65 @@ def routing_key(body: bytes) -> str:
         return _phone_number_id(values[0]) if values else ""
     except Exception:  # the contract: a routing key, never an error, whatever the body
         return ""
+
+
+# Sending.
+
+_WHATSAPP_PREFIX = "whatsapp:"
+#: What people write phone numbers with besides digits and "+".
+_SEPARATORS = str.maketrans("", "", " \t-().")
+
+
+def dialable(recipient: str) -> str:
+    """`recipient` without a "whatsapp:" prefix, spaces, dashes, dots and parentheses."""
+    return recipient.strip().removeprefix(_WHATSAPP_PREFIX).translate(_SEPARATORS)
+
+
+def conversation_key(recipient: str) -> str:
+    """The wa_id ingest keys the contact's replies with: the number's digits without "+"
+    ("+49 151-234" -> "49151234"); "" when `recipient` is no phone number."""
+    digits = dialable(recipient).removeprefix("+")
+    return digits if digits.isascii() and digits.isdigit() else ""
+
+
+def request(outbound: Outbound, config: ConnectorConfig) -> httpx.Request:
+    """POST `{api_url}/{phone_number_id}/messages`: the content (e.g. `{"type": "text", "text":
+    {"body": "hi"}}`) with the recipient. Content that is not an object is sent as a text message
+    (its `str`)."""
+    content = outbound.content
+    message = content if isinstance(content, dict) else {"type": "text",
+                                                           "text": {"body": str(content)}}
+    return httpx.Request(
+        "POST",
+        f"{config.api_url}/{quote(outbound.source_channel_id, safe='')}/messages",
+        headers={"Authorization": f"Bearer {outbound.secrets.get('user_token', '')}"},
+        # The addressing goes last: content must not send the message to someone else.
+        json={**message, "messaging_product": "whatsapp", "recipient_type": "individual",
+              "to": outbound.recipient},
+    )
+
+
+def outcome(response: httpx.Response) -> Outcome:
+    """Delivered under `messages[0].id` (the wamid), else the Graph error."""
+    body = json_body(response)
+    messages = body.get("messages")
+    first = messages[0] if isinstance(messages, list) and messages else None
+    wamid = first.get("id") if isinstance(first, dict) else None
+    if response.is_success and isinstance(wamid, str) and wamid:
+        return Delivered(wamid)
+    return graph_failure(response, body)
+
+
+SOURCE = Source(
+    name=NAME,
+    translate=translate,
+    webhook=Webhook(rpc="Whatsapp", verify=verify, routing_key=routing_key, handshake=True),
+    channels=(ChannelKind(source=NAME, label="WhatsApp",
+                          required=("phone_number_id", "user_token", "name"),
+                          channel_key=lambda request: request.phone_number_id,
+                          secrets=("user_token",)),),
+    # Any WhatsApp number can be written to (outside the 24-hour window WhatsApp wants a
+    # template).
+    connector=Connector(default_api_url=DEFAULT_API_URL, request=request, outcome=outcome,
+                        conversation_key=conversation_key, can_start_conversations=True),
+)

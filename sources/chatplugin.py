@@ -14,9 +14,11 @@ record per message to `source.chatplugin.events`:
 from __future__ import annotations
 
 import json
+import uuid
 from typing import Any
 
-from ingest.sources.base import (
+from runtime import json_values
+from sources.inbound import (
     Event,
     InboundMessage,
     RawEvent,
@@ -24,7 +26,7 @@ from ingest.sources.base import (
     epoch_ms,
     json_field,
 )
-from runtime import json_values
+from sources.spec import ChannelKind, Source
 
 NAME = "chatplugin"
 
@@ -59,3 +61,12 @@ def translate(raw: RawEvent) -> list[Event]:
         )]
     except (ValueError, KeyError, TypeError) as exc:
         raise TranslationError(f"chat plugin record is malformed: {exc!r}") from exc
+
+
+SOURCE = Source(
+    name=NAME,
+    translate=translate,
+    # A chat plugin has no id at any source: each connect makes a new channel.
+    channels=(ChannelKind(source=NAME, label="Chatplugin", required=("name",),
+                          channel_key=lambda request: str(uuid.uuid4()), idempotent=False),),
+)

@@ -18,16 +18,29 @@ Signature. `X-Twilio-Signature` is checked by the official `twilio` package over
 and every form field (Twilio adds fields without notice, so none may be left out). Webhooks
 signed with a Twilio SharedKey (`X-Twilio-Webhooks-Signature-Settings`) are not supported: only
 the auth token is configured, so they fail as invalid.
+
+Sending: Twilio Programmable Messaging: SMS and WhatsApp through the Message resource.
+
+Follows https://www.twilio.com/docs/messaging/api/message-resource: POST
+`/2010-04-01/Accounts/<Account SID>/Messages.json`, HTTP Basic auth (Account SID, auth token), a
+form with `To`, `From` and the message's parameters (`Body`, `MediaUrl`, ...). WhatsApp addresses
+are "whatsapp:+<number>", SMS ones bare E.164 numbers. Created is 201 with the Message resource
+(`sid`); errors are `{"code", "message", "more_info", "status"}`
+(https://www.twilio.com/docs/usage/twilios-response).
 """
 
 from __future__ import annotations
 
+import base64
+import re
 from typing import Any
-from urllib.parse import parse_qs
+from urllib.parse import parse_qs, quote
 
+import httpx
 from twilio.request_validator import RequestValidator
 
-from ingest.sources.base import (
+from runtime.errors import InvalidArgument
+from sources.inbound import (
     Event,
     InboundMessage,
     MetadataUpdate,
@@ -36,9 +49,21 @@ from ingest.sources.base import (
     SourceConfig,
     TranslationError,
     WebhookRequest,
+    contact_update,
     signature,
     signing_key,
 )
+from sources.outbound import (
+    ConnectorConfig,
+    Delivered,
+    Outbound,
+    Outcome,
+    by_status,
+    json_body,
+)
+from sources.spec import ChannelKind, Connector, Reply, Source, Webhook
+from sources.whatsapp import conversation_key as _digits
+from sources.whatsapp import dialable
 
 SIGNATURE_HEADER = "X-Twilio-Signature"
 
@@ -163,14 +188,80 @@ def translate(raw: RawEvent) -> list[Event]:
             sender_name=name,
         )
     ]
-    if name:
-        events.append(
-            MetadataUpdate(
-                source=source,
-                source_channel_id=channel,
-                subject="conversation",
-                source_conversation_key=contact,
-                data={"contact": {"display_name": name}},
-            )
-        )
-    return events
+    return events + contact_update(source, channel, contact, {"display_name": name})
+
+
+# Sending.
+
+def conversation_key(recipient: str) -> str:
+    """The bare E.164 number ingest keys the contact's replies with ("whatsapp:+49 151-234" ->
+    "+49151234"); "" unless `recipient` is a number with its "+" and country code."""
+    number = dialable(recipient)
+    digits = _digits(number)
+    return "+" + digits if digits and number.startswith("+") else ""
+
+
+def _address(source: str, number: str) -> str:
+    bare = number.removeprefix(_WHATSAPP_PREFIX)
+    return _WHATSAPP_PREFIX + bare if source == "twilio.whatsapp" else bare
+
+
+def request(outbound: Outbound, config: ConnectorConfig) -> httpx.Request:
+    """POST the Message resource: the content's Twilio parameters (e.g. `{"Body": "hi"}`, sent as
+    they are; other content is sent as `Body`), `To` the recipient, `From` the channel's number."""
+    content = outbound.content
+    fields = content if isinstance(content, dict) else {"Body": str(content)}
+    credentials = f"{config.account_id}:{config.auth_token}".encode()
+    return httpx.Request(
+        "POST",
+        f"{config.api_url}/2010-04-01/Accounts/{quote(config.account_id, safe='')}/Messages.json",
+        headers={"Authorization": "Basic " + base64.b64encode(credentials).decode()},
+        # The addressing goes last: content must not send the message to someone else.
+        data={**fields, "To": _address(outbound.source, outbound.recipient),
+              "From": _address(outbound.source, outbound.source_channel_id)},
+    )
+
+
+def outcome(response: httpx.Response) -> Outcome:
+    """Delivered under the Message's `sid`, else Twilio's error message and code."""
+    body = json_body(response)
+    sid = body.get("sid")
+    if response.is_success and isinstance(sid, str) and sid:
+        return Delivered(sid)
+    message, code = body.get("message"), body.get("code")
+    error = message if isinstance(message, str) else ""
+    if error and code is not None:
+        error = f"{error} (Twilio error {code})"
+    return by_status(response, error)
+
+
+# Connecting.
+
+_PHONE = re.compile(r"^\+[1-9][0-9]{4,15}$")
+
+
+def phone_number(number: str) -> str:
+    """A connect request's `phone_number` in E.164 (`+15005550006`); a `whatsapp:` prefix is
+    dropped. InvalidArgument for anything else."""
+    number = number.removeprefix(_WHATSAPP_PREFIX).strip()
+    if not _PHONE.match(number):
+        raise InvalidArgument(f"phone_number must be E.164 like +15005550006, got {number!r}")
+    return number
+
+
+#: Twilio expects TwiML; an empty document means "no automatic reply".
+EMPTY_TWIML = Reply("text/xml",
+                    b'<?xml version="1.0" encoding="UTF-8"?><Response></Response>')
+
+SOURCE = Source(
+    name=NAME,
+    translate=translate,
+    webhook=Webhook(rpc="Twilio", verify=verify, routing_key=routing_key, reply=EMPTY_TWIML),
+    channels=tuple(
+        ChannelKind(source=f"{NAME}.{kind}", label=label, required=("phone_number", "name"),
+                    channel_key=lambda request: phone_number(request.phone_number))
+        for kind, label in (("sms", "SMS"), ("whatsapp", "WhatsApp"))),
+    connector=Connector(default_api_url="https://api.twilio.com", request=request,
+                        outcome=outcome, conversation_key=conversation_key,
+                        can_start_conversations=True),
+)
