@@ -10,6 +10,7 @@ import os
 import subprocess
 import sys
 import time
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -20,6 +21,7 @@ from aiokafka.admin import AIOKafkaAdminClient
 
 from ingest import reprocess
 from ingest.raw_writer import write_raw
+from sources import REGISTRY
 from sources import facebook as facebook_source
 from runtime import ids, kafka, timestamps, topics
 from runtime.settings import Settings
@@ -202,11 +204,11 @@ def test_reprocessing_with_a_fixed_translator_corrects_past_data(
         return [type(e)(**{**e.__dict__, "content": {**e.content, "text": "garbled"}})
                 if hasattr(e, "content") else e for e in events]
 
-    monkeypatch.setattr(facebook_source, "translate", buggy)
+    monkeypatch.setitem(REGISTRY, "facebook", replace(facebook_source.SOURCE, translate=buggy))
     asyncio.run(reprocess.reprocess(live_stack, "facebook", since_ms))
     eventually(lambda: texts() == ["garbled"], timeout=20)
     # ... the fix ships, reprocessing corrects it, and nothing was duplicated on the way.
-    monkeypatch.setattr(facebook_source, "translate", real)
+    monkeypatch.setitem(REGISTRY, "facebook", facebook_source.SOURCE)
     asyncio.run(reprocess.reprocess(live_stack, "facebook", since_ms))
     eventually(lambda: texts() == ["the right text"], timeout=20)
 
