@@ -19,7 +19,7 @@ import hashlib
 import json
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any, TypeAlias
+from typing import Any, Generic, TypeAlias, TypeVar
 
 import redis.asyncio as aioredis
 from google.protobuf import json_format
@@ -32,42 +32,13 @@ from store.keys import PartitionKeys, StoreKeys
 from store.metadata import deep_merge, remove_path
 from store.views import default_display_name
 
-Entity: TypeAlias = (records_pb2.TagRecord | records_pb2.TemplateRecord | records_pb2.ContactRecord
-          | records_pb2.WebhookRecord | records_pb2.SourceRecord | records_pb2.TokenRecord)
-Record: TypeAlias = records_pb2.MessageRecord | records_pb2.MetadataRecord | records_pb2.ChannelRecord | Entity
+Record: TypeAlias = (records_pb2.MessageRecord | records_pb2.MetadataRecord | records_pb2.ChannelRecord
+                     | records_pb2.TagRecord | records_pb2.TemplateRecord | records_pb2.ContactRecord
+                     | records_pb2.WebhookRecord | records_pb2.SourceRecord | records_pb2.TokenRecord)
 
 #: The version of the projection's layout in Redis. Change it with the keys or their contents:
 #: a store that finds another one drops the projection and replays Kafka (store.rebuild).
 LAYOUT_VERSION = 5
-
-#: The record type of each application topic the projector reads.
-RECORD_TYPES: dict[str, type[Record]] = {
-    topics.MESSAGES: records_pb2.MessageRecord,
-    topics.METADATA: records_pb2.MetadataRecord,
-    topics.CHANNELS: records_pb2.ChannelRecord,
-    topics.TAGS: records_pb2.TagRecord,
-    topics.TEMPLATES: records_pb2.TemplateRecord,
-    topics.CONTACTS: records_pb2.ContactRecord,
-    topics.WEBHOOKS: records_pb2.WebhookRecord,
-    topics.SOURCES: records_pb2.SourceRecord,
-    topics.TOKENS: records_pb2.TokenRecord,
-}
-
-
-def entity_key(record: Entity) -> tuple[str, str]:
-    """The kind and id of a tag, template, contact, webhook, source or API token record."""
-    if isinstance(record, records_pb2.TagRecord):
-        return "tag", record.tag.id
-    if isinstance(record, records_pb2.ContactRecord):
-        return "contact", record.contact.id
-    if isinstance(record, records_pb2.WebhookRecord):
-        return "webhook", record.webhook.id
-    if isinstance(record, records_pb2.SourceRecord):
-        return "source", record.source.source_id
-    if isinstance(record, records_pb2.TokenRecord):
-        return "token", record.name
-    return "template", record.template.id
-
 
 def source_message_id(record: records_pb2.MessageRecord) -> str:
     """The source's id of a message (`metadata.source.id`), "" when it has none yet."""
@@ -91,6 +62,8 @@ class Projection:
     source_index: dict[str, str | None] = field(default_factory=dict)
     #: Unread contact messages of a conversation after a read marker: (conversation, bound).
     unread_after: dict[tuple[str, str], int] = field(default_factory=dict)
+    #: The messages Parley sent that carry a source id: an echo may hold it already.
+    sent_with_source_id: list[records_pb2.MessageRecord] = field(default_factory=list)
     #: The two newest message members of conversations where an echo is replaced.
     newest: dict[str, list[str]] = field(default_factory=dict)
     #: The batch's Redis commands, in order (each a command name and its arguments).
@@ -111,56 +84,54 @@ class Projection:
 
     async def load(self, redis: aioredis.Redis, records: list[Record]) -> None:
         """Read, in one round trip, everything `apply` will look at for `records`."""
-        # (cache, cache key, redis command, redis key, decoder of the answer)
-        wanted: list[tuple[dict[str, Any], str, str, str, Callable[[Any], Any]]] = []
-        for record in records:
-            if isinstance(record, records_pb2.MessageRecord):
-                mid, cid = record.message.id, record.conversation_id
-                wanted.append((self.messages, mid, "get", self.part.message(mid), _message))
-                wanted.append(
-                    (self.conversations, cid, "hgetall", self.part.conversation(cid), _hash)
-                )
-                if sid := source_message_id(record):
-                    key = self.part.source_message(record.channel_id, sid)
-                    wanted.append((self.source_index, key, "get", key, _text))
-                doc = self.part.metadata("conversation", cid)
-                wanted.append((self.documents, doc, "get", doc, _document))
-            elif isinstance(record, records_pb2.MetadataRecord):
-                key = self.part.metadata(record.subject, record.identifier)
-                wanted.append((self.documents, key, "get", key, _document))
-                if record.subject == "message":  # its conversation, for the event's filters
-                    mid = record.identifier
-                    wanted.append((self.messages, mid, "get", self.part.message(mid), _message))
-                if record.subject == "conversation":
-                    cid = record.identifier
-                    wanted.append(
-                        (self.conversations, cid, "hgetall", self.part.conversation(cid), _hash)
-                    )
-        counts = [
-            (r.identifier, bound) for r in records
-            if isinstance(r, records_pb2.MetadataRecord) and r.subject == "conversation"
-            and "read_until" in r.data.fields
-            for bound in [cursors.read_bound(json_format.MessageToDict(r.data))]
-        ]
+        wanted = [read for record in records for read in HANDLERS[type(record)].reads(self, record)]
         pipe = redis.pipeline(transaction=False)
-        for _, _, op, key, _ in wanted:
-            getattr(pipe, op)(key)
-        for cid, bound in counts:
-            pipe.zlexcount(self.part.conversation_contact_messages(cid), bound, "+")
-        found = await pipe.execute()
-        for (cache, name, _, _, decode), value in zip(wanted, found):
-            cache[name] = decode(value)
-        self.unread_after.update(zip(counts, found[len(wanted):]))
-        await self._load_echoes(redis, records)
+        for read in wanted:
+            getattr(pipe, read.command)(read.key, *read.args)
+        for read, value in zip(wanted, await pipe.execute()):
+            read.cache[read.name] = read.decode(value)
+        await self._load_echoes(redis)
 
-    async def _load_echoes(self, redis: aioredis.Redis, records: list[Record]) -> None:
+    def _message_reads(self, record: records_pb2.MessageRecord) -> list[Read]:
+        """A message's earlier version, its conversation and the conversation's metadata, and
+        the message its source id is stored under (noting a message Parley sent that has one:
+        its echo may be stored already, see `_load_echoes`)."""
+        mid, cid = record.message.id, record.conversation_id
+        doc = self.part.metadata("conversation", cid)
+        reads = [Read(self.messages, mid, "get", self.part.message(mid), _message),
+                 Read(self.conversations, cid, "hgetall", self.part.conversation(cid), _hash),
+                 Read(self.documents, doc, "get", doc, _document)]
+        if sid := source_message_id(record):
+            key = self.part.source_message(record.channel_id, sid)
+            reads.append(Read(self.source_index, key, "get", key, _text))
+            if _sent_by_parley(record):
+                self.sent_with_source_id.append(record)
+        return reads
+
+    def _metadata_reads(self, record: records_pb2.MetadataRecord) -> list[Read]:
+        """A metadata document; the message or conversation it is about (for the event's
+        filters); for a conversation's new read marker, its unread messages after it."""
+        key = self.part.metadata(record.subject, record.identifier)
+        reads = [Read(self.documents, key, "get", key, _document)]
+        if record.subject == "message":
+            mid = record.identifier
+            reads.append(Read(self.messages, mid, "get", self.part.message(mid), _message))
+        if record.subject == "conversation":
+            cid = record.identifier
+            reads.append(Read(self.conversations, cid, "hgetall", self.part.conversation(cid), _hash))
+            if "read_until" in record.data.fields:
+                bound = cursors.read_bound(json_format.MessageToDict(record.data))
+                reads.append(Read(self.unread_after, (cid, bound), "zlexcount",
+                                  self.part.conversation_contact_messages(cid), int, (bound, "+")))
+        return reads
+
+    async def _load_echoes(self, redis: aioredis.Redis) -> None:
         """For each message Parley sent whose source id an echo holds already: the echo, and the
         two newest messages of the conversation (one may be the echo, see `_drop_echo`)."""
         contested = [
-            (owner, record.conversation_id) for record in records
-            if isinstance(record, records_pb2.MessageRecord) and _sent_by_parley(record)
-            and (sid := source_message_id(record))
-            and (owner := self.source_index.get(self.part.source_message(record.channel_id, sid)))
+            (owner, record.conversation_id) for record in self.sent_with_source_id
+            if (owner := self.source_index.get(
+                self.part.source_message(record.channel_id, source_message_id(record))))
             and owner != record.message.id
         ]
         if not contested:
@@ -177,16 +148,7 @@ class Projection:
     def apply(self, record: Record, emit: bool = True) -> None:
         """Apply one record to the state and queue its writes (and its events when `emit`)."""
         self.emitting = emit
-        if isinstance(record, records_pb2.MessageRecord):
-            self._message(record)
-        elif isinstance(record, records_pb2.MetadataRecord):
-            self._metadata(record)
-        elif isinstance(record, records_pb2.ChannelRecord):
-            self._channel(record)
-        else:
-            if isinstance(record, records_pb2.ContactRecord):
-                self._contact(record)
-            self._entity(record)
+        HANDLERS[type(record)].apply(self, record)
 
     @property
     def slot(self) -> PartitionKeys | StoreKeys:
@@ -415,35 +377,27 @@ class Projection:
             self._write("HSET", self.keys.contact_conversations(contact_id), cid, source)
             self._write("SET", self.keys.contact_of(cid), contact_id)
 
-    def _credential(self, record: records_pb2.SourceRecord | records_pb2.TokenRecord) -> None:
-        """Calls name a source or an API token by its secret: the secret's hash leads to it."""
-        digest, withdrawn = _credential_of(record)
-        key = self.keys.credential(digest)
-        if withdrawn:
-            self._write("DEL", key)
-        else:
-            self._write("SET", key, "/".join(entity_key(record)))
+    def _tag(self, record: records_pb2.TagRecord) -> None:
+        self._event(events.tag, record)
 
-    def _entity(self, record: Entity) -> None:
-        kind, entity_id = entity_key(record)
-        if isinstance(record, records_pb2.TagRecord):
-            self._event(events.tag, record)
-        if isinstance(record, (records_pb2.SourceRecord, records_pb2.TokenRecord)):
-            self._credential(record)
-        # A revoked token stays listed (as revoked); the other entities go.
-        if not isinstance(record, records_pb2.TokenRecord) and record.deleted:
+    def entity(self, kind: str, entity_id: str, record: Record, removed: bool,
+               credential: tuple[str, bool] | None) -> None:
+        """Keep `record`, entity `entity_id` of `kind`, or drop it when `removed`; for a source
+        or an API token also the way to it from its secret's hash, withdrawn or not
+        (`credential`): calls name them by their secret."""
+        if credential is not None:
+            digest, withdrawn = credential
+            key = self.keys.credential(digest)
+            if withdrawn:
+                self._write("DEL", key)
+            else:
+                self._write("SET", key, f"{kind}/{entity_id}")
+        if removed:
             self._write("DEL", self.keys.entity(kind, entity_id))
             self._write("SREM", self.keys.entities(kind), entity_id)
         else:
             self._write("SET", self.keys.entity(kind, entity_id), record.SerializeToString())
             self._write("SADD", self.keys.entities(kind), entity_id)
-
-
-def _credential_of(record: records_pb2.SourceRecord | records_pb2.TokenRecord) -> tuple[str, bool]:
-    """The SHA-256 of a source's or API token's credential, and whether it is withdrawn."""
-    if isinstance(record, records_pb2.SourceRecord):
-        return hashlib.sha256(record.token.encode()).hexdigest(), record.deleted
-    return record.token_sha256, record.revoked
 
 
 def _sent_by_parley(record: records_pb2.MessageRecord) -> bool:
@@ -470,3 +424,87 @@ def _text(found: bytes | None) -> str | None:
 
 def _document(found: bytes | None) -> dict[str, Any] | None:
     return None if found is None else dict(json.loads(found))
+
+
+@dataclass(frozen=True)
+class Read:
+    """One lookup of `Projection.load`: `command` on `key` (with `args`), its answer decoded
+    into `cache[name]`."""
+
+    cache: dict[Any, Any]
+    name: Any
+    command: str
+    key: str
+    decode: Callable[[Any], Any]
+    args: tuple[str, ...] = ()
+
+
+def _no_reads(projection: Projection, record: Record) -> list[Read]:
+    """Nothing to read first: the record's writes do not depend on what is stored."""
+    return []
+
+
+R = TypeVar("R", bound=Record)
+
+
+@dataclass(frozen=True)
+class Handler(Generic[R]):
+    """How the projector takes the records of one type: the topic they come on, the ids each
+    must have (`ids`, named in `required`), what a batch reads for one before applying it
+    (`reads`), and how it is applied (`apply`)."""
+
+    record: type[R]
+    topic: str
+    required: str
+    ids: Callable[[R], tuple[str, ...]]
+    apply: Callable[[Projection, R], None]
+    reads: Callable[[Projection, R], list[Read]] = _no_reads
+
+    def missing(self, record: R) -> str:
+        """Why `record` cannot be projected ("" when it can): an id it needs is empty."""
+        return "" if all(self.ids(record)) else f"{self.required} required"
+
+
+def entity(record: type[R], topic: str, kind: str, entity_id: Callable[[R], str],
+           removed: Callable[[R], bool], credential: Callable[[R], tuple[str, bool]] | None = None,
+           also: Callable[[Projection, R], None] | None = None) -> Handler[R]:
+    """The handler of the entities of a compacted topic, kept by `kind` and `entity_id` (a
+    record that is `removed` drops one); with the hash of their secret and whether it is
+    withdrawn when they have a `credential`; `also` applies what else a record changes, first."""
+
+    def apply(projection: Projection, value: R) -> None:
+        if also is not None:
+            also(projection, value)
+        projection.entity(kind, entity_id(value), value, removed(value),
+                          None if credential is None else credential(value))
+
+    return Handler(record, topic, "id", lambda value: (entity_id(value),), apply)
+
+
+#: The handler of each record type the projector reads: adding a record type is one entry.
+HANDLERS: dict[type[Record], Handler[Any]] = {handler.record: handler for handler in (
+    Handler(records_pb2.MessageRecord, topics.MESSAGES, "conversation_id, message.id",
+            lambda r: (r.conversation_id, r.message.id), Projection._message,
+            Projection._message_reads),
+    Handler(records_pb2.MetadataRecord, topics.METADATA, "subject, identifier",
+            lambda r: (r.subject, r.identifier), Projection._metadata, Projection._metadata_reads),
+    Handler(records_pb2.ChannelRecord, topics.CHANNELS, "channel.id", lambda r: (r.channel.id,),
+            Projection._channel),
+    entity(records_pb2.TagRecord, topics.TAGS, "tag", lambda r: r.tag.id,
+           removed=lambda r: r.deleted, also=Projection._tag),
+    entity(records_pb2.TemplateRecord, topics.TEMPLATES, "template", lambda r: r.template.id,
+           removed=lambda r: r.deleted),
+    entity(records_pb2.ContactRecord, topics.CONTACTS, "contact", lambda r: r.contact.id,
+           removed=lambda r: r.deleted, also=Projection._contact),
+    entity(records_pb2.WebhookRecord, topics.WEBHOOKS, "webhook", lambda r: r.webhook.id,
+           removed=lambda r: r.deleted),
+    entity(records_pb2.SourceRecord, topics.SOURCES, "source", lambda r: r.source.source_id,
+           removed=lambda r: r.deleted,
+           credential=lambda r: (hashlib.sha256(r.token.encode()).hexdigest(), r.deleted)),
+    # A revoked token stays listed (as revoked).
+    entity(records_pb2.TokenRecord, topics.TOKENS, "token", lambda r: r.name,
+           removed=lambda r: False, credential=lambda r: (r.token_sha256, r.revoked)),
+)}
+
+#: The record type of each application topic the projector reads.
+RECORD_TYPES: dict[str, type[Record]] = {h.topic: h.record for h in HANDLERS.values()}
