@@ -26,11 +26,11 @@ from google.protobuf import json_format
 
 from parley.v1 import records_pb2
 from runtime import topics
-from store import cursors, events, filters
+from store import cursors, events
 from store.batch_script import Command
 from store.keys import PartitionKeys, StoreKeys
 from store.metadata import deep_merge, remove_path
-from store.views import default_display_name
+from store.search.index_writes import IndexWrites
 
 Record: TypeAlias = (records_pb2.MessageRecord | records_pb2.MetadataRecord | records_pb2.ChannelRecord
                      | records_pb2.TagRecord | records_pb2.TemplateRecord | records_pb2.ContactRecord
@@ -151,6 +151,11 @@ class Projection:
         HANDLERS[type(record)].apply(self, record)
 
     @property
+    def indexes(self) -> IndexWrites:
+        """The writes of the search indexes of the batch's partition (queued with its own)."""
+        return IndexWrites(self.part, self.writes)
+
+    @property
     def slot(self) -> PartitionKeys | StoreKeys:
         """The keys of the slot the batch writes."""
         return self.keys if self.partition is None else self.partition
@@ -222,7 +227,6 @@ class Projection:
             self._write_contacts("SET", self.keys.contact_of(cid), record.contact_id, "NX")
 
         conversation["created_at_ms"] = str(min(int(conversation["created_at_ms"]), record.sent_at_ms))
-        self._write("ZADD", self.part.created(), "LT", int(conversation["created_at_ms"]), cid)
         if record.recipient_source_id:  # the address replies go to
             conversation.setdefault("contact_source_id", record.recipient_source_id)
         if message.from_contact:
@@ -239,24 +243,15 @@ class Projection:
         document = self.documents.get(self.part.metadata("conversation", cid)) or {}
         unread = message.from_contact and cursors.is_unread(member, cursors.read_bound(document))
         # The unread count as a number, for ranges: a message counts once, when first projected
-        # after the read marker; mark-read sets it exactly (see _conversation_indexes).
+        # after the read marker; mark-read sets it exactly (see _conversation_metadata).
         self._write("ZADD", self.part.unread_counts(), "NX", 0, cid)
         if unread and previous is None:
             self._write("ZINCRBY", self.part.unread_counts(), 1, cid)
-        # The conversation and its index sets are scored by its last activity, so a filter on
-        # one index pages straight from that index (see store.filtering).
+        # The conversation list is scored by last activity, and so are the search indexes.
         activity = _activity_ms(conversation)
-        indexes = [self.part.conversations(), self.part.index("channel", record.channel_id),
-                   self.part.index("source", conversation["source"]),
-                   *self._metadata_indexes(document)]
-        for index in indexes:
-            self._write("ZADD", index, "GT", activity, cid)
-        # The default name is known with the first message, and changes once the contact's id is.
-        old_names = self._name_indexes(document, before) if before else set()
-        self._rename(cid, old_names, self._name_indexes(document, conversation))
-        # Unread: joined by an unread contact message; a conversation already in it moves along.
-        self._write("ZADD", self.part.index("unread"), *(() if unread else ("XX",)), "GT",
-                    activity, cid)
+        self._write("ZADD", self.part.conversations(), "GT", activity, cid)
+        self.indexes.message(cid, record.channel_id, activity, before, conversation, document,
+                             unread)
         self._write("HSET", self.part.conversation(cid),
                     *(item for pair in conversation.items() for item in pair))
 
@@ -292,9 +287,7 @@ class Projection:
         self.documents[key] = document
         self._write("SET", key, json.dumps(document, separators=(",", ":")))
         if record.subject == "conversation":
-            self._conversation_indexes(record.identifier, before, document)
-            for path, text in filters.metadata_terms(document)[1] - filters.metadata_terms(before)[1]:
-                self._write("ZADD", self.part.meta_values(path), 0, text)
+            self._conversation_metadata(record.identifier, before, document)
         if document != before:
             self._metadata_events(record, document)
 
@@ -311,54 +304,20 @@ class Projection:
         if record.subject == "conversation":
             self._event(events.conversation, cid, channel_id)
 
-    def _metadata_indexes(self, document: dict[str, Any]) -> list[str]:
-        """The tag, state and metadata path and value indexes of a conversation with metadata
-        `document`."""
-        tags = document.get("tags")
-        state = document.get("state")
-        paths, terms = filters.metadata_terms(document)
-        return [self.part.index("tag", t) for t in (tags if isinstance(tags, dict) else {})] + (
-            [self.part.index("state", state)] if isinstance(state, str) else []) + [
-            self.part.index("has", p) for p in sorted(paths)] + [
-            self.part.index("meta", filters.meta_term(*t)) for t in sorted(terms)]
-
-    def _name_indexes(self, document: dict[str, Any], conversation: dict[str, str]) -> set[str]:
-        """The trigram indexes of a conversation's display name. They only narrow a search (the
-        answer is checked and ordered afterwards), so membership matters, not their scores."""
-        contact = document.get("contact")
-        name = contact.get("display_name") if isinstance(contact, dict) else None
-        if not isinstance(name, str):
-            name = default_display_name(conversation.get("source", ""),
-                                        conversation.get("contact_source_id", ""))
-        return {self.part.index("gram", g) for g in filters.name_grams(name)}
-
-    def _rename(self, cid: str, old: set[str], new: set[str]) -> None:
-        for index in new - old:
-            self._write("ZADD", index, 0, cid)
-        for index in old - new:
-            self._write("ZREM", index, cid)
-
-    def _conversation_indexes(self, cid: str, before: dict[str, Any], after: dict[str, Any]) -> None:
-        """Keep the tag, state and unread index sets of a conversation in step with its metadata.
-        A conversation without messages yet joins them with its first message instead."""
+    def _conversation_metadata(self, cid: str, before: dict[str, Any],
+                               after: dict[str, Any]) -> None:
+        """Keep a conversation's indexes and unread count in step with its metadata. A
+        conversation without messages yet joins the indexes with its first message instead."""
+        self.indexes.metadata_values(before, after)
         conversation = self.conversations.get(cid) or {}
         if not conversation.get("last_member"):
             return
-        activity = _activity_ms(conversation)
-        self._rename(cid, self._name_indexes(before, conversation),
-                     self._name_indexes(after, conversation))
-        old, new = set(self._metadata_indexes(before)), set(self._metadata_indexes(after))
-        for index in new - old:
-            self._write("ZADD", index, "GT", activity, cid)
-        for index in old - new:
-            self._write("ZREM", index, cid)
+        unread_count = None
         if before.get("read_until") != after.get("read_until"):
-            count = self.unread_after.get((cid, cursors.read_bound(after)), 0)
-            self._write("ZADD", self.part.unread_counts(), count, cid)
-            if count:
-                self._write("ZADD", self.part.index("unread"), "GT", activity, cid)
-            else:
-                self._write("ZREM", self.part.index("unread"), cid)
+            unread_count = self.unread_after.get((cid, cursors.read_bound(after)), 0)
+            self._write("ZADD", self.part.unread_counts(), unread_count, cid)
+        self.indexes.metadata(cid, conversation, _activity_ms(conversation), before, after,
+                              unread_count)
 
     def _channel(self, record: records_pb2.ChannelRecord) -> None:
         channel = record.channel
