@@ -3,7 +3,9 @@
 `Projection` reads what the batch needs in one round trip (`load`), applies the records in log
 order to that state in memory (`apply`), and then hands every write over (`commands`) for the
 projector to run atomically (`store.batch_script`), together with the batch's next offset. The
-realtime events of what changed (`store.events`) go into the same script.
+realtime events of what changed (`store.events`) go into the same script. How each record type
+is read and applied is one entry of `HANDLERS`, the table of the topics' record types; the
+writes of the search indexes are `store.search.index_writes`'.
 
 A batch is one topic partition's, and it writes one slot of the keyspace (`store.keys`): the
 messages and metadata of partition n go to partition n's keys, the global entities to the
