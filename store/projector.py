@@ -109,7 +109,7 @@ class Projector:
         if wrong:
             raise ValueError(f"topics {wrong} do not have PARLEY_TOPIC_PARTITIONS="
                              f"{self.settings.topic_partitions} partitions; the projection's "
-                             "layout follows that count (see README, partitions)")
+                             "layout follows that count (see docs/architecture.md, partitions)")
 
     def slots(self, number: int) -> tuple[PartitionKeys, StoreKeys]:
         """The slots the batches of partition number `number` write."""
