@@ -34,9 +34,10 @@ from store.keys import PartitionKeys, StoreKeys
 from store.metadata import deep_merge, remove_path
 from store.search.index_writes import IndexWrites
 
-Record: TypeAlias = (records_pb2.MessageRecord | records_pb2.MetadataRecord | records_pb2.ChannelRecord
-                     | records_pb2.TagRecord | records_pb2.TemplateRecord | records_pb2.ContactRecord
-                     | records_pb2.WebhookRecord | records_pb2.SourceRecord | records_pb2.TokenRecord)
+Record: TypeAlias = (
+    records_pb2.MessageRecord | records_pb2.MetadataRecord | records_pb2.ChannelRecord
+    | records_pb2.TagRecord | records_pb2.TemplateRecord | records_pb2.ContactRecord
+    | records_pb2.WebhookRecord | records_pb2.SourceRecord | records_pb2.TokenRecord)
 
 #: The version of the projection's layout in Redis. Change it with the keys or their contents:
 #: a store that finds another one drops the projection and replays Kafka (store.rebuild).
@@ -120,7 +121,8 @@ class Projection:
             reads.append(Read(self.messages, mid, "get", self.part.message(mid), _message))
         if record.subject == "conversation":
             cid = record.identifier
-            reads.append(Read(self.conversations, cid, "hgetall", self.part.conversation(cid), _hash))
+            reads.append(
+                Read(self.conversations, cid, "hgetall", self.part.conversation(cid), _hash))
             if "read_until" in record.data.fields:
                 bound = cursors.read_bound(json_format.MessageToDict(record.data))
                 reads.append(Read(self.unread_after, (cid, bound), "zlexcount",

@@ -36,7 +36,8 @@ def _in_range(field: str, node: tree.Range, values: list[Any]) -> bool:
     return False
 
 
-def matches(node: tree.Item, fields: Fields, metadata: dict[str, Any], field: str | None = None) -> bool:
+def matches(node: tree.Item, fields: Fields, metadata: dict[str, Any],
+            field: str | None = None) -> bool:
     """True when the conversation with `fields` (and its `metadata`) satisfies `node`."""
     if isinstance(node, tree.SearchField):
         return matches(node.expr, fields, metadata, node.name)

@@ -54,7 +54,8 @@ class ScoreRange:
         """True when `value` (None: no value) lies in the range (NaN never does)."""
         if value is None or math.isnan(value):
             return False
-        if self.low is not None and (value < self.low or (value == self.low and not self.include_low)):
+        if self.low is not None and (
+                value < self.low or (value == self.low and not self.include_low)):
             return False
         return self.high is None or value < self.high or (value == self.high and self.include_high)
 
@@ -170,7 +171,8 @@ def index_plan(node: tree.Item, field: str | None = None) -> Plan | None:
 
 def _name_plan(pattern: str) -> Plan | None:
     # Every literal stretch of 3+ characters between wildcards must occur in a matching name.
-    grams = set().union(*(name_grams(part) for part in re.split(r"[*?]", pattern) if len(part) >= 3))
+    grams = set().union(
+        *(name_grams(part) for part in re.split(r"[*?]", pattern) if len(part) >= 3))
     if not grams:
         return None
     parts = tuple(IndexSet("gram", g) for g in sorted(grams))

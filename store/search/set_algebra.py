@@ -74,7 +74,8 @@ class SortedSet:
     scored: bool
 
 
-async def _scored(redis: aioredis.Redis, keys: PartitionKeys, found: SortedSet, temps: Temporaries) -> SortedSet:
+async def _scored(redis: aioredis.Redis, keys: PartitionKeys, found: SortedSet,
+                  temps: Temporaries) -> SortedSet:
     """`found` scored by activity."""
     if found.scored:
         return found
