@@ -4,8 +4,8 @@ and each topic's own configs (`runtime.topics`).
 `parley topics apply` (and the local `make up`) provision them: the one step that needs Kafka's
 CreateTopics and AlterConfigs permissions. Services only wait until the topics are there.
 A topic's partition count is never changed here: records are placed by the hash of their key
-modulo that count, so changing it moves conversations between partitions (README, "How many
-partitions").
+modulo that count, so changing it moves conversations between partitions
+(docs/architecture.md, "How it scales").
 """
 
 from __future__ import annotations

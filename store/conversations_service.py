@@ -9,7 +9,8 @@ from parley.v1 import conversations_pb2, conversations_pb2_grpc, records_pb2, re
 from runtime import timestamps, topics
 from runtime.errors import InvalidArgument, NotFound
 from runtime.partitioning import metadata_key
-from store import conversation_commands, filtering, pages, views
+from store import conversation_commands, pages, views
+from store.search import answer
 from store.commands import CommandWriter
 from store.keys import StoreKeys
 from store.messages_service import pagination
@@ -81,7 +82,7 @@ class ConversationsServicer(conversations_pb2_grpc.ConversationsServiceServicer)
         self, request: conversations_pb2.ListConversationsRequest, context: Ctx
     ) -> conversations_pb2.ListConversationsResponse:
         if request.filters.strip():
-            page = await filtering.filtered_page(
+            page = await answer.filtered_page(
                 self.redis, self.keys, request.filters, request.cursor, request.page_size,
                 self.filter_evaluation_limit)
         else:

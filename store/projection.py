@@ -3,7 +3,9 @@
 `Projection` reads what the batch needs in one round trip (`load`), applies the records in log
 order to that state in memory (`apply`), and then hands every write over (`commands`) for the
 projector to run atomically (`store.batch_script`), together with the batch's next offset. The
-realtime events of what changed (`store.events`) go into the same script.
+realtime events of what changed (`store.events`) go into the same script. How each record type
+is read and applied is one entry of `HANDLERS`, the table of the topics' record types; the
+writes of the search indexes are `store.search.index_writes`'.
 
 A batch is one topic partition's, and it writes one slot of the keyspace (`store.keys`): the
 messages and metadata of partition n go to partition n's keys, the global entities to the
@@ -19,55 +21,27 @@ import hashlib
 import json
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any, TypeAlias
+from typing import Any, Generic, TypeAlias, TypeVar
 
 import redis.asyncio as aioredis
 from google.protobuf import json_format
 
 from parley.v1 import records_pb2
 from runtime import topics
-from store import cursors, events, filters
+from store import cursors, events
 from store.batch_script import Command
 from store.keys import PartitionKeys, StoreKeys
 from store.metadata import deep_merge, remove_path
-from store.views import default_display_name
+from store.search.index_writes import IndexWrites
 
-Entity: TypeAlias = (records_pb2.TagRecord | records_pb2.TemplateRecord | records_pb2.ContactRecord
-          | records_pb2.WebhookRecord | records_pb2.SourceRecord | records_pb2.TokenRecord)
-Record: TypeAlias = records_pb2.MessageRecord | records_pb2.MetadataRecord | records_pb2.ChannelRecord | Entity
+Record: TypeAlias = (
+    records_pb2.MessageRecord | records_pb2.MetadataRecord | records_pb2.ChannelRecord
+    | records_pb2.TagRecord | records_pb2.TemplateRecord | records_pb2.ContactRecord
+    | records_pb2.WebhookRecord | records_pb2.SourceRecord | records_pb2.TokenRecord)
 
 #: The version of the projection's layout in Redis. Change it with the keys or their contents:
 #: a store that finds another one drops the projection and replays Kafka (store.rebuild).
 LAYOUT_VERSION = 5
-
-#: The record type of each application topic the projector reads.
-RECORD_TYPES: dict[str, type[Record]] = {
-    topics.MESSAGES: records_pb2.MessageRecord,
-    topics.METADATA: records_pb2.MetadataRecord,
-    topics.CHANNELS: records_pb2.ChannelRecord,
-    topics.TAGS: records_pb2.TagRecord,
-    topics.TEMPLATES: records_pb2.TemplateRecord,
-    topics.CONTACTS: records_pb2.ContactRecord,
-    topics.WEBHOOKS: records_pb2.WebhookRecord,
-    topics.SOURCES: records_pb2.SourceRecord,
-    topics.TOKENS: records_pb2.TokenRecord,
-}
-
-
-def entity_key(record: Entity) -> tuple[str, str]:
-    """The kind and id of a tag, template, contact, webhook, source or API token record."""
-    if isinstance(record, records_pb2.TagRecord):
-        return "tag", record.tag.id
-    if isinstance(record, records_pb2.ContactRecord):
-        return "contact", record.contact.id
-    if isinstance(record, records_pb2.WebhookRecord):
-        return "webhook", record.webhook.id
-    if isinstance(record, records_pb2.SourceRecord):
-        return "source", record.source.source_id
-    if isinstance(record, records_pb2.TokenRecord):
-        return "token", record.name
-    return "template", record.template.id
-
 
 def source_message_id(record: records_pb2.MessageRecord) -> str:
     """The source's id of a message (`metadata.source.id`), "" when it has none yet."""
@@ -91,6 +65,8 @@ class Projection:
     source_index: dict[str, str | None] = field(default_factory=dict)
     #: Unread contact messages of a conversation after a read marker: (conversation, bound).
     unread_after: dict[tuple[str, str], int] = field(default_factory=dict)
+    #: The messages Parley sent that carry a source id: an echo may hold it already.
+    sent_with_source_id: list[records_pb2.MessageRecord] = field(default_factory=list)
     #: The two newest message members of conversations where an echo is replaced.
     newest: dict[str, list[str]] = field(default_factory=dict)
     #: The batch's Redis commands, in order (each a command name and its arguments).
@@ -111,56 +87,55 @@ class Projection:
 
     async def load(self, redis: aioredis.Redis, records: list[Record]) -> None:
         """Read, in one round trip, everything `apply` will look at for `records`."""
-        # (cache, cache key, redis command, redis key, decoder of the answer)
-        wanted: list[tuple[dict[str, Any], str, str, str, Callable[[Any], Any]]] = []
-        for record in records:
-            if isinstance(record, records_pb2.MessageRecord):
-                mid, cid = record.message.id, record.conversation_id
-                wanted.append((self.messages, mid, "get", self.part.message(mid), _message))
-                wanted.append(
-                    (self.conversations, cid, "hgetall", self.part.conversation(cid), _hash)
-                )
-                if sid := source_message_id(record):
-                    key = self.part.source_message(record.channel_id, sid)
-                    wanted.append((self.source_index, key, "get", key, _text))
-                doc = self.part.metadata("conversation", cid)
-                wanted.append((self.documents, doc, "get", doc, _document))
-            elif isinstance(record, records_pb2.MetadataRecord):
-                key = self.part.metadata(record.subject, record.identifier)
-                wanted.append((self.documents, key, "get", key, _document))
-                if record.subject == "message":  # its conversation, for the event's filters
-                    mid = record.identifier
-                    wanted.append((self.messages, mid, "get", self.part.message(mid), _message))
-                if record.subject == "conversation":
-                    cid = record.identifier
-                    wanted.append(
-                        (self.conversations, cid, "hgetall", self.part.conversation(cid), _hash)
-                    )
-        counts = [
-            (r.identifier, bound) for r in records
-            if isinstance(r, records_pb2.MetadataRecord) and r.subject == "conversation"
-            and "read_until" in r.data.fields
-            for bound in [cursors.read_bound(json_format.MessageToDict(r.data))]
-        ]
+        wanted = [read for record in records for read in HANDLERS[type(record)].reads(self, record)]
         pipe = redis.pipeline(transaction=False)
-        for _, _, op, key, _ in wanted:
-            getattr(pipe, op)(key)
-        for cid, bound in counts:
-            pipe.zlexcount(self.part.conversation_contact_messages(cid), bound, "+")
-        found = await pipe.execute()
-        for (cache, name, _, _, decode), value in zip(wanted, found):
-            cache[name] = decode(value)
-        self.unread_after.update(zip(counts, found[len(wanted):]))
-        await self._load_echoes(redis, records)
+        for read in wanted:
+            getattr(pipe, read.command)(read.key, *read.args)
+        for read, value in zip(wanted, await pipe.execute()):
+            read.cache[read.name] = read.decode(value)
+        await self._load_echoes(redis)
 
-    async def _load_echoes(self, redis: aioredis.Redis, records: list[Record]) -> None:
+    def _message_reads(self, record: records_pb2.MessageRecord) -> list[Read]:
+        """A message's earlier version, its conversation and the conversation's metadata, and
+        the message its source id is stored under (noting a message Parley sent that has one:
+        its echo may be stored already, see `_load_echoes`)."""
+        mid, cid = record.message.id, record.conversation_id
+        doc = self.part.metadata("conversation", cid)
+        reads = [Read(self.messages, mid, "get", self.part.message(mid), _message),
+                 Read(self.conversations, cid, "hgetall", self.part.conversation(cid), _hash),
+                 Read(self.documents, doc, "get", doc, _document)]
+        if sid := source_message_id(record):
+            key = self.part.source_message(record.channel_id, sid)
+            reads.append(Read(self.source_index, key, "get", key, _text))
+            if _sent_by_parley(record):
+                self.sent_with_source_id.append(record)
+        return reads
+
+    def _metadata_reads(self, record: records_pb2.MetadataRecord) -> list[Read]:
+        """A metadata document; the message or conversation it is about (for the event's
+        filters); for a conversation's new read marker, its unread messages after it."""
+        key = self.part.metadata(record.subject, record.identifier)
+        reads = [Read(self.documents, key, "get", key, _document)]
+        if record.subject == "message":
+            mid = record.identifier
+            reads.append(Read(self.messages, mid, "get", self.part.message(mid), _message))
+        if record.subject == "conversation":
+            cid = record.identifier
+            reads.append(
+                Read(self.conversations, cid, "hgetall", self.part.conversation(cid), _hash))
+            if "read_until" in record.data.fields:
+                bound = cursors.read_bound(json_format.MessageToDict(record.data))
+                reads.append(Read(self.unread_after, (cid, bound), "zlexcount",
+                                  self.part.conversation_contact_messages(cid), int, (bound, "+")))
+        return reads
+
+    async def _load_echoes(self, redis: aioredis.Redis) -> None:
         """For each message Parley sent whose source id an echo holds already: the echo, and the
         two newest messages of the conversation (one may be the echo, see `_drop_echo`)."""
         contested = [
-            (owner, record.conversation_id) for record in records
-            if isinstance(record, records_pb2.MessageRecord) and _sent_by_parley(record)
-            and (sid := source_message_id(record))
-            and (owner := self.source_index.get(self.part.source_message(record.channel_id, sid)))
+            (owner, record.conversation_id) for record in self.sent_with_source_id
+            if (owner := self.source_index.get(
+                self.part.source_message(record.channel_id, source_message_id(record))))
             and owner != record.message.id
         ]
         if not contested:
@@ -177,16 +152,12 @@ class Projection:
     def apply(self, record: Record, emit: bool = True) -> None:
         """Apply one record to the state and queue its writes (and its events when `emit`)."""
         self.emitting = emit
-        if isinstance(record, records_pb2.MessageRecord):
-            self._message(record)
-        elif isinstance(record, records_pb2.MetadataRecord):
-            self._metadata(record)
-        elif isinstance(record, records_pb2.ChannelRecord):
-            self._channel(record)
-        else:
-            if isinstance(record, records_pb2.ContactRecord):
-                self._contact(record)
-            self._entity(record)
+        HANDLERS[type(record)].apply(self, record)
+
+    @property
+    def indexes(self) -> IndexWrites:
+        """The writes of the search indexes of the batch's partition (queued with its own)."""
+        return IndexWrites(self.part, self.writes)
 
     @property
     def slot(self) -> PartitionKeys | StoreKeys:
@@ -260,7 +231,6 @@ class Projection:
             self._write_contacts("SET", self.keys.contact_of(cid), record.contact_id, "NX")
 
         conversation["created_at_ms"] = str(min(int(conversation["created_at_ms"]), record.sent_at_ms))
-        self._write("ZADD", self.part.created(), "LT", int(conversation["created_at_ms"]), cid)
         if record.recipient_source_id:  # the address replies go to
             conversation.setdefault("contact_source_id", record.recipient_source_id)
         if message.from_contact:
@@ -277,24 +247,15 @@ class Projection:
         document = self.documents.get(self.part.metadata("conversation", cid)) or {}
         unread = message.from_contact and cursors.is_unread(member, cursors.read_bound(document))
         # The unread count as a number, for ranges: a message counts once, when first projected
-        # after the read marker; mark-read sets it exactly (see _conversation_indexes).
+        # after the read marker; mark-read sets it exactly (see _conversation_metadata).
         self._write("ZADD", self.part.unread_counts(), "NX", 0, cid)
         if unread and previous is None:
             self._write("ZINCRBY", self.part.unread_counts(), 1, cid)
-        # The conversation and its index sets are scored by its last activity, so a filter on
-        # one index pages straight from that index (see store.filtering).
+        # The conversation list is scored by last activity, and so are the search indexes.
         activity = _activity_ms(conversation)
-        indexes = [self.part.conversations(), self.part.index("channel", record.channel_id),
-                   self.part.index("source", conversation["source"]),
-                   *self._metadata_indexes(document)]
-        for index in indexes:
-            self._write("ZADD", index, "GT", activity, cid)
-        # The default name is known with the first message, and changes once the contact's id is.
-        old_names = self._name_indexes(document, before) if before else set()
-        self._rename(cid, old_names, self._name_indexes(document, conversation))
-        # Unread: joined by an unread contact message; a conversation already in it moves along.
-        self._write("ZADD", self.part.index("unread"), *(() if unread else ("XX",)), "GT",
-                    activity, cid)
+        self._write("ZADD", self.part.conversations(), "GT", activity, cid)
+        self.indexes.message(cid, record.channel_id, activity, before, conversation, document,
+                             unread)
         self._write("HSET", self.part.conversation(cid),
                     *(item for pair in conversation.items() for item in pair))
 
@@ -330,9 +291,7 @@ class Projection:
         self.documents[key] = document
         self._write("SET", key, json.dumps(document, separators=(",", ":")))
         if record.subject == "conversation":
-            self._conversation_indexes(record.identifier, before, document)
-            for path, text in filters.metadata_terms(document)[1] - filters.metadata_terms(before)[1]:
-                self._write("ZADD", self.part.meta_values(path), 0, text)
+            self._conversation_metadata(record.identifier, before, document)
         if document != before:
             self._metadata_events(record, document)
 
@@ -349,54 +308,20 @@ class Projection:
         if record.subject == "conversation":
             self._event(events.conversation, cid, channel_id)
 
-    def _metadata_indexes(self, document: dict[str, Any]) -> list[str]:
-        """The tag, state and metadata path and value indexes of a conversation with metadata
-        `document`."""
-        tags = document.get("tags")
-        state = document.get("state")
-        paths, terms = filters.metadata_terms(document)
-        return [self.part.index("tag", t) for t in (tags if isinstance(tags, dict) else {})] + (
-            [self.part.index("state", state)] if isinstance(state, str) else []) + [
-            self.part.index("has", p) for p in sorted(paths)] + [
-            self.part.index("meta", filters.meta_term(*t)) for t in sorted(terms)]
-
-    def _name_indexes(self, document: dict[str, Any], conversation: dict[str, str]) -> set[str]:
-        """The trigram indexes of a conversation's display name. They only narrow a search (the
-        answer is checked and ordered afterwards), so membership matters, not their scores."""
-        contact = document.get("contact")
-        name = contact.get("display_name") if isinstance(contact, dict) else None
-        if not isinstance(name, str):
-            name = default_display_name(conversation.get("source", ""),
-                                        conversation.get("contact_source_id", ""))
-        return {self.part.index("gram", g) for g in filters.name_grams(name)}
-
-    def _rename(self, cid: str, old: set[str], new: set[str]) -> None:
-        for index in new - old:
-            self._write("ZADD", index, 0, cid)
-        for index in old - new:
-            self._write("ZREM", index, cid)
-
-    def _conversation_indexes(self, cid: str, before: dict[str, Any], after: dict[str, Any]) -> None:
-        """Keep the tag, state and unread index sets of a conversation in step with its metadata.
-        A conversation without messages yet joins them with its first message instead."""
+    def _conversation_metadata(self, cid: str, before: dict[str, Any],
+                               after: dict[str, Any]) -> None:
+        """Keep a conversation's indexes and unread count in step with its metadata. A
+        conversation without messages yet joins the indexes with its first message instead."""
+        self.indexes.metadata_values(before, after)
         conversation = self.conversations.get(cid) or {}
         if not conversation.get("last_member"):
             return
-        activity = _activity_ms(conversation)
-        self._rename(cid, self._name_indexes(before, conversation),
-                     self._name_indexes(after, conversation))
-        old, new = set(self._metadata_indexes(before)), set(self._metadata_indexes(after))
-        for index in new - old:
-            self._write("ZADD", index, "GT", activity, cid)
-        for index in old - new:
-            self._write("ZREM", index, cid)
+        unread_count = None
         if before.get("read_until") != after.get("read_until"):
-            count = self.unread_after.get((cid, cursors.read_bound(after)), 0)
-            self._write("ZADD", self.part.unread_counts(), count, cid)
-            if count:
-                self._write("ZADD", self.part.index("unread"), "GT", activity, cid)
-            else:
-                self._write("ZREM", self.part.index("unread"), cid)
+            unread_count = self.unread_after.get((cid, cursors.read_bound(after)), 0)
+            self._write("ZADD", self.part.unread_counts(), unread_count, cid)
+        self.indexes.metadata(cid, conversation, _activity_ms(conversation), before, after,
+                              unread_count)
 
     def _channel(self, record: records_pb2.ChannelRecord) -> None:
         channel = record.channel
@@ -415,35 +340,27 @@ class Projection:
             self._write("HSET", self.keys.contact_conversations(contact_id), cid, source)
             self._write("SET", self.keys.contact_of(cid), contact_id)
 
-    def _credential(self, record: records_pb2.SourceRecord | records_pb2.TokenRecord) -> None:
-        """Calls name a source or an API token by its secret: the secret's hash leads to it."""
-        digest, withdrawn = _credential_of(record)
-        key = self.keys.credential(digest)
-        if withdrawn:
-            self._write("DEL", key)
-        else:
-            self._write("SET", key, "/".join(entity_key(record)))
+    def _tag(self, record: records_pb2.TagRecord) -> None:
+        self._event(events.tag, record)
 
-    def _entity(self, record: Entity) -> None:
-        kind, entity_id = entity_key(record)
-        if isinstance(record, records_pb2.TagRecord):
-            self._event(events.tag, record)
-        if isinstance(record, (records_pb2.SourceRecord, records_pb2.TokenRecord)):
-            self._credential(record)
-        # A revoked token stays listed (as revoked); the other entities go.
-        if not isinstance(record, records_pb2.TokenRecord) and record.deleted:
+    def entity(self, kind: str, entity_id: str, record: Record, removed: bool,
+               credential: tuple[str, bool] | None) -> None:
+        """Keep `record`, entity `entity_id` of `kind`, or drop it when `removed`; for a source
+        or an API token also the way to it from its secret's hash, withdrawn or not
+        (`credential`): calls name them by their secret."""
+        if credential is not None:
+            digest, withdrawn = credential
+            key = self.keys.credential(digest)
+            if withdrawn:
+                self._write("DEL", key)
+            else:
+                self._write("SET", key, f"{kind}/{entity_id}")
+        if removed:
             self._write("DEL", self.keys.entity(kind, entity_id))
             self._write("SREM", self.keys.entities(kind), entity_id)
         else:
             self._write("SET", self.keys.entity(kind, entity_id), record.SerializeToString())
             self._write("SADD", self.keys.entities(kind), entity_id)
-
-
-def _credential_of(record: records_pb2.SourceRecord | records_pb2.TokenRecord) -> tuple[str, bool]:
-    """The SHA-256 of a source's or API token's credential, and whether it is withdrawn."""
-    if isinstance(record, records_pb2.SourceRecord):
-        return hashlib.sha256(record.token.encode()).hexdigest(), record.deleted
-    return record.token_sha256, record.revoked
 
 
 def _sent_by_parley(record: records_pb2.MessageRecord) -> bool:
@@ -470,3 +387,87 @@ def _text(found: bytes | None) -> str | None:
 
 def _document(found: bytes | None) -> dict[str, Any] | None:
     return None if found is None else dict(json.loads(found))
+
+
+@dataclass(frozen=True)
+class Read:
+    """One lookup of `Projection.load`: `command` on `key` (with `args`), its answer decoded
+    into `cache[name]`."""
+
+    cache: dict[Any, Any]
+    name: Any
+    command: str
+    key: str
+    decode: Callable[[Any], Any]
+    args: tuple[str, ...] = ()
+
+
+def _no_reads(projection: Projection, record: Record) -> list[Read]:
+    """Nothing to read first: the record's writes do not depend on what is stored."""
+    return []
+
+
+R = TypeVar("R", bound=Record)
+
+
+@dataclass(frozen=True)
+class Handler(Generic[R]):
+    """How the projector takes the records of one type: the topic they come on, the ids each
+    must have (`ids`, named in `required`), what a batch reads for one before applying it
+    (`reads`), and how it is applied (`apply`)."""
+
+    record: type[R]
+    topic: str
+    required: str
+    ids: Callable[[R], tuple[str, ...]]
+    apply: Callable[[Projection, R], None]
+    reads: Callable[[Projection, R], list[Read]] = _no_reads
+
+    def missing(self, record: R) -> str:
+        """Why `record` cannot be projected ("" when it can): an id it needs is empty."""
+        return "" if all(self.ids(record)) else f"{self.required} required"
+
+
+def entity(record: type[R], topic: str, kind: str, entity_id: Callable[[R], str],
+           removed: Callable[[R], bool], credential: Callable[[R], tuple[str, bool]] | None = None,
+           also: Callable[[Projection, R], None] | None = None) -> Handler[R]:
+    """The handler of the entities of a compacted topic, kept by `kind` and `entity_id` (a
+    record that is `removed` drops one); with the hash of their secret and whether it is
+    withdrawn when they have a `credential`; `also` applies what else a record changes, first."""
+
+    def apply(projection: Projection, value: R) -> None:
+        if also is not None:
+            also(projection, value)
+        projection.entity(kind, entity_id(value), value, removed(value),
+                          None if credential is None else credential(value))
+
+    return Handler(record, topic, "id", lambda value: (entity_id(value),), apply)
+
+
+#: The handler of each record type the projector reads: adding a record type is one entry.
+HANDLERS: dict[type[Record], Handler[Any]] = {handler.record: handler for handler in (
+    Handler(records_pb2.MessageRecord, topics.MESSAGES, "conversation_id, message.id",
+            lambda r: (r.conversation_id, r.message.id), Projection._message,
+            Projection._message_reads),
+    Handler(records_pb2.MetadataRecord, topics.METADATA, "subject, identifier",
+            lambda r: (r.subject, r.identifier), Projection._metadata, Projection._metadata_reads),
+    Handler(records_pb2.ChannelRecord, topics.CHANNELS, "channel.id", lambda r: (r.channel.id,),
+            Projection._channel),
+    entity(records_pb2.TagRecord, topics.TAGS, "tag", lambda r: r.tag.id,
+           removed=lambda r: r.deleted, also=Projection._tag),
+    entity(records_pb2.TemplateRecord, topics.TEMPLATES, "template", lambda r: r.template.id,
+           removed=lambda r: r.deleted),
+    entity(records_pb2.ContactRecord, topics.CONTACTS, "contact", lambda r: r.contact.id,
+           removed=lambda r: r.deleted, also=Projection._contact),
+    entity(records_pb2.WebhookRecord, topics.WEBHOOKS, "webhook", lambda r: r.webhook.id,
+           removed=lambda r: r.deleted),
+    entity(records_pb2.SourceRecord, topics.SOURCES, "source", lambda r: r.source.source_id,
+           removed=lambda r: r.deleted,
+           credential=lambda r: (hashlib.sha256(r.token.encode()).hexdigest(), r.deleted)),
+    # A revoked token stays listed (as revoked).
+    entity(records_pb2.TokenRecord, topics.TOKENS, "token", lambda r: r.name,
+           removed=lambda r: False, credential=lambda r: (r.token_sha256, r.revoked)),
+)}
+
+#: The record type of each application topic the projector reads.
+RECORD_TYPES: dict[str, type[Record]] = {h.topic: h.record for h in HANDLERS.values()}

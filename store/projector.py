@@ -31,7 +31,6 @@ from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, ConsumerRebalanceListen
 from aiokafka.structs import ConsumerRecord
 from google.protobuf.message import DecodeError
 
-from parley.v1 import records_pb2
 from runtime import kafka
 from runtime import logging as runtime_logging
 from runtime import redis as runtime_redis
@@ -43,7 +42,7 @@ from runtime.server import serve
 from runtime.settings import PROJECTOR, Settings
 from store import batch_script, generations, rebuild
 from store.keys import PartitionKeys, StoreKeys
-from store.projection import RECORD_TYPES, Projection, Record, entity_key
+from store.projection import HANDLERS, RECORD_TYPES, Projection, Record
 
 GROUP = "store-projector"
 
@@ -110,7 +109,7 @@ class Projector:
         if wrong:
             raise ValueError(f"topics {wrong} do not have PARLEY_TOPIC_PARTITIONS="
                              f"{self.settings.topic_partitions} partitions; the projection's "
-                             "layout follows that count (see README, partitions)")
+                             "layout follows that count (see docs/architecture.md, partitions)")
 
     def slots(self, number: int) -> tuple[PartitionKeys, StoreKeys]:
         """The slots the batches of partition number `number` write."""
@@ -216,26 +215,13 @@ class Projector:
         kind = self.kinds[record.topic]
         try:
             value = kind.FromString(record.value)
-            problem = _missing_ids(value)
+            problem = HANDLERS[type(value)].missing(value)
             if problem:
                 raise ValueError(problem)
             return value
         except (DecodeError, ValueError) as exc:
             await self._fault(record, new, f"undecodable {kind.__name__}: {exc}")
             return None
-
-
-def _missing_ids(value: Record) -> str:
-    """Why a decoded record cannot be projected ("" when it can): its ids are missing."""
-    if isinstance(value, records_pb2.MessageRecord):
-        ok, needed = bool(value.conversation_id and value.message.id), "conversation_id, message.id"
-    elif isinstance(value, records_pb2.MetadataRecord):
-        ok, needed = bool(value.subject and value.identifier), "subject, identifier"
-    elif isinstance(value, records_pb2.ChannelRecord):
-        ok, needed = bool(value.channel.id), "channel.id"
-    else:
-        ok, needed = bool(entity_key(value)[1]), "id"
-    return "" if ok else f"{needed} required"
 
 
 async def keep_generations(settings: Settings, redis: aioredis.Redis) -> None:

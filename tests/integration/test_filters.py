@@ -12,7 +12,8 @@ import pytest
 from runtime import redis as runtime_redis
 from runtime.errors import InvalidArgument
 from runtime.settings import Settings
-from store import filtering, pages
+from store import pages
+from store.search import answer
 from store import generations
 from store.keys import StoreKeys
 from tests.integration.helpers import api, eventually, message_record, produce_messages
@@ -129,7 +130,7 @@ def test_filters_that_would_check_too_many_conversations_one_by_one_are_refused(
         keys = StoreKeys(live_stack)
         try:
             await generations.refresh(redis, keys)
-            found = await filtering.filtered_page(
+            found = await answer.filtered_page(
                 redis, keys, query, "", 100, evaluation_limit=limit)
             return [pages.member_id(m) for m in reversed(found.members)]
         finally:

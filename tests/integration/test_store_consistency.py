@@ -15,7 +15,9 @@ from hypothesis import strategies as st
 
 from runtime.settings import Settings
 from stack import processes, services
-from store import filters
+from store.search.match import matches
+from store.search.query import parse
+from store.search.terms import conversation_fields
 from tests.integration.helpers import api, eventually, message_record, produce_messages
 from tests.integration.test_rebuild import _all_pages, _quiet
 
@@ -130,8 +132,8 @@ QUERIES = st.recursive(TERMS, lambda inner: st.tuples(inner, st.sampled_from(["A
 @example(query="(display_name:*ook* AND NOT created_at:[* TO 2023-11-15])")
 def test_filters_equal_a_brute_force_evaluation(quiet: None, base_url: str, query: str) -> None:
     everything = _all_pages(base_url, "/conversations.list", {})
-    parsed = filters.parse(query)
+    parsed = parse(query)
     expected = [c["id"] for c in everything
-                if filters.matches(parsed, filters.conversation_fields(c), c["metadata"])]
+                if matches(parsed, conversation_fields(c), c["metadata"])]
     answered = [c["id"] for c in _all_pages(base_url, "/conversations.list", {"filters": query})]
     assert answered == expected, query

@@ -1,0 +1,102 @@
+"""`conversations.list` with `filters`: indexes where the store keeps them, evaluation where not.
+
+A query made only of indexed terms is answered by its index plan (`store.search.plan`), run as
+set algebra in each partition's indexes (`store.search.set_algebra`). The rest (wildcards of
+other fields, display-name patterns) is evaluated (`store.search.match`) on the conversations the
+query's indexes leave (name trigrams, indexed AND-terms), up to a limit: a query that would load
+more conversations than that is refused with a 400 saying how to narrow it, rather than holding
+the store for seconds. Either way the answer is a temporary sorted set scored by activity, paged
+like the unfiltered list, so cursors and `total` work the same.
+
+Every partition of the keyspace (`store.keys`) holds its share of each index, so a query runs
+in each partition on its own keys (concurrently; on a Redis Cluster each in its slot), and the
+answers are paged as one, merged by (activity, id).
+"""
+
+from __future__ import annotations
+
+import asyncio
+
+import redis.asyncio as aioredis
+from google.protobuf import json_format
+from luqum import tree
+
+from runtime.errors import InvalidArgument
+from store import pages, views
+from store.keys import PartitionKeys, StoreKeys
+from store.search.match import matches
+from store.search.plan import Plan, index_plan, narrowing_plan
+from store.search.query import parse
+from store.search.set_algebra import (SCAN_CHUNK, TEMPORARY_TTL_S, Temporaries, drop, materialize,
+                                      select)
+from store.search.terms import conversation_fields
+
+
+async def _evaluate(redis: aioredis.Redis, store: StoreKeys, keys: PartitionKeys,
+                    query: tree.Item, candidates: str, temps: Temporaries) -> str:
+    """A sorted set of the `candidates` (of partition `keys`) that satisfy `query`, evaluated
+    one by one."""
+    target = temps.new()
+    start = 0
+    while True:
+        chunk = [m.decode() for m in await redis.zrange(candidates, start, start + SCAN_CHUNK - 1)]
+        if not chunk:
+            break
+        start += SCAN_CHUNK
+        # Scores from the activity index: a narrowing index (name trigrams) is not scored.
+        scores = dict(zip(chunk, await redis.zmscore(keys.conversations(), chunk)))
+        conversations = await views.load_conversations(redis, store, list(scores))
+        selected: dict[str, float] = {}
+        for conversation in conversations:
+            as_json = json_format.MessageToDict(conversation, preserving_proto_field_name=True)
+            fields = conversation_fields(as_json)
+            score = scores.get(conversation.id)
+            if score is not None and matches(query, fields, as_json.get("metadata", {})):
+                selected[conversation.id] = score
+        if selected:
+            await redis.zadd(target, selected)
+    await redis.expire(target, TEMPORARY_TTL_S)
+    return target
+
+
+async def _candidates(redis: aioredis.Redis, keys: PartitionKeys, narrowing: Plan | None,
+                      temps: Temporaries) -> str:
+    """The sorted set of a partition's conversations a query must be checked on."""
+    if narrowing is None:
+        return keys.conversations()
+    return (await select(redis, keys, narrowing, temps)).key
+
+
+async def filtered_page(redis: aioredis.Redis, keys: StoreKeys, query: str, cursor: str,
+                        page_size: int, evaluation_limit: int) -> pages.Page:
+    """The page at `cursor` of the conversations matching `query` (newest activity first);
+    InvalidArgument when it would evaluate more than `evaluation_limit` conversations."""
+    parsed = parse(query)
+    pages.page_size_or_default(page_size)  # bad input is rejected before any work
+    parts = keys.partitions()
+    temps = [Temporaries(part) for part in parts]
+    try:
+        plan = index_plan(parsed)
+        if plan is not None:
+            answers = await asyncio.gather(*(
+                materialize(redis, part, plan, t) for part, t in zip(parts, temps)))
+        else:
+            narrowing = narrowing_plan(parsed)
+            candidates = await asyncio.gather(*(
+                _candidates(redis, part, narrowing, t) for part, t in zip(parts, temps)))
+            pipe = redis.pipeline(transaction=False)
+            for key in candidates:
+                pipe.zcard(key)
+            count = sum(await pipe.execute())
+            if count > evaluation_limit:
+                raise InvalidArgument(
+                    f"filters {query!r} would be checked on {count} conversations one by one "
+                    f"(the limit is {evaluation_limit}); narrow it with an indexed term "
+                    "(channel_id, source, tag_ids, state, metadata.<path>, unread_count, "
+                    "created_at) or give display_name fragments of 3 characters or more")
+            answers = await asyncio.gather(*(
+                _evaluate(redis, keys, part, parsed, found, t)
+                for part, found, t in zip(parts, candidates, temps)))
+        return await pages.newest_first_by_score(redis, list(answers), cursor, page_size)
+    finally:
+        await drop(redis, temps)
