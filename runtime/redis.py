@@ -45,6 +45,26 @@ def client(settings: Settings) -> Client:
     )
 
 
+def text(reply: object) -> str:
+    """A reply (or a member of one) as text. Parley's clients never decode (`client`), so
+    replies are bytes; redis-py types them for every client (`bytes | str`, with the shapes of
+    other options), so a reply that is neither is a TypeError."""
+    if isinstance(reply, bytes):
+        return reply.decode()
+    if isinstance(reply, str):
+        return reply
+    raise TypeError(f"a Redis reply of {type(reply).__name__}, not text")
+
+
+def blob(reply: object) -> bytes:
+    """A reply as the bytes it is (a serialized record); see `text`."""
+    if isinstance(reply, bytes):
+        return reply
+    if isinstance(reply, str):
+        return reply.encode()
+    raise TypeError(f"a Redis reply of {type(reply).__name__}, not bytes")
+
+
 def key(settings: Settings, *parts: str) -> str:
     """A Redis key under this install's namespace: `<namespace>:<part>:<part>...`."""
     return ":".join((settings.namespace or "parley", *parts))

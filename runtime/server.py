@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import signal
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Awaitable, Callable, Coroutine, Sequence
 from dataclasses import dataclass
 from types import ModuleType
 from typing import Any, TypeAlias
@@ -24,6 +24,8 @@ log = logging.getLogger(__name__)
 
 #: The context of a gRPC call a servicer method gets.
 Ctx: TypeAlias = grpc.aio.ServicerContext
+#: A background task of a service: run until cancelled; raising stops the process.
+Task: TypeAlias = Callable[[], Coroutine[Any, Any, None]]
 #: A unary method's implementation: the request and the call's context in, the response out.
 Handler: TypeAlias = Callable[[Any, Ctx], Awaitable[Any]]
 
@@ -94,7 +96,7 @@ async def serve(
     name: str,
     settings: Settings,
     registrations: Sequence[Registration],
-    background: Sequence[Callable[[], Awaitable[None]]] = (),
+    background: Sequence[Task] = (),
 ) -> None:
     """Serve `registrations` on the service's port (on `PARLEY_BIND_HOST`) until SIGTERM/SIGINT or
     a task fails.

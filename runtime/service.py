@@ -26,12 +26,8 @@ from runtime import kafka
 from runtime import logging as runtime_logging
 from runtime import redis as runtime_redis
 from runtime import settings as settings_module
-from runtime.server import Registration, serve
+from runtime.server import Registration, Task, serve
 from runtime.settings import Settings
-
-#: A task that runs beside the server for as long as it serves.
-Task = Callable[[], Awaitable[None]]
-
 
 @dataclass(frozen=True)
 class Plan:

@@ -91,7 +91,8 @@ def graph_failure(response: httpx.Response, body: dict[str, Any]) -> Rejected | 
     to retry when its status or its documented error code says it is transient."""
     error = body.get("error")
     error = error if isinstance(error, dict) else {}
-    text = error.get("message") if isinstance(error.get("message"), str) else ""
+    message = error.get("message")
+    text = message if isinstance(message, str) else ""
     data = error.get("error_data")
     details = data.get("details") if isinstance(data, dict) else None
     if isinstance(details, str) and details and details not in text:

@@ -110,7 +110,8 @@ def _message(
         if not target:
             raise TranslationError("reaction without message_id")
         # WhatsApp omits `emoji` when the user removes the reaction: "" means removed.
-        emoji = reaction.get("emoji") if isinstance(reaction.get("emoji"), str) else ""
+        given = reaction.get("emoji")
+        emoji = given if isinstance(given, str) else ""
         data = meta.reaction_data(sender, emoji, sent_at)
         return MetadataUpdate(NAME, channel, "message", sender, target, data)
     return InboundMessage(

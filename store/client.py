@@ -15,12 +15,12 @@ and its answer among the service's background tasks.
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
 from functools import partial
 
 import redis.asyncio as aioredis
 from aiokafka import AIOKafkaProducer
 
+from runtime.server import Task
 from runtime.settings import Settings
 from store import channel_commands, event_positions, events, generations
 from store.commands import CommandWriter
@@ -42,7 +42,7 @@ def keys_of(settings: Settings) -> StoreKeys:
     return _KEYS.setdefault(settings.namespace, StoreKeys(settings))
 
 
-async def follow(settings: Settings, redis: aioredis.Redis) -> Callable[[], Awaitable[None]]:
+async def follow(settings: Settings, redis: aioredis.Redis) -> Task:
     """Point this process's reads and commands at the projection generation to read, now; the
     background task that keeps them on it."""
     await generations.refresh(redis, keys_of(settings))

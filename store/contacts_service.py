@@ -20,6 +20,7 @@ from store.keys import StoreKeys
 from store.messages_service import pagination
 from store.metadata import deep_merge
 from runtime.server import Ctx
+from runtime.redis import text
 
 #: The contact's text fields an operator sets; "" removes one.
 TEXT_FIELDS = ("display_name", "avatar_url", "title", "timezone", "gender", "locale",
@@ -95,7 +96,7 @@ class ContactsServicer(contacts_pb2_grpc.ContactsServiceServicer):
             found = await self.redis.get(self.keys.contact_of(request.conversation_id))
             if found is None:
                 raise NotFound(f"conversation {request.conversation_id} not found")
-            return await self._one(found.decode())
+            return await self._one(text(found))
         return await self._one(request.id)
 
     async def UpdateContact(self, request: contacts_pb2.UpdateContactRequest, context: Ctx) -> resources_pb2.Contact:

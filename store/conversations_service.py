@@ -15,6 +15,7 @@ from store.commands import CommandWriter
 from store.keys import StoreKeys
 from store.messages_service import pagination
 from runtime.server import Ctx
+from runtime.redis import text
 
 
 class ConversationsServicer(conversations_pb2_grpc.ConversationsServiceServicer):
@@ -35,7 +36,7 @@ class ConversationsServicer(conversations_pb2_grpc.ConversationsServiceServicer)
             self.keys.of_conversation(conversation_id).conversation(conversation_id))
         if not found:
             raise NotFound(f"conversation {conversation_id} not found")
-        return {k.decode(): v.decode() for k, v in found.items()}
+        return {text(k): text(v) for k, v in found.items()}
 
     async def _write(self, record: records_pb2.MetadataRecord) -> None:
         await self.commands.write(

@@ -27,6 +27,12 @@ from store.keys import StoreKeys
 Entry = tuple[bytes, dict[bytes, bytes]]
 
 
+def _entries(reply: Any) -> list[Entry]:
+    """The entries of the one stream an XREAD or XREADGROUP read, `[[name, entries]]` (RESP2,
+    which Parley's clients speak; redis-py types the reply for RESP3 as well)."""
+    return list(reply[0][1]) if reply else []
+
+
 @dataclass(frozen=True)
 class LoggedEvent:
     """One event of the log, with what subscribers filter on and where it is in the log."""
@@ -100,7 +106,7 @@ class EventLog:
         waits that long for one when there is none yet."""
         found = await self.redis.xread({self.names[slot]: f"{after[0]}-{after[1]}"}, count=count,
                                        block=block_ms)
-        return await self.decode(slot, found[0][1] if found else [])
+        return await self.decode(slot, _entries(found))
 
     async def replay(self, since: Vector, batch: int) -> AsyncIterator[LoggedEvent]:
         """Every event after `since` up to the end of each stream as it is read, the streams
@@ -144,7 +150,7 @@ class EventLog:
         stale = (await self.redis.xautoclaim(name, group, consumer, stale_ms, count=count))[1]
         fresh = await self.redis.xreadgroup(group, consumer, {name: ">"}, count=count,
                                             block=block_ms)
-        return list(stale) + (fresh[0][1] if fresh else [])
+        return list(stale) + _entries(fresh)
 
     async def ack(self, slot: int, group: str, entry_ids: list[str]) -> None:
         """Acknowledge entries of stream `slot` for `group`."""

@@ -29,6 +29,7 @@ import redis.asyncio as aioredis
 from aiokafka import TopicPartition
 
 from runtime import redis as runtime_redis
+from runtime.redis import text
 from store.keys import StoreKeys
 from store.projection import LAYOUT_VERSION, RECORD_TYPES
 
@@ -155,7 +156,7 @@ async def _retire(redis: aioredis.Redis, keys: StoreKeys, number: int, after_s: 
 async def drop_retired(redis: aioredis.Redis, keys: StoreKeys) -> None:
     """Drop the keys of the retired generations that are due."""
     due = await redis.zrange(keys.generations("retired"), "-inf", time.time(), byscore=True)
-    for number in (int(n) for n in due):
+    for number in (int(text(n)) for n in due):
         if number:
             await _unlink_matching(redis, keys.generation_pattern(number))
             await redis.delete(keys.generations(f"target:{number}"))

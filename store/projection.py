@@ -38,6 +38,8 @@ Record: TypeAlias = (
     records_pb2.MessageRecord | records_pb2.MetadataRecord | records_pb2.ChannelRecord
     | records_pb2.TagRecord | records_pb2.TemplateRecord | records_pb2.ContactRecord
     | records_pb2.WebhookRecord | records_pb2.SourceRecord | records_pb2.TokenRecord)
+#: A realtime event as the projection logs it (`store.events`).
+EventEntry: TypeAlias = events.Entry
 
 #: The version of the projection's layout in Redis. Change it with the keys or their contents:
 #: a store that finds another one drops the projection and replays Kafka (store.rebuild).
@@ -75,7 +77,7 @@ class Projection:
     contact_writes: list[Command] = field(default_factory=list)
     #: The realtime events of the batch, and whether the record being applied emits them (a
     #: replay of records that emitted theirs already does not).
-    events: list[events.Entry] = field(default_factory=list)
+    events: list[EventEntry] = field(default_factory=list)
     emitting: bool = True
 
     @property
@@ -173,7 +175,7 @@ class Projection:
             ("XADD", self.slot.events(), "MAXLEN", "~", retained, "*",
              *(item for pair in entry.items() for item in pair)) for entry in self.events]
 
-    def _event(self, make: Callable[..., events.Entry], *args: Any, **kwargs: Any) -> None:
+    def _event(self, make: Callable[..., EventEntry], *args: Any, **kwargs: Any) -> None:
         """Log the event `make(*args, **kwargs)`, built only when the record emits events."""
         if self.emitting:
             self.events.append(make(*args, **kwargs))

@@ -16,6 +16,7 @@ from google.protobuf.message import Message as ProtoMessage
 
 from parley.v1 import records_pb2, resources_pb2
 from runtime.errors import NotFound
+from runtime.redis import blob, text
 from store import message_pages, views
 from store.keys import StoreKeys
 
@@ -34,12 +35,12 @@ class StoreReads:
         source, ...), None when the store does not have it (yet)."""
         found = await self.redis.hgetall(
             self.keys.of_conversation(conversation_id).conversation(conversation_id))
-        return {k.decode(): v.decode() for k, v in found.items()} or None
+        return {text(k): text(v) for k, v in found.items()} or None
 
     async def channel(self, channel_id: str) -> records_pb2.ChannelRecord | None:
         """A channel with its secrets, None when unknown or removed."""
-        blob = await self.redis.get(self.keys.channel(channel_id)) if channel_id else None
-        record = None if blob is None else records_pb2.ChannelRecord.FromString(blob)
+        found = await self.redis.get(self.keys.channel(channel_id)) if channel_id else None
+        record = None if found is None else records_pb2.ChannelRecord.FromString(blob(found))
         return None if record is None or record.deleted else record
 
     async def record(self, message_id: str) -> records_pb2.MessageRecord | None:
@@ -68,7 +69,7 @@ class StoreReads:
         found = await self.redis.get(self.keys.credential(digest)) if secret else None
         if found is None:
             return None
-        kind, _, entity_id = found.decode().partition("/")
+        kind, _, entity_id = text(found).partition("/")
         return kind, entity_id
 
     async def source_by_token(self, token: str) -> records_pb2.SourceRecord | None:
@@ -83,13 +84,13 @@ class StoreReads:
         return await self.token(found[1]) if found is not None and found[0] == "token" else None
 
     async def _entity(self, kind: str, entity_id: str, record_type: type[R]) -> R | None:
-        blob = await self.redis.get(self.keys.entity(kind, entity_id)) if entity_id else None
-        return None if blob is None else record_type.FromString(blob)
+        found = await self.redis.get(self.keys.entity(kind, entity_id)) if entity_id else None
+        return None if found is None else record_type.FromString(blob(found))
 
     async def _entities(self, kind: str, record_type: type[R]) -> list[R]:
-        found = sorted(m.decode() for m in await self.redis.smembers(self.keys.entities(kind)))
+        found = sorted(text(m) for m in await self.redis.smembers(self.keys.entities(kind)))
         blobs = await self.redis.mget([self.keys.entity(kind, i) for i in found]) if found else []
-        return [record_type.FromString(b) for b in blobs if b is not None]
+        return [record_type.FromString(blob(b)) for b in blobs if b is not None]
 
     async def token(self, name: str) -> records_pb2.TokenRecord | None:
         """The API token named `name` (revoked ones included), None when there is none."""
@@ -118,7 +119,7 @@ class StoreReads:
     async def connected_channels(self, source: str = "") -> list[records_pb2.ChannelRecord]:
         """The connected channels (of `source`, when given), by id; a scan of the connected ones:
         there are few channels, next to conversations."""
-        found = sorted(m.decode() for m in await self.redis.smembers(self.keys.connected_channels()))
+        found = sorted(text(m) for m in await self.redis.smembers(self.keys.connected_channels()))
         blobs = await self.redis.mget([self.keys.channel(i) for i in found]) if found else []
         records = [records_pb2.ChannelRecord.FromString(b) for b in blobs if b is not None]
         return [r for r in records if not source or r.channel.source == source]

@@ -4,7 +4,7 @@ conversations with their defaults, channels without secrets."""
 from __future__ import annotations
 
 import json
-from typing import Any
+from typing import Any, NamedTuple, cast
 
 import redis.asyncio as aioredis
 from google.protobuf import json_format
@@ -49,11 +49,11 @@ async def load_messages(
     pipe = redis.pipeline(transaction=False)
     for names in by_partition.values():
         pipe.execute_command("MGET", *names)  # one slot each; cluster pipelines refuse `mget`
-    found = {}
+    found: dict[str, bytes | None] = {}
     for names, values in zip(by_partition.values(), await pipe.execute() if by_partition else []):
         found.update(zip(names, values))
-    return [_message(found[blob], found[document]) for blob, document in pairs
-            if found[blob] is not None]
+    return [_message(message, found[document]) for blob, document in pairs
+            if (message := found[blob]) is not None]
 
 
 def _message(blob: bytes, document: bytes | None) -> resources_pb2.Message:
@@ -125,16 +125,17 @@ async def load_conversations(
                                                     part.metadata("conversation", cid)))],
                       [part.message(""), part.metadata("message", ""), *ids]))
     answers = await _CONVERSATIONS.run(redis, calls) if calls else []
-    found = {}
+    found: dict[str, _Found] = {}
     for ids, answered in zip(by_partition.values(), answers):
-        for cid, answer in zip(ids, answered):
-            if answer is not None:  # its hash decoded, then the rest as the script gave it
-                state, *rest = answer
-                found[cid] = (_fields(state), *rest)
-    channel_ids = sorted({fields["channel_id"] for fields, *_ in found.values()})
-    channels = dict(zip(channel_ids, await redis.execute_command(
-        "MGET", *(keys.channel(c) for c in channel_ids)) if channel_ids else []))  # one slot
-    return [_conversation(cid, *found[cid], channels) for cid in conversation_ids if cid in found]
+        for cid, answer in zip(ids, cast(list[list[Any] | None], answered)):
+            if answer is not None:  # its hash, then the rest as the script gave it
+                state, document, unread, last, last_document = answer
+                found[cid] = _Found(_fields(state), document, unread, last, last_document)
+    channel_ids = sorted({got.fields["channel_id"] for got in found.values()})
+    blobs = cast(list[bytes | None], await redis.execute_command(
+        "MGET", *(keys.channel(c) for c in channel_ids)) if channel_ids else [])  # one slot
+    channels = dict(zip(channel_ids, blobs))
+    return [_conversation(cid, found[cid], channels) for cid in conversation_ids if cid in found]
 
 
 def _fields(state: list[bytes]) -> dict[str, str]:
@@ -142,10 +143,24 @@ def _fields(state: list[bytes]) -> dict[str, str]:
     return {state[i].decode(): state[i + 1].decode() for i in range(0, len(state), 2)}
 
 
-def _conversation(cid: str, fields: dict[str, str], document: bytes | None,
-                  unread: bytes | None, last: bytes | None, last_document: bytes | None,
+class _Found(NamedTuple):
+    """What `_CONVERSATIONS` found of a conversation."""
+
+    #: Its hash, decoded.
+    fields: dict[str, str]
+    #: Its metadata document (JSON).
+    document: bytes | None
+    #: Its unread count.
+    unread: bytes | None
+    #: Its last message and that message's metadata document.
+    last: bytes | None
+    last_document: bytes | None
+
+
+def _conversation(cid: str, found: _Found,
                   channels: dict[str, bytes | None]) -> resources_pb2.Conversation:
-    """The served conversation `cid` from what `_CONVERSATIONS` found of it (its hash decoded)."""
+    """The served conversation `cid` from what `_CONVERSATIONS` found of it."""
+    fields, document, unread, last, last_document = found
     metadata = deep_merge(
         {"contact": {"display_name": default_display_name(
             fields["source"], fields.get("contact_source_id", ""))}},

@@ -22,6 +22,7 @@ from google.protobuf import json_format
 from luqum import tree
 
 from runtime.errors import InvalidArgument
+from runtime.redis import text
 from store import pages, views
 from store.keys import PartitionKeys, StoreKeys
 from store.search.match import matches
@@ -39,7 +40,7 @@ async def _evaluate(redis: aioredis.Redis, store: StoreKeys, keys: PartitionKeys
     target = temps.new()
     start = 0
     while True:
-        chunk = [m.decode() for m in await redis.zrange(candidates, start, start + SCAN_CHUNK - 1)]
+        chunk = [text(m) for m in await redis.zrange(candidates, start, start + SCAN_CHUNK - 1)]
         if not chunk:
             break
         start += SCAN_CHUNK

@@ -159,10 +159,10 @@ def index_plan(node: tree.Item, field: str | None = None) -> Plan | None:
         unread = (low == "1" and node.include_low) or (low == "0" and not node.include_low)
         # Conversations with unread messages have an index of their own, scored by activity.
         return (IndexSet("unread") if unread and node.high.value == "*"
-                else score_range("unread_count", field, node))
+                else score_range("unread_count", "unread_count", node))
     if isinstance(node, tree.Range) and field in RANGED:
         return score_range(RANGED[field], field, node)
-    if isinstance(node, tree.Range) and (path := _metadata_path(field)) is not None:
+    if isinstance(node, tree.Range) and field and (path := _metadata_path(field)) is not None:
         return ValueMatch(path, within=score_range("value", field, node))
     if isinstance(node, (tree.Word, tree.Phrase)) and field is not None:
         return _term_plan(field, node.value.strip('"'))
@@ -193,9 +193,9 @@ def narrowing_plan(node: tree.Item, field: str | None = None) -> Plan | None:
         parts = [p for p in (narrowing_plan(c, field) for c in node.children) if p is not None]
         return None if not parts else parts[0] if len(parts) == 1 else SetOp("and", tuple(parts))
     if isinstance(node, tree.OrOperation):
-        parts = [narrowing_plan(c, field) for c in node.children]
-        known = tuple(p for p in parts if p is not None)
-        return SetOp("or", known) if len(known) == len(parts) else None
+        options = [narrowing_plan(c, field) for c in node.children]
+        known = tuple(p for p in options if p is not None)
+        return SetOp("or", known) if len(known) == len(options) else None
     if isinstance(node, (tree.Word, tree.Phrase)) and (field or DEFAULT_FIELD) == "display_name":
         return _name_plan(node.value.strip('"'))
     return None

@@ -18,6 +18,7 @@ from dataclasses import dataclass
 
 import redis.asyncio as aioredis
 
+from runtime.redis import text
 from store.keys import PartitionKeys
 from store.search.plan import IndexSet, Plan, ScoreRange, SetOp, ValueMatch
 from store.search.terms import meta_term
@@ -80,9 +81,17 @@ async def _scored(redis: aioredis.Redis, keys: PartitionKeys, found: SortedSet,
     if found.scored:
         return found
     target = temps.new()
-    await redis.zinterstore(target, {keys.conversations(): 1, found.key: 0})
-    await redis.expire(target, TEMPORARY_TTL_S)
+    await _intersect(redis, target, {keys.conversations(): 1, found.key: 0})
     return SortedSet(target, True)
+
+
+async def _intersect(redis: aioredis.Redis, target: str, weights: dict[str, float],
+                     aggregate: str | None = None) -> None:
+    """ZINTERSTORE of `weights` into the temporary `target`, with its expiry: one round trip."""
+    pipe = redis.pipeline(transaction=False)
+    pipe.zinterstore(target, weights, aggregate=aggregate)
+    pipe.expire(target, TEMPORARY_TTL_S)
+    await pipe.execute()
 
 
 async def select(redis: aioredis.Redis, keys: PartitionKeys, plan: Plan,
@@ -109,8 +118,8 @@ async def select(redis: aioredis.Redis, keys: PartitionKeys, plan: Plan,
         start = plan.literal_start().encode()
         low, high = (b"[" + start, b"[" + start + b"\xff") if start else (b"-", b"+")
         texts = await redis.zrange(keys.meta_values(plan.path), low, high, bylex=True)
-        indexes = [keys.index("meta", meta_term(plan.path, t.decode())) for t in texts
-                   if plan.holds(t.decode())]
+        indexes = [keys.index("meta", meta_term(plan.path, text(t))) for t in texts
+                   if plan.holds(text(t))]
         if len(indexes) == 1:
             return SortedSet(indexes[0], True)  # one text: its index pages as it is
         if indexes:
@@ -135,9 +144,8 @@ async def select(redis: aioredis.Redis, keys: PartitionKeys, plan: Plan,
         base = wanted[0]
         if len(wanted) > 1:
             base = SortedSet(temps.new(), True)
-            await redis.zinterstore(base.key, {w.key: 1 if w.scored else 0 for w in wanted},
-                                    aggregate="MAX")
-            await redis.expire(base.key, TEMPORARY_TTL_S)
+            await _intersect(redis, base.key, {w.key: 1 if w.scored else 0 for w in wanted},
+                             aggregate="MAX")
         if not negated:
             return base
         base, negated = await _without_ranges(redis, keys, base, negated, temps)
@@ -166,8 +174,8 @@ async def _without_ranges(redis: aioredis.Redis, keys: PartitionKeys, base: Sort
     await redis.zunionstore(kept.key, [base.key])
     await redis.expire(kept.key, TEMPORARY_TTL_S)
     for start in range(0, size, SCAN_CHUNK):
-        chunk = await redis.zrange(base.key, start, start + SCAN_CHUNK - 1)
-        inside: set[bytes] = set()
+        chunk = [text(m) for m in await redis.zrange(base.key, start, start + SCAN_CHUNK - 1)]
+        inside: set[str] = set()
         for plan in broad:
             values = await redis.zmscore(_ranged(keys, plan), chunk)
             inside |= {m for m, v in zip(chunk, values) if plan.holds(v)}
