@@ -11,7 +11,6 @@ import os
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from typing import Any
-from pathlib import Path
 from urllib.parse import urlsplit
 
 import typer
@@ -22,6 +21,7 @@ from rich.table import Table
 
 import parley
 from auth.manage import ADMIN_TOKEN_FILE
+from runtime.settings import DATA_DIR, HTTP_PORT
 
 console = Console()
 errors = Console(stderr=True)
@@ -32,7 +32,7 @@ REFUSED, UNREACHABLE = 1, 3
 
 def base_url() -> str:
     """The install's public URL: PARLEY_URL, default http://127.0.0.1:8080."""
-    port = os.environ.get("PARLEY_HTTP_PORT", "8080")
+    port = HTTP_PORT.read(os.environ)
     return os.environ.get("PARLEY_URL", f"http://127.0.0.1:{port}").rstrip("/")
 
 
@@ -44,7 +44,7 @@ def target() -> str:
 
 def token() -> str | None:
     """PARLEY_TOKEN, else the local admin token `make up` made (an operator on that machine)."""
-    local = Path(os.environ.get("PARLEY_DATA_DIR", ".data")) / ADMIN_TOKEN_FILE
+    local = DATA_DIR.read(os.environ) / ADMIN_TOKEN_FILE
     if os.environ.get("PARLEY_TOKEN") or not local.exists():
         return None  # the SDK reads PARLEY_TOKEN itself
     return local.read_text().strip()

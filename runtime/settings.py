@@ -1,4 +1,11 @@
-"""Configuration of a Parley install, read once from `PARLEY_*` environment variables."""
+"""Configuration of a Parley install, read once from `PARLEY_*` environment variables.
+
+Each variable is declared once below (`runtime.setting.Setting`: name, default, type, meaning);
+`load` reads the declarations, and README's table is generated from them
+(`python -m runtime.settings_table --write`). The settings of what the services do (retries,
+timeouts, lifetimes) are declared in `runtime.service_settings`, the sources' in
+`runtime.source_settings`.
+"""
 
 from __future__ import annotations
 
@@ -8,6 +15,10 @@ import socket
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
+
+from runtime.outbound import Network
+from runtime.setting import Setting, declared, read_fields
 
 #: The service processes, in start-up order, with their offset from the gRPC base port.
 SERVICE_NAMES: tuple[str, ...] = ("ingest", "store", "messaging", "gateway", "auth")
@@ -16,29 +27,18 @@ SERVICE_NAMES: tuple[str, ...] = ("ingest", "store", "messaging", "gateway", "au
 PROJECTOR = "projector"
 #: The variable that tells a replicated process which one it is (`projector-2`).
 PROCESS_ENV = "PARLEY_PROCESS"
+#: Bind addresses that mean "every interface".
+WILDCARDS = ("0.0.0.0", "::", "")
+#: The codecs a batching producer may compress with.
+KAFKA_CODECS = ("gzip", "lz4", "snappy", "zstd")
+#: Kafka's security protocols and SASL mechanisms, as its clients name them.
+KAFKA_PROTOCOLS = ("PLAINTEXT", "SSL", "SASL_PLAINTEXT", "SASL_SSL")
+KAFKA_SASL_MECHANISMS = ("PLAIN", "SCRAM-SHA-256", "SCRAM-SHA-512")
 
 
 def module_of(process: str) -> str:
     """The module a service process runs (`python -m <module>`)."""
     return "store.projector" if process.startswith(f"{PROJECTOR}-") else process
-
-
-@dataclass(frozen=True)
-class EdgeLimits:
-    """What Envoy allows one request (413, 408 and 429 beyond it)."""
-
-    #: Largest request body, on every path (a source's webhook too: its raw bytes must fit in one
-    #: Kafka record, 1 MiB by default).
-    max_body_bytes: int = 524_288
-    #: Time to receive a whole request (headers and body): slow uploads are cut after it.
-    request_timeout_s: float = 30.0
-    #: Requests per second per API token (twice as many in a burst).
-    rate_per_token: int = 500
-    #: Requests per second per client address, on every path but the sources' webhooks.
-    rate_per_address: int = 1000
-    #: Requests per second per client address on the sources' webhook paths: a burst from Meta
-    #: must never be refused.
-    rate_webhooks: int = 5000
 
 
 @dataclass(frozen=True)
@@ -63,22 +63,235 @@ class Endpoint:
         return f"[{self.host}]:{self.port}" if ":" in self.host else f"{self.host}:{self.port}"
 
 
-def endpoints(variable: str, value: str) -> tuple[Endpoint, ...]:
-    """The comma-separated `host:port` endpoints of setting `variable` ("10.0.0.5:20062,
-    store.parley.svc:20062"); ValueError naming a bad one."""
+def endpoints(value: str) -> tuple[Endpoint, ...]:
+    """Comma-separated `host:port` endpoints ("10.0.0.5:20062, store.parley.svc:20062");
+    ValueError naming a bad one."""
     found = []
     for endpoint in filter(None, (part.strip() for part in value.split(","))):
         host, _, port = endpoint.rpartition(":")
         if not host or not port.isdigit() or not 0 < int(port) < 65536:
-            raise ValueError(f"{variable}: {endpoint!r} is not host:port")
+            raise ValueError(f"{endpoint!r} is not host:port")
         found.append(Endpoint(host.strip("[]"), int(port)))
     return tuple(found)
+
+
+def cluster_nodes(nodes: str) -> tuple[tuple[str, int], ...]:
+    """Comma-separated `host:port` nodes of a Redis Cluster ("10.0.0.5:7000,[fd00::5]:7000");
+    ValueError naming a bad one."""
+    return tuple((e.host, e.port) for e in endpoints(nodes))
+
+
+def networks(cidrs: str) -> tuple[Network, ...]:
+    """Comma-separated CIDRs ("10.0.0.0/8,fd00::/8"; a bare address is its own network);
+    ValueError naming a bad one."""
+    return tuple(ipaddress.ip_network(cidr)
+                 for cidr in filter(None, (part.strip() for part in cidrs.split(","))))
 
 
 def upstream_variable(process: str) -> str:
     """The setting that lists the endpoints of service process `process` (`PARLEY_UPSTREAM_STORE`,
     `PARLEY_UPSTREAM_PROJECTOR_2`)."""
     return "PARLEY_UPSTREAM_" + process.upper().replace("-", "_")
+
+
+def _codec(raw: str) -> str:
+    """One of `KAFKA_CODECS` in lower case, or "" (none)."""
+    codec = raw.strip().lower()
+    if codec and codec not in KAFKA_CODECS:
+        raise ValueError(f"{codec!r} is not one of {', '.join(KAFKA_CODECS)}")
+    return codec
+
+
+def _unless_empty(raw: str) -> str | None:
+    """The text, None when it is empty (then the default applies)."""
+    return raw or None
+
+
+# Where things are: Envoy and the services.
+HTTP_PORT = Setting("PARLEY_HTTP_PORT", 8080, int, "Envoy's public port (JSON, gRPC, webhooks)")
+HTTP_HOST = Setting(
+    "PARLEY_HTTP_HOST", "127.0.0.1", str,
+    "the address Envoy's public listener binds (`0.0.0.0` in a container; its admin port stays "
+    "on loopback)")
+HTTP_TLS_CERT = Setting(
+    "PARLEY_HTTP_TLS_CERT", "", str,
+    "PEM certificate of Envoy's public listener (with `PARLEY_HTTP_TLS_KEY`, both or neither): "
+    "TLS ends at the edge, HTTP/2 (gRPC) and HTTP/1.1 offered", shown="unset: plaintext")
+HTTP_TLS_KEY = Setting("PARLEY_HTTP_TLS_KEY", "", str,
+                       "PEM key of `PARLEY_HTTP_TLS_CERT`", shown="unset: plaintext")
+ENVOY_CONCURRENCY = Setting("PARLEY_ENVOY_CONCURRENCY", 2, int, "Envoy's worker threads")
+ENVOY_ADMIN_PORT = Setting("PARLEY_ENVOY_ADMIN_PORT", 9901, int,
+                           "Envoy's admin port (127.0.0.1 only)")
+GRPC_BASE_PORT = Setting(
+    "PARLEY_GRPC_BASE_PORT", 20061, int,
+    "ingest, store, messaging, gateway, auth listen on this port and the next four, the "
+    "projectors on the ports after them (keep them below Linux's ephemeral range, 32768-60999: "
+    "a port there can be held by the local end of any client connection, and a restarted "
+    "service refused it)")
+BIND_HOST = Setting(
+    "PARLEY_BIND_HOST", "127.0.0.1", str,
+    "the address a service listens on (`0.0.0.0` or `::`: every interface; beyond loopback only "
+    "with mutual TLS: see Security)")
+MESH_TLS_CA = Setting(
+    "PARLEY_MESH_TLS_CA", "", str,
+    "PEM file of the CA of mutual TLS between Envoy and the services (with `_CERT` and `_KEY`: "
+    "all three or none)")
+MESH_TLS_CERT = Setting(
+    "PARLEY_MESH_TLS_CERT", "", str,
+    "PEM certificate every service presents, and Envoy and the health checks present in turn")
+MESH_TLS_KEY = Setting("PARLEY_MESH_TLS_KEY", "", str, "PEM key of `PARLEY_MESH_TLS_CERT`")
+ADVERTISE_HOST = Setting(
+    "PARLEY_ADVERTISE_HOST", "", str, "the address others reach this machine's services at",
+    shown="the bind address (this machine's name when that is a wildcard)")
+PROCESS = Setting(
+    PROCESS_ENV, "", str,
+    "which service process this is when it is one of several (`projector-2`); set by the "
+    "supervisor of `make up` and by the chart")
+INSTANCE = Setting(
+    "PARLEY_INSTANCE", "", str,
+    "this replica's name, unique in the install (a pod's name): its Kafka consumers are static "
+    "group members under it, so a restart keeps their partitions without a rebalance (empty: "
+    "dynamic members)", shown="`PARLEY_PROCESS` (the local process name)")
+UPSTREAM = Setting(
+    upstream_variable("<PROCESS>"), (), endpoints,
+    "`host:port,host:port` of a process's replicas (`PARLEY_UPSTREAM_STORE`, "
+    "`PARLEY_UPSTREAM_PROJECTOR_2`): Envoy balances over them (a DNS name, such as a Kubernetes "
+    "headless service, is resolved to all its addresses), health-checks each over "
+    "`grpc.health.v1` every second, ejects one whose calls fail, retries reads on another; "
+    "`/health` checks each", shown="this machine's process")
+
+# Kafka.
+KAFKA_BOOTSTRAP = Setting("PARLEY_KAFKA_BOOTSTRAP", None, _unless_empty,
+                          "use this Kafka instead of starting the embedded broker")
+KAFKA_PORT = Setting(
+    "PARLEY_KAFKA_PORT", 9092, int,
+    "port of the embedded broker (its controller uses the next one, its SASL/SCRAM listener the "
+    "one after)")
+KAFKA_SECURITY_PROTOCOL = Setting(
+    "PARLEY_KAFKA_SECURITY_PROTOCOL", "PLAINTEXT", str.upper,
+    "how every Kafka client connects: `PLAINTEXT`, `SSL`, `SASL_PLAINTEXT` or `SASL_SSL` (see "
+    "Kafka below)")
+KAFKA_SASL_MECHANISM = Setting("PARLEY_KAFKA_SASL_MECHANISM", "SCRAM-SHA-512", str.upper,
+                               "`PLAIN`, `SCRAM-SHA-256` or `SCRAM-SHA-512`, with a SASL protocol")
+KAFKA_SASL_USERNAME = Setting("PARLEY_KAFKA_SASL_USERNAME", "", str,
+                              "the SASL user (required with a SASL protocol)")
+KAFKA_SASL_PASSWORD = Setting("PARLEY_KAFKA_SASL_PASSWORD", "", str,
+                              "the SASL user's password (required with a SASL protocol; never "
+                              "logged)")
+KAFKA_SSL_CA_FILE = Setting("PARLEY_KAFKA_SSL_CA_FILE", "", str,
+                            "PEM file of the CA that signed the brokers' certificates",
+                            shown="system CAs")
+KAFKA_REPLICATION_FACTOR = Setting(
+    "PARLEY_KAFKA_REPLICATION_FACTOR", 1, int,
+    "copies of each partition of the platform's topics (`parley topics apply`)")
+KAFKA_MIN_INSYNC_REPLICAS = Setting(
+    "PARLEY_KAFKA_MIN_INSYNC_REPLICAS", 1, int,
+    "copies a record must reach before it is acknowledged (topics' `min.insync.replicas`)")
+KAFKA_LINGER_MS = Setting(
+    "PARLEY_KAFKA_LINGER_MS", 5, int,
+    "how long a batching producer (the translator, a reprocess) waits for more records per "
+    "request; the producers a caller waits on record by record (webhooks, commands) never wait")
+KAFKA_COMPRESSION = Setting(
+    "PARLEY_KAFKA_COMPRESSION", "", _codec,
+    "codec of a batching producer's requests: `gzip` (others need their Python package: `lz4`, "
+    "`snappy`, `zstd`)", shown="(none)")
+KAFKA_HEAP = Setting("PARLEY_KAFKA_HEAP", "-Xms128m -Xmx384m", str,
+                     "JVM heap of the embedded broker")
+
+# Redis, topics, projectors, local state.
+REDIS_URL = Setting("PARLEY_REDIS_URL", "redis://127.0.0.1:6379/0", str,
+                    "used when reachable, else a local `redis-server` is started on its port")
+REDIS_CLUSTER_NODES = Setting(
+    "PARLEY_REDIS_CLUSTER_NODES", (), cluster_nodes,
+    "`host:port,host:port,...` of a Redis Cluster to use instead of `PARLEY_REDIS_URL` (any "
+    "reachable ones: the client finds the rest; see Redis Cluster below)", shown="empty")
+NAMESPACE = Setting(
+    "PARLEY_NAMESPACE", "", str,
+    "prefix of topics, Redis keys and consumer groups (several installs, one cluster)",
+    shown="empty")
+TOPIC_PARTITIONS = Setting(
+    "PARLEY_TOPIC_PARTITIONS", 3, int,
+    "partitions of the topics the platform creates (the most projectors that can share the work)")
+PROJECTORS = Setting(
+    "PARLEY_PROJECTORS", 1, int,
+    "projector processes `make up` starts (`projector-1` ...; their health ports follow the "
+    "services')")
+OLD_LAYOUT_RETIRE_S = Setting(
+    "PARLEY_OLD_LAYOUT_RETIRE_S", 3600.0, float,
+    "seconds an older layout's projection stays in Redis once a newer one serves (the time to "
+    "upgrade its readers; see Generations)")
+DATA_DIR = Setting("PARLEY_DATA_DIR", Path(".data"), Path,
+                   "Kafka log, Redis data, pids, logs (`.data/logs/<component>.log`), rendered "
+                   "Envoy config")
+CACHE_DIR = Setting("PARLEY_CACHE_DIR", "", str,
+                    "downloaded and built tools of `make up` (the Kafka broker's jars)",
+                    shown="`.cache` in the repository")
+LOG_LEVEL = Setting("PARLEY_LOG_LEVEL", "INFO", str, "log level of the services")
+PUBLIC_URL = Setting("PARLEY_PUBLIC_URL", "", str,
+                     "the URL the sources call (Twilio signs it), e.g. `https://parley.example.com`",
+                     shown="`http://127.0.0.1:<PARLEY_HTTP_PORT>`")
+
+# Reads and outbound calls.
+EVENTS_RETAINED = Setting(
+    "PARLEY_EVENTS_RETAINED", 100_000, int,
+    "realtime events kept for resuming (about; shared by the log's streams, one per partition "
+    "and a global one)")
+FILTER_EVALUATION_LIMIT = Setting(
+    "PARLEY_FILTER_EVALUATION_LIMIT", 10_000, int,
+    "most conversations a `conversations.list` filter may check one by one beyond its indexes "
+    "(more: 400)")
+OUTBOUND_ALLOW_CIDRS = Setting(
+    "PARLEY_OUTBOUND_ALLOW_CIDRS", (), networks,
+    "comma-separated networks (`10.0.0.0/8,fd00::/8`) that webhooks and custom sources' action "
+    "endpoints may reach although they are not global; the sources' `PARLEY_<SOURCE>_API_URL` "
+    "are never restricted", shown="empty")
+
+# The edge's bounds of every request.
+EDGE_MAX_BODY_BYTES = Setting(
+    "PARLEY_EDGE_MAX_BODY_BYTES", 524_288, int,
+    "largest request body on any path (413 beyond; a webhook's raw bytes must fit one Kafka "
+    "record, 1 MiB by default)")
+EDGE_REQUEST_TIMEOUT_S = Setting(
+    "PARLEY_EDGE_REQUEST_TIMEOUT_S", 30.0, float,
+    "time to receive a whole request, headers and body (408 beyond: slow uploads are cut; "
+    "streams are not cut by it)")
+EDGE_RATE_PER_TOKEN = Setting(
+    "PARLEY_EDGE_RATE_PER_TOKEN", 500, int,
+    "requests per second per API token, per Envoy (twice as many in a burst; 429 beyond)")
+EDGE_RATE_PER_ADDRESS = Setting(
+    "PARLEY_EDGE_RATE_PER_ADDRESS", 1000, int,
+    "requests per second per client address on every path but the sources' webhooks, per Envoy "
+    "(twice as many in a burst; 429 beyond)")
+EDGE_RATE_WEBHOOKS = Setting(
+    "PARLEY_EDGE_RATE_WEBHOOKS", 5000, int,
+    "requests per second per address on the sources' webhook paths (a burst from Meta must never "
+    "be refused)")
+
+#: The declarations of this module, in README's order.
+DECLARED: tuple[Setting[Any], ...] = (
+    HTTP_PORT, HTTP_HOST, HTTP_TLS_CERT, HTTP_TLS_KEY, ENVOY_CONCURRENCY, ENVOY_ADMIN_PORT,
+    GRPC_BASE_PORT, BIND_HOST, MESH_TLS_CA, MESH_TLS_CERT, MESH_TLS_KEY, ADVERTISE_HOST, PROCESS,
+    INSTANCE, UPSTREAM,
+    KAFKA_BOOTSTRAP, KAFKA_PORT, KAFKA_SECURITY_PROTOCOL, KAFKA_SASL_MECHANISM,
+    KAFKA_SASL_USERNAME, KAFKA_SASL_PASSWORD, KAFKA_SSL_CA_FILE, KAFKA_REPLICATION_FACTOR,
+    KAFKA_MIN_INSYNC_REPLICAS, KAFKA_LINGER_MS, KAFKA_COMPRESSION, KAFKA_HEAP,
+    REDIS_URL, REDIS_CLUSTER_NODES, NAMESPACE, TOPIC_PARTITIONS, PROJECTORS, OLD_LAYOUT_RETIRE_S,
+    DATA_DIR, CACHE_DIR, LOG_LEVEL, PUBLIC_URL,
+    EVENTS_RETAINED, FILTER_EVALUATION_LIMIT, OUTBOUND_ALLOW_CIDRS,
+    EDGE_MAX_BODY_BYTES, EDGE_REQUEST_TIMEOUT_S, EDGE_RATE_PER_TOKEN, EDGE_RATE_PER_ADDRESS,
+    EDGE_RATE_WEBHOOKS,
+)
+
+
+@dataclass(frozen=True)
+class EdgeLimits:
+    """What Envoy allows one request (413, 408 and 429 beyond it): the `PARLEY_EDGE_*` settings."""
+
+    max_body_bytes: int = declared(EDGE_MAX_BODY_BYTES)
+    request_timeout_s: float = declared(EDGE_REQUEST_TIMEOUT_S)
+    rate_per_token: int = declared(EDGE_RATE_PER_TOKEN)
+    rate_per_address: int = declared(EDGE_RATE_PER_ADDRESS)
+    rate_webhooks: int = declared(EDGE_RATE_WEBHOOKS)
 
 
 @dataclass(frozen=True)
@@ -92,20 +305,19 @@ class MeshTls:
     key_file: str
 
 
-def _files(env: Mapping[str, str], names: tuple[str, ...], what: str) -> list[str] | None:
-    """The files of settings `names`: all of them, or None when none is set."""
-    found = [env.get(name, "") for name in names]
+def _files(env: Mapping[str, str], files: tuple[Setting[str], ...], what: str) -> list[str] | None:
+    """The values of file settings `files`: all of them, or None when none is set."""
+    found = [setting.read(env) for setting in files]
     if not any(found):
         return None
     if not all(found):
-        raise ValueError(f"{what} needs all of {', '.join(names)}")
+        raise ValueError(f"{what} needs all of {', '.join(setting.env for setting in files)}")
     return found
 
 
 def mesh_tls(env: Mapping[str, str]) -> MeshTls | None:
     """`PARLEY_MESH_TLS_CA`, `_CERT` and `_KEY` (all three, or none: no mutual TLS)."""
-    found = _files(env, ("PARLEY_MESH_TLS_CA", "PARLEY_MESH_TLS_CERT", "PARLEY_MESH_TLS_KEY"),
-                   "mutual TLS")
+    found = _files(env, (MESH_TLS_CA, MESH_TLS_CERT, MESH_TLS_KEY), "mutual TLS")
     return None if found is None else MeshTls(*found)
 
 
@@ -120,26 +332,8 @@ class EdgeTls:
 
 def edge_tls(env: Mapping[str, str]) -> EdgeTls | None:
     """`PARLEY_HTTP_TLS_CERT` and `_KEY` (both, or neither: plaintext)."""
-    found = _files(env, ("PARLEY_HTTP_TLS_CERT", "PARLEY_HTTP_TLS_KEY"), "TLS at the edge")
+    found = _files(env, (HTTP_TLS_CERT, HTTP_TLS_KEY), "TLS at the edge")
     return None if found is None else EdgeTls(*found)
-
-
-#: The codecs a batching producer may compress with.
-KAFKA_CODECS = ("gzip", "lz4", "snappy", "zstd")
-
-
-def kafka_compression(env: Mapping[str, str]) -> str:
-    """`PARLEY_KAFKA_COMPRESSION`: one of `KAFKA_CODECS`, or empty (none)."""
-    codec = env.get("PARLEY_KAFKA_COMPRESSION", "").strip().lower()
-    if codec and codec not in KAFKA_CODECS:
-        raise ValueError(f"PARLEY_KAFKA_COMPRESSION: {codec!r} is not one of "
-                         f"{', '.join(KAFKA_CODECS)}")
-    return codec
-
-
-#: Kafka's security protocols and SASL mechanisms, as its clients name them.
-KAFKA_PROTOCOLS = ("PLAINTEXT", "SSL", "SASL_PLAINTEXT", "SASL_SSL")
-KAFKA_SASL_MECHANISMS = ("PLAIN", "SCRAM-SHA-256", "SCRAM-SHA-512")
 
 
 @dataclass(frozen=True)
@@ -147,9 +341,9 @@ class KafkaSecurity:
     """How every Kafka client of the install authenticates and encrypts (the brokers' listener)."""
 
     #: One of `KAFKA_PROTOCOLS`.
-    protocol: str = "PLAINTEXT"
+    protocol: str = KAFKA_SECURITY_PROTOCOL.default
     #: One of `KAFKA_SASL_MECHANISMS`, with a SASL protocol.
-    sasl_mechanism: str = "SCRAM-SHA-512"
+    sasl_mechanism: str = KAFKA_SASL_MECHANISM.default
     username: str = ""
     #: Never logged: kept out of the settings' repr.
     password: str = field(default="", repr=False)
@@ -171,12 +365,13 @@ class KafkaSecurity:
 def kafka_security(env: Mapping[str, str]) -> KafkaSecurity:
     """The `PARLEY_KAFKA_*` security settings; ValueError naming a bad or missing one."""
     found = KafkaSecurity(
-        protocol=env.get("PARLEY_KAFKA_SECURITY_PROTOCOL", "PLAINTEXT").upper(),
-        sasl_mechanism=env.get("PARLEY_KAFKA_SASL_MECHANISM", "SCRAM-SHA-512").upper(),
-        username=env.get("PARLEY_KAFKA_SASL_USERNAME", ""),
-        password=env.get("PARLEY_KAFKA_SASL_PASSWORD", ""),
-        ca_file=env.get("PARLEY_KAFKA_SSL_CA_FILE", ""),
+        protocol=KAFKA_SECURITY_PROTOCOL.read(env),
+        sasl_mechanism=KAFKA_SASL_MECHANISM.read(env),
+        username=KAFKA_SASL_USERNAME.read(env),
+        password=KAFKA_SASL_PASSWORD.read(env),
+        ca_file=KAFKA_SSL_CA_FILE.read(env),
     )
+    # Checked together: which values are valid depends on the protocol.
     if found.protocol not in KAFKA_PROTOCOLS:
         raise ValueError(f"PARLEY_KAFKA_SECURITY_PROTOCOL: {found.protocol!r} is not one of "
                          f"{', '.join(KAFKA_PROTOCOLS)}")
@@ -193,80 +388,54 @@ def kafka_security(env: Mapping[str, str]) -> KafkaSecurity:
 
 @dataclass(frozen=True)
 class Settings:
-    """Everything a service or the local stack needs to know about where things are."""
+    """Everything a service or the local stack needs to know about where things are. A field
+    `declared` is the setting it names (whose declaration says what it means); `load` derives
+    the others from settings."""
 
-    #: Prefix of topics, Redis keys and consumer groups, so installs can share a Kafka and a Redis.
-    namespace: str
-    #: Folder of all local state (Kafka log, Redis data, pids, logs, rendered Envoy config).
-    data_dir: Path
-    #: Kafka bootstrap servers; `None` means "run the embedded local broker".
-    kafka_bootstrap: str | None
-    #: Port of the embedded local broker (its KRaft controller listens on the next port).
-    kafka_port: int
-    #: Redis URL; used as is when reachable, else a local redis-server is started on its port.
-    redis_url: str
-    #: Envoy's public port: JSON API, native gRPC and the sources' webhooks.
-    http_port: int
-    #: Envoy's admin port, bound to 127.0.0.1 only.
-    envoy_admin_port: int
+    namespace: str = declared(NAMESPACE)
+    #: `PARLEY_DATA_DIR`, resolved: the processes' working folders differ.
+    data_dir: Path = DATA_DIR.default
+    #: `None`: run the embedded local broker.
+    kafka_bootstrap: str | None = declared(KAFKA_BOOTSTRAP)
+    kafka_port: int = declared(KAFKA_PORT)
+    redis_url: str = declared(REDIS_URL)
+    http_port: int = declared(HTTP_PORT)
+    envoy_admin_port: int = declared(ENVOY_ADMIN_PORT)
     #: The services listen on consecutive loopback ports from here, in `SERVICE_NAMES` order.
-    grpc_base_port: int
-    #: Partitions of every topic the platform creates.
-    topic_partitions: int
-    #: Projector processes (each owns a share of the partitions).
-    projectors: int
-    #: Log level name for the services.
-    log_level: str
-    #: Realtime events kept for resuming streams (about; older ones are trimmed).
-    events_retained: int = 100_000
-    #: Most conversations a `conversations.list` filter may check one by one (beyond its indexes).
-    filter_evaluation_limit: int = 10_000
-    #: Seconds an older layout's projection stays once a newer one serves (its readers' upgrade).
-    old_layout_retire_s: float = 3600.0
-    #: The name of this process when it is one of several replicas (`PARLEY_PROCESS`).
-    process: str = ""
-    #: This replica's name, unique in the install (`PARLEY_INSTANCE`, e.g. a pod's name; the
-    #: local supervisor's process name by default): its consumers join their groups as static
-    #: members under it, so a restart within the session keeps its partitions without a
-    #: rebalance. Empty: dynamic members.
-    instance: str = ""
-    #: The edge's bounds of every request (see `EdgeLimits`).
+    grpc_base_port: int = declared(GRPC_BASE_PORT)
+    topic_partitions: int = declared(TOPIC_PARTITIONS)
+    projectors: int = declared(PROJECTORS)
+    log_level: str = declared(LOG_LEVEL)
+    events_retained: int = declared(EVENTS_RETAINED)
+    filter_evaluation_limit: int = declared(FILTER_EVALUATION_LIMIT)
+    old_layout_retire_s: float = declared(OLD_LAYOUT_RETIRE_S)
+    process: str = declared(PROCESS)
+    #: `PARLEY_INSTANCE`, else `PARLEY_PROCESS` (the local supervisor's process name).
+    instance: str = INSTANCE.default
     edge: EdgeLimits = field(default_factory=EdgeLimits)
-    #: Networks that outbound calls to user-given URLs may reach although they are not global
-    #: (on-premise webhook receivers and action endpoints; `runtime.outbound`).
-    outbound_allow: tuple[ipaddress.IPv4Network | ipaddress.IPv6Network, ...] = ()
-    #: Nodes (host, port) of a Redis Cluster to use instead of `redis_url` (any reachable ones:
-    #: the client finds the rest); empty means the single Redis of `redis_url`.
-    redis_cluster_nodes: tuple[tuple[str, int], ...] = ()
-    #: Copies of each partition of the platform's topics (`parley topics apply`).
-    kafka_replication_factor: int = 1
-    #: Copies that must have a record before it is acknowledged (acks=all): the topics'
-    #: `min.insync.replicas`.
-    kafka_min_insync_replicas: int = 1
-    #: How long a batching producer (`runtime.kafka.producer`) waits for more records per request.
-    kafka_linger_ms: int = 5
-    #: The codec of a batching producer's requests: gzip, lz4, snappy, zstd, or "" (none). Codecs
-    #: other than gzip need their Python package installed.
-    kafka_compression: str = ""
-    #: How the Kafka clients connect (see `KafkaSecurity`).
+    #: Networks outbound calls to user-given URLs may reach (`runtime.outbound`).
+    outbound_allow: tuple[Network, ...] = declared(OUTBOUND_ALLOW_CIDRS)
+    #: Empty: the single Redis of `redis_url`.
+    redis_cluster_nodes: tuple[tuple[str, int], ...] = declared(REDIS_CLUSTER_NODES)
+    kafka_replication_factor: int = declared(KAFKA_REPLICATION_FACTOR)
+    kafka_min_insync_replicas: int = declared(KAFKA_MIN_INSYNC_REPLICAS)
+    #: Of a batching producer (`runtime.kafka.producer`).
+    kafka_linger_ms: int = declared(KAFKA_LINGER_MS)
+    #: "" (none) or one of `KAFKA_CODECS`; codecs other than gzip need their Python package.
+    kafka_compression: str = declared(KAFKA_COMPRESSION)
     kafka_security: KafkaSecurity = field(default_factory=KafkaSecurity)
-    #: Mutual TLS between the edge and the services (None: plaintext, on loopback only).
+    #: None: plaintext, on loopback only.
     mesh_tls: MeshTls | None = None
-    #: The address this process's gRPC server listens on (`0.0.0.0` or `::`: every interface).
-    bind_host: str = "127.0.0.1"
-    #: The address others reach this process at (default: `bind_host`, or this machine's name
-    #: when that is a wildcard).
-    advertise_host: str = "127.0.0.1"
-    #: Endpoints of each service process (`PARLEY_UPSTREAM_<PROCESS>`), where Envoy and the health
-    #: checks find its replicas; a process not listed is at `advertise_host` and its own port.
+    bind_host: str = declared(BIND_HOST)
+    #: `PARLEY_ADVERTISE_HOST`, else `bind_host`, or this machine's name when that is a wildcard.
+    advertise_host: str = BIND_HOST.default
+    #: `PARLEY_UPSTREAM_<PROCESS>` by process; a process not listed is at `advertise_host` and
+    #: its own port.
     upstreams: dict[str, tuple[Endpoint, ...]] = field(default_factory=dict)
-    #: The address Envoy's public listener binds (`0.0.0.0` in a container; its admin port stays
-    #: on 127.0.0.1).
-    http_host: str = "127.0.0.1"
-    #: TLS of Envoy's public listener (None: plaintext).
+    http_host: str = declared(HTTP_HOST)
+    #: None: plaintext.
     http_tls: EdgeTls | None = None
-    #: Envoy's worker threads.
-    envoy_concurrency: int = 2
+    envoy_concurrency: int = declared(ENVOY_CONCURRENCY)
 
     @property
     def bootstrap_servers(self) -> str:
@@ -298,78 +467,32 @@ class Settings:
         return f"{self.namespace}.{name}" if self.namespace else name
 
 
+def _upstreams(env: Mapping[str, str]) -> dict[str, tuple[Endpoint, ...]]:
+    """The endpoints of each process named by a `PARLEY_UPSTREAM_*` setting (`store`,
+    `projector-2`), those that list any."""
+    prefix = upstream_variable("")
+    found = {}
+    for variable in env:
+        if variable.startswith(prefix):
+            listed = UPSTREAM.renamed(variable).read(env)
+            if listed:
+                found[variable.removeprefix(prefix).lower().replace("_", "-")] = listed
+    return found
+
+
 def load(env: Mapping[str, str] | None = None) -> Settings:
     """Read the settings from the environment (or `env`), with the defaults of a local `make up`."""
     env = os.environ if env is None else env
-    edge = EdgeLimits()
-    bind_host = env.get("PARLEY_BIND_HOST", "127.0.0.1")
-    return Settings(
-        namespace=env.get("PARLEY_NAMESPACE", ""),
-        data_dir=Path(env.get("PARLEY_DATA_DIR", ".data")).resolve(),
-        kafka_bootstrap=env.get("PARLEY_KAFKA_BOOTSTRAP") or None,
-        kafka_port=int(env.get("PARLEY_KAFKA_PORT", "9092")),
-        redis_url=env.get("PARLEY_REDIS_URL", "redis://127.0.0.1:6379/0"),
-        http_port=int(env.get("PARLEY_HTTP_PORT", "8080")),
-        http_host=env.get("PARLEY_HTTP_HOST", "127.0.0.1"),
-        http_tls=edge_tls(env),
-        envoy_concurrency=int(env.get("PARLEY_ENVOY_CONCURRENCY", "2")),
-        envoy_admin_port=int(env.get("PARLEY_ENVOY_ADMIN_PORT", "9901")),
-        grpc_base_port=int(env.get("PARLEY_GRPC_BASE_PORT", "20061")),
-        topic_partitions=int(env.get("PARLEY_TOPIC_PARTITIONS", "3")),
-        projectors=int(env.get("PARLEY_PROJECTORS", "1")),
-        process=env.get(PROCESS_ENV, ""),
-        instance=env.get("PARLEY_INSTANCE") or env.get(PROCESS_ENV, ""),
-        log_level=env.get("PARLEY_LOG_LEVEL", "INFO"),
-        events_retained=int(env.get("PARLEY_EVENTS_RETAINED", "100000")),
-        filter_evaluation_limit=int(env.get("PARLEY_FILTER_EVALUATION_LIMIT", "10000")),
-        old_layout_retire_s=float(env.get("PARLEY_OLD_LAYOUT_RETIRE_S", "3600")),
-        edge=EdgeLimits(
-            max_body_bytes=int(env.get("PARLEY_EDGE_MAX_BODY_BYTES", edge.max_body_bytes)),
-            request_timeout_s=float(env.get("PARLEY_EDGE_REQUEST_TIMEOUT_S", edge.request_timeout_s)),
-            rate_per_token=int(env.get("PARLEY_EDGE_RATE_PER_TOKEN", edge.rate_per_token)),
-            rate_per_address=int(env.get("PARLEY_EDGE_RATE_PER_ADDRESS", edge.rate_per_address)),
-            rate_webhooks=int(env.get("PARLEY_EDGE_RATE_WEBHOOKS", edge.rate_webhooks)),
-        ),
-        outbound_allow=networks(env.get("PARLEY_OUTBOUND_ALLOW_CIDRS", "")),
-        redis_cluster_nodes=cluster_nodes(env.get("PARLEY_REDIS_CLUSTER_NODES", "")),
-        kafka_replication_factor=int(env.get("PARLEY_KAFKA_REPLICATION_FACTOR", "1")),
-        kafka_min_insync_replicas=int(env.get("PARLEY_KAFKA_MIN_INSYNC_REPLICAS", "1")),
-        kafka_linger_ms=int(env.get("PARLEY_KAFKA_LINGER_MS", "5")),
-        kafka_compression=kafka_compression(env),
+    bind_host = BIND_HOST.read(env)
+    return read_fields(
+        Settings, env,
+        data_dir=DATA_DIR.read(env).resolve(),
+        instance=INSTANCE.read(env) or PROCESS.read(env),
+        edge=read_fields(EdgeLimits, env),
         kafka_security=kafka_security(env),
         mesh_tls=mesh_tls(env),
-        bind_host=bind_host,
-        advertise_host=env.get("PARLEY_ADVERTISE_HOST") or (
+        advertise_host=ADVERTISE_HOST.read(env) or (
             socket.gethostname() if bind_host in WILDCARDS else bind_host),
-        upstreams={name: found for name in _upstream_names(env)
-                   if (found := endpoints(upstream_variable(name), env[upstream_variable(name)]))},
+        upstreams=_upstreams(env),
+        http_tls=edge_tls(env),
     )
-
-
-#: Bind addresses that mean "every interface".
-WILDCARDS = ("0.0.0.0", "::", "")
-
-
-def _upstream_names(env: Mapping[str, str]) -> list[str]:
-    """The processes named by `PARLEY_UPSTREAM_*` settings (`store`, `projector-2`)."""
-    prefix = upstream_variable("")
-    return [variable.removeprefix(prefix).lower().replace("_", "-") for variable in env
-            if variable.startswith(prefix)]
-
-
-def networks(cidrs: str) -> tuple[ipaddress.IPv4Network | ipaddress.IPv6Network, ...]:
-    """The networks of `PARLEY_OUTBOUND_ALLOW_CIDRS`: comma-separated CIDRs ("10.0.0.0/8,
-    fd00::/8"; a bare address is its own network); ValueError naming a bad one."""
-    found = []
-    for cidr in filter(None, (part.strip() for part in cidrs.split(","))):
-        try:
-            found.append(ipaddress.ip_network(cidr))
-        except ValueError as exc:
-            raise ValueError(f"PARLEY_OUTBOUND_ALLOW_CIDRS: {exc}") from exc
-    return tuple(found)
-
-
-def cluster_nodes(nodes: str) -> tuple[tuple[str, int], ...]:
-    """The nodes of `PARLEY_REDIS_CLUSTER_NODES`: comma-separated `host:port` ("10.0.0.5:7000,
-    [fd00::5]:7000"); ValueError naming a bad one."""
-    return tuple((e.host, e.port) for e in endpoints("PARLEY_REDIS_CLUSTER_NODES", nodes))

@@ -17,7 +17,7 @@ from pathlib import Path
 
 from runtime.kafka import cluster_reachable
 from runtime.secret_files import write_secret
-from runtime.settings import KafkaSecurity, Settings
+from runtime.settings import KAFKA_HEAP, KafkaSecurity, Settings
 from stack import processes
 
 #: Kafka 3.9.x: the last line that keeps the older protocol versions (4.x removed them), which
@@ -27,7 +27,7 @@ from stack import processes
 KAFKA_VERSION = "3.9.1"
 NAME = "kafka"
 HERE = Path(__file__).parent / "kafka_jars"
-HEAP = os.environ.get("PARLEY_KAFKA_HEAP", "-Xms128m -Xmx384m")
+HEAP = KAFKA_HEAP.read(os.environ)
 
 
 def jars_dir(cache_dir: Path) -> Path:

@@ -11,12 +11,13 @@ from functools import partial
 from pathlib import Path
 
 from auth.manage import ADMIN_TOKEN_FILE, TokenAdmin
+from runtime import settings as settings_module
 from runtime import topic_admin
 from runtime.settings import PROJECTOR, Settings
 from stack import envoy, kafka, processes, redis, services, supervise
 
 REPO = Path(__file__).resolve().parent.parent
-CACHE_DIR = Path(os.environ.get("PARLEY_CACHE_DIR", REPO / ".cache")).resolve()
+CACHE_DIR = Path(settings_module.CACHE_DIR.read(os.environ) or REPO / ".cache").resolve()
 
 
 

@@ -11,7 +11,7 @@ from collections.abc import AsyncIterator
 import pytest
 
 from runtime import outbound
-from runtime.settings import networks
+from runtime.settings import OUTBOUND_ALLOW_CIDRS, networks
 
 LOOPBACK = networks("127.0.0.0/8")
 
@@ -97,9 +97,9 @@ def test_allowed_networks_are_read_from_the_setting() -> None:
         ipaddress.ip_network("10.0.0.0/8"), ipaddress.ip_network("fd00::/8"),
         ipaddress.ip_network("192.168.1.5/32"))
     with pytest.raises(ValueError, match="PARLEY_OUTBOUND_ALLOW_CIDRS: 10.1.2.3/8 has host bits"):
-        networks("10.1.2.3/8")
+        OUTBOUND_ALLOW_CIDRS.read({"PARLEY_OUTBOUND_ALLOW_CIDRS": "10.1.2.3/8"})
     with pytest.raises(ValueError, match="PARLEY_OUTBOUND_ALLOW_CIDRS"):
-        networks("intranet")
+        OUTBOUND_ALLOW_CIDRS.read({"PARLEY_OUTBOUND_ALLOW_CIDRS": "intranet"})
 
 
 def _resolver(*answers: list[str]) -> tuple[outbound.Resolver, list[str]]:

@@ -17,7 +17,7 @@ def test_cluster_nodes_are_host_port_pairs_and_empty_means_no_cluster() -> None:
 @pytest.mark.parametrize("bad", ["redis-1", ":7000", "redis-1:", "redis-1:x", "redis-1:70000"])
 def test_a_node_that_is_not_host_port_is_refused_by_name(bad: str) -> None:
     with pytest.raises(ValueError, match=f"PARLEY_REDIS_CLUSTER_NODES: '{bad}'"):
-        cluster_nodes(f"127.0.0.1:7000,{bad}")
+        load({"PARLEY_REDIS_CLUSTER_NODES": f"127.0.0.1:7000,{bad}"})
 
 
 def test_kafka_security_defaults_to_plaintext_and_takes_sasl_with_its_credentials() -> None:
