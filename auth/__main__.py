@@ -9,6 +9,7 @@ from envoy.service.auth.v3 import external_auth_pb2, external_auth_pb2_grpc
 
 from auth.check_service import CachedTokens, CheckServicer
 from auth.scopes import Scopes
+from runtime.service_settings import AUTH_CACHE_S
 from runtime.server import Registration
 from runtime.service import Plan, Process, run
 from stack.envoy import DESCRIPTOR
@@ -20,7 +21,7 @@ async def build(process: Process) -> Plan:
     reads = store.reads(process.settings, process.redis)
     follow = await store.follow(process.settings, process.redis)
     # How long a token's answer is kept: a revocation takes effect within it.
-    cache_s = float(os.environ.get("PARLEY_AUTH_CACHE_S", "1"))
+    cache_s = AUTH_CACHE_S.read(os.environ)
     servicer = CheckServicer(Scopes.from_descriptor(DESCRIPTOR), CachedTokens(reads.api_token, cache_s))
     return Plan([Registration.of(external_auth_pb2, external_auth_pb2_grpc, servicer)],
                 background=[follow])

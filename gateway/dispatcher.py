@@ -21,7 +21,7 @@ import logging
 import os
 import socket
 import time
-from collections.abc import Callable, Coroutine, Sequence
+from collections.abc import Callable, Coroutine, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from functools import partial
@@ -35,6 +35,10 @@ from gateway.deliveries import DeliveryKeys
 from parley.v1 import records_pb2
 from runtime import outbound, standard_webhooks, timestamps
 from runtime.record_failures import isolate
+from runtime.retry import RetryPolicy
+from runtime.service_settings import (WEBHOOK_DISABLE_AFTER_S, WEBHOOK_RETRY_S,
+                                      WEBHOOK_TIMEOUT_S)
+from runtime.setting import declared, read_fields
 from store.client import Entry, EventLog, LoggedEvent, StoreReads, events
 
 log = logging.getLogger(__name__)
@@ -59,23 +63,19 @@ return 0
 
 @dataclass(frozen=True)
 class Policy:
-    """Retries and limits, from `PARLEY_WEBHOOK_RETRY_S` (pauses before each retry, seconds, comma
-    separated; Svix's schedule by default), `_TIMEOUT_S` and `_DISABLE_AFTER_S` (5 days)."""
+    """Retries and limits of webhook deliveries: the `PARLEY_WEBHOOK_*` settings
+    (`runtime.service_settings`)."""
 
-    retry_s: tuple[float, ...] = (5, 300, 1800, 7200, 18000, 36000, 36000)
-    timeout_s: float = 10.0
-    disable_after_s: float = 5 * 24 * 3600
+    #: The attempts of one delivery (`PARLEY_WEBHOOK_RETRY_S`): the pauses, then it fails.
+    retry: RetryPolicy = RetryPolicy(WEBHOOK_RETRY_S.default)
+    timeout_s: float = declared(WEBHOOK_TIMEOUT_S)
+    #: A webhook whose every delivery failed this long is disabled.
+    disable_after_s: float = declared(WEBHOOK_DISABLE_AFTER_S)
 
     @classmethod
-    def from_env(cls) -> Policy:
-        """The policy configured in the environment."""
-        env, default = os.environ, cls()
-        schedule = env.get("PARLEY_WEBHOOK_RETRY_S")
-        return cls(
-            retry_s=tuple(float(s) for s in schedule.split(",")) if schedule else default.retry_s,
-            timeout_s=float(env.get("PARLEY_WEBHOOK_TIMEOUT_S", default.timeout_s)),
-            disable_after_s=float(env.get("PARLEY_WEBHOOK_DISABLE_AFTER_S", default.disable_after_s)),
-        )
+    def from_env(cls, env: Mapping[str, str] = os.environ) -> Policy:
+        """The policy configured in the environment (or `env`)."""
+        return read_fields(cls, env, retry=RetryPolicy(WEBHOOK_RETRY_S.read(env)))
 
 
 def wants(webhook: records_pb2.WebhookRecord, item: LoggedEvent) -> bool:
@@ -263,12 +263,12 @@ class Dispatcher:
         if not error:
             await self._finish(key, member, attempts, deliveries.DELIVERED, webhook_id)
             return
-        retries_done = len(attempts) - 1
-        if retries_done < len(self.policy.retry_s):
-            next_ms = timestamps.now_ms() + int(self.policy.retry_s[retries_done] * 1000)
-            await self._finish(key, member, attempts, deliveries.PENDING, next_ms=next_ms)
-        else:
+        pause = self.policy.retry.pause_after(len(attempts))
+        if pause is None:
             await self._finish(key, member, attempts, deliveries.FAILED)
+        else:
+            next_ms = timestamps.now_ms() + int(pause * 1000)
+            await self._finish(key, member, attempts, deliveries.PENDING, next_ms=next_ms)
         await self._note_failure(webhook, error)
 
     async def _finish(self, key: str, member: str,

@@ -19,12 +19,14 @@ import asyncio
 import logging
 import os
 import time
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Mapping
 from dataclasses import dataclass, field
 
 import grpc
 
 from parley.v1 import resources_pb2
+from runtime.service_settings import EVENTS_HEARTBEAT_S, EVENTS_SUBSCRIBER_BUFFER
+from runtime.setting import declared, read_fields
 from store.client import EventLog, LoggedEvent, event_positions, events
 
 log = logging.getLogger(__name__)
@@ -37,17 +39,16 @@ BATCH = 500
 
 @dataclass(frozen=True)
 class Limits:
-    """Heartbeat interval and per-subscriber buffer, from `PARLEY_EVENTS_HEARTBEAT_S` (15) and
-    `PARLEY_EVENTS_SUBSCRIBER_BUFFER` (1000 events)."""
+    """Heartbeat interval and per-subscriber buffer (events): the `PARLEY_EVENTS_HEARTBEAT_S` and
+    `_SUBSCRIBER_BUFFER` settings (`runtime.service_settings`)."""
 
-    heartbeat_s: float = 15.0
-    buffer: int = 1000
+    heartbeat_s: float = declared(EVENTS_HEARTBEAT_S)
+    buffer: int = declared(EVENTS_SUBSCRIBER_BUFFER)
 
     @classmethod
-    def from_env(cls) -> Limits:
-        """The limits configured in the environment."""
-        return cls(float(os.environ.get("PARLEY_EVENTS_HEARTBEAT_S", cls.heartbeat_s)),
-                   int(os.environ.get("PARLEY_EVENTS_SUBSCRIBER_BUFFER", cls.buffer)))
+    def from_env(cls, env: Mapping[str, str] = os.environ) -> Limits:
+        """The limits configured in the environment (or `env`)."""
+        return read_fields(cls, env)
 
 
 @dataclass(frozen=True)

@@ -15,11 +15,15 @@ from __future__ import annotations
 import os
 import secrets
 import time
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import jwt
 
+from runtime.service_settings import (CHATPLUGIN_RESUME_TTL_S, CHATPLUGIN_SECRET,
+                                      CHATPLUGIN_TOKEN_TTL_S)
+from runtime.setting import declared, read_fields
 from runtime.errors import Unauthenticated
 from runtime.settings import Settings
 
@@ -44,9 +48,10 @@ class Visitor:
     expires_at_s: int = field(default=0, compare=False)
 
 
-def signing_key(settings: Settings) -> bytes:
-    """The install's key: from the environment, else from (or newly into) the data folder."""
-    configured = os.environ.get("PARLEY_CHATPLUGIN_SECRET", "")
+def signing_key(settings: Settings, env: Mapping[str, str] = os.environ) -> bytes:
+    """The install's key: from the environment (or `env`), else from (or newly into) the data
+    folder."""
+    configured = CHATPLUGIN_SECRET.read(env)
     if configured:
         return configured.encode()
     path = Path(settings.data_dir) / "chatplugin.key"
@@ -64,20 +69,17 @@ def signing_key(settings: Settings) -> bytes:
 
 @dataclass(frozen=True)
 class VisitorTokens:
-    """Issues and reads tokens; lifetimes from `PARLEY_CHATPLUGIN_TOKEN_TTL_S` (1 hour) and
-    `PARLEY_CHATPLUGIN_RESUME_TTL_S` (90 days)."""
+    """Issues and reads tokens; lifetimes: the `PARLEY_CHATPLUGIN_TOKEN_TTL_S` and `_RESUME_TTL_S`
+    settings (`runtime.service_settings`)."""
 
     key: bytes
-    visitor_ttl_s: int = 3600
-    resume_ttl_s: int = 90 * 24 * 3600
+    visitor_ttl_s: int = declared(CHATPLUGIN_TOKEN_TTL_S)
+    resume_ttl_s: int = declared(CHATPLUGIN_RESUME_TTL_S)
 
     @classmethod
-    def from_env(cls, settings: Settings) -> VisitorTokens:
-        """The tokens of this install, as configured."""
-        env = os.environ
-        return cls(signing_key(settings),
-                   int(env.get("PARLEY_CHATPLUGIN_TOKEN_TTL_S", cls.visitor_ttl_s)),
-                   int(env.get("PARLEY_CHATPLUGIN_RESUME_TTL_S", cls.resume_ttl_s)))
+    def from_env(cls, settings: Settings, env: Mapping[str, str] = os.environ) -> VisitorTokens:
+        """The tokens of this install, as configured in the environment (or `env`)."""
+        return read_fields(cls, env, key=signing_key(settings, env))
 
     def issue(self, visitor: Visitor, kind: str, now_s: float | None = None) -> str:
         """A signed token of `kind` (VISITOR or RESUME) for `visitor`."""

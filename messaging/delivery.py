@@ -68,14 +68,15 @@ async def attempt_delivery(clients: Clients, policy: SendPolicy,
 
 async def _send(http: httpx.AsyncClient, policy: SendPolicy, connector: Connector,
                 config: ConnectorConfig, message: Outbound) -> Delivered | Rejected:
-    """Call the connector's API until it answers for good or the attempts are spent."""
-    outcome: Outcome = Retry("not tried")
-    for number in range(1, policy.attempts + 1):
+    """Call the connector's API until it answers for good or the policy gives up."""
+    number = 0
+    while True:
+        number += 1
         try:
             # The whole exchange is bounded, not each read: a slow trickle is a timeout too.
             async with asyncio.timeout(policy.timeout_s):
                 response = await http.send(connector.request(message, config))
-            outcome = connector.outcome(response)
+            outcome: Outcome = connector.outcome(response)
         except outbound.Refused as exc:
             return Rejected(f"not sent: {exc}")
         except (TimeoutError, httpx.TimeoutException):
@@ -85,7 +86,8 @@ async def _send(http: httpx.AsyncClient, policy: SendPolicy, connector: Connecto
         if not isinstance(outcome, Retry):
             return outcome
         log.info("message %s: attempt %d of %d failed (%s)", message.message_id, number,
-                 policy.attempts, outcome.error)
-        if number < policy.attempts:
-            await asyncio.sleep(policy.backoff_s(number))
-    return Rejected(f"{outcome.error} (gave up after {policy.attempts} attempts)")
+                 policy.retry.attempts, outcome.error)
+        pause = policy.retry.pause_after(number)
+        if pause is None:
+            return Rejected(f"{outcome.error} (gave up after {number} attempts)")
+        await asyncio.sleep(pause)

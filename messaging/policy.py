@@ -1,59 +1,49 @@
-"""How hard messaging tries: retries, timeouts, the stale guard and the 202 wait, from
-`PARLEY_MESSAGING_*` environment variables."""
+"""How hard messaging tries: retries, timeouts, the stale guard and the 202 wait, from the
+`PARLEY_MESSAGING_*` settings (`runtime.service_settings`)."""
 
 from __future__ import annotations
 
 import os
-import random
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
 from runtime.outbound import Network
+from runtime.retry import RetryPolicy, exponential
+from runtime.service_settings import (MESSAGING_ATTEMPTS, MESSAGING_BACKOFF_BASE_S,
+                                      MESSAGING_BACKOFF_MAX_S, MESSAGING_CLAIM_LEASE_S,
+                                      MESSAGING_CONVERSATION_WAIT_S, MESSAGING_STALE_AFTER_S,
+                                      MESSAGING_TIMEOUT_S)
+from runtime.setting import declared, read_fields
+
+
+def _retry(env: Mapping[str, str]) -> RetryPolicy:
+    """The calls of a source's API per message and the pauses between them: exponential, with
+    jitter, from `PARLEY_MESSAGING_ATTEMPTS`, `_BACKOFF_BASE_S` and `_BACKOFF_MAX_S`."""
+    return exponential(MESSAGING_ATTEMPTS.read(env), MESSAGING_BACKOFF_BASE_S.read(env),
+                       MESSAGING_BACKOFF_MAX_S.read(env))
 
 
 @dataclass(frozen=True)
 class SendPolicy:
-    """Retry and time limits of outbound sending."""
+    """Retry and time limits of outbound sending; each field's default is its setting's."""
 
-    #: Calls of the source's API per message at most (the first one included).
-    attempts: int = 5
-    #: Backoff before the second call; doubles per call, up to `backoff_max_s`.
-    backoff_base_s: float = 0.5
-    backoff_max_s: float = 30.0
+    retry: RetryPolicy = _retry({})
     #: Timeout of one API call.
-    timeout_s: float = 10.0
+    timeout_s: float = declared(MESSAGING_TIMEOUT_S)
     #: A message pending longer than this is failed, not sent late.
-    stale_after_s: float = 300.0
+    stale_after_s: float = declared(MESSAGING_STALE_AFTER_S)
     #: How long a send to a conversation not in the store yet looks for it (HTTP 202).
-    conversation_wait_s: float = 30.0
+    conversation_wait_s: float = declared(MESSAGING_CONVERSATION_WAIT_S)
     #: How long a sender's claim on a message outlives the sender (`messaging.claims`): a
     #: message whose sender died mid-send is failed this long after.
-    claim_lease_s: float = 30.0
+    claim_lease_s: float = declared(MESSAGING_CLAIM_LEASE_S)
     #: Networks custom sources' action endpoints may reach although they are not global
     #: (`Settings.outbound_allow`).
     outbound_allow: Sequence[Network] = ()
 
-    def backoff_s(self, attempt: int) -> float:
-        """The pause after failed call number `attempt` (1-based): exponential, with jitter (half
-        to all of it) so that many failing conversations do not retry in step."""
-        ceiling = min(self.backoff_max_s, self.backoff_base_s * 2 ** (attempt - 1))
-        return random.uniform(ceiling / 2, ceiling)
-
 
 def load(env: Mapping[str, str] = os.environ,
          outbound_allow: Sequence[Network] = ()) -> SendPolicy:
-    """The policy configured by `PARLEY_MESSAGING_ATTEMPTS`, `_BACKOFF_BASE_S`, `_BACKOFF_MAX_S`,
-    `_TIMEOUT_S`, `_STALE_AFTER_S`, `_CONVERSATION_WAIT_S` and `_CLAIM_LEASE_S` (defaults above),
-    with the settings' `outbound_allow`."""
-    default = SendPolicy()
-    prefix = "PARLEY_MESSAGING_"
-    return SendPolicy(
-        attempts=max(1, int(env.get(prefix + "ATTEMPTS", default.attempts))),
-        backoff_base_s=float(env.get(prefix + "BACKOFF_BASE_S", default.backoff_base_s)),
-        backoff_max_s=float(env.get(prefix + "BACKOFF_MAX_S", default.backoff_max_s)),
-        timeout_s=float(env.get(prefix + "TIMEOUT_S", default.timeout_s)),
-        stale_after_s=float(env.get(prefix + "STALE_AFTER_S", default.stale_after_s)),
-        conversation_wait_s=float(env.get(prefix + "CONVERSATION_WAIT_S", default.conversation_wait_s)),
-        claim_lease_s=float(env.get(prefix + "CLAIM_LEASE_S", default.claim_lease_s)),
-        outbound_allow=tuple(outbound_allow),
-    )
+    """The policy configured by the `PARLEY_MESSAGING_*` settings, with the settings'
+    `outbound_allow`."""
+    return read_fields(SendPolicy, env, retry=_retry(env), outbound_allow=tuple(outbound_allow))

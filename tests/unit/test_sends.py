@@ -53,15 +53,9 @@ def test_idempotency_keys() -> None:
     assert ids.sent_message_id("ab", "c") != ids.sent_message_id("a", "bc")
 
 
-def test_backoff_grows_with_jitter_up_to_its_ceiling() -> None:
-    limits = policy.SendPolicy(backoff_base_s=0.5, backoff_max_s=4)
-    for attempt, ceiling in ((1, 0.5), (2, 1.0), (3, 2.0), (4, 4.0), (9, 4.0)):
-        pauses = {limits.backoff_s(attempt) for _ in range(50)}
-        assert all(ceiling / 2 <= p <= ceiling for p in pauses)
-        assert len(pauses) > 1
-
-
 def test_policy_from_the_environment() -> None:
     loaded = policy.load({"PARLEY_MESSAGING_ATTEMPTS": "0", "PARLEY_MESSAGING_STALE_AFTER_S": "60"})
-    assert loaded.attempts == 1 and loaded.stale_after_s == 60
+    assert loaded.retry.attempts == 1 and loaded.retry.pause_after(1) is None
+    assert loaded.stale_after_s == 60
     assert policy.load({}) == policy.SendPolicy()
+    assert policy.SendPolicy().retry.attempts == 5
