@@ -1,10 +1,5 @@
-"""App-level secrets of each source and the public URL, from `PARLEY_*` environment variables.
-
-Per source (upper-case name): `PARLEY_<SOURCE>_APP_SECRET`, `_VERIFY_TOKEN` (Meta: FACEBOOK,
-INSTAGRAM, WHATSAPP), `PARLEY_TWILIO_AUTH_TOKEN`, `PARLEY_VIBER_AUTH_TOKEN`,
-`PARLEY_GOOGLE_CLIENT_TOKEN`. A source without its secret rejects every webhook (403): an
-unverifiable request is never accepted. `PARLEY_PUBLIC_URL` is the URL the sources call (Twilio
-signs it), e.g. `https://parley.example.com`; by default Envoy's local address.
+"""App-level secrets of each source and the public URL, from their declarations
+(`runtime.source_settings`, `runtime.settings.PUBLIC_URL`).
 """
 
 from __future__ import annotations
@@ -12,21 +7,23 @@ from __future__ import annotations
 import os
 from collections.abc import Mapping
 
-from runtime.settings import Settings
+from runtime.settings import PUBLIC_URL, Settings
+from runtime.source_settings import SOURCES, read
 from sources.inbound import SourceConfig
 
 
 def source_config(source: str, env: Mapping[str, str] = os.environ) -> SourceConfig:
     """The secrets of `source` ("facebook", "twilio", ...)."""
-    prefix = f"PARLEY_{source.upper()}_"
+    declared = SOURCES[source]
     return SourceConfig(
-        app_secret=env.get(prefix + "APP_SECRET", ""),
-        verify_token=env.get(prefix + "VERIFY_TOKEN", ""),
-        auth_token=env.get(prefix + "AUTH_TOKEN", ""),
-        client_token=env.get(prefix + "CLIENT_TOKEN", ""),
+        app_secret=read(declared.app_secret, env),
+        verify_token=read(declared.verify_token, env),
+        auth_token=read(declared.auth_token, env),
+        client_token=read(declared.client_token, env),
     )
 
 
 def public_url(settings: Settings, env: Mapping[str, str] = os.environ) -> str:
-    """The public base URL of this install, without a trailing slash."""
-    return env.get("PARLEY_PUBLIC_URL", f"http://127.0.0.1:{settings.http_port}").rstrip("/")
+    """The public base URL of this install, without a trailing slash: by default Envoy's local
+    address."""
+    return (PUBLIC_URL.read(env) or f"http://127.0.0.1:{settings.http_port}").rstrip("/")

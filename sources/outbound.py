@@ -12,6 +12,8 @@ from typing import Any
 
 import httpx
 
+from runtime.source_settings import SOURCES, read
+
 
 @dataclass(frozen=True)
 class Outbound:
@@ -75,13 +77,13 @@ Outcome = Delivered | Rejected | Retry
 
 def connector_config(name: str, default_api_url: str,
                      env: Mapping[str, str] = os.environ) -> ConnectorConfig:
-    """The configuration of connector `name` ("facebook", "twilio", ...) from
-    `PARLEY_<NAME>_API_URL`, `_ACCOUNT_SID` and `_AUTH_TOKEN`."""
-    prefix = f"PARLEY_{name.upper()}_"
+    """The configuration of connector `name` ("facebook", "twilio", ...) from its declared
+    settings (`runtime.source_settings`): `PARLEY_<NAME>_API_URL`, `_ACCOUNT_SID`, `_AUTH_TOKEN`."""
+    declared = SOURCES[name]
     return ConnectorConfig(
-        api_url=env.get(prefix + "API_URL", default_api_url).rstrip("/"),
-        account_id=env.get(prefix + "ACCOUNT_SID", ""),
-        auth_token=env.get(prefix + "AUTH_TOKEN", ""),
+        api_url=(read(declared.api_url, env) or default_api_url).rstrip("/"),
+        account_id=read(declared.account_sid, env),
+        auth_token=read(declared.auth_token, env),
     )
 
 
