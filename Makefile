@@ -9,7 +9,7 @@ CLUSTER_SUITE := $(addprefix tests/integration/,test_store_consistency.py test_s
 	test_filters.py test_messages_list.py test_contacts.py test_projectors.py test_events.py \
 	test_webhooks.py test_send_claims.py)
 
-.PHONY: up down status cluster cluster-down cluster-status chaos redis-cluster proto lint breaking test bench clean widget
+.PHONY: up down status cluster cluster-down cluster-status chaos redis-cluster proto lint breaking settings-doc test bench clean widget
 
 $(VENV): requirements.lock pyproject.toml sdk/pyproject.toml scripts/bootstrap.sh
 	bash scripts/bootstrap.sh
@@ -67,6 +67,10 @@ lint: $(VENV)
 ## breaking: buf breaking of the working tree's contracts against main's
 breaking: $(VENV)
 	bash scripts/buf.sh breaking
+
+## settings-doc: rewrite README's table of settings from their declarations (runtime.settings_table)
+settings-doc: $(VENV)
+	$(PY) -m runtime.settings_table --write
 
 ## test: every test (unit, contracts, integration and end-to-end against the real stack) on a
 ## single Redis; then the store, filter, realtime and webhook suites again on a Redis Cluster of
