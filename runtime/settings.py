@@ -152,7 +152,7 @@ INSTANCE = Setting(
     "this replica's name, unique in the install (a pod's name): its Kafka consumers are static "
     "group members under it, so a restart keeps their partitions without a rebalance (empty: "
     "dynamic members)", shown="`PARLEY_PROCESS` (the local process name)")
-UPSTREAM = Setting(
+UPSTREAM: Setting[tuple[Endpoint, ...]] = Setting(
     upstream_variable("<PROCESS>"), (), endpoints,
     "`host:port,host:port` of a process's replicas (`PARLEY_UPSTREAM_STORE`, "
     "`PARLEY_UPSTREAM_PROJECTOR_2`): Envoy balances over them (a DNS name, such as a Kubernetes "
@@ -201,7 +201,7 @@ KAFKA_HEAP = Setting("PARLEY_KAFKA_HEAP", "-Xms128m -Xmx384m", str,
 # Redis, topics, projectors, local state.
 REDIS_URL = Setting("PARLEY_REDIS_URL", "redis://127.0.0.1:6379/0", str,
                     "used when reachable, else a local `redis-server` is started on its port")
-REDIS_CLUSTER_NODES = Setting(
+REDIS_CLUSTER_NODES: Setting[tuple[tuple[str, int], ...]] = Setting(
     "PARLEY_REDIS_CLUSTER_NODES", (), cluster_nodes,
     "`host:port,host:port,...` of a Redis Cluster to use instead of `PARLEY_REDIS_URL` (any "
     "reachable ones: the client finds the rest; see Redis Cluster below)", shown="empty")
@@ -240,7 +240,7 @@ FILTER_EVALUATION_LIMIT = Setting(
     "PARLEY_FILTER_EVALUATION_LIMIT", 10_000, int,
     "most conversations a `conversations.list` filter may check one by one beyond its indexes "
     "(more: 400)")
-OUTBOUND_ALLOW_CIDRS = Setting(
+OUTBOUND_ALLOW_CIDRS: Setting[tuple[Network, ...]] = Setting(
     "PARLEY_OUTBOUND_ALLOW_CIDRS", (), networks,
     "comma-separated networks (`10.0.0.0/8,fd00::/8`) that webhooks and custom sources' action "
     "endpoints may reach although they are not global; the sources' `PARLEY_<SOURCE>_API_URL` "
@@ -471,7 +471,7 @@ def _upstreams(env: Mapping[str, str]) -> dict[str, tuple[Endpoint, ...]]:
     """The endpoints of each process named by a `PARLEY_UPSTREAM_*` setting (`store`,
     `projector-2`), those that list any."""
     prefix = upstream_variable("")
-    found = {}
+    found: dict[str, tuple[Endpoint, ...]] = {}
     for variable in env:
         if variable.startswith(prefix):
             listed = UPSTREAM.renamed(variable).read(env)
