@@ -11,7 +11,7 @@ from runtime.settings_table import DECLARED, README, table, with_table
 REPO = Path(__file__).resolve().parent.parent.parent
 #: The packages of the services and the local stack (the clients, examples and test suites
 #: read their own variables).
-SERVER_PACKAGES = ("auth", "gateway", "ingest", "messaging", "runtime", "stack", "store")
+SERVER_PACKAGES = ("auth", "gateway", "ingest", "messaging", "runtime", "sources", "stack", "store")
 DIRECT_READ = re.compile(r"""(environ\.get|getenv)\(\s*["']PARLEY_""")
 
 
