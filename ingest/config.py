@@ -1,5 +1,5 @@
 """App-level secrets of each source and the public URL, from their declarations
-(`runtime.source_settings`, `runtime.settings.PUBLIC_URL`).
+(`Source.settings` of the registry, `runtime.settings.PUBLIC_URL`).
 """
 
 from __future__ import annotations
@@ -8,13 +8,14 @@ import os
 from collections.abc import Mapping
 
 from runtime.settings import PUBLIC_URL, Settings
-from runtime.source_settings import SOURCES, read
+from sources import REGISTRY
+from sources.settings import read
 from sources.inbound import SourceConfig
 
 
 def source_config(source: str, env: Mapping[str, str] = os.environ) -> SourceConfig:
     """The secrets of `source` ("facebook", "twilio", ...)."""
-    declared = SOURCES[source]
+    declared = REGISTRY[source].settings
     return SourceConfig(
         app_secret=read(declared.app_secret, env),
         verify_token=read(declared.verify_token, env),

@@ -4,7 +4,7 @@
 
 from __future__ import annotations
 
-from sources import CONNECTORS, custom
+from sources import CONNECTORS, REGISTRY, custom
 from sources.outbound import ConnectorConfig, connector_config
 from sources.spec import Connector
 from store.client import StoreReads
@@ -15,7 +15,7 @@ def config_for(channel_source: str) -> ConnectorConfig:
     `PARLEY_<NAME>_*`, NAME its source's ("twilio" for "twilio.sms"); KeyError for a channel
     source without one."""
     name, connector = CONNECTORS[channel_source]
-    return connector_config(name, connector.default_api_url)
+    return connector_config(REGISTRY[name].settings, connector.default_api_url)
 
 
 async def connector_for(channel_source: str,

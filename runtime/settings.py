@@ -3,8 +3,8 @@
 Each variable is declared once below (`runtime.setting.Setting`: name, default, type, meaning);
 `load` reads the declarations, and README's table is generated from them
 (`python -m runtime.settings_table --write`). The settings of what the services do (retries,
-timeouts, lifetimes) are declared in `runtime.service_settings`, the sources' in
-`runtime.source_settings`.
+timeouts, lifetimes) are declared in `runtime.service_settings`, each source's in its spec
+(`Source.settings`, `sources/<source>.py`).
 """
 
 from __future__ import annotations

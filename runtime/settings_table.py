@@ -13,14 +13,15 @@ from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
-from runtime import service_settings, settings, source_settings
+import sources
+from runtime import service_settings, settings
 from runtime.setting import Setting
 
 README = Path(__file__).resolve().parent.parent / "README.md"
 BEGIN, END = "<!-- settings:begin -->", "<!-- settings:end -->"
 #: Every server setting, in the table's order.
 DECLARED: tuple[Setting[Any], ...] = (
-    *settings.DECLARED, *source_settings.DECLARED, *service_settings.DECLARED)
+    *settings.DECLARED, *sources.DECLARED, *service_settings.DECLARED)
 
 
 def table(declared: Iterable[Setting[Any]] = DECLARED) -> str:

@@ -10,6 +10,7 @@ its line below, its proto messages (`Receive<Name>Webhook` in `ingest.proto`, `C
 from __future__ import annotations
 
 from sources import chatplugin, custom, facebook, google, instagram, twilio, viber, whatsapp
+from runtime.setting import Setting
 from sources.spec import ChannelKind, Connector, Source
 
 #: Every source, by name (`source.<name>.events`).
@@ -17,6 +18,10 @@ REGISTRY: dict[str, Source] = {
     module.SOURCE.name: module.SOURCE
     for module in (facebook, instagram, whatsapp, google, twilio, viber, chatplugin, custom)
 }
+
+#: The operator's settings of every source, in README's order (`runtime.settings_table`).
+DECLARED: tuple[Setting[str], ...] = tuple(
+    setting for source in REGISTRY.values() for setting in source.settings.declared())
 
 #: The sources with an inbound webhook path of their own.
 WEBHOOK_SOURCES: dict[str, Source] = {

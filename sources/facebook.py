@@ -31,6 +31,7 @@ from sources.outbound import (
     by_status,
     json_body,
 )
+from sources.settings import meta_app
 from sources.spec import ChannelKind, Connector, Source, Webhook
 
 NAME = "facebook"
@@ -115,4 +116,5 @@ SOURCE = Source(
     channels=(ChannelKind(source=NAME, label="Facebook", required=("page_id", "page_token"),
                           channel_key=lambda request: request.page_id, secrets=("page_token",)),),
     connector=GRAPH_SEND_API,
+    settings=meta_app(NAME, "Messenger"),
 )

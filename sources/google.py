@@ -61,6 +61,7 @@ from sources.outbound import (
     by_status,
     json_body,
 )
+from sources.settings import SourceSettings, api_url, secret
 from sources.spec import ChannelKind, Connector, Source, Webhook
 
 SIGNATURE_HEADER = "X-Goog-Signature"
@@ -270,4 +271,10 @@ SOURCE = Source(
     # Conversations exist only once a user opened one with the agent.
     connector=Connector(default_api_url="https://businessmessages.googleapis.com",
                         request=request, outcome=outcome, conversation_key=conversation_key),
+    settings=SourceSettings(
+        client_token=secret("PARLEY_GOOGLE_CLIENT_TOKEN",
+                            "Google Business Messages client token: verifies its webhooks"),
+        auth_token=secret("PARLEY_GOOGLE_AUTH_TOKEN",
+                          "OAuth access token of the Business Messages API (sending)"),
+        api_url=api_url(NAME)),
 )

@@ -16,6 +16,7 @@ from __future__ import annotations
 from functools import partial
 
 from sources import facebook, meta
+from sources.settings import meta_app
 from sources.spec import ChannelKind, Source, Webhook
 
 NAME = "instagram"
@@ -41,4 +42,5 @@ SOURCE = Source(
                           secrets=("page_id", "page_token")),),
     # An IGSID exists only once the person wrote to the account: nobody new to write to.
     connector=facebook.GRAPH_SEND_API,
+    settings=meta_app(NAME, "Instagram"),
 )

@@ -12,7 +12,7 @@ from typing import Any
 
 import httpx
 
-from runtime.source_settings import SOURCES, read
+from sources.settings import SourceSettings, read
 
 
 @dataclass(frozen=True)
@@ -75,11 +75,10 @@ class Retry:
 Outcome = Delivered | Rejected | Retry
 
 
-def connector_config(name: str, default_api_url: str,
+def connector_config(declared: SourceSettings, default_api_url: str,
                      env: Mapping[str, str] = os.environ) -> ConnectorConfig:
-    """The configuration of connector `name` ("facebook", "twilio", ...) from its declared
-    settings (`runtime.source_settings`): `PARLEY_<NAME>_API_URL`, `_ACCOUNT_SID`, `_AUTH_TOKEN`."""
-    declared = SOURCES[name]
+    """The configuration of a source's connector from its declared settings (`Source.settings`):
+    `PARLEY_<NAME>_API_URL`, `_ACCOUNT_SID`, `_AUTH_TOKEN`."""
     return ConnectorConfig(
         api_url=(read(declared.api_url, env) or default_api_url).rstrip("/"),
         account_id=read(declared.account_sid, env),

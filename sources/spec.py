@@ -14,6 +14,7 @@ import httpx
 
 from sources.inbound import Event, RawEvent, SourceConfig, WebhookRequest
 from sources.outbound import ConnectorConfig, Outbound, Outcome
+from sources.settings import SourceSettings
 
 
 @dataclass(frozen=True)
@@ -115,3 +116,5 @@ class Source:
     channels: tuple[ChannelKind, ...] = ()
     #: How messages are sent to it; None when not through a source API.
     connector: Connector | None = None
+    #: The operator's settings of it (`PARLEY_<NAME>_*`): its webhooks' secrets, its API's.
+    settings: SourceSettings = SourceSettings()

@@ -61,6 +61,7 @@ from sources.outbound import (
     by_status,
     json_body,
 )
+from sources.settings import SourceSettings, api_url, secret
 from sources.spec import ChannelKind, Connector, Reply, Source, Webhook
 from sources.whatsapp import conversation_key as _digits
 from sources.whatsapp import dialable
@@ -264,4 +265,11 @@ SOURCE = Source(
     connector=Connector(default_api_url="https://api.twilio.com", request=request,
                         outcome=outcome, conversation_key=conversation_key,
                         can_start_conversations=True),
+    settings=SourceSettings(
+        auth_token=secret("PARLEY_TWILIO_AUTH_TOKEN",
+                          "Twilio auth token (SMS and WhatsApp): verifies its webhooks, "
+                          "authenticates sending"),
+        account_sid=secret("PARLEY_TWILIO_ACCOUNT_SID",
+                           "Twilio Account SID (sending SMS and WhatsApp)"),
+        api_url=api_url(NAME)),
 )

@@ -55,6 +55,7 @@ from sources.outbound import (
     by_status,
     json_body,
 )
+from sources.settings import SourceSettings, api_url, secret
 from sources.spec import ChannelKind, Connector, Source, Webhook
 
 SIGNATURE_HEADER = "X-Viber-Content-Signature"
@@ -239,4 +240,9 @@ SOURCE = Source(
     # A bot may only write to users who subscribed or wrote to it first.
     connector=Connector(default_api_url="https://chatapi.viber.com", request=request,
                         outcome=outcome, conversation_key=conversation_key),
+    settings=SourceSettings(
+        auth_token=secret("PARLEY_VIBER_AUTH_TOKEN",
+                          "the Viber bot's auth token (one bot per install): verifies its "
+                          "webhooks, authenticates sending"),
+        api_url=api_url(NAME)),
 )

@@ -35,6 +35,7 @@ from sources.inbound import (
     epoch_ms,
 )
 from sources.outbound import ConnectorConfig, Delivered, Outbound, Outcome, json_body
+from sources.settings import meta_app
 from sources.spec import ChannelKind, Connector, Source, Webhook
 
 NAME = "whatsapp"
@@ -216,4 +217,5 @@ SOURCE = Source(
     # template).
     connector=Connector(default_api_url=DEFAULT_API_URL, request=request, outcome=outcome,
                         conversation_key=conversation_key, can_start_conversations=True),
+    settings=meta_app(NAME, "WhatsApp Cloud"),
 )

@@ -1,12 +1,21 @@
-"""Every source of the registry has its settings declared (`runtime.source_settings`): a source
-added without them would fail to start."""
+"""Every source declares the settings it needs in its spec (`Source.settings`): a webhook source
+the secret that verifies its webhooks, a source with a connector its API's URL, each under its
+own name."""
 
 from __future__ import annotations
 
-from runtime.source_settings import SOURCES
-from sources import CONNECTORS, WEBHOOK_SOURCES
+import pytest
+
+from sources import REGISTRY
+from sources.spec import Source
 
 
-def test_every_registered_source_has_its_settings_declared() -> None:
-    registered = set(WEBHOOK_SOURCES) | {name for name, _ in CONNECTORS.values()}
-    assert registered - set(SOURCES) == set(), "declare them in runtime.source_settings.SOURCES"
+@pytest.mark.parametrize("source", REGISTRY.values(), ids=list(REGISTRY))
+def test_a_source_declares_what_it_needs_under_its_name(source: Source) -> None:
+    declared = source.settings
+    if source.webhook is not None:
+        assert declared.app_secret or declared.auth_token or declared.client_token
+    if source.connector is not None:
+        assert declared.api_url is not None
+    assert all(setting.env.startswith(f"PARLEY_{source.name.upper()}_")
+               for setting in declared.declared())
