@@ -59,10 +59,11 @@ proto: $(VENV)
 	bash scripts/gen_proto.sh .
 	$(PY) scripts/unasync.py
 
-## lint: buf lint over the contracts, ruff over the Python
+## lint: buf lint over the contracts, ruff and mypy over the Python
 lint: $(VENV)
 	bash scripts/buf.sh lint
 	.venv/bin/ruff check .
+	.venv/bin/mypy
 
 ## breaking: buf breaking of the working tree's contracts against main's
 breaking: $(VENV)

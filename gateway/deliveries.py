@@ -18,11 +18,11 @@ import json
 from dataclasses import dataclass
 from typing import Any
 
-import redis.asyncio as aioredis
 
 from parley.v1 import webhooks_pb2
 from runtime import redis as runtime_redis
 from runtime.settings import Settings
+from runtime.redis import Client
 from store import pages
 
 PENDING, DELIVERED, FAILED = "pending", "delivered", "failed"
@@ -88,7 +88,7 @@ def served(event_id: str, fields: dict[bytes, bytes]) -> webhooks_pb2.WebhookDel
         attempts=[webhooks_pb2.DeliveryAttempt(**a) for a in json.loads(fields[b"attempts"])])
 
 
-async def page(redis: aioredis.Redis, keys: DeliveryKeys, webhook_id: str, cursor: str,
+async def page(redis: Client, keys: DeliveryKeys, webhook_id: str, cursor: str,
                page_size: int) -> webhooks_pb2.ListWebhookDeliveriesResponse:
     """A page of a webhook's delivery log, newest first (`next_cursor` walks back in time)."""
     found = await pages.newest_first(redis, keys.log(webhook_id), cursor, page_size)

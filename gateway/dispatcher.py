@@ -28,7 +28,6 @@ from functools import partial
 from typing import Any
 
 import httpx
-import redis.asyncio as aioredis
 
 from gateway import deliveries
 from gateway.deliveries import DeliveryKeys
@@ -39,6 +38,7 @@ from runtime.retry import RetryPolicy
 from runtime.service_settings import (WEBHOOK_DISABLE_AFTER_S, WEBHOOK_RETRY_S,
                                       WEBHOOK_TIMEOUT_S)
 from runtime.setting import declared, read_fields
+from runtime.redis import Client, text
 from store.client import Entry, EventLog, LoggedEvent, StoreReads, events
 
 log = logging.getLogger(__name__)
@@ -115,7 +115,7 @@ Disable = Callable[[records_pb2.WebhookRecord, str], Coroutine[Any, Any, None]]
 class Dispatcher:
     """Creates and sends deliveries until cancelled (`run`)."""
 
-    redis: aioredis.Redis
+    redis: Client
     event_log: EventLog
     reads: StoreReads
     keys: DeliveryKeys
@@ -202,7 +202,7 @@ class Dispatcher:
             due = await self.redis.zrangebyscore(self.keys.due(), "-inf", now, start=0,
                                                  num=CONCURRENCY)
             for raw in due:
-                member = raw.decode()
+                member = text(raw)
                 if member in self.in_flight or len(self.in_flight) >= CONCURRENCY:
                     continue
                 lease_ms = now + int((self.policy.timeout_s + 30) * 1000)
@@ -240,7 +240,7 @@ class Dispatcher:
             # Unsubscribed or disabled since: what was still due is not sent.
             await self._finish(key, member, None, deliveries.FAILED)
             return
-        payload = fields[b"body"].decode()
+        payload = text(fields[b"body"])
         now = datetime.now(UTC)
         started = time.perf_counter()
         status, error = 0, ""

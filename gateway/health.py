@@ -14,6 +14,7 @@ from aiokafka.errors import KafkaError
 
 from runtime import kafka, mesh
 from runtime.settings import Endpoint, Settings
+from runtime.redis import Client
 
 CHECK_TIMEOUT_S = 3.0
 
@@ -44,7 +45,7 @@ async def _service_serving(settings: Settings, target: str) -> bool:
     return bool(reply.status == health_pb2.HealthCheckResponse.SERVING)
 
 
-async def _redis_ping(redis: aioredis.Redis) -> bool:
+async def _redis_ping(redis: Client) -> bool:
     return bool(await redis.ping())
 
 
@@ -52,7 +53,7 @@ class HealthChecker:
     """Checks every component live. Keeps one Kafka admin client, so a check costs one metadata
     request rather than a new connection (it reconnects by itself after a broker restart)."""
 
-    def __init__(self, settings: Settings, redis: aioredis.Redis) -> None:
+    def __init__(self, settings: Settings, redis: Client) -> None:
         self.settings = settings
         self.redis = redis
         self.kafka = kafka.admin(settings, request_timeout_ms=int(CHECK_TIMEOUT_S * 1000))

@@ -13,17 +13,17 @@ import secrets
 import uuid
 from collections.abc import Mapping, Sequence
 
-import redis.asyncio as aioredis
 from google.protobuf import json_format
 
 from gateway import deliveries
 from gateway.deliveries import DeliveryKeys
 from gateway.dispatcher import SUBSCRIBED
 from parley.v1 import records_pb2, resources_pb2, webhooks_pb2, webhooks_pb2_grpc
-from runtime import outbound, timestamps, topics
+from runtime import json_values, outbound, timestamps, topics
 from runtime.errors import InvalidArgument, NotFound
 from store.client import CommandWriter, StoreReads, events
 from runtime.server import Ctx
+from runtime.redis import Client
 
 UNSUBSCRIBED, DISABLED = "Unsubscribed", "Disabled"
 #: What answers show instead of a header's value.
@@ -73,7 +73,7 @@ def new_key() -> str:
 class WebhooksServicer(webhooks_pb2_grpc.WebhooksServiceServicer):
     """Subscribe, update, unsubscribe, read and list webhooks; read their delivery logs."""
 
-    def __init__(self, redis: aioredis.Redis, reads: StoreReads, delivery_keys: DeliveryKeys,
+    def __init__(self, redis: Client, reads: StoreReads, delivery_keys: DeliveryKeys,
                  commands: CommandWriter, outbound_allow: Sequence[outbound.Network] = ()) -> None:
         self.redis = redis
         self.reads = reads
@@ -136,7 +136,7 @@ class WebhooksServicer(webhooks_pb2_grpc.WebhooksServiceServicer):
             webhook.ClearField("headers")
             webhook.headers.update(kept)
         if request.HasField("events"):
-            types = json_format.MessageToDict(request.events)
+            types = [json_values.from_value(value) for value in request.events.values]
             if not all(isinstance(t, str) for t in types):
                 raise InvalidArgument("events must be a list of event types")
             webhook.ClearField("events")

@@ -14,7 +14,6 @@ import json
 import re
 import secrets
 
-import redis.asyncio as aioredis
 from aiokafka import AIOKafkaProducer
 from google.protobuf import json_format
 from parley.v1 import records_pb2, resources_pb2, sources_pb2, sources_pb2_grpc
@@ -33,6 +32,7 @@ from runtime.errors import (
 )
 from runtime.server import Ctx
 from runtime.settings import Settings
+from runtime.redis import Client
 from sources import CHANNEL_KINDS, REGISTRY, custom
 from sources.inbound import TranslationError
 from store.client import CommandWriter, StoreReads, channel_commands
@@ -59,7 +59,7 @@ def check_source_id(source_id: str) -> None:
 class SourcesServicer(sources_pb2_grpc.SourcesServiceServicer):
     """Thin: the batch rules are `sources.custom`, the channel rules `store.channel_commands`."""
 
-    def __init__(self, settings: Settings, redis: aioredis.Redis, reads: StoreReads,
+    def __init__(self, settings: Settings, redis: Client, reads: StoreReads,
                  commands: CommandWriter, producer: AIOKafkaProducer) -> None:
         self.settings = settings
         self.redis = redis

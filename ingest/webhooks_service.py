@@ -22,11 +22,11 @@ from sources import WEBHOOK_SOURCES, meta
 from sources.inbound import SignatureInvalid, SignatureMissing, WebhookRequest
 from sources.spec import Reply, Source, Webhook
 
-VerifyRequest = (
-    ingest_pb2.VerifyFacebookWebhookRequest
-    | ingest_pb2.VerifyInstagramWebhookRequest
-    | ingest_pb2.VerifyWhatsappWebhookRequest
-)
+class VerifyRequest(Protocol):
+    """Every `Verify<rpc>WebhookRequest`: Meta's handshake parameters."""
+
+    @property
+    def hub(self) -> ingest_pb2.HubParams: ...
 
 
 class ReceiveRequest(Protocol):

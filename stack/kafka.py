@@ -13,6 +13,7 @@ import secrets
 import subprocess
 import uuid
 from dataclasses import dataclass
+from functools import partial
 from pathlib import Path
 
 from runtime.kafka import cluster_reachable
@@ -226,7 +227,7 @@ def start_nodes(settings: Settings, cache_dir: Path, nodes: tuple[Node, ...]) ->
     plain = dataclasses.replace(settings, kafka_bootstrap=bootstrap(nodes),
                                 kafka_security=KafkaSecurity())
     for node in nodes:
-        processes.wait_until(lambda node=node: processes.port_open(node.port), "broker", 90, data,
+        processes.wait_until(partial(processes.port_open, node.port), "broker", 90, data,
                              node.name)
     processes.wait_until(lambda: asyncio.run(cluster_reachable(plain)), "brokers", 90, data,
                          nodes[0].name)

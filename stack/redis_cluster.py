@@ -7,6 +7,7 @@ from __future__ import annotations
 import shutil
 import subprocess
 from dataclasses import dataclass
+from functools import partial
 from pathlib import Path
 
 import redis
@@ -56,7 +57,7 @@ def start(data_dir: Path, layout: Layout) -> list[int]:
         raise processes.StartError("redis-cluster: redis-server is not installed (run scripts/bootstrap.sh)")
     started = [port for port in layout.ports if _start_node(data_dir, server, port)]
     for port in layout.ports:
-        processes.wait_until(lambda port=port: _answers(port), "server", SERVER_TIMEOUT_S,
+        processes.wait_until(partial(_answers, port), "server", SERVER_TIMEOUT_S,
                              data_dir, node_name(port))
     infos = [_info(port) for port in layout.ports]
     if all(info["cluster_known_nodes"] == "1" and info["cluster_slots_assigned"] == "0"

@@ -6,6 +6,7 @@ from __future__ import annotations
 import os
 import sys
 from collections.abc import Mapping, Sequence
+from functools import partial
 from pathlib import Path
 
 import grpc
@@ -73,7 +74,7 @@ def start_replicas(settings: Settings, names: Sequence[str], hosts: Sequence[str
         if supervised and serving(settings, target):
             report[name] = f"already running on {target}"
             continue
-        processes.wait_until(lambda target=target: serving(settings, target), "gRPC health", 60,
+        processes.wait_until(partial(serving, settings, target), "gRPC health", 60,
                              settings.data_dir, name)
         what = "started" if not supervised else "restarted by its supervisor"
         report[name] = f"{what} on {target} (pid {processes.running_pid(settings.data_dir, name)})"

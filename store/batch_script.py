@@ -14,8 +14,9 @@ from __future__ import annotations
 from collections.abc import Sequence
 from enum import Enum
 
-import redis.asyncio as aioredis
 from redis.commands.core import AsyncScript
+
+from runtime.redis import Client
 
 #: One Redis command: its name and arguments.
 Command = tuple[str | bytes | int, ...]
@@ -49,7 +50,7 @@ class Outcome(Enum):
     MOVED = -1
 
 
-def script(redis: aioredis.Redis) -> AsyncScript:
+def script(redis: Client) -> AsyncScript:
     """The batch script on `redis` (the client loads it again where a restarted node lost it)."""
     return redis.register_script(_APPLY)
 

@@ -11,12 +11,12 @@ from __future__ import annotations
 from functools import partial
 from typing import Any
 
-import redis.asyncio as aioredis
 
 from parley.v1 import channels_pb2, records_pb2, resources_pb2
 from runtime import topics
 from runtime.errors import InvalidArgument, NotFound
 from runtime.server import Ctx, Handler, Registration
+from runtime.redis import Client
 from sources import CHANNEL_KINDS
 from sources.spec import ChannelKind
 from store import channel_commands as commands
@@ -28,7 +28,7 @@ from store.reads import StoreReads
 class Channels:
     """Channels of every source; tokens are stored in the channel record and never served."""
 
-    def __init__(self, redis: aioredis.Redis, keys: StoreKeys, commands: CommandWriter) -> None:
+    def __init__(self, redis: Client, keys: StoreKeys, commands: CommandWriter) -> None:
         self.redis = redis
         self.keys = keys
         self.commands = commands

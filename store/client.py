@@ -17,11 +17,11 @@ from __future__ import annotations
 
 from functools import partial
 
-import redis.asyncio as aioredis
 from aiokafka import AIOKafkaProducer
 
 from runtime.server import Task
 from runtime.settings import Settings
+from runtime.redis import Client
 from store import channel_commands, event_positions, events, generations
 from store.commands import CommandWriter
 from store.conversation_commands import metadata_record
@@ -42,24 +42,24 @@ def keys_of(settings: Settings) -> StoreKeys:
     return _KEYS.setdefault(settings.namespace, StoreKeys(settings))
 
 
-async def follow(settings: Settings, redis: aioredis.Redis) -> Task:
+async def follow(settings: Settings, redis: Client) -> Task:
     """Point this process's reads and commands at the projection generation to read, now; the
     background task that keeps them on it."""
     await generations.refresh(redis, keys_of(settings))
     return partial(generations.follow, redis, keys_of(settings))
 
 
-def reads(settings: Settings, redis: aioredis.Redis) -> StoreReads:
+def reads(settings: Settings, redis: Client) -> StoreReads:
     """The store's reads of this install, over `redis`."""
     return StoreReads(redis, keys_of(settings))
 
 
-def commands(settings: Settings, redis: aioredis.Redis, producer: AIOKafkaProducer) -> CommandWriter:
+def commands(settings: Settings, redis: Client, producer: AIOKafkaProducer) -> CommandWriter:
     """Writes of the store's commands of this install (through `producer`, answered once the
     projection in `redis` has them)."""
     return CommandWriter(settings, redis, keys_of(settings), producer)
 
 
-def event_log(settings: Settings, redis: aioredis.Redis) -> EventLog:
+def event_log(settings: Settings, redis: Client) -> EventLog:
     """The realtime event log of this install, over `redis`."""
     return EventLog(redis, keys_of(settings))

@@ -8,11 +8,11 @@ from __future__ import annotations
 
 import asyncio
 
-import redis.asyncio as aioredis
 from aiokafka import AIOKafkaProducer
 
 from runtime.errors import InvalidArgument
 from runtime.settings import Settings
+from runtime.redis import Client
 from store import generations
 from store.keys import StoreKeys
 
@@ -26,7 +26,7 @@ class CommandWriter:
     """Appends records to application topics and waits until they are projected."""
 
     def __init__(
-        self, settings: Settings, redis: aioredis.Redis, keys: StoreKeys, producer: AIOKafkaProducer
+        self, settings: Settings, redis: Client, keys: StoreKeys, producer: AIOKafkaProducer
     ) -> None:
         self.settings = settings
         self.redis = redis

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 from typing import Any
 
-import redis.asyncio as aioredis
 from google.protobuf import json_format
 
 from parley.v1 import contacts_pb2, contacts_pb2_grpc, records_pb2, resources_pb2
@@ -20,7 +19,7 @@ from store.keys import StoreKeys
 from store.messages_service import pagination
 from store.metadata import deep_merge
 from runtime.server import Ctx
-from runtime.redis import text
+from runtime.redis import Client, text
 
 #: The contact's text fields an operator sets; "" removes one.
 TEXT_FIELDS = ("display_name", "avatar_url", "title", "timezone", "gender", "locale",
@@ -31,7 +30,7 @@ OBJECT_FIELDS = ("via", "address", "metadata")
 class ContactsServicer(contacts_pb2_grpc.ContactsServiceServicer):
     """contacts.list, .info, .update and .merge."""
 
-    def __init__(self, redis: aioredis.Redis, keys: StoreKeys, commands: CommandWriter) -> None:
+    def __init__(self, redis: Client, keys: StoreKeys, commands: CommandWriter) -> None:
         self.redis = redis
         self.keys = keys
         self.commands = commands

@@ -3,7 +3,6 @@ commands (mark-read, tags, state, contact name) written as metadata records thro
 
 from __future__ import annotations
 
-import redis.asyncio as aioredis
 
 from parley.v1 import conversations_pb2, conversations_pb2_grpc, records_pb2, resources_pb2
 from runtime import timestamps, topics
@@ -15,13 +14,13 @@ from store.commands import CommandWriter
 from store.keys import StoreKeys
 from store.messages_service import pagination
 from runtime.server import Ctx
-from runtime.redis import text
+from runtime.redis import Client, text
 
 
 class ConversationsServicer(conversations_pb2_grpc.ConversationsServiceServicer):
     """conversations.list (newest activity first), .info and the conversation commands."""
 
-    def __init__(self, redis: aioredis.Redis, keys: StoreKeys, commands: CommandWriter,
+    def __init__(self, redis: Client, keys: StoreKeys, commands: CommandWriter,
                  filter_evaluation_limit: int) -> None:
         self.redis = redis
         self.keys = keys

@@ -19,6 +19,7 @@ import redis.asyncio as aioredis
 
 from parley.v1 import resources_pb2
 from runtime.errors import OutOfRange
+from runtime.redis import Client
 from store import event_positions, events, views
 from store.event_positions import Position, Vector
 from store.keys import StoreKeys
@@ -55,7 +56,7 @@ class LoggedEvent:
 class EventLog:
     """Reads of the event log; conversation.updated events are filled in as served."""
 
-    def __init__(self, redis: aioredis.Redis, keys: StoreKeys) -> None:
+    def __init__(self, redis: Client, keys: StoreKeys) -> None:
         self.redis = redis
         self.keys = keys
         self.names = keys.event_streams()

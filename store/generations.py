@@ -29,7 +29,7 @@ import redis.asyncio as aioredis
 from aiokafka import TopicPartition
 
 from runtime import redis as runtime_redis
-from runtime.redis import text
+from runtime.redis import Client, text
 from store.keys import StoreKeys
 from store.projection import LAYOUT_VERSION, RECORD_TYPES
 
@@ -45,24 +45,24 @@ FIRST_LAYOUT = 5
 Offsets = dict[TopicPartition, int]
 
 
-async def _number(redis: aioredis.Redis, keys: StoreKeys, pointer: str) -> int:
+async def _number(redis: Client, keys: StoreKeys, pointer: str) -> int:
     found = await redis.get(keys.generations(pointer))
     return int(found) if found is not None else 0
 
 
-async def readable(redis: aioredis.Redis, keys: StoreKeys) -> int:
+async def readable(redis: Client, keys: StoreKeys) -> int:
     """The generation this code reads: the serving one of its layout, else the one being built
     with it (readers upgraded before the projectors serve what is built so far); 0 when none."""
     return (await _number(redis, keys, f"serving:{LAYOUT_VERSION}")
             or await _number(redis, keys, f"building:{LAYOUT_VERSION}"))
 
 
-async def refresh(redis: aioredis.Redis, keys: StoreKeys) -> None:
+async def refresh(redis: Client, keys: StoreKeys) -> None:
     """Point `keys` (and every key namer sharing its generation) at the generation to read."""
     keys.generation.number = await readable(redis, keys)
 
 
-async def follow(redis: aioredis.Redis, keys: StoreKeys) -> None:
+async def follow(redis: Client, keys: StoreKeys) -> None:
     """Keep `keys` on the generation to read until cancelled (a service's background task)."""
     while True:
         try:
@@ -73,14 +73,14 @@ async def follow(redis: aioredis.Redis, keys: StoreKeys) -> None:
         await asyncio.sleep(FOLLOW_S)
 
 
-async def projected(redis: aioredis.Redis, keys: StoreKeys) -> set[int]:
+async def projected(redis: Client, keys: StoreKeys) -> set[int]:
     """The generations projectors of this code's layout keep: its serving and building one."""
     numbers = {await _number(redis, keys, f"serving:{LAYOUT_VERSION}"),
                await _number(redis, keys, f"building:{LAYOUT_VERSION}")}
     return numbers - {0}
 
 
-async def begin(redis: aioredis.Redis, keys: StoreKeys, ends: Offsets) -> int:
+async def begin(redis: Client, keys: StoreKeys, ends: Offsets) -> int:
     """Start building a new generation of this layout, to catch up with `ends` (the topics' end
     offsets now); it replaces one being built. Its number."""
     number = int(await redis.incr(keys.generations("next")))
@@ -93,7 +93,7 @@ async def begin(redis: aioredis.Redis, keys: StoreKeys, ends: Offsets) -> int:
     return number
 
 
-async def begin_unless_built(redis: aioredis.Redis, keys: StoreKeys, ends: Offsets) -> None:
+async def begin_unless_built(redis: Client, keys: StoreKeys, ends: Offsets) -> None:
     """Begin a generation of this layout when none is serving or being built (a new install, or
     the first start of a new layout); several projectors starting at once begin one."""
     if await projected(redis, keys):
@@ -103,7 +103,7 @@ async def begin_unless_built(redis: aioredis.Redis, keys: StoreKeys, ends: Offse
         await begin(redis, keys, ends)
 
 
-async def applied(redis: aioredis.Redis, keys: StoreKeys, ends: Offsets) -> int:
+async def applied(redis: Client, keys: StoreKeys, ends: Offsets) -> int:
     """How many records of `ends` the generation of `keys` has applied."""
     topics = {keys.settings.prefixed(topic): topic for topic in RECORD_TYPES}
     pipe = redis.pipeline(transaction=False)  # the offsets are in several slots
@@ -113,14 +113,14 @@ async def applied(redis: aioredis.Redis, keys: StoreKeys, ends: Offsets) -> int:
     return sum(min(int(s or 0), end) for s, end in zip(stored, ends.values()))
 
 
-async def progress(redis: aioredis.Redis, keys: StoreKeys, number: int) -> tuple[int, int]:
+async def progress(redis: Client, keys: StoreKeys, number: int) -> tuple[int, int]:
     """(records applied, records to apply) of generation `number` towards its target."""
     found = await redis.get(keys.generations(f"target:{number}"))
     target = {TopicPartition(t, p): end for t, p, end in json.loads(found or "[]")}
     return await applied(redis, keys.of_generation(number), target), sum(target.values())
 
 
-async def switch_when_caught_up(redis: aioredis.Redis, keys: StoreKeys) -> None:
+async def switch_when_caught_up(redis: Client, keys: StoreKeys) -> None:
     """Make the generation of this layout being built serve once it has caught up; drop what
     retired generations are due."""
     building_key = keys.generations(f"building:{LAYOUT_VERSION}")
@@ -139,7 +139,7 @@ async def switch_when_caught_up(redis: aioredis.Redis, keys: StoreKeys) -> None:
     await drop_retired(redis, keys)
 
 
-async def _retire_older_layouts(redis: aioredis.Redis, keys: StoreKeys) -> None:
+async def _retire_older_layouts(redis: Client, keys: StoreKeys) -> None:
     """Retire, after `PARLEY_OLD_LAYOUT_RETIRE_S`, the generations of older layouts and the
     projection from before generations (number 0)."""
     older = [await _number(redis, keys, f"{pointer}:{layout}")
@@ -148,12 +148,12 @@ async def _retire_older_layouts(redis: aioredis.Redis, keys: StoreKeys) -> None:
         await _retire(redis, keys, number, keys.settings.old_layout_retire_s)
 
 
-async def _retire(redis: aioredis.Redis, keys: StoreKeys, number: int, after_s: float) -> None:
+async def _retire(redis: Client, keys: StoreKeys, number: int, after_s: float) -> None:
     """Drop generation `number` `after_s` from now (or when it was due already)."""
     await redis.zadd(keys.generations("retired"), {str(number): time.time() + after_s}, nx=True)
 
 
-async def drop_retired(redis: aioredis.Redis, keys: StoreKeys) -> None:
+async def drop_retired(redis: Client, keys: StoreKeys) -> None:
     """Drop the keys of the retired generations that are due."""
     due = await redis.zrange(keys.generations("retired"), "-inf", time.time(), byscore=True)
     for number in (int(text(n)) for n in due):
@@ -166,7 +166,7 @@ async def drop_retired(redis: aioredis.Redis, keys: StoreKeys) -> None:
         await redis.zrem(keys.generations("retired"), str(number))
 
 
-async def _unlink_matching(redis: aioredis.Redis, pattern: str, keep: str = "") -> None:
+async def _unlink_matching(redis: Client, pattern: str, keep: str = "") -> None:
     """Unlink every key matching `pattern` (but those starting with `keep`, when given). SCAN is
     fine here: it runs once per generation, not on a request path."""
     batch: list[bytes] = []

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-import redis.asyncio as aioredis
 
 from parley.v1 import resources_pb2
 from runtime.errors import InvalidArgument, NotFound
+from runtime.redis import Client
 from store import pages, views
 from store.keys import StoreKeys
 
@@ -21,7 +21,7 @@ class MessagePage:
 
 
 async def list_messages(
-    redis: aioredis.Redis, keys: StoreKeys, conversation_id: str, cursor: str, page_size: int
+    redis: Client, keys: StoreKeys, conversation_id: str, cursor: str, page_size: int
 ) -> MessagePage:
     """The page of `conversation_id` at `cursor` (newest page when empty); NotFound if unknown."""
     if not conversation_id:

@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 import grpc
-import redis.asyncio as aioredis
 
 from parley.v1 import messages_pb2, messages_pb2_grpc, resources_pb2
+from runtime.redis import Client
 from store import message_pages
 from store.pages import Page
 from store.keys import StoreKeys
@@ -14,7 +14,7 @@ from store.keys import StoreKeys
 class MessagesServicer(messages_pb2_grpc.MessagesServiceServicer):
     """Reads of a conversation's messages from the Redis projection."""
 
-    def __init__(self, redis: aioredis.Redis, keys: StoreKeys) -> None:
+    def __init__(self, redis: Client, keys: StoreKeys) -> None:
         self.redis = redis
         self.keys = keys
 

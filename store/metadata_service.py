@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 import grpc
-import redis.asyncio as aioredis
 from google.protobuf import json_format
 
 from parley.v1 import metadata_pb2, metadata_pb2_grpc
 from runtime import topics
 from runtime.partitioning import metadata_key
 from runtime.errors import InvalidArgument, NotFound
+from runtime.redis import Client
 from store import conversation_commands, views
 from store.commands import CommandWriter
 from store.keys import StoreKeys
@@ -22,7 +22,7 @@ MAX_METADATA_BYTES = 65_536
 class MetadataServicer(metadata_pb2_grpc.MetadataServiceServicer):
     """Upserts of message, conversation and channel metadata."""
 
-    def __init__(self, redis: aioredis.Redis, keys: StoreKeys, commands: CommandWriter) -> None:
+    def __init__(self, redis: Client, keys: StoreKeys, commands: CommandWriter) -> None:
         self.redis = redis
         self.keys = keys
         self.commands = commands

@@ -9,9 +9,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-import redis.asyncio as aioredis
 
 from runtime.errors import InvalidArgument
+from runtime.redis import Client
 from store import cursors
 
 DEFAULT_PAGE_SIZE = 20
@@ -42,7 +42,7 @@ def member_id(member: str) -> str:
     return member.split(":", 1)[1]
 
 
-async def newest_first(redis: aioredis.Redis, index: str, cursor: str, page_size: int) -> Page:
+async def newest_first(redis: Client, index: str, cursor: str, page_size: int) -> Page:
     """The page of `index` at `cursor` ("" = the newest page)."""
     size = page_size_or_default(page_size)
     position = cursors.decode(cursor) if cursor else None
@@ -79,7 +79,7 @@ def _position(position: cursors.Cursor) -> tuple[int, bytes]:
     return int(score_text), member.encode()
 
 
-async def _older_counts(redis: aioredis.Redis, indexes: list[str], score: int, member: bytes
+async def _older_counts(redis: Client, indexes: list[str], score: int, member: bytes
                         ) -> tuple[list[int], list[int], list[int]]:
     """For each of `indexes`: its size, how many of its members come before (score, member) in
     (score, member) order, and how many come before or at it; one round trip for all of them."""
@@ -99,7 +99,7 @@ async def _older_counts(redis: aioredis.Redis, indexes: list[str], score: int, m
 
 
 async def newest_first_by_score(
-    redis: aioredis.Redis, indexes: list[str], cursor: str, page_size: int
+    redis: Client, indexes: list[str], cursor: str, page_size: int
 ) -> Page:
     """Like `newest_first`, over sorted sets scored by time (ties ordered by member) whose
     members are ids, merged as one: a set per partition of the keyspace, each holding a share.

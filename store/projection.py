@@ -23,11 +23,11 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any, Generic, TypeAlias, TypeVar
 
-import redis.asyncio as aioredis
 from google.protobuf import json_format
 
 from parley.v1 import records_pb2
 from runtime import topics
+from runtime.redis import Client
 from store import cursors, events
 from store.batch_script import Command
 from store.keys import PartitionKeys, StoreKeys
@@ -87,7 +87,7 @@ class Projection:
             raise ValueError("a batch of global entities holds no conversation records")
         return self.partition
 
-    async def load(self, redis: aioredis.Redis, records: list[Record]) -> None:
+    async def load(self, redis: Client, records: list[Record]) -> None:
         """Read, in one round trip, everything `apply` will look at for `records`."""
         wanted = [read for record in records for read in HANDLERS[type(record)].reads(self, record)]
         pipe = redis.pipeline(transaction=False)
@@ -131,7 +131,7 @@ class Projection:
                                   self.part.conversation_contact_messages(cid), int, (bound, "+")))
         return reads
 
-    async def _load_echoes(self, redis: aioredis.Redis) -> None:
+    async def _load_echoes(self, redis: Client) -> None:
         """For each message Parley sent whose source id an echo holds already: the echo, and the
         two newest messages of the conversation (one may be the echo, see `_drop_echo`)."""
         contested = [

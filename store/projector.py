@@ -26,7 +26,6 @@ import logging
 from collections.abc import Sequence
 from functools import partial
 
-import redis.asyncio as aioredis
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, ConsumerRebalanceListener, TopicPartition
 from aiokafka.structs import ConsumerRecord
 from google.protobuf.message import DecodeError
@@ -40,6 +39,7 @@ from runtime.partitioning import CoPartitionAssignor
 from runtime.record_failures import isolate
 from runtime.server import serve
 from runtime.settings import PROJECTOR, Settings
+from runtime.redis import Client
 from store import batch_script, generations, rebuild
 from store.keys import PartitionKeys, StoreKeys
 from store.projection import HANDLERS, RECORD_TYPES, Projection, Record
@@ -69,7 +69,7 @@ class _OwnAndSeek(ConsumerRebalanceListener):  # type: ignore[misc]
 class Projector:
     """Consumes the application topics and keeps projection generation `generation` in Redis."""
 
-    def __init__(self, settings: Settings, redis: aioredis.Redis, generation: int) -> None:
+    def __init__(self, settings: Settings, redis: Client, generation: int) -> None:
         self.settings = settings
         self.redis = redis
         self.keys = StoreKeys(settings).of_generation(generation)
@@ -224,7 +224,7 @@ class Projector:
             return None
 
 
-async def keep_generations(settings: Settings, redis: aioredis.Redis) -> None:
+async def keep_generations(settings: Settings, redis: Client) -> None:
     """Run a `Projector` for each generation of this code's layout that is serving or being built
     (beginning the first one on a new install or layout), and switch a built one in once it has
     caught up (`store.generations`); until cancelled or one of them fails."""

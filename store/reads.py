@@ -11,12 +11,11 @@ from __future__ import annotations
 import hashlib
 from typing import TypeVar
 
-import redis.asyncio as aioredis
 from google.protobuf.message import Message as ProtoMessage
 
 from parley.v1 import records_pb2, resources_pb2
 from runtime.errors import NotFound
-from runtime.redis import blob, text
+from runtime.redis import Client, blob, text
 from store import message_pages, views
 from store.keys import StoreKeys
 
@@ -26,7 +25,7 @@ R = TypeVar("R", bound=ProtoMessage)
 class StoreReads:
     """Read-only lookups of conversations, channels and messages in the projection."""
 
-    def __init__(self, redis: aioredis.Redis, keys: StoreKeys) -> None:
+    def __init__(self, redis: Client, keys: StoreKeys) -> None:
         self.redis = redis
         self.keys = keys
 

@@ -13,12 +13,12 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Awaitable, Callable
 
-import redis.asyncio as aioredis
 from aiokafka import TopicPartition
 
 from runtime import kafka
 from runtime import redis as runtime_redis
 from runtime.settings import Settings
+from runtime.redis import Client
 from store import generations
 from store.keys import StoreKeys
 from store.projection import RECORD_TYPES
@@ -58,7 +58,7 @@ async def _wait(done: Callable[[], Awaitable[tuple[int, int]]], progress: Progre
 
 
 async def wait_projected(
-    settings: Settings, redis: aioredis.Redis, progress: Progress | None = None, timeout_s: float = 600
+    settings: Settings, redis: Client, progress: Progress | None = None, timeout_s: float = 600
 ) -> int:
     """Wait until the generation reads use has everything in the topics now; return how many
     records that is."""

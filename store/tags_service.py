@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import uuid
 
-import redis.asyncio as aioredis
 
 from parley.v1 import records_pb2, resources_pb2, tags_pb2, tags_pb2_grpc
 from runtime import topics
@@ -14,6 +13,7 @@ from store import entities
 from store.commands import CommandWriter
 from store.keys import StoreKeys
 from runtime.server import Ctx
+from runtime.redis import Client
 
 
 def checked_color(color: str) -> str:
@@ -26,7 +26,7 @@ def checked_color(color: str) -> str:
 class TagsServicer(tags_pb2_grpc.TagsServiceServicer):
     """Create, update, delete and list tags."""
 
-    def __init__(self, redis: aioredis.Redis, keys: StoreKeys, commands: CommandWriter) -> None:
+    def __init__(self, redis: Client, keys: StoreKeys, commands: CommandWriter) -> None:
         self.redis = redis
         self.keys = keys
         self.commands = commands

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import uuid
 
-import redis.asyncio as aioredis
 
 from parley.v1 import records_pb2, resources_pb2, templates_pb2, templates_pb2_grpc
 from runtime import topics
@@ -13,12 +12,13 @@ from store import entities
 from store.commands import CommandWriter
 from store.keys import StoreKeys
 from runtime.server import Ctx
+from runtime.redis import Client
 
 
 class TemplatesServicer(templates_pb2_grpc.TemplatesServiceServicer):
     """Create, list (by source and name), read, update and delete templates."""
 
-    def __init__(self, redis: aioredis.Redis, keys: StoreKeys, commands: CommandWriter) -> None:
+    def __init__(self, redis: Client, keys: StoreKeys, commands: CommandWriter) -> None:
         self.redis = redis
         self.keys = keys
         self.commands = commands

@@ -6,12 +6,11 @@ from __future__ import annotations
 import json
 from typing import Any, NamedTuple, cast
 
-import redis.asyncio as aioredis
 from google.protobuf import json_format
 
 from parley.v1 import records_pb2, resources_pb2
 from runtime import timestamps
-from runtime.redis import PipelinedScript
+from runtime.redis import Client, PipelinedScript
 from sources import CHANNEL_KINDS
 from store.keys import StoreKeys
 from store.metadata import deep_merge
@@ -37,7 +36,7 @@ def with_metadata(message: resources_pb2.Message, document: dict[str, Any] | Non
 
 
 async def load_messages(
-    redis: aioredis.Redis, keys: StoreKeys, wanted: list[tuple[str, str]]
+    redis: Client, keys: StoreKeys, wanted: list[tuple[str, str]]
 ) -> list[resources_pb2.Message]:
     """The messages of `wanted`, (conversation id, message id) pairs, as served, in that order
     (missing ones left out): one MGET per partition (a page of one conversation: one command)."""
@@ -62,7 +61,7 @@ def _message(blob: bytes, document: bytes | None) -> resources_pb2.Message:
                          json.loads(document) if document else None)
 
 
-async def find_message(redis: aioredis.Redis, keys: StoreKeys, message_id: str
+async def find_message(redis: Client, keys: StoreKeys, message_id: str
                        ) -> records_pb2.MessageRecord | None:
     """The stored record of message `message_id`, found without its conversation: asked of
     every partition at once (one round trip). None when unknown."""
@@ -110,7 +109,7 @@ return found
 
 
 async def load_conversations(
-    redis: aioredis.Redis, keys: StoreKeys, conversation_ids: list[str]
+    redis: Client, keys: StoreKeys, conversation_ids: list[str]
 ) -> list[resources_pb2.Conversation]:
     """The conversations `conversation_ids` as served, in that order (unknown ones left out):
     one script per partition that holds some (one round trip), then their channels."""

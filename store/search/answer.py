@@ -17,12 +17,11 @@ from __future__ import annotations
 
 import asyncio
 
-import redis.asyncio as aioredis
 from google.protobuf import json_format
 from luqum import tree
 
 from runtime.errors import InvalidArgument
-from runtime.redis import text
+from runtime.redis import Client, text
 from store import pages, views
 from store.keys import PartitionKeys, StoreKeys
 from store.search.match import matches
@@ -33,7 +32,7 @@ from store.search.set_algebra import (SCAN_CHUNK, TEMPORARY_TTL_S, Temporaries, 
 from store.search.terms import conversation_fields
 
 
-async def _evaluate(redis: aioredis.Redis, store: StoreKeys, keys: PartitionKeys,
+async def _evaluate(redis: Client, store: StoreKeys, keys: PartitionKeys,
                     query: tree.Item, candidates: str, temps: Temporaries) -> str:
     """A sorted set of the `candidates` (of partition `keys`) that satisfy `query`, evaluated
     one by one."""
@@ -60,7 +59,7 @@ async def _evaluate(redis: aioredis.Redis, store: StoreKeys, keys: PartitionKeys
     return target
 
 
-async def _candidates(redis: aioredis.Redis, keys: PartitionKeys, narrowing: Plan | None,
+async def _candidates(redis: Client, keys: PartitionKeys, narrowing: Plan | None,
                       temps: Temporaries) -> str:
     """The sorted set of a partition's conversations a query must be checked on."""
     if narrowing is None:
@@ -68,7 +67,7 @@ async def _candidates(redis: aioredis.Redis, keys: PartitionKeys, narrowing: Pla
     return (await select(redis, keys, narrowing, temps)).key
 
 
-async def filtered_page(redis: aioredis.Redis, keys: StoreKeys, query: str, cursor: str,
+async def filtered_page(redis: Client, keys: StoreKeys, query: str, cursor: str,
                         page_size: int, evaluation_limit: int) -> pages.Page:
     """The page at `cursor` of the conversations matching `query` (newest activity first);
     InvalidArgument when it would evaluate more than `evaluation_limit` conversations."""

@@ -16,9 +16,8 @@ from __future__ import annotations
 import uuid
 from dataclasses import dataclass
 
-import redis.asyncio as aioredis
 
-from runtime.redis import text
+from runtime.redis import Client, text
 from store.keys import PartitionKeys
 from store.search.plan import IndexSet, Plan, ScoreRange, SetOp, ValueMatch
 from store.search.terms import meta_term
@@ -57,7 +56,7 @@ class Temporaries:
         return key
 
 
-async def drop(redis: aioredis.Redis, temporaries: list[Temporaries]) -> None:
+async def drop(redis: Client, temporaries: list[Temporaries]) -> None:
     """Delete the temporary keys of every partition of a query, in one round trip."""
     pipe = redis.pipeline(transaction=False)
     for made in (t.made for t in temporaries if t.made):
@@ -75,7 +74,7 @@ class SortedSet:
     scored: bool
 
 
-async def _scored(redis: aioredis.Redis, keys: PartitionKeys, found: SortedSet,
+async def _scored(redis: Client, keys: PartitionKeys, found: SortedSet,
                   temps: Temporaries) -> SortedSet:
     """`found` scored by activity."""
     if found.scored:
@@ -85,7 +84,7 @@ async def _scored(redis: aioredis.Redis, keys: PartitionKeys, found: SortedSet,
     return SortedSet(target, True)
 
 
-async def _intersect(redis: aioredis.Redis, target: str, weights: dict[str, float],
+async def _intersect(redis: Client, target: str, weights: dict[str, float],
                      aggregate: str | None = None) -> None:
     """ZINTERSTORE of `weights` into the temporary `target`, with its expiry: one round trip."""
     pipe = redis.pipeline(transaction=False)
@@ -94,7 +93,7 @@ async def _intersect(redis: aioredis.Redis, target: str, weights: dict[str, floa
     await pipe.execute()
 
 
-async def select(redis: aioredis.Redis, keys: PartitionKeys, plan: Plan,
+async def select(redis: Client, keys: PartitionKeys, plan: Plan,
                   temps: Temporaries) -> SortedSet:
     """The conversations `plan` selects. Unscored sets are rescored only where an answer needs
     it: AND weighs them 0 beside a scored operand, and NOT subtracts them as they are, so a
@@ -158,7 +157,7 @@ async def select(redis: aioredis.Redis, keys: PartitionKeys, plan: Plan,
     return found
 
 
-async def _without_ranges(redis: aioredis.Redis, keys: PartitionKeys, base: SortedSet,
+async def _without_ranges(redis: Client, keys: PartitionKeys, base: SortedSet,
                           negated: list[Plan],
                           temps: Temporaries) -> tuple[SortedSet, list[Plan]]:
     """`base` without the negated ranges that hold more conversations than it does (and the
@@ -184,7 +183,7 @@ async def _without_ranges(redis: aioredis.Redis, keys: PartitionKeys, base: Sort
     return kept, [p for p in negated if p not in broad]
 
 
-async def materialize(redis: aioredis.Redis, keys: PartitionKeys, plan: Plan,
+async def materialize(redis: Client, keys: PartitionKeys, plan: Plan,
                        temps: Temporaries) -> str:
     """A sorted set (ids scored by activity) of the conversations `plan` selects."""
     return (await _scored(redis, keys, await select(redis, keys, plan, temps), temps)).key
