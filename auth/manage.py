@@ -40,7 +40,7 @@ class TokenAdmin:
         await self.redis.aclose()
 
     async def _write(self, record: records_pb2.TokenRecord) -> None:
-        await self.writer.write(topics.TOKENS, record.name, record.SerializeToString())
+        await self.writer.write(topics.TOKENS, record.name, record)
 
     async def create(self, name: str, scopes: list[str], expires: str = "") -> str:
         """A new token (shown this once); Conflict when a live token has that name."""

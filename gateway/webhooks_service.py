@@ -91,7 +91,7 @@ class WebhooksServicer(webhooks_pb2_grpc.WebhooksServiceServicer):
 
     async def write(self, record: records_pb2.WebhookRecord) -> None:
         """Write a webhook through Kafka; return once the store projected it."""
-        await self.commands.write(topics.WEBHOOKS, record.webhook.id, record.SerializeToString())
+        await self.commands.write(topics.WEBHOOKS, record.webhook.id, record)
 
     async def disable(self, record: records_pb2.WebhookRecord, reason: str) -> None:
         """Stop deliveries to a webhook that keeps failing, saying why (the dispatcher's call)."""

@@ -99,10 +99,10 @@ class SourcesServicer(sources_pb2_grpc.SourcesServiceServicer):
         return found
 
     async def _write_source(self, record: records_pb2.SourceRecord) -> None:
-        await self.commands.write(topics.SOURCES, record.source.source_id, record.SerializeToString())
+        await self.commands.write(topics.SOURCES, record.source.source_id, record)
 
     async def _write_channel(self, record: records_pb2.ChannelRecord) -> None:
-        await self.commands.write(topics.CHANNELS, record.channel.id, record.SerializeToString())
+        await self.commands.write(topics.CHANNELS, record.channel.id, record)
 
     async def CreateSource(self, request: sources_pb2.CreateSourceRequest, context: Ctx) -> sources_pb2.CreateSourceResponse:
         check_source_id(request.source_id)

@@ -8,19 +8,22 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from typing import Any
 
 from parley.v1 import records_pb2, resources_pb2
 
 from runtime import ids, json_values, timestamps, topics
+from runtime.topics import Topic
 from runtime.partitioning import metadata_key
 from sources.inbound import Event, InboundMessage, MetadataUpdate, RawEvent
 
 
 @dataclass(frozen=True)
 class Output:
-    """One record to write: topic (without namespace), key, serialized value."""
+    """One record to write: topic (without namespace), key, serialized value (of the topic's
+    record type)."""
 
-    topic: str
+    topic: Topic[Any]
     key: str
     value: bytes
 

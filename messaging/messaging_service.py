@@ -13,7 +13,7 @@ from google.protobuf import json_format
 
 from messaging import sends, targets
 from parley.v1 import messaging_pb2, messaging_pb2_grpc, resources_pb2
-from runtime import ids, timestamps, topics
+from runtime import ids, kafka, timestamps, topics
 from runtime.bearer import TOKEN_NAME_HEADER
 from runtime.errors import Conflict, InvalidArgument, NotFound
 from runtime.partitioning import metadata_key
@@ -57,16 +57,15 @@ class MessagingServicer(messaging_pb2_grpc.MessagingServiceServicer):
             record = sends.pending(message_id, request.message, conversation_id=request.conversation_id,
                                    channel_id="", contact_id="", source="", recipient="",
                                    now_ms=timestamps.now_ms(), sender=sender)
-            await self.producer.send_and_wait(self.settings.prefixed(topics.OUTBOX),
-                                              record.SerializeToString(),
-                                              key=request.conversation_id.encode())
+            await kafka.write(self.producer, self.settings, topics.OUTBOX,
+                              request.conversation_id, record)
             await context.send_initial_metadata((("x-http-code", "202"),))
             return record.message
         record = sends.pending(message_id, request.message, conversation_id=target.conversation_id,
                                channel_id=target.channel_id, contact_id=target.contact_id,
                                source=target.source, recipient=target.recipient,
                                now_ms=timestamps.now_ms(), sender=sender)
-        await self.commands.write(topics.MESSAGES, record.conversation_id, record.SerializeToString())
+        await self.commands.write(topics.MESSAGES, record.conversation_id, record)
         return record.message
 
     async def ResendMessage(self, request: messaging_pb2.ResendMessageRequest, context: Ctx) -> resources_pb2.Message:
@@ -76,9 +75,9 @@ class MessagingServicer(messaging_pb2_grpc.MessagingServiceServicer):
             raise Conflict("Message is not in a failed state")
         cleared = metadata_record("message", request.message_id, {}, removed=("error",))
         await self.commands.write(topics.METADATA, metadata_key(
-            "message", request.message_id, record.conversation_id), cleared.SerializeToString())
+            "message", request.message_id, record.conversation_id), cleared)
         await self.commands.write(topics.MESSAGES, record.conversation_id,
-                                  sends.resent(record, timestamps.now_ms()).SerializeToString())
+                                  sends.resent(record, timestamps.now_ms()))
         # The message as resent (the sender may have delivered it already by now).
         served.delivery_state = served.state = sends.PENDING
         if "error" in served.metadata.fields:
@@ -95,5 +94,5 @@ class MessagingServicer(messaging_pb2_grpc.MessagingServiceServicer):
         suggestions = json_format.MessageToDict(request.suggestions)
         record = metadata_record("message", request.message_id, {"suggestions": suggestions})
         await self.commands.write(topics.METADATA, metadata_key(
-            "message", request.message_id, message.conversation_id), record.SerializeToString())
+            "message", request.message_id, message.conversation_id), record)
         return await self._served(request.message_id)

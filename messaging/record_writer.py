@@ -6,7 +6,7 @@ from aiokafka import AIOKafkaProducer
 
 from messaging import sends
 from parley.v1 import records_pb2
-from runtime import topics
+from runtime import kafka, topics
 from runtime.partitioning import metadata_key
 from runtime.settings import Settings
 
@@ -20,13 +20,11 @@ class RecordWriter:
 
     async def message(self, record: records_pb2.MessageRecord) -> None:
         """Write `record` (keyed by its conversation, so a conversation's records stay in order)."""
-        await self.producer.send_and_wait(self.settings.prefixed(topics.MESSAGES),
-                                          record.SerializeToString(),
-                                          key=record.conversation_id.encode())
+        await kafka.write(self.producer, self.settings, topics.MESSAGES, record.conversation_id,
+                          record)
 
     async def error(self, message: records_pb2.MessageRecord, error: str) -> None:
         """Write `metadata.error` of `message` (keyed by its conversation, as its records)."""
         record = sends.error_metadata(message.message.id, error)
         key = metadata_key("message", message.message.id, message.conversation_id)
-        await self.producer.send_and_wait(self.settings.prefixed(topics.METADATA),
-                                          record.SerializeToString(), key=key.encode())
+        await kafka.write(self.producer, self.settings, topics.METADATA, key, record)

@@ -11,7 +11,7 @@ from aiokafka import AIOKafkaProducer
 from aiokafka.structs import ConsumerRecord
 
 from parley.v1 import records_pb2
-from runtime import timestamps, topics
+from runtime import kafka, timestamps, topics
 from runtime.record_failures import isolate
 from runtime.settings import Settings
 
@@ -34,9 +34,7 @@ async def dead_letter(
         key=record.key or b"", value=record.value or b"", reason=reason,
         failed_at_ms=timestamps.now_ms(),
     )
-    await producer.send_and_wait(
-        settings.prefixed(topics.DEADLETTER), letter.SerializeToString(), key=record.key
-    )
+    await kafka.write(producer, settings, topics.DEADLETTER, record.key, letter)
 
 
 async def or_dead_letter(

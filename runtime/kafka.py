@@ -10,8 +10,10 @@ from typing import Any
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
 from aiokafka.admin import AIOKafkaAdminClient
 from aiokafka.helpers import create_ssl_context
+from aiokafka.structs import RecordMetadata
 
 from runtime.settings import Settings
+from runtime.topics import Topic, V
 
 
 
@@ -97,3 +99,12 @@ async def partitions(settings: Settings, topic: str) -> list[int]:
     async with admin_session(settings) as client:
         (described,) = await client.describe_topics([topic])
     return sorted(p["partition"] for p in described["partitions"])
+
+
+async def write(producer: AIOKafkaProducer, settings: Settings, topic: Topic[V],
+                key: str | bytes | None, record: V) -> RecordMetadata:
+    """Append `record`, of `topic`'s type, to `topic` under this install's namespace, keyed by
+    `key` (`Topic.key` says by what), and wait for Kafka's acknowledgement."""
+    encoded = key.encode() if isinstance(key, str) else key
+    return await producer.send_and_wait(settings.prefixed(topic), record.SerializeToString(),
+                                        key=encoded)

@@ -41,7 +41,7 @@ class Channels:
 
     async def write(self, record: records_pb2.ChannelRecord) -> resources_pb2.Channel:
         """Write `record` through Kafka and the projection; answer the served channel."""
-        await self.commands.write(topics.CHANNELS, record.channel.id, record.SerializeToString())
+        await self.commands.write(topics.CHANNELS, record.channel.id, record)
         return record.channel
 
     def registration(self) -> Registration:

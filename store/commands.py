@@ -10,9 +10,11 @@ import asyncio
 
 from aiokafka import AIOKafkaProducer
 
+from runtime import kafka
 from runtime.errors import InvalidArgument
 from runtime.settings import Settings
 from runtime.redis import Client
+from runtime.topics import Topic, V
 from store import generations
 from store.keys import StoreKeys
 
@@ -33,14 +35,15 @@ class CommandWriter:
         self.keys = keys
         self.producer = producer
 
-    async def write(self, topic: str, key: str, value: bytes) -> None:
-        """Append `value` to `topic` (without namespace) under `key`; return once projected.
-        InvalidArgument, and nothing written, when `value` is too large to be a record."""
-        if len(value) > MAX_RECORD_BYTES:
-            raise InvalidArgument(f"the request is too large to store ({len(value)} bytes; at "
+    async def write(self, topic: Topic[V], key: str, record: V) -> None:
+        """Append `record` to `topic` under `key`; return once projected. InvalidArgument, and
+        nothing written, when it is too large to be a Kafka record."""
+        size = record.ByteSize()
+        if size > MAX_RECORD_BYTES:
+            raise InvalidArgument(f"the request is too large to store ({size} bytes; at "
                                   f"most {MAX_RECORD_BYTES})")
         name = self.settings.prefixed(topic)
-        sent = await self.producer.send_and_wait(name, value, key=key.encode())
+        sent = await kafka.write(self.producer, self.settings, topic, key, record)
         slot = self.keys.of_record(topic, sent.partition)
         loop = asyncio.get_running_loop()
         deadline = loop.time() + PROJECTION_WAIT_S

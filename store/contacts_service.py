@@ -81,7 +81,7 @@ class ContactsServicer(contacts_pb2_grpc.ContactsServiceServicer):
 
     async def _write(self, contact: resources_pb2.Contact, deleted: bool = False) -> None:
         record = records_pb2.ContactRecord(contact=contact, deleted=deleted)
-        await self.commands.write(topics.CONTACTS, contact.id, record.SerializeToString())
+        await self.commands.write(topics.CONTACTS, contact.id, record)
 
     async def ListContacts(self, request: contacts_pb2.ListContactsRequest, context: Ctx) -> contacts_pb2.ListContactsResponse:
         page = await pages.newest_first_by_score(

@@ -40,7 +40,7 @@ class ConversationsServicer(conversations_pb2_grpc.ConversationsServiceServicer)
     async def _write(self, record: records_pb2.MetadataRecord) -> None:
         await self.commands.write(
             topics.METADATA, metadata_key(record.subject, record.identifier),
-            record.SerializeToString()
+            record
         )
 
     async def MarkConversationRead(self, request: conversations_pb2.MarkConversationReadRequest, context: Ctx) -> conversations_pb2.MarkConversationReadResponse:

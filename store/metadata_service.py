@@ -54,5 +54,5 @@ class MetadataServicer(metadata_pb2_grpc.MetadataServiceServicer):
             raise NotFound(f"{request.subject} {request.id} not found")
         await self.commands.write(
             topics.METADATA, metadata_key(record.subject, record.identifier, conversation),
-            record.SerializeToString())
+            record)
         return metadata_pb2.UpsertMetadataResponse()

@@ -27,6 +27,7 @@ from google.protobuf import json_format
 
 from parley.v1 import records_pb2
 from runtime import topics
+from runtime.topics import Topic
 from runtime.redis import Client
 from store import cursors, events
 from store.batch_script import Command
@@ -414,23 +415,27 @@ R = TypeVar("R", bound=Record)
 
 @dataclass(frozen=True)
 class Handler(Generic[R]):
-    """How the projector takes the records of one type: the topic they come on, the ids each
+    """How the projector takes the records of one topic (of its record type): the ids each
     must have (`ids`, named in `required`), what a batch reads for one before applying it
     (`reads`), and how it is applied (`apply`)."""
 
-    record: type[R]
-    topic: str
+    topic: Topic[R]
     required: str
     ids: Callable[[R], tuple[str, ...]]
     apply: Callable[[Projection, R], None]
     reads: Callable[[Projection, R], list[Read]] = _no_reads
+
+    @property
+    def record(self) -> type[R]:
+        """The type of its records."""
+        return self.topic.value
 
     def missing(self, record: R) -> str:
         """Why `record` cannot be projected ("" when it can): an id it needs is empty."""
         return "" if all(self.ids(record)) else f"{self.required} required"
 
 
-def entity(record: type[R], topic: str, kind: str, entity_id: Callable[[R], str],
+def entity(topic: Topic[R], kind: str, entity_id: Callable[[R], str],
            removed: Callable[[R], bool], credential: Callable[[R], tuple[str, bool]] | None = None,
            also: Callable[[Projection, R], None] | None = None) -> Handler[R]:
     """The handler of the entities of a compacted topic, kept by `kind` and `entity_id` (a
@@ -443,31 +448,31 @@ def entity(record: type[R], topic: str, kind: str, entity_id: Callable[[R], str]
         projection.entity(kind, entity_id(value), value, removed(value),
                           None if credential is None else credential(value))
 
-    return Handler(record, topic, "id", lambda value: (entity_id(value),), apply)
+    return Handler(topic, "id", lambda value: (entity_id(value),), apply)
 
 
 #: The handler of each record type the projector reads: adding a record type is one entry.
 HANDLERS: dict[type[Record], Handler[Any]] = {handler.record: handler for handler in (
-    Handler(records_pb2.MessageRecord, topics.MESSAGES, "conversation_id, message.id",
+    Handler(topics.MESSAGES, "conversation_id, message.id",
             lambda r: (r.conversation_id, r.message.id), Projection._message,
             Projection._message_reads),
-    Handler(records_pb2.MetadataRecord, topics.METADATA, "subject, identifier",
+    Handler(topics.METADATA, "subject, identifier",
             lambda r: (r.subject, r.identifier), Projection._metadata, Projection._metadata_reads),
-    Handler(records_pb2.ChannelRecord, topics.CHANNELS, "channel.id", lambda r: (r.channel.id,),
+    Handler(topics.CHANNELS, "channel.id", lambda r: (r.channel.id,),
             Projection._channel),
-    entity(records_pb2.TagRecord, topics.TAGS, "tag", lambda r: r.tag.id,
+    entity(topics.TAGS, "tag", lambda r: r.tag.id,
            removed=lambda r: r.deleted, also=Projection._tag),
-    entity(records_pb2.TemplateRecord, topics.TEMPLATES, "template", lambda r: r.template.id,
+    entity(topics.TEMPLATES, "template", lambda r: r.template.id,
            removed=lambda r: r.deleted),
-    entity(records_pb2.ContactRecord, topics.CONTACTS, "contact", lambda r: r.contact.id,
+    entity(topics.CONTACTS, "contact", lambda r: r.contact.id,
            removed=lambda r: r.deleted, also=Projection._contact),
-    entity(records_pb2.WebhookRecord, topics.WEBHOOKS, "webhook", lambda r: r.webhook.id,
+    entity(topics.WEBHOOKS, "webhook", lambda r: r.webhook.id,
            removed=lambda r: r.deleted),
-    entity(records_pb2.SourceRecord, topics.SOURCES, "source", lambda r: r.source.source_id,
+    entity(topics.SOURCES, "source", lambda r: r.source.source_id,
            removed=lambda r: r.deleted,
            credential=lambda r: (hashlib.sha256(r.token.encode()).hexdigest(), r.deleted)),
     # A revoked token stays listed (as revoked).
-    entity(records_pb2.TokenRecord, topics.TOKENS, "token", lambda r: r.name,
+    entity(topics.TOKENS, "token", lambda r: r.name,
            removed=lambda r: False, credential=lambda r: (r.token_sha256, r.revoked)),
 )}
 

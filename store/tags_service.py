@@ -32,7 +32,7 @@ class TagsServicer(tags_pb2_grpc.TagsServiceServicer):
         self.commands = commands
 
     async def _write(self, record: records_pb2.TagRecord) -> None:
-        await self.commands.write(topics.TAGS, record.tag.id, record.SerializeToString())
+        await self.commands.write(topics.TAGS, record.tag.id, record)
 
     async def _existing(self, tag_id: str) -> records_pb2.TagRecord:
         found = await entities.load_one(self.redis, self.keys, "tag", tag_id, records_pb2.TagRecord)

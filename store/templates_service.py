@@ -24,7 +24,7 @@ class TemplatesServicer(templates_pb2_grpc.TemplatesServiceServicer):
         self.commands = commands
 
     async def _write(self, record: records_pb2.TemplateRecord) -> None:
-        await self.commands.write(topics.TEMPLATES, record.template.id, record.SerializeToString())
+        await self.commands.write(topics.TEMPLATES, record.template.id, record)
 
     async def _existing(self, template_id: str) -> records_pb2.TemplateRecord:
         found = await entities.load_one(self.redis, self.keys, "template", template_id,
