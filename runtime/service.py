@@ -60,8 +60,13 @@ class Process:
         self.closing.push_async_callback(close)
 
 
-async def _main(name: str, build: Callable[[Process], Awaitable[Plan]]) -> None:
+#: A process's name, or how its settings name it (a projector: `PARLEY_PROCESS`).
+Name = str | Callable[[Settings], str]
+
+
+async def _main(named: Name, build: Callable[[Process], Awaitable[Plan]]) -> None:
     settings = settings_module.load()
+    name = named(settings) if callable(named) else named
     runtime_logging.configure(name, settings.log_level)
     redis = runtime_redis.client(settings)
     process = Process(settings, redis)
@@ -71,6 +76,6 @@ async def _main(name: str, build: Callable[[Process], Awaitable[Plan]]) -> None:
         await serve(name, settings, plan.registrations, background=plan.background)
 
 
-def run(name: str, build: Callable[[Process], Awaitable[Plan]]) -> None:
+def run(name: Name, build: Callable[[Process], Awaitable[Plan]]) -> None:
     """Run service process `name` as `build` declares it, until SIGTERM/SIGINT or a task fails."""
     asyncio.run(_main(name, build))

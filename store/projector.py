@@ -31,13 +31,10 @@ from aiokafka.structs import ConsumerRecord
 from google.protobuf.message import DecodeError
 
 from runtime import kafka
-from runtime import logging as runtime_logging
-from runtime import redis as runtime_redis
-from runtime import settings as settings_module
 from runtime.deadletter import dead_letter
 from runtime.partitioning import CoPartitionAssignor
 from runtime.record_failures import isolate
-from runtime.server import serve
+from runtime.service import Plan, Process, run
 from runtime.settings import PROJECTOR, Settings
 from runtime.redis import Client
 from store import batch_script, generations, rebuild
@@ -253,18 +250,10 @@ async def keep_generations(settings: Settings, redis: Client) -> None:
         await asyncio.gather(*running.values(), return_exceptions=True)
 
 
-async def main() -> None:
-    """Project until stopped, as the projector process `PARLEY_PROCESS` (answering only gRPC
-    health on its port)."""
-    settings = settings_module.load()
-    name = settings.process or f"{PROJECTOR}-1"
-    runtime_logging.configure(name, settings.log_level)
-    redis = runtime_redis.client(settings)
-    try:
-        await serve(name, settings, [], background=[partial(keep_generations, settings, redis)])
-    finally:
-        await redis.aclose()
+async def build(process: Process) -> Plan:
+    """Project until stopped (answering only gRPC health on its port)."""
+    return Plan([], background=[partial(keep_generations, process.settings, process.redis)])
 
 
 if __name__ == "__main__":
-    asyncio.run(main())
+    run(lambda settings: settings.process or f"{PROJECTOR}-1", build)
