@@ -8,6 +8,7 @@ from google.protobuf import struct_pb2
 from parley.v1 import records_pb2, resources_pb2
 from runtime import timestamps
 from runtime.errors import InvalidArgument
+from sources import CHANNEL_KINDS
 from store.client import metadata_record
 
 PENDING, DELIVERED, FAILED = "pending", "delivered", "failed"
@@ -17,7 +18,8 @@ ANONYMOUS_SENDER = "parley-anonymous"
 MAX_IDEMPOTENCY_KEY = 255
 #: Sources whose outbound messages no connector sends: the chat plugin's are delivered when they
 #: reach the visitor's stream (`gateway.chatplugin_service`).
-DELIVERED_ON_VISITOR_STREAM = ("chatplugin",)
+DELIVERED_ON_VISITOR_STREAM = frozenset(
+    kind.source for kind in CHANNEL_KINDS.values() if kind.delivered_on_visitor_stream)
 
 
 def check_content(message: struct_pb2.Value, present: bool) -> None:

@@ -68,5 +68,6 @@ SOURCE = Source(
     translate=translate,
     # A chat plugin has no id at any source: each connect makes a new channel.
     channels=(ChannelKind(source=NAME, label="Chatplugin", required=("name",),
-                          channel_key=lambda request: str(uuid.uuid4()), idempotent=False),),
+                          channel_key=lambda request: str(uuid.uuid4()), idempotent=False,
+                          delivered_on_visitor_stream=True),),
 )

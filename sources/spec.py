@@ -74,6 +74,9 @@ class ChannelKind:
     secrets: tuple[str, ...] = ()
     #: False when each connect makes a new channel (not safe to retry).
     idempotent: bool = True
+    #: True when its outbound messages reach the contact on Parley's own stream (the chat
+    #: plugin's visitor), which marks them delivered, rather than through a connector.
+    delivered_on_visitor_stream: bool = False
 
     @property
     def rpc(self) -> str:
