@@ -18,14 +18,8 @@ import uuid
 from typing import Any
 
 from runtime import json_values
-from sources.inbound import (
-    Event,
-    InboundMessage,
-    RawEvent,
-    TranslationError,
-    epoch_ms,
-    json_field,
-)
+from sources.inbound import (Event, InboundMessage, RawEvent, TranslationError, epoch_ms,
+                             json_field)
 from sources.spec import ChannelKind, Source
 
 NAME = "chatplugin"

@@ -37,24 +37,10 @@ from parley.v1 import records_pb2
 
 from runtime import json_values, timestamps
 from runtime.standard_webhooks import signed_headers
-from sources.inbound import (
-    Event,
-    InboundMessage,
-    MetadataUpdate,
-    RawEvent,
-    TranslationError,
-    epoch_ms,
-    json_field,
-)
-from sources.outbound import (
-    ConnectorConfig,
-    Delivered,
-    Outbound,
-    Outcome,
-    Rejected,
-    by_status,
-    json_body,
-)
+from sources.inbound import (Event, InboundMessage, MetadataUpdate, RawEvent, TranslationError,
+                             epoch_ms, json_field)
+from sources.outbound import (ConnectorConfig, Delivered, Outbound, Outcome, Rejected, by_status,
+                              json_body)
 from sources.spec import Connector, Source
 
 NAME = "custom"

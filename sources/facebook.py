@@ -21,16 +21,8 @@ from typing import Any
 import httpx
 
 from sources import meta
-from sources.outbound import (
-    ConnectorConfig,
-    Delivered,
-    Outbound,
-    Outcome,
-    Rejected,
-    Retry,
-    by_status,
-    json_body,
-)
+from sources.outbound import (ConnectorConfig, Delivered, Outbound, Outcome, Rejected, Retry,
+                              by_status, json_body)
 from sources.settings import meta_app
 from sources.spec import ChannelKind, Connector, Source, Webhook
 

@@ -15,20 +15,9 @@ import json
 from typing import Any, Literal
 
 from runtime.json_values import loads
-from sources.inbound import (
-    Event,
-    InboundMessage,
-    MetadataUpdate,
-    RawEvent,
-    SignatureInvalid,
-    SourceConfig,
-    TranslationError,
-    WebhookRequest,
-    check_signature,
-    epoch_ms,
-    signature,
-    signing_key,
-)
+from sources.inbound import (Event, InboundMessage, MetadataUpdate, RawEvent, SignatureInvalid,
+                             SourceConfig, TranslationError, WebhookRequest, check_signature,
+                             epoch_ms, signature, signing_key)
 
 #: Looked up in lower case (see `WebhookRequest.headers`).
 SIGNATURE_HEADER = "X-Hub-Signature-256"

@@ -40,27 +40,10 @@ import httpx
 from twilio.request_validator import RequestValidator
 
 from runtime.errors import InvalidArgument
-from sources.inbound import (
-    Event,
-    InboundMessage,
-    MetadataUpdate,
-    RawEvent,
-    SignatureInvalid,
-    SourceConfig,
-    TranslationError,
-    WebhookRequest,
-    contact_update,
-    signature,
-    signing_key,
-)
-from sources.outbound import (
-    ConnectorConfig,
-    Delivered,
-    Outbound,
-    Outcome,
-    by_status,
-    json_body,
-)
+from sources.inbound import (Event, InboundMessage, MetadataUpdate, RawEvent, SignatureInvalid,
+                             SourceConfig, TranslationError, WebhookRequest, contact_update,
+                             signature, signing_key)
+from sources.outbound import (ConnectorConfig, Delivered, Outbound, Outcome, by_status, json_body)
 from sources.settings import SourceSettings, api_url, secret
 from sources.spec import ChannelKind, Connector, Reply, Source, Webhook
 from sources.whatsapp import conversation_key as _digits

@@ -31,30 +31,11 @@ from typing import Any
 import httpx
 
 from runtime import json_values
-from sources.inbound import (
-    Event,
-    InboundMessage,
-    MetadataUpdate,
-    RawEvent,
-    SourceConfig,
-    TranslationError,
-    WebhookRequest,
-    check_signature,
-    contact_update,
-    epoch_ms,
-    signature,
-    signing_key,
-)
-from sources.outbound import (
-    ConnectorConfig,
-    Delivered,
-    Outbound,
-    Outcome,
-    Rejected,
-    Retry,
-    by_status,
-    json_body,
-)
+from sources.inbound import (Event, InboundMessage, MetadataUpdate, RawEvent, SourceConfig,
+                             TranslationError, WebhookRequest, check_signature, contact_update,
+                             epoch_ms, signature, signing_key)
+from sources.outbound import (ConnectorConfig, Delivered, Outbound, Outcome, Rejected, Retry,
+                              by_status, json_body)
 from sources.settings import SourceSettings, api_url, secret
 from sources.spec import ChannelKind, Connector, Source, Webhook
 

@@ -23,17 +23,8 @@ import httpx
 
 from sources import meta
 from sources.facebook import DEFAULT_API_URL, graph_failure
-from sources.inbound import (
-    Event,
-    InboundMessage,
-    MetadataUpdate,
-    RawEvent,
-    SourceConfig,
-    TranslationError,
-    WebhookRequest,
-    contact_update,
-    epoch_ms,
-)
+from sources.inbound import (Event, InboundMessage, MetadataUpdate, RawEvent, SourceConfig,
+                             TranslationError, WebhookRequest, contact_update, epoch_ms)
 from sources.outbound import ConnectorConfig, Delivered, Outbound, Outcome, json_body
 from sources.settings import meta_app
 from sources.spec import ChannelKind, Connector, Source, Webhook
