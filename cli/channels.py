@@ -14,6 +14,11 @@ REQUIRED = {source: tuple(field for field in kind.required if field != "name")
             for source, kind in CHANNEL_KINDS.items()}
 
 
+#: `--field NAME=VALUE`: any field of a connect request (a new source's own ones).
+FIELDS_OPTION = typer.Option([], "--field", help="NAME=VALUE: a field of the source's connect "
+                             "request without an option of its own (repeatable).")
+
+
 @app.command("list")
 def list_channels(source: str = typer.Option("", help="Only this source's channels."),
                   as_json: bool = JSON_OPTION) -> None:
@@ -37,20 +42,27 @@ def connect(
     phone_number: str = typer.Option("", help="twilio.sms, twilio.whatsapp: E.164 number."),
     phone_number_id: str = typer.Option("", help="whatsapp: the Cloud API phone number id."),
     user_token: str = typer.Option("", help="whatsapp: the system user access token."),
+    fields: list[str] = FIELDS_OPTION,
     as_json: bool = JSON_OPTION,
 ) -> None:
     """Connect a channel of SOURCE (connecting it again reconnects it)."""
-    given = {"page_id": page_id, "page_token": page_token, "account_id": account_id,
-             "gbm_id": gbm_id, "phone_number": phone_number, "phone_number_id": phone_number_id,
-             "user_token": user_token}
+    options = {"page_id": page_id, "page_token": page_token, "account_id": account_id,
+               "gbm_id": gbm_id, "phone_number": phone_number,
+               "phone_number_id": phone_number_id, "user_token": user_token}
     if source not in REQUIRED:
         errors.print(f"[red]unknown source {source!r}:[/red] use one of {', '.join(REQUIRED)}")
         raise typer.Exit(2)
-    missing = [f"--{k.replace('_', '-')}" for k in REQUIRED[source] if not given[k]]
+    extra = dict(field.split("=", 1) for field in fields if "=" in field)
+    if len(extra) != len(fields):
+        errors.print("[red]--field takes NAME=VALUE[/red]")
+        raise typer.Exit(2)
+    given = {**options, **extra}
+    missing = [f"--{k.replace('_', '-')}" if k in options else f"--field {k}=..."
+               for k in REQUIRED[source] if not given.get(k)]
     if missing:
         errors.print(f"[red]{source} needs[/red] {', '.join(missing)}")
         raise typer.Exit(2)
-    arguments = {k: given[k] for k in REQUIRED[source]}
+    arguments = {**{k: given[k] for k in REQUIRED[source]}, **extra}
     with client() as parley:
         channel = parley.channels.connect(source, name=name, image_url=image_url, **arguments)
     emit_one(channel, as_json, f"connected {channel.source} channel [bold]{channel.id}[/bold]")

@@ -67,6 +67,17 @@ def test_channels(base_url: str) -> None:
     assert gone.returncode == 1 and "not found" in gone.stderr
 
 
+def test_connect_takes_any_field_of_a_sources_request(base_url: str) -> None:
+    # A source's own fields go as --field NAME=VALUE (a new source needs no option of its own).
+    page = run_json(base_url, "channels", "connect", "facebook", "--name", "Fields",
+                    "--field", "page_id=cli-page-7", "--field", "page_token=t0ken")
+    assert (page["source"], page["source_channel_id"], page["connected"]) == (
+        "facebook", "cli-page-7", True)
+    assert "t0ken" not in json.dumps(page)
+    bad = run(base_url, "channels", "connect", "facebook", "--field", "page_id")
+    assert bad.returncode == 2 and "NAME=VALUE" in bad.stderr
+
+
 def test_conversations_and_messages(base_url: str, conversation: str) -> None:
     found = run_json(base_url, "conversations", "list", "--filters", f"id:{conversation}")
     assert [c["id"] for c in found] == [conversation]
