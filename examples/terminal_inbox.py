@@ -22,7 +22,7 @@ def text_of(message: resources_pb2.Message) -> str:
 
 
 def name_of(conversation: resources_pb2.Conversation) -> str:
-    contact = conversation.metadata["contact"] if "contact" in conversation.metadata else {}
+    contact = json_format.MessageToDict(conversation.metadata).get("contact", {})
     return str(contact["display_name"]) if "display_name" in contact else conversation.id[:8]
 
 
@@ -33,8 +33,7 @@ async def main(filters: str, count: int) -> None:
         listed = client.conversations.list(filters=filters, page_size=count)
         async for conversation in listed:
             names[conversation.id] = name_of(conversation)
-            unread = (conversation.metadata["unread_count"]
-                      if "unread_count" in conversation.metadata else 0)
+            unread = json_format.MessageToDict(conversation.metadata).get("unread_count", 0)
             print(f"{names[conversation.id]:<24} {conversation.channel.source:<16} {int(unread):>6}  "
                   f"{text_of(conversation.last_message)[:60]}")
             if len(names) >= count:

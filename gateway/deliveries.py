@@ -99,5 +99,4 @@ async def page(redis: Client, keys: DeliveryKeys, webhook_id: str, cursor: str,
     hashes = await pipe.execute() if event_ids else []
     return webhooks_pb2.ListWebhookDeliveriesResponse(
         data=[served(e, h) for e, h in zip(event_ids, hashes) if h],
-        pagination_data={"previous_cursor": found.previous_cursor,
-                         "next_cursor": found.next_cursor, "total": found.total})
+        pagination_data=pages.pagination(found))

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import os
 from dataclasses import dataclass
+from typing import TypedDict
 from urllib.parse import urlparse
 
 from runtime.settings import PROJECTOR, Settings, upstream_variable
@@ -136,7 +137,16 @@ def down(base: Settings) -> list[tuple[str, int]]:
     return stopped
 
 
-def status(base: Settings) -> list[dict[str, object]]:
+class MemberStatus(TypedDict):
+    """A process of the cluster as `status` reports it (`make cluster-status` prints it as JSON)."""
+
+    name: str
+    kind: str
+    pid: int | None
+    address: str
+
+
+def status(base: Settings) -> list[MemberStatus]:
     """Each process of the cluster: name, kind, pid (None when not running), address."""
     return [{"name": member.name, "kind": member.kind,
              "pid": processes.running_pid(base.data_dir, member.name), "address": member.address}

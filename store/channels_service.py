@@ -16,7 +16,7 @@ from parley.v1 import channels_pb2, records_pb2, resources_pb2
 from runtime import topics
 from runtime.errors import InvalidArgument, NotFound
 from runtime.server import Ctx, Handler, Registration
-from runtime.redis import Client
+from runtime.redis import Client, blob
 from sources import CHANNEL_KINDS
 from sources.spec import ChannelKind
 from store import channel_commands as commands
@@ -36,8 +36,8 @@ class Channels:
 
     async def stored(self, channel_id: str) -> records_pb2.ChannelRecord | None:
         """The projected record of `channel_id`, None when unknown."""
-        blob = await self.redis.get(self.keys.channel(channel_id)) if channel_id else None
-        return None if blob is None else records_pb2.ChannelRecord.FromString(blob)
+        found = await self.redis.get(self.keys.channel(channel_id)) if channel_id else None
+        return None if found is None else records_pb2.ChannelRecord.FromString(blob(found))
 
     async def write(self, record: records_pb2.ChannelRecord) -> resources_pb2.Channel:
         """Write `record` through Kafka and the projection; answer the served channel."""

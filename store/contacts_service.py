@@ -6,9 +6,9 @@ operators set (`contacts.update`) and merges are `ContactRecord`s on `parley.con
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Literal, get_args
 
-from google.protobuf import json_format
+from google.protobuf import json_format, struct_pb2
 
 from parley.v1 import contacts_pb2, contacts_pb2_grpc, records_pb2, resources_pb2
 from runtime import timestamps, topics
@@ -16,15 +16,17 @@ from runtime.errors import InvalidArgument, NotFound
 from store import entities, pages, views
 from store.commands import CommandWriter
 from store.keys import StoreKeys
-from store.messages_service import pagination
+from store.pages import pagination
 from store.metadata import deep_merge
 from runtime.server import Ctx
 from runtime.redis import Client, text
 
-#: The contact's text fields an operator sets; "" removes one.
-TEXT_FIELDS = ("display_name", "avatar_url", "title", "timezone", "gender", "locale",
-               "organization_name")
-OBJECT_FIELDS = ("via", "address", "metadata")
+#: The contact's text fields an operator sets; "" removes one. Literals, as `HasField` takes them.
+TextField = Literal["display_name", "avatar_url", "title", "timezone", "gender", "locale",
+                    "organization_name"]
+TEXT_FIELDS: tuple[TextField, ...] = get_args(TextField)
+ObjectField = Literal["via", "address", "metadata"]
+OBJECT_FIELDS: tuple[ObjectField, ...] = get_args(ObjectField)
 
 
 class ContactsServicer(contacts_pb2_grpc.ContactsServiceServicer):
@@ -66,7 +68,7 @@ class ContactsServicer(contacts_pb2_grpc.ContactsServiceServicer):
         if not unnamed:
             return
         found = await views.load_conversations(self.redis, self.keys, list(unnamed.values()))
-        names = {c.id: c.metadata["contact"]["display_name"] for c in found}
+        names = {c.id: _contact_name(c) for c in found}
         for contact in contacts:
             if contact.id in unnamed:
                 contact.display_name = names.get(unnamed[contact.id], "")
@@ -106,9 +108,9 @@ class ContactsServicer(contacts_pb2_grpc.ContactsServiceServicer):
         for name in TEXT_FIELDS:
             if request.HasField(name):
                 setattr(updated, name, getattr(request, name))
-        for name in OBJECT_FIELDS:
-            if request.HasField(name):
-                getattr(updated, name).CopyFrom(getattr(request, name))
+        for field in OBJECT_FIELDS:
+            if request.HasField(field):
+                getattr(updated, field).CopyFrom(getattr(request, field))
         await self._write(updated)
         return await self._one(contact.id)
 
@@ -122,6 +124,14 @@ class ContactsServicer(contacts_pb2_grpc.ContactsServiceServicer):
         return await self._one(destination.id)
 
 
+def _contact_name(conversation: resources_pb2.Conversation) -> str:
+    """The name a served conversation's metadata gives its contact: `store.views` always sets
+    one, which a metadata update may have turned into something else than text ("" then)."""
+    contact = conversation.metadata["contact"]
+    name = contact["display_name"] if isinstance(contact, struct_pb2.Struct) else None
+    return name if isinstance(name, str) else ""
+
+
 def merge(source: resources_pb2.Contact, destination: resources_pb2.Contact) -> resources_pb2.Contact:
     """`destination` with `source` merged in (pure): destination's fields win, its empty ones are
     filled from the source, conversations are united, the source is kept in `merge_history`."""
@@ -130,11 +140,11 @@ def merge(source: resources_pb2.Contact, destination: resources_pb2.Contact) -> 
     for name in TEXT_FIELDS:
         if not getattr(merged, name):
             setattr(merged, name, getattr(source, name))
-    for name in OBJECT_FIELDS:
-        combined: dict[str, Any] = deep_merge(json_format.MessageToDict(getattr(source, name)),
-                                              json_format.MessageToDict(getattr(destination, name)))
-        getattr(merged, name).Clear()
-        getattr(merged, name).update(combined)
+    for field in OBJECT_FIELDS:
+        combined: dict[str, Any] = deep_merge(json_format.MessageToDict(getattr(source, field)),
+                                              json_format.MessageToDict(getattr(destination, field)))
+        getattr(merged, field).Clear()
+        getattr(merged, field).update(combined)
     for cid, src in source.conversations.items():
         merged.conversations.setdefault(cid, src)
     history = merged.merge_history.add()

@@ -12,7 +12,7 @@ from store import conversation_commands, pages, views
 from store.search import answer
 from store.commands import CommandWriter
 from store.keys import StoreKeys
-from store.messages_service import pagination
+from store.pages import pagination
 from runtime.server import Ctx
 from runtime.redis import Client, text
 

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import grpc
 
-from parley.v1 import messages_pb2, messages_pb2_grpc, resources_pb2
+from parley.v1 import messages_pb2, messages_pb2_grpc
 from runtime.redis import Client
 from store import message_pages
-from store.pages import Page
+from store.pages import pagination
 from store.keys import StoreKeys
 
 
@@ -27,10 +27,3 @@ class MessagesServicer(messages_pb2_grpc.MessagesServiceServicer):
         return messages_pb2.ListMessagesResponse(
             data=found.messages, pagination_data=pagination(found.page)
         )
-
-
-def pagination(page: Page) -> resources_pb2.PaginationData:
-    """The `pagination_data` of a page."""
-    return resources_pb2.PaginationData(
-        previous_cursor=page.previous_cursor, next_cursor=page.next_cursor, total=page.total
-    )

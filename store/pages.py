@@ -10,6 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 
+from parley.v1 import resources_pb2
 from runtime.errors import InvalidArgument
 from runtime.redis import Client
 from store import cursors
@@ -26,6 +27,13 @@ class Page:
     previous_cursor: str
     next_cursor: str
     total: int
+
+
+def pagination(page: Page) -> resources_pb2.PaginationData:
+    """The `pagination_data` of a page."""
+    return resources_pb2.PaginationData(
+        previous_cursor=page.previous_cursor, next_cursor=page.next_cursor, total=page.total
+    )
 
 
 def page_size_or_default(page_size: int) -> int:

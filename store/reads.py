@@ -120,5 +120,5 @@ class StoreReads:
         there are few channels, next to conversations."""
         found = sorted(text(m) for m in await self.redis.smembers(self.keys.connected_channels()))
         blobs = await self.redis.mget([self.keys.channel(i) for i in found]) if found else []
-        records = [records_pb2.ChannelRecord.FromString(b) for b in blobs if b is not None]
+        records = [records_pb2.ChannelRecord.FromString(blob(b)) for b in blobs if b is not None]
         return [r for r in records if not source or r.channel.source == source]

@@ -13,6 +13,7 @@ import uuid
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
+from functools import partial
 from typing import Any
 
 import httpx
@@ -96,6 +97,12 @@ def _messages(mesh: Mesh, conversation_id: str) -> list[dict[str, Any]]:
     return list(reply.json().get("data", [])) if reply.status_code == 200 else []
 
 
+def _at_least(mesh: Mesh, conversation_id: str, count: int) -> list[dict[str, Any]] | None:
+    """The conversation's messages once there are `count` of them."""
+    found = _messages(mesh, conversation_id)
+    return found if len(found) >= count else None
+
+
 def test_a_projector_replica_killed_mid_batch_loses_and_doubles_nothing(mesh: Mesh) -> None:
     page = "9" + uuid.uuid4().int.__str__()[:14]
     contacts = [f"8{i:02d}{uuid.uuid4().int % 10**13:013d}" for i in range(20)]
@@ -121,8 +128,7 @@ def test_a_projector_replica_killed_mid_batch_loses_and_doubles_nothing(mesh: Me
     assert len(accepted) == len(hooks)
     for contact in contacts:
         conversation = webhooks.facebook(page=page, psid=contact).conversation_id
-        stored = eventually(lambda c=conversation: (found := _messages(mesh, c))
-                            and len(found) >= 10 and found, timeout=60)
+        stored = eventually(partial(_at_least, mesh, conversation, 10), timeout=60)
         # Each message once: ten texts, ten ids, and the unread count says ten.
         assert sorted(m["content"]["text"] for m in stored) == sorted(
             f"{contact} #{n}" for n in range(10))
@@ -140,7 +146,7 @@ async def _claim_holder(mesh: Mesh, message_id: str) -> str:
         async for key in redis.scan_iter(match=f"*sendclaim*{message_id}*"):
             value = await redis.get(key)
             if value and value != b"done":
-                return value.decode().split("/", 1)[0]
+                return runtime_redis.text(value).split("/", 1)[0]
     finally:
         await redis.aclose()
     return ""

@@ -4,7 +4,10 @@ kept in merge_history)."""
 
 from __future__ import annotations
 
+from functools import partial
 from typing import Any
+
+import httpx
 
 
 from runtime import ids
@@ -12,11 +15,16 @@ from tests.integration import webhooks
 from tests.integration.helpers import eventually, post
 
 
+def _info(base_url: str, conversation_id: str) -> httpx.Response | None:
+    """contacts.info of the conversation's contact, None until it answers 200."""
+    reply = post(base_url, "/contacts.info", {"conversation_id": conversation_id})
+    return reply if reply.status_code == 200 else None
+
+
 def _contact_of(base_url: str, hook: webhooks.Webhook) -> dict[str, Any]:
     hook.connect(base_url)
     assert hook.post(base_url).status_code == 200
-    reply = eventually(lambda: (r := post(base_url, "/contacts.info", {
-        "conversation_id": hook.conversation_id})).status_code == 200 and r, timeout=20)
+    reply = eventually(partial(_info, base_url, hook.conversation_id), timeout=20)
     return dict(reply.json())
 
 

@@ -10,16 +10,18 @@ import dataclasses
 import json
 import uuid
 from collections.abc import AsyncIterator, Iterator
-from typing import Any
+from typing import Any, cast
 
 import grpc
 import httpx
 import pytest
+from redis.typing import EncodableT, FieldT
 
 from gateway import subscriptions
 from gateway.subscriptions import Filter, Hub, Limits
 from parley.v1 import events_pb2, events_pb2_grpc, records_pb2, resources_pb2
 from runtime import redis as runtime_redis
+from runtime.redis import Client
 from runtime.settings import Settings
 from stack import processes, services
 from runtime.errors import OutOfRange
@@ -200,14 +202,14 @@ async def _over_every_stream(settings: Settings) -> None:
     s0, s1, s2, g = keys.event_streams()  # the test stack has 3 partitions
     for name, stream, entry_id in (("t0", s0, "10-0"), ("t1", s2, "11-0"), ("t2", g, "12-0"),
                                    ("t3", s2, "13-0"), ("t4", s1, "14-0")):
-        await redis.xadd(stream, events.tag(_tag(name)), id=entry_id)
+        await _log_tag(redis, stream, name, entry_id)
     hub = Hub(log, Limits(heartbeat_s=30, buffer=100))
     reader = asyncio.create_task(hub.run())
     try:
         await asyncio.sleep(0.2)  # the hub reads from the newest events on
 
         async def names(stream: AsyncIterator[resources_pb2.Event], count: int) -> list[str]:
-            return [(await asyncio.wait_for(anext(stream), 5)).payload["name"]
+            return [_text(await asyncio.wait_for(anext(stream), 5), "name")
                     for _ in range(count)]
 
         # From the start: merged by entry id, each event with the position after it.
@@ -224,16 +226,16 @@ async def _over_every_stream(settings: Settings) -> None:
         # is streamed once, in its stream's order.
         both = await hub.open(Filter(), seen[0].resume_token)
         assert await names(both, 1) == ["t1"]  # registered; stream 2 is read in part (t1, t3)
-        await redis.xadd(s2, events.tag(_tag("t5")))
-        await redis.xadd(s2, events.tag(_tag("t6")))
-        await redis.xadd(g, events.tag(_tag("t7")))
+        await _log_tag(redis, s2, "t5")
+        await _log_tag(redis, s2, "t6")
+        await _log_tag(redis, g, "t7")
         await asyncio.sleep(0.2)  # queued live
         # Live events of different streams come in the order their readers get them; one
         # stream's keep their order (t5 before t6).
         got = await names(both, 6)
         assert got[:3] == ["t2", "t3", "t4"] and sorted(got[3:]) == ["t5", "t6", "t7"]
         assert got.index("t5") < got.index("t6")
-        await redis.xadd(s1, events.tag(_tag("t8")))
+        await _log_tag(redis, s1, "t8")
         last = await asyncio.wait_for(anext(both), 5)
         assert last.payload["name"] == "t8" and last.resume_token == await log.head()
         got = await names(replay, 4)  # live for the first one too
@@ -265,14 +267,14 @@ async def _slow_subscriber(settings: Settings) -> None:
     hub = Hub(EventLog(redis, keys), Limits(heartbeat_s=30, buffer=5))
     reader = asyncio.create_task(hub.run())
     try:
-        await redis.xadd(streams[0], events.tag(_tag("before")))
+        await _log_tag(redis, streams[0], "before")
         await asyncio.sleep(0.2)  # the hub reads from the newest event on
         slow = await hub.open(Filter(), "")
         quick = await hub.open(Filter(), "")
         first_slow, first_quick = asyncio.ensure_future(anext(slow)), asyncio.ensure_future(anext(quick))
         await asyncio.sleep(0.1)
         for i in range(20):
-            await redis.xadd(streams[i % len(streams)], events.tag(_tag(f"t{i}")))
+            await _log_tag(redis, streams[i % len(streams)], f"t{i}")
             # The quick one keeps reading.
             got = await asyncio.wait_for(first_quick if i == 0 else anext(quick), 5)
             assert got.payload["name"] == f"t{i}"
@@ -281,7 +283,7 @@ async def _slow_subscriber(settings: Settings) -> None:
         error = await asyncio.wait_for(anext(slow), 5)
         assert error.type == "stream.error"
         assert error.payload["status"] == "RESOURCE_EXHAUSTED"
-        assert "too slow" in error.payload["message"]
+        assert "too slow" in _text(error, "message")
         with pytest.raises(StopAsyncIteration):
             await anext(slow)
         assert len(hub.subscribers) == 1  # only the quick one is left, with its bounded queue
@@ -293,3 +295,16 @@ async def _slow_subscriber(settings: Settings) -> None:
 
 def _tag(name: str) -> records_pb2.TagRecord:
     return records_pb2.TagRecord(tag=resources_pb2.Tag(id=name, name=name, color="tag-red"))
+
+
+async def _log_tag(redis: Client, stream: str, name: str, entry_id: str = "*") -> None:
+    """Append the `tag.updated` event of tag `name` to `stream` of the event log."""
+    # redis-py types XADD's fields as a dict (invariant) of its own unions: no events.Entry is one.
+    await redis.xadd(stream, cast(dict[FieldT, EncodableT], events.tag(_tag(name))), id=entry_id)
+
+
+def _text(event: resources_pb2.Event, field: str) -> str:
+    """A text field of an event's payload."""
+    value = event.payload[field]
+    assert isinstance(value, str), value
+    return value

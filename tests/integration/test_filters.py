@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import uuid
+from functools import partial
 from typing import Any
 
 import pytest
@@ -25,6 +26,11 @@ def _post(base_url: str, path: str, body: dict[str, Any]) -> dict[str, Any]:
     return dict(reply.json())
 
 
+def _known(base_url: str, conversation_id: str) -> bool:
+    reply = api.post(f"{base_url}/conversations.info", json={"conversation_id": conversation_id})
+    return reply.status_code == 200
+
+
 @pytest.fixture(scope="module")
 def world(live_stack: Settings, base_url: str) -> dict[str, str]:
     """Three conversations on two fresh channels, tagged, stated, named and read differently."""
@@ -39,8 +45,7 @@ def world(live_stack: Settings, base_url: str) -> dict[str, str]:
             records.append(record)
     asyncio.run(produce_messages(live_stack, records))
     for cid in (names["c1"], names["c2"], names["c3"]):
-        eventually(lambda cid=cid: api.post(f"{base_url}/conversations.info",
-                                              json={"conversation_id": cid}).status_code == 200)
+        eventually(partial(_known, base_url, cid))
     t1 = _post(base_url, "/tags.create", {"name": "t1", "color": "tag-red"})["id"]
     t2 = _post(base_url, "/tags.create", {"name": "t2", "color": "tag-blue"})["id"]
     names |= {"t1": t1, "t2": t2}

@@ -11,6 +11,7 @@ import subprocess
 import sys
 import time
 from dataclasses import replace
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -21,6 +22,7 @@ from aiokafka.admin import AIOKafkaAdminClient
 
 from ingest import reprocess
 from ingest.raw_writer import write_raw
+from parley.v1 import records_pb2
 from sources import REGISTRY
 from sources import facebook as facebook_source
 from runtime import ids, kafka, timestamps, topics
@@ -237,6 +239,16 @@ def _message_text(message: dict[str, Any]) -> str:
     return str(message["content"].get("text", ""))
 
 
+def _ending_with(base_url: str, conversation_id: str, text: str) -> dict[str, Any] | None:
+    """The conversation's messages once its last one is `text`."""
+    found = _messages(base_url, conversation_id)
+    return found if found and _message_text(found["data"][-1]) == text else None
+
+
+def _dead_letter(settings: Settings, value: bytes) -> records_pb2.DeadLetterRecord | None:
+    return asyncio.run(_find_dead_letter(settings, value))
+
+
 def test_echoes_are_the_pages_own_messages_and_never_double_one_parley_sent(
     live_stack: Settings, base_url: str
 ) -> None:
@@ -263,8 +275,7 @@ def test_echoes_are_the_pages_own_messages_and_never_double_one_parley_sent(
     barrier = webhooks.facebook(text="reply", sent_at_ms=1_700_000_003_000, page=page, psid=psid)
     assert barrier.post(base_url).status_code == 200
 
-    body = eventually(lambda: (b := _messages(base_url, first.conversation_id))
-                      and _message_text(b["data"][-1]) == "reply" and b, timeout=20)
+    body = eventually(partial(_ending_with, base_url, first.conversation_id, "reply"), timeout=20)
     assert [(_message_text(m), m["from_contact"]) for m in body["data"]] == [
         ("from the contact", True), ("sent by parley", False),
         ("typed in the page inbox", False), ("reply", True)]
@@ -353,8 +364,7 @@ def test_raw_records_that_cannot_be_translated_are_dead_lettered_and_ingestion_g
     listed = eventually(lambda: _messages(base_url, good.conversation_id), timeout=30)
     assert [m["content"]["text"] for m in listed["data"]] == ["after the bad ones"]
     for bad, reason in ((surrogate, "surrogates not allowed"), (far, "from 1970 to 9999")):
-        letter = eventually(lambda bad=bad: asyncio.run(_find_dead_letter(live_stack, bad)),
-                            timeout=20)
+        letter = eventually(partial(_dead_letter, live_stack, bad), timeout=20)
         assert letter.topic == live_stack.prefixed(topics.raw_topic("facebook"))
         assert reason in letter.reason
     assert httpx.get(f"{base_url}/health", timeout=10).status_code == 200

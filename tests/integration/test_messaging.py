@@ -406,7 +406,7 @@ def test_an_sms_conversation_started_by_parley_gets_the_replies(
 
 def test_bad_sends_are_refused_and_write_nothing(base_url: str, fake: FakeSourceApis,
                                                  messenger: webhooks.Webhook) -> None:
-    cases = [
+    cases: list[tuple[dict[str, Any], int, str]] = [
         ({"conversation_id": messenger.conversation_id}, 400, "message is required"),
         ({"conversation_id": messenger.conversation_id, "message": {}}, 400, "must not be empty"),
         ({"message": {"text": "x"}}, 400, "either conversation_id"),

@@ -181,7 +181,7 @@ def _conversation_on(settings: Settings, partition: int) -> str:
 
 def test_a_projector_that_lost_its_partition_writes_nothing(live_stack: Settings) -> None:
     """A zombie: its generation of the partition is not the owner's any more."""
-    async def run() -> tuple[bytes | None, bytes | None]:
+    async def run() -> tuple[bytes | str | None, bytes | str | None]:
         redis = runtime_redis.client(live_stack)
         serving = StoreKeys(live_stack)
         await generations.refresh(redis, serving)

@@ -55,6 +55,13 @@ def _tags(prefix: str, count: int) -> list[str]:
     return [f"{{{prefix}-{run}-{i}}}" for i in range(count)]
 
 
+def _port_of(client: RedisCluster, key: str) -> int:
+    """The port of the primary that holds `key`'s slot."""
+    node = client.get_node_from_key(key)
+    assert node is not None
+    return int(node.port)
+
+
 def test_the_cluster_serves_every_slot_from_three_primaries(redis_cluster: Layout) -> None:
     for port in redis_cluster.ports:
         with _node(port) as node:
@@ -124,7 +131,7 @@ async def test_a_pipeline_of_lua_scripts_one_hash_tag_each_applies_every_one(
     sha = await cluster_client.script_load(PROJECT)  # on every primary
     tags = _tags("lua", 12)
     # The tags spread over every primary, so the pipeline goes to all three.
-    assert {cluster_client.get_node_from_key(tag).port for tag in tags} == set(redis_cluster.ports)
+    assert {_port_of(cluster_client, tag) for tag in tags} == set(redis_cluster.ports)
     async with cluster_client.pipeline(transaction=False) as pipe:
         for i, tag in enumerate(tags):
             # Cluster pipelines block `evalsha`; the raw command goes by its first key's slot.
@@ -166,7 +173,7 @@ async def test_the_client_rides_out_the_failover_of_a_killed_primary(
         assert isinstance(client, RedisCluster)
         tag = _tags("failover", 1)[0]
         await client.set(f"{tag}:single", 0)
-        primary = client.get_node_from_key(tag).port
+        primary = _port_of(client, tag)
         pid = processes.running_pid(tmp_path, local_cluster.node_name(primary))
         assert pid is not None
 
@@ -186,7 +193,7 @@ async def test_the_client_rides_out_the_failover_of_a_killed_primary(
         slowest = await asyncio.gather(*(_slowest_write(write, killed_at + 8)
                                          for write in (single, pipelined)))
         # A replica took the slots over; each kind of write waited the failover out.
-        assert client.get_node_from_key(tag).port != primary
+        assert _port_of(client, tag) != primary
         assert min(slowest) > local_cluster.NODE_TIMEOUT_MS / 1000, slowest
         await client.aclose()
     finally:

@@ -10,9 +10,11 @@ import subprocess
 import sys
 import uuid
 from collections.abc import Iterator
+from functools import partial
 from pathlib import Path
 
 import pytest
+from google.protobuf import struct_pb2
 
 import parley
 import parley.v1.resources_pb2
@@ -33,6 +35,15 @@ def target(live_stack: Settings) -> str:
 def client(target: str) -> Iterator[parley.Client]:
     with parley.Client(target) as connected:
         yield connected
+
+
+def _field(struct: struct_pb2.Struct, *path: str) -> object:
+    """The value at `path` down nested Structs (metadata, as the SDK gives it)."""
+    value: object = struct
+    for key in path:
+        assert isinstance(value, struct_pb2.Struct), value
+        value = value[key]
+    return value
 
 
 def _conversation(live_stack: Settings, client: parley.Client, count: int) -> str:
@@ -60,7 +71,7 @@ def test_messages_and_conversations(live_stack: Settings, client: parley.Client)
     client.conversations.update_contact(conversation_id, "Grace Hopper")
     found = list(client.conversations.list(filters=f"tag_ids:{tag.id} AND unread_count:0"))
     assert [c.id for c in found] == [conversation_id]
-    assert found[0].metadata["contact"]["display_name"] == "Grace Hopper"
+    assert _field(found[0].metadata, "contact", "display_name") == "Grace Hopper"
     assert found[0].metadata["state"] == "OPEN"
     client.conversations.untag(conversation_id, tag.id)
     client.conversations.remove_state(conversation_id)
@@ -70,7 +81,7 @@ def test_messages_and_conversations(live_stack: Settings, client: parley.Client)
     assert len(list(client.conversations.list(filters="unread_count:[0 TO *]", page_size=7))) > 7
 
     client.metadata.upsert("conversation", conversation_id, {"crm": {"tier": "gold"}})
-    assert client.conversations.info(conversation_id).metadata["crm"]["tier"] == "gold"
+    assert _field(client.conversations.info(conversation_id).metadata, "crm", "tier") == "gold"
     contact = client.contacts.info(conversation_id=conversation_id)
     assert client.contacts.update(contact.id, title="Rear Admiral").title == "Rear Admiral"
     assert client.contacts.info(contact.id).id == contact.id
@@ -128,7 +139,7 @@ def test_send_resend_and_suggestions(live_stack: Settings, client: parley.Client
     assert client.messages.resend(sent.id).delivery_state == "pending"
     incoming = list(client.messages.list(hook.conversation_id))[-1]
     with_suggestions = client.messages.suggest_replies(incoming.id, {"s1": {"content": {"text": "ok"}}})
-    assert with_suggestions.metadata["suggestions"]["s1"]["content"]["text"] == "ok"
+    assert _field(with_suggestions.metadata, "suggestions", "s1", "content", "text") == "ok"
     with pytest.raises(parley.Conflict, match="not in a failed state"):
         client.messages.resend(incoming.id)
 
@@ -163,9 +174,9 @@ def test_an_event_stream_resumes_after_a_gateway_restart_with_no_gap(
         live_stack: Settings, target: str) -> None:
     conversation_id = str(uuid.uuid4())
 
-    async def scenario() -> list[str]:
+    async def scenario() -> list[object]:
         async with parley.AsyncClient(target) as client:
-            received: list[str] = []
+            received: list[object] = []
             stream = client.events.subscribe(["message.created"], conversation_id=conversation_id)
 
             async def write(first: int, count: int) -> None:
@@ -259,7 +270,7 @@ def test_every_connect_disconnect_and_a_merge(live_stack: Settings, client: parl
         hook = webhooks.viber()
         hook.connect(base_url)
         assert hook.post(base_url).status_code == 200
-        eventually(lambda hook=hook: _listed(client, hook.conversation_id))
+        eventually(partial(_listed, client, hook.conversation_id))
         contacts.append(client.contacts.info(conversation_id=hook.conversation_id))
     merged = client.contacts.merge(contacts[1].id, contacts[0].id)
     assert merged.id == contacts[0].id and len(merged.conversations) == 2

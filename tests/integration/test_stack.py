@@ -8,6 +8,7 @@ import os
 import signal
 import subprocess
 import sys
+from functools import partial
 from pathlib import Path
 
 import httpx
@@ -34,6 +35,14 @@ def _supervision(settings: Settings, name: str) -> supervise.Supervision:
     return component.supervision
 
 
+def _restarted(settings: Settings, name: str, killed_pid: int) -> supervise.Supervision | None:
+    """The service's supervision once a child other than `killed_pid` runs and serves."""
+    found = _supervision(settings, name)
+    if found.child_pid in (0, killed_pid):
+        return None
+    return found if services.serving(settings, settings.service_target(name)) else None
+
+
 def test_a_killed_service_comes_back_and_status_counts_the_restart(
     live_stack: Settings, base_url: str
 ) -> None:
@@ -42,9 +51,7 @@ def test_a_killed_service_comes_back_and_status_counts_the_restart(
     before = _supervision(live_stack, name)
     os.kill(before.child_pid, signal.SIGKILL)
 
-    target = live_stack.service_target(name)
-    after = eventually(lambda: (s := _supervision(live_stack, name)).child_pid not in (
-        0, before.child_pid) and services.serving(live_stack, target) and s, timeout=60)
+    after = eventually(partial(_restarted, live_stack, name, before.child_pid), timeout=60)
     assert after.restarts == before.restarts + 1 and after.last_exit.endswith("killed by SIGKILL")
     assert processes.running_pid(data, name) == supervisor  # the same supervisor restarted it
     eventually(lambda: httpx.get(f"{base_url}/health", timeout=10).status_code == 200)

@@ -69,9 +69,9 @@ async def test_apply_creates_then_reconciles_and_reports_what_it_does_not_change
         finally:
             await client.close()
         await _config_becomes(settings, messages, "retention.ms", "1000")
-        states = {s.topic: s for s in await topic_admin.apply(settings)}
-        assert states[messages].action == "configs updated"
-        assert {s.action for t, s in states.items() if t != messages} == {"as set"}
+        by_topic = {s.topic: s for s in await topic_admin.apply(settings)}
+        assert by_topic[messages].action == "configs updated"
+        assert {s.action for t, s in by_topic.items() if t != messages} == {"as set"}
         await _config_becomes(settings, messages, "retention.ms", "-1")
 
         # Other partition counts or replication factors are reported, never applied.

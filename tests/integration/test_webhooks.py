@@ -13,6 +13,7 @@ from collections.abc import Iterator
 from typing import Any
 
 import pytest
+from redis.typing import EncodableT, FieldT
 from standardwebhooks.webhooks import Webhook as Verifier
 
 from gateway.deliveries import DeliveryKeys
@@ -272,7 +273,7 @@ class _Intake:
     #: Per stream (name): entries delivered to the group, and those still unacknowledged.
     groups: dict[str, tuple[bytes, int]]
     #: The deliveries' event ids and types, for the webhook of the namespace.
-    deliveries: dict[str, bytes]
+    deliveries: dict[str, bytes | str | None]
 
 
 async def _dispatch_two_streams(settings: Settings, webhook_id: str) -> _Intake:
@@ -295,8 +296,9 @@ async def _dispatch_two_streams(settings: Settings, webhook_id: str) -> _Intake:
     dispatcher = Dispatcher(redis, EventLog(redis, keys), StoreReads(redis, keys), delivery_keys,
                             Policy(), never_disable)
     task = asyncio.create_task(dispatcher.run())
-    event = {"event": resources_pb2.Event(type="tag.updated").SerializeToString(),
-             "conversation_id": "", "channel_id": ""}
+    event: dict[FieldT, EncodableT] = {
+        "event": resources_pb2.Event(type="tag.updated").SerializeToString(),
+        "conversation_id": "", "channel_id": ""}
     try:
         while not await redis.exists(last):  # the groups made at "$": add after them
             await asyncio.sleep(0.05)
@@ -314,10 +316,12 @@ async def _dispatch_two_streams(settings: Settings, webhook_id: str) -> _Intake:
             await asyncio.sleep(0.05)
         assert not task.done(), task  # the dispatcher lives on
         logged = await redis.zrange(delivery_keys.log(webhook_id), 0, -1)
-        event_ids = [member.decode().split(":", 1)[1] for member in logged]
+        event_ids = [runtime_redis.text(member).split(":", 1)[1] for member in logged]
         types = [await redis.hget(delivery_keys.delivery(webhook_id, e), "type") for e in event_ids]
-        return _Intake(ms, await redis.xrange(delivery_keys.rejected()), groups,
-                       dict(zip(event_ids, types, strict=True)))
+        rejected = [(runtime_redis.blob(entry_id),
+                     {runtime_redis.blob(k): runtime_redis.blob(v) for k, v in (fields or {}).items()})
+                    for entry_id, fields in await redis.xrange(delivery_keys.rejected()) or []]
+        return _Intake(ms, rejected, groups, dict(zip(event_ids, types, strict=True)))
     finally:
         task.cancel()
         await asyncio.gather(task, return_exceptions=True)

@@ -34,7 +34,7 @@ def test_every_leaf_of_the_update_wins(base: dict[str, Any], update: dict[str, A
 
 
 def test_siblings_are_kept_and_inputs_untouched() -> None:
-    base = {"contact": {"display_name": "Ann", "avatar_url": "x"}, "state": "OPEN"}
+    base: dict[str, Any] = {"contact": {"display_name": "Ann", "avatar_url": "x"}, "state": "OPEN"}
     update = {"contact": {"display_name": "Anna"}}
     assert deep_merge(base, update) == {
         "contact": {"display_name": "Anna", "avatar_url": "x"}, "state": "OPEN"}

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any, cast
+
 import pytest
 from google.protobuf import json_format, struct_pb2
 
@@ -11,7 +13,8 @@ from runtime.errors import InvalidArgument
 
 
 def _value(data: object) -> struct_pb2.Value:
-    return json_format.ParseDict(data, struct_pb2.Value())
+    # The stubs take only a JSON object, but a Value parses from any JSON value.
+    return json_format.ParseDict(cast(dict[str, Any], data), struct_pb2.Value())
 
 
 @pytest.mark.parametrize("data", [None, "", "  ", {}, []])

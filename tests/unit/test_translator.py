@@ -105,7 +105,7 @@ def test_a_record_the_outputs_cannot_be_made_of_is_dead_lettered_and_the_next_tr
     producer = _Producer()
     translator = Translator(settings, _Channels(), producer)  # type: ignore[arg-type]
 
-    async def both() -> tuple[list[object], list[object]]:
+    async def both() -> tuple[list[asyncio.Future[object]], list[asyncio.Future[object]]]:
         # A lone surrogate (JSON "\ud800") reads as text, but no protobuf string can hold it.
         bad = await translator.process(_raw_record(7, "\ud800"))
         good = await translator.process(_raw_record(8, "hello"))

@@ -9,7 +9,7 @@ from __future__ import annotations
 import asyncio
 import os
 import random
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncGenerator, Callable
 from dataclasses import dataclass
 from typing import Any, TypeVar
 
@@ -71,7 +71,7 @@ class AsyncTransport:
             await asyncio.sleep(backoff_s(attempt))
         raise AssertionError("unreachable")
 
-    async def stream(self, method: Callable[..., Any], request: Any) -> AsyncIterator[Any]:
+    async def stream(self, method: Callable[..., Any], request: Any) -> AsyncGenerator[Any, None]:
         """The messages of a server stream (no deadline: it lasts as long as it is read)."""
         call = method(request, metadata=self.metadata)
         try:

@@ -9,7 +9,7 @@ from __future__ import annotations
 import time
 import os
 import random
-from collections.abc import Iterator, Callable
+from collections.abc import Generator, Callable
 from dataclasses import dataclass
 from typing import Any, TypeVar
 
@@ -71,7 +71,7 @@ class Transport:
             time.sleep(backoff_s(attempt))
         raise AssertionError("unreachable")
 
-    def stream(self, method: Callable[..., Any], request: Any) -> Iterator[Any]:
+    def stream(self, method: Callable[..., Any], request: Any) -> Generator[Any, None]:
         """The messages of a server stream (no deadline: it lasts as long as it is read)."""
         call = method(request, metadata=self.metadata)
         try:

@@ -265,6 +265,7 @@ def test_several_entries_and_items_in_order() -> None:
 def test_standby_items_are_read_like_messaging_items() -> None:
     payload = {"object": "page", "entry": [{"id": PAGE_ID, "time": 1, "standby": [ECHO]}]}
     (echo,) = facebook.translate(RawEvent(json.dumps(payload).encode(), "application/json", 0))
+    assert isinstance(echo, InboundMessage)
     assert echo.source_message_id == "mid.1458696618141:b4ef9d19ec21086067"
     assert echo.from_contact is False
 

@@ -34,7 +34,7 @@ CONFIG = SourceConfig(app_secret=SECRET, verify_token="wa-verify-token")
 
 METADATA = {"display_phone_number": "15550783881", "phone_number_id": PHONE_NUMBER_ID}
 CONTACT = {"profile": {"name": "Kerry Fisher"}, "wa_id": WA_ID}
-TEXT = {
+TEXT: dict[str, Any] = {
     "from": WA_ID,
     "id": "wamid.HBgLMTY1MDM4Nzk0MzkVAgASGBQzQUFERjg0NDEzNDdFODU3MUMxMAA=",
     "timestamp": "1739321024",
