@@ -9,8 +9,8 @@ its line below, its proto messages (`Receive<Name>Webhook` in `ingest.proto`, `C
 
 from __future__ import annotations
 
-from sources import chatplugin, custom, facebook, google, instagram, twilio, viber, whatsapp
 from runtime.setting import Setting
+from sources import chatplugin, custom, facebook, google, instagram, twilio, viber, whatsapp
 from sources.spec import ChannelKind, Connector, Source
 
 #: Every source, by name (`source.<name>.events`).
