@@ -32,7 +32,7 @@ import statistics
 import threading
 import time
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -43,7 +43,8 @@ from rich.progress import MofNCompleteColumn, Progress
 from rich.table import Table
 
 import redis
-from bench import load, wrk
+from bench import limits, load, wrk
+from bench.report import TRIVIAL, Run, targets
 from runtime import redis as runtime_redis
 from store.rebuild import wait_projected
 from auth.manage import ADMIN_TOKEN_FILE
@@ -139,11 +140,17 @@ def webhook_to_sse(base: str, rate_per_s: float = 20, count: int = 400) -> list[
     return latencies
 
 
-async def accepted_per_second(base: str, total: int = 2000, concurrency: int = 16) -> float:
-    """Signed webhooks acknowledged per second (each after Kafka's ack)."""
+def signed_hooks(base: str, total: int = 2000) -> list[webhooks.Webhook]:
+    """`total` signed Messenger webhooks of one connected page."""
     first = webhooks.facebook()
     first.connect(base)
-    hooks = [webhooks.facebook(text=f"x{i}", page=first.source_channel_id) for i in range(total)]
+    return [webhooks.facebook(text=f"x{i}", page=first.source_channel_id) for i in range(total)]
+
+
+async def posted_per_second(url: str, hooks: list[webhooks.Webhook],
+                            concurrency: int = 16) -> float:
+    """`hooks` POSTed to `url` by `concurrency` clients at once, per second (each answered 200:
+    at Parley, after Kafka's ack)."""
     queue: asyncio.Queue[webhooks.Webhook] = asyncio.Queue()
     for hook in hooks:
         queue.put_nowait(hook)
@@ -151,14 +158,14 @@ async def accepted_per_second(base: str, total: int = 2000, concurrency: int = 1
     async def worker(client: aiohttp.ClientSession) -> None:
         while not queue.empty():
             hook = queue.get_nowait()
-            async with client.post(f"{base}/facebook", data=hook.body, headers=hook.headers) as reply:
+            async with client.post(url, data=hook.body, headers=hook.headers) as reply:
                 assert reply.status == 200
 
     # aiohttp, not httpx: httpx costs more CPU per request than the server under test.
     async with aiohttp.ClientSession() as client:
         started = time.perf_counter()
         await asyncio.gather(*(worker(client) for _ in range(concurrency)))
-        return total / (time.perf_counter() - started)
+        return len(hooks) / (time.perf_counter() - started)
 
 
 MESSAGES_PER_CONVERSATION = 10
@@ -189,8 +196,6 @@ def _stage(settings: settings_module.Settings, conversations: list[str], per: in
     return loaded - started, time.perf_counter() - loaded
 
 
-#: The trivial RPC: every read row is also given as a share of its req/s (same run, same Redis).
-TRIVIAL = "tags.list (trivial RPC: the ceiling)"
 
 
 def _reads(base: str, conversation: str) -> dict[str, wrk.Figures]:
@@ -255,20 +260,6 @@ TARGETS = {
 }
 
 
-@dataclass
-class Run:
-    """What the bench measured on one Redis, keyed as the tables' rows."""
-
-    redis: str
-    #: figure -> (p50, tail, max / rate)
-    ingestion: dict[str, tuple[str, str, str]] = field(default_factory=dict)
-    #: (size, read path) -> wrk's figures
-    reads: dict[tuple[str, str], wrk.Figures] = field(default_factory=dict)
-    #: size -> (used_memory per message in bytes, messages projected per second, seconds the
-    #: projection trailed the load)
-    store: dict[str, tuple[float, float, float]] = field(default_factory=dict)
-
-
 def _measure(settings: settings_module.Settings, run: Run) -> None:
     """Every figure of the running stack into `run`."""
     base = f"http://127.0.0.1:{settings.http_port}"
@@ -276,12 +267,16 @@ def _measure(settings: settings_module.Settings, run: Run) -> None:
     p50, p95, _ = _percentiles(visible)
     run.ingestion["webhook -> visible in messages.list (ms)"] = (
         f"{p50 * 1e3:.1f}", f"p95 {p95 * 1e3:.1f}", f"max {max(visible) * 1e3:.1f}")
-    streamed = webhook_to_sse(base)
-    p50, _, p99 = _percentiles(streamed)
-    run.ingestion["webhook -> message.created on SSE, 20/s steady (ms)"] = (
-        f"{p50 * 1e3:.1f}", f"p99 {p99 * 1e3:.1f}", f"{len(streamed)} events")
-    rate = asyncio.run(accepted_per_second(base))
+    for rate_per_s in (20, 200):
+        streamed = webhook_to_sse(base, rate_per_s, count=20 * rate_per_s)
+        p50, _, p99 = _percentiles(streamed)
+        run.sse_p99_ms[rate_per_s] = p99 * 1e3
+        run.ingestion[f"webhook -> message.created on SSE, {rate_per_s}/s steady (ms)"] = (
+            f"{p50 * 1e3:.1f}", f"p99 {p99 * 1e3:.1f}", f"{len(streamed)} events")
+    hooks = signed_hooks(base)
+    rate = asyncio.run(posted_per_second(f"{base}/facebook", hooks))
     run.ingestion["webhooks accepted per second (16 concurrent)"] = ("", "", f"{rate:.0f}/s")
+    _limits(settings, run, hooks, rate)
 
     most = int(os.environ.get("PARLEY_BENCH_CONVERSATIONS", "100000"))
     conversations = load.conversation_ids(most)
@@ -293,10 +288,39 @@ def _measure(settings: settings_module.Settings, run: Run) -> None:
         loading, trailing = _stage(settings, group, MESSAGES_PER_CONVERSATION)
         total = len(in_store) * MESSAGES_PER_CONVERSATION
         size = f"{total:,} msgs / {len(in_store):,} convs"
-        run.store[size] = ((_used_memory(settings) - before_loading) / total,
-                           len(group) * MESSAGES_PER_CONVERSATION / (loading + trailing), trailing)
+        projected = len(group) * MESSAGES_PER_CONVERSATION / (loading + trailing)
+        run.store[size] = ((_used_memory(settings) - before_loading) / total, projected, trailing)
+        run.shares[f"projected msgs/s ({size}) vs Redis' command mix/s"] = (
+            projected, run.limits[REDIS_MIX], None)
         run.reads.update({(size, name): figures
                           for name, figures in _reads(base, small[0]).items()})
+
+
+REDIS_MIX = "Redis: projected-message command mix/s (redis-benchmark)"
+
+
+def _limits(settings: settings_module.Settings, run: Run, hooks: list[webhooks.Webhook],
+            accepted_per_s: float) -> None:
+    """What the parts do alone on this machine, beside Parley's figures (`bench.limits`)."""
+    with limits.trivial_envoy(settings) as trivial:
+        run.limits["Envoy + trivial upstream: POST req/s (wrk, 16 conn.)"] = (
+            limits.envoy_reads(trivial, api_headers()).requests_per_s)
+        posted = asyncio.run(posted_per_second(f"{trivial}/facebook", hooks))
+    run.limits["Envoy + trivial upstream: webhook POSTs/s (16 concurrent)"] = posted
+    run.shares["webhooks accepted/s vs the same POSTs to Envoy + trivial upstream"] = (
+        accepted_per_s, posted, 0.5)
+    produced = limits.kafka_producer(settings, len(hooks[0].body))
+    run.limits["Kafka's producer: records/s (acks=all, idempotent, webhook-sized)"] = produced
+    run.shares["webhooks accepted/s vs Kafka's producer records/s"] = (
+        accepted_per_s, produced, None)
+    node = settings.redis_cluster_nodes[0][1] if settings.redis_cluster_nodes else int(
+        settings.redis_url.rsplit(":", 1)[1].split("/")[0])
+    cluster = bool(settings.redis_cluster_nodes)
+    try:
+        run.limits[REDIS_MIX] = limits.redis_mix(
+            node, cluster, len(hooks[0].body))
+    finally:
+        limits.drop_mix(node, cluster)
 
 
 def _bench(target: Target, run: Run) -> None:
@@ -361,6 +385,22 @@ def _print(runs: list[Run]) -> None:
         store.add_row(size, run.redis, f"{per_message:,.0f}", f"{rate:,.0f}", f"{trailing:.1f}",
                       end_section=last)
     console.print(store)
+    parts = Table("what the part alone does", "redis", "per second",
+                  title="Limits: Parley's parts alone on this machine, in the same run")
+    for figure, run, rate, last in _rows(runs, lambda run: run.limits):
+        parts.add_row(figure, run.redis, f"{rate:,.0f}", end_section=last)
+    console.print(parts)
+    shares = Table("Parley vs the part", "redis", "Parley /s", "part /s", "share",
+                   title="Parley as a share of its parts")
+    for figure, run, (parley, limit, _), last in _rows(runs, lambda run: run.shares):
+        shares.add_row(figure, run.redis, f"{parley:,.0f}", f"{limit:,.0f}",
+                       f"{parley / limit:.0%}", end_section=last)
+    console.print(shares)
+    goals = Table("figure", "redis", "measured", "target", "met", title="Targets")
+    for run in runs:
+        for figure, measured, target, met in targets(run):
+            goals.add_row(figure, run.redis, measured, target, "yes" if met else "[red]no[/red]")
+    console.print(goals)
 
 
 def main() -> None:

@@ -8,6 +8,7 @@ from __future__ import annotations
 import asyncio
 import base64
 import dataclasses
+import hashlib
 import os
 import secrets
 import subprocess
@@ -37,10 +38,12 @@ def jars_dir(cache_dir: Path) -> Path:
 
 
 def fetch_jars(cache_dir: Path) -> Path:
-    """Download the broker's jars with Maven into the cache once; return the folder."""
+    """Download the broker's jars (and Kafka's tools) with Maven into the cache once per version
+    of the pom; return the folder."""
     libs = jars_dir(cache_dir)
     done = libs / ".complete"
-    if done.exists():
+    fetched = f"{KAFKA_VERSION} {hashlib.sha256((HERE / 'pom.xml').read_bytes()).hexdigest()}"
+    if done.exists() and done.read_text() == fetched:
         return libs
     libs.mkdir(parents=True, exist_ok=True)
     subprocess.run(
@@ -53,7 +56,7 @@ def fetch_jars(cache_dir: Path) -> Path:
         ],
         check=True,
     )
-    done.write_text(KAFKA_VERSION)
+    done.write_text(fetched)
     return libs
 
 
