@@ -81,8 +81,17 @@ def _field_value(field: descriptor_pb2.FieldDescriptorProto, depth: int) -> st.S
 def _message(type_name: str, depth: int = 0) -> st.SearchStrategy[dict[str, Any]]:
     """JSON objects of the request message `type_name`: any of its fields, at every level."""
     fields = MESSAGES[type_name].field
-    return st.fixed_dictionaries({}, optional={
-        f.name: st.deferred(partial(_field_value, f, depth)) for f in fields})
+    return st.fixed_dictionaries({}, optional={f.name: _deferred(f, depth) for f in fields})
+
+
+def _deferred(field: descriptor_pb2.FieldDescriptorProto, depth: int) -> st.SearchStrategy[Any]:
+    """`_field_value` of `field`, built only when drawn (messages nest). Hypothesis' `deferred`
+    takes a function, not a partial."""
+
+    def definition() -> st.SearchStrategy[Any]:
+        return _field_value(field, depth)
+
+    return st.deferred(definition)
 
 
 def _bodies(type_name: str) -> st.SearchStrategy[bytes]:
