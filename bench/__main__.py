@@ -17,7 +17,9 @@ Each table holds both runs, a row per figure and Redis (column `redis`: "single"
 - store, at each size: Redis `used_memory` grown since before the first load, per message
   (summed over the cluster's primaries), and the messages of that load projected per second (from
   its first write to Kafka until the projectors applied all) with the seconds they took after
-  the load's last ack.
+  the load's last ack; at the largest, `parley rebuild` (every record replayed into a new
+  generation, nothing else loading): records per second, per projector (one on the single
+  Redis, two on the cluster).
 
 `PARLEY_BENCH_CONVERSATIONS` scales the sizes down for a quick run.
 """
@@ -46,7 +48,7 @@ import redis
 from bench import limits, load, wrk
 from bench.report import TRIVIAL, Run, targets
 from runtime import redis as runtime_redis
-from store.rebuild import wait_projected
+from store.rebuild import rebuild, wait_projected
 from auth.manage import ADMIN_TOKEN_FILE
 
 from runtime import settings as settings_module
@@ -72,6 +74,7 @@ def _environment(target: Target) -> None:
         # The bench measures what the platform can do, not the edge's per-client rate limits.
         "PARLEY_EDGE_RATE_PER_TOKEN": "1000000", "PARLEY_EDGE_RATE_PER_ADDRESS": "1000000",
         "PARLEY_EDGE_RATE_WEBHOOKS": "1000000",
+        "PARLEY_PROJECTORS": str(target.projectors),
     })
 
 
@@ -251,12 +254,13 @@ class Target:
 
     label: str
     folder: str
+    projectors: int
     cluster: redis_cluster.Layout | None = None
 
 
 TARGETS = {
-    "single": Target("single", "bench"),
-    "cluster": Target("cluster (3 primaries)", "bench-cluster", redis_cluster.Layout(26400)),
+    "single": Target("single", "bench", 1),
+    "cluster": Target("cluster (3 primaries)", "bench-cluster", 2, redis_cluster.Layout(26400)),
 }
 
 
@@ -294,6 +298,18 @@ def _measure(settings: settings_module.Settings, run: Run) -> None:
             projected, run.limits[REDIS_MIX], None)
         run.reads.update({(size, name): figures
                           for name, figures in _reads(base, small[0]).items()})
+    run.rebuild = _rebuild(settings)
+
+
+def _rebuild(settings: settings_module.Settings) -> tuple[int, float, int]:
+    """`parley rebuild`: (records replayed, seconds until the new generation served, projectors)."""
+    started = time.perf_counter()
+    with Progress(*Progress.get_default_columns(), MofNCompleteColumn(), console=console) as bar:
+        task = bar.add_task("parley rebuild", total=None)
+        replayed = asyncio.run(rebuild(
+            settings, lambda done, total: bar.update(task, completed=done, total=total),
+            timeout_s=3600))
+    return replayed, time.perf_counter() - started, settings.projectors
 
 
 REDIS_MIX = "Redis: projected-message command mix/s (redis-benchmark)"

@@ -20,6 +20,7 @@ import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
 
+import redis
 from aiokafka.admin import NewTopic
 
 from bench import wrk
@@ -146,10 +147,12 @@ TAG = "{parley-bench-limits}"
 def redis_mix(port: int, cluster: bool, message_bytes: int, messages: int = 200_000) -> float:
     """Messages per second Redis applies the command mix of projecting one (in one slot, as a
     partition's), sent by `redis-benchmark` in pipelines of 64 over 4 connections; on a cluster,
-    to the primary of that slot (`--cluster`, from node `port`)."""
+    to the primary of that slot, found from node `port` (`redis-benchmark --cluster` sends a
+    command that is not one of its own tests to every primary, and those without the slot
+    answer MOVED)."""
     blob = "x" * message_bytes
     done = subprocess.run(
-        ["redis-benchmark", "-p", str(port), *(["--cluster"] if cluster else []),
+        ["redis-benchmark", "-p", str(_primary_of_tag(port) if cluster else port),
          "-n", str(messages), "-c", "4", "-P", "64", "-q", "-r", "1000000",
          "EVAL", MESSAGE_MIX, "4", f"{TAG}:msg:__rand_int__", f"{TAG}:conv:__rand_int__",
          f"{TAG}:convs", f"{TAG}:events", blob, "__rand_int__"],
@@ -158,6 +161,13 @@ def redis_mix(port: int, cluster: bool, message_bytes: int, messages: int = 200_
     if not found:
         raise RuntimeError(f"redis-benchmark printed no rate:\n{done.stdout}{done.stderr}")
     return float(found[-1])
+
+
+def _primary_of_tag(port: int) -> int:
+    """The port of the primary that serves `TAG`'s slot, asked of the cluster node on `port`."""
+    with redis.RedisCluster(host="127.0.0.1", port=port) as cluster:
+        node = cluster.get_node_from_key(TAG)
+        return int(node.port)
 
 
 def drop_mix(port: int, cluster: bool) -> None:

@@ -25,7 +25,8 @@ READ_SHARES: tuple[tuple[str, float], ...] = (
 )
 #: Latency at the largest size against the smallest, at most.
 LATENCY_GROWTH = 1.2
-#: Messages projected per second (one projector), at least.
+#: Records projected per second by one projector (`parley rebuild`, nothing else loading), at
+#: least.
 PROJECTION_PER_S = 10_000
 #: Redis memory per message, at most.
 BYTES_PER_MESSAGE = 500
@@ -51,6 +52,8 @@ class Run:
     shares: dict[str, tuple[float, float, float | None]] = field(default_factory=dict)
     #: webhooks per second -> p99 ms of webhook -> message.created on SSE at that rate
     sse_p99_ms: dict[int, float] = field(default_factory=dict)
+    #: `parley rebuild` at the largest size: (records replayed, seconds, projectors)
+    rebuild: tuple[int, float, int] | None = None
 
 
 
@@ -84,10 +87,14 @@ def targets(run: Run) -> list[Row]:
         p99 = run.sse_p99_ms[200]
         rows.append(("webhook -> message.created on SSE at 200/s: p99", f"{p99:.1f} ms",
                      f"<= {SSE_P99_MS:.0f} ms", p99 <= SSE_P99_MS))
+    if run.rebuild is not None:
+        records, seconds, projectors = run.rebuild
+        each = records / seconds / projectors
+        rows.append((f"projection: parley rebuild of {records:,} records, {projectors} projector(s)",
+                     f"{each:,.0f} records/s per projector", f">= {PROJECTION_PER_S:,}",
+                     each >= PROJECTION_PER_S))
     if run.store:
-        size, (per_message, rate, _) = list(run.store.items())[-1]
-        rows.append((f"projection ({size})", f"{rate:,.0f} msgs/s", f">= {PROJECTION_PER_S:,}",
-                     rate >= PROJECTION_PER_S))
+        size, (per_message, _, _) = list(run.store.items())[-1]
         rows.append((f"Redis memory per message ({size})", f"{per_message:,.0f} bytes",
                      f"<= {BYTES_PER_MESSAGE}", per_message <= BYTES_PER_MESSAGE))
     return rows

@@ -17,6 +17,7 @@ def _run() -> Run:
     run.shares["webhooks accepted/s vs Kafka's producer records/s"] = (300, 50_000, None)
     run.sse_p99_ms[200] = 82.0
     run.store["1M"] = (982.0, 12_000.0, 3.0)
+    run.rebuild = (1_000_000, 50.0, 2)
     return run
 
 
@@ -30,7 +31,8 @@ def test_each_measured_target_is_judged_at_the_largest_size() -> None:
         "30%", ">= 50%", False)
     assert "webhooks accepted/s vs Kafka's producer records/s" not in rows  # no target: shown apart
     assert rows["webhook -> message.created on SSE at 200/s: p99"][2] is False
-    assert rows["projection (1M)"] == ("12,000 msgs/s", ">= 10,000", True)
+    assert rows["projection: parley rebuild of 1,000,000 records, 2 projector(s)"] == (
+        "10,000 records/s per projector", ">= 10,000", True)
     assert rows["Redis memory per message (1M)"] == ("982 bytes", "<= 500", False)
 
 
