@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import Sequence
-from typing import TypeAlias
+from typing import Any, TypeAlias
 
+import msgpack
 import redis.asyncio as aioredis
 from redis.exceptions import NoScriptError
 from redis.asyncio.cluster import ClusterNode, ClusterPipeline, RedisCluster
@@ -107,3 +108,14 @@ class PipelinedScript:
         for keys, args in calls:
             pipe.execute_command("EVALSHA", self.sha, len(keys), *keys, *args)
         return pipe
+
+
+def unpacked(reply: object) -> list[Any]:
+    """The reply of a script that answers `cmsgpack.pack(table)` (one value for many, which
+    redis-py would parse in Python): its items as bytes, integers and lists, None where Redis
+    answered nil (false in Lua, which has no nil inside a table)."""
+    if not isinstance(reply, bytes):
+        raise TypeError(f"a script's msgpack reply of {type(reply).__name__}, not bytes")
+    items = msgpack.unpackb(reply, raw=True)
+    # cmsgpack packs an empty table as a map.
+    return [None if item is False else item for item in items or ()]

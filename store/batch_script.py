@@ -7,6 +7,10 @@ The script checks inside Redis what WATCH would: that the projector still owns t
 mark (shared by the projection's generations) are still what the batch was loaded against. Then
 it runs the batch's commands and moves the offset (and the mark) on. Every key of a batch is in
 one slot (`store.keys`); the offset key, the script's first key, routes it to that slot's node.
+
+What a batch reads before it is applied (`read`) is one script too. Both take their commands as
+one msgpack argument, which Redis' Lua unpacks (`cmsgpack`): redis-py packs every argument of a
+command in Python, which cost the projector a third of its time with a batch's thousands.
 """
 
 from __future__ import annotations
@@ -14,25 +18,24 @@ from __future__ import annotations
 from collections.abc import Sequence
 from enum import Enum
 
+from typing import Any
+
+import msgpack
 from redis.commands.core import AsyncScript
 
-from runtime.redis import Client
+from runtime.redis import Client, PipelinedScript, unpacked
 
 #: One Redis command: its name and arguments.
 Command = tuple[str | bytes | int, ...]
 
 #: KEYS: offset, owner, emitted. ARGV: owner generation, stored offset and emitted mark ("" =
-#: none), next offset, next emitted mark ("" = unchanged), then each command as its argument count
-#: and arguments.
+#: none), next offset, next emitted mark ("" = unchanged), the commands (`_packed`).
 _APPLY = """
 if redis.call('GET', KEYS[2]) ~= ARGV[1] then return 0 end
 if (redis.call('GET', KEYS[1]) or '') ~= ARGV[2] then return -1 end
 if (redis.call('GET', KEYS[3]) or '') ~= ARGV[3] then return -1 end
-local i = 6
-while i <= #ARGV do
-  local n = tonumber(ARGV[i])
-  redis.call(unpack(ARGV, i + 1, i + n))
-  i = i + n + 1
+for _, command in ipairs(cmsgpack.unpack(ARGV[6])) do
+  redis.call(unpack(command))
 end
 redis.call('SET', KEYS[1], ARGV[4])
 if ARGV[5] ~= '' then redis.call('SET', KEYS[3], ARGV[5]) end
@@ -61,10 +64,34 @@ async def apply(batch: AsyncScript, *, offset_key: str, owner_key: str, emitted_
     """Run `commands` and move the offset to `next_offset` (and the emitted mark to `emitted`,
     unless None) if the slot's owner is still `owner`, its offset still `stored` and its emitted
     mark still `stored_emitted`."""
-    args: list[str | bytes | int] = [owner, stored or b"", stored_emitted or b"", next_offset,
-                                     "" if emitted is None else emitted]
-    for command in commands:
-        args.append(len(command))
-        args.extend(command)
+    args: list[bytes | str | int] = [owner, stored or b"", stored_emitted or b"", next_offset,
+                                     "" if emitted is None else emitted, _packed(commands)]
     found = await batch(keys=[offset_key, owner_key, emitted_key], args=args)
     return Outcome(int(found))
+
+
+#: KEYS: a key of the slot (it routes the script). ARGV: the commands (`_packed`). Answers their
+#: replies as one msgpack array (a nil reply as false).
+_READ = PipelinedScript("""
+local replies = {}
+for i, command in ipairs(cmsgpack.unpack(ARGV[1])) do
+  replies[i] = redis.call(unpack(command))
+end
+return cmsgpack.pack(replies)
+""")
+
+
+async def read(redis: Client, slot_key: str, commands: Sequence[Command]) -> list[Any]:
+    """The replies of read-only `commands`, all on keys in the slot of `slot_key`, in one round
+    trip: bytes, integers, lists of them, None for a missing key."""
+    if not commands:
+        return []
+    [packed] = await _READ.run(redis, [([slot_key], [_packed(commands)])])
+    return unpacked(packed)
+
+
+def _packed(commands: Sequence[Command]) -> bytes:
+    """`commands` as one msgpack array of arrays; strings and bytes both as msgpack's raw
+    strings, the only kind Redis' cmsgpack reads (integers stay numbers: Redis writes a Lua
+    number below 2^53 as its exact digits)."""
+    return msgpack.packb(commands, use_bin_type=False)

@@ -51,14 +51,14 @@ class _SlotKeys:
     slot: str
     generation: Generation
 
-    @property
+    @cached_property
     def tag(self) -> str:
         """The slot's hash tag, with its braces."""
         return "{" + f"{self.settings.namespace or 'parley'}:{self.slot}" + "}"
 
     def _key(self, *parts: str) -> str:
         """A projection key of the generation."""
-        return ":".join((self.tag, str(self.generation.number), *parts))
+        return f"{self.tag}:{self.generation.number}:{':'.join(parts)}"
 
     def _durable(self, *parts: str) -> str:
         return ":".join((self.tag, DURABLE, *parts))

@@ -29,7 +29,7 @@ from parley.v1 import records_pb2
 from runtime import topics
 from runtime.topics import Topic
 from runtime.redis import Client
-from store import cursors, events
+from store import batch_script, cursors, events
 from store.batch_script import Command
 from store.keys import PartitionKeys, StoreKeys
 from store.metadata import deep_merge, remove_path
@@ -91,10 +91,9 @@ class Projection:
     async def load(self, redis: Client, records: list[Record]) -> None:
         """Read, in one round trip, everything `apply` will look at for `records`."""
         wanted = [read for record in records for read in HANDLERS[type(record)].reads(self, record)]
-        pipe = redis.pipeline(transaction=False)
-        for read in wanted:
-            getattr(pipe, read.command)(read.key, *read.args)
-        for read, value in zip(wanted, await pipe.execute()):
+        replies = await batch_script.read(redis, self.slot.tag,
+                                          [(read.command, read.key, *read.args) for read in wanted])
+        for read, value in zip(wanted, replies):
             read.cache[read.name] = read.decode(value)
         await self._load_echoes(redis)
 
@@ -104,12 +103,12 @@ class Projection:
         its echo may be stored already, see `_load_echoes`)."""
         mid, cid = record.message.id, record.conversation_id
         doc = self.part.metadata("conversation", cid)
-        reads = [Read(self.messages, mid, "get", self.part.message(mid), _message),
-                 Read(self.conversations, cid, "hgetall", self.part.conversation(cid), _hash),
-                 Read(self.documents, doc, "get", doc, _document)]
+        reads = [Read(self.messages, mid, "GET", self.part.message(mid), _message),
+                 Read(self.conversations, cid, "HGETALL", self.part.conversation(cid), _hash),
+                 Read(self.documents, doc, "GET", doc, _document)]
         if sid := source_message_id(record):
             key = self.part.source_message(record.channel_id, sid)
-            reads.append(Read(self.source_index, key, "get", key, _text))
+            reads.append(Read(self.source_index, key, "GET", key, _text))
             if _sent_by_parley(record):
                 self.sent_with_source_id.append(record)
         return reads
@@ -118,17 +117,17 @@ class Projection:
         """A metadata document; the message or conversation it is about (for the event's
         filters); for a conversation's new read marker, its unread messages after it."""
         key = self.part.metadata(record.subject, record.identifier)
-        reads = [Read(self.documents, key, "get", key, _document)]
+        reads = [Read(self.documents, key, "GET", key, _document)]
         if record.subject == "message":
             mid = record.identifier
-            reads.append(Read(self.messages, mid, "get", self.part.message(mid), _message))
+            reads.append(Read(self.messages, mid, "GET", self.part.message(mid), _message))
         if record.subject == "conversation":
             cid = record.identifier
             reads.append(
-                Read(self.conversations, cid, "hgetall", self.part.conversation(cid), _hash))
+                Read(self.conversations, cid, "HGETALL", self.part.conversation(cid), _hash))
             if "read_until" in record.data.fields:
                 bound = cursors.read_bound(json_format.MessageToDict(record.data))
-                reads.append(Read(self.unread_after, (cid, bound), "zlexcount",
+                reads.append(Read(self.unread_after, (cid, bound), "ZLEXCOUNT",
                                   self.part.conversation_contact_messages(cid), int, (bound, "+")))
         return reads
 
@@ -143,11 +142,10 @@ class Projection:
         ]
         if not contested:
             return
-        pipe = redis.pipeline(transaction=False)
-        for owner, cid in contested:
-            pipe.get(self.part.message(owner))
-            pipe.zrevrange(self.part.conversation_messages(cid), 0, 1)
-        found = await pipe.execute()
+        found = await batch_script.read(redis, self.slot.tag, [
+            command for owner, cid in contested for command in (
+                ("GET", self.part.message(owner)),
+                ("ZREVRANGE", self.part.conversation_messages(cid), 0, 1))])
         for i, (owner, cid) in enumerate(contested):
             self.messages.setdefault(owner, _message(found[2 * i]))
             self.newest[cid] = [m.decode() for m in found[2 * i + 1]]
@@ -195,6 +193,8 @@ class Projection:
         if (previous is not None and previous.message.delivery_state == "delivered"
                 and message.delivery_state == "pending"):
             return  # delivered is final: a late duplicate of the send changes nothing
+        # The conversation's hash as stored, before this message (and an echo it replaces).
+        before = dict(self.conversations.get(cid) or {})
         if sid := source_message_id(record):
             key = self.part.source_message(record.channel_id, sid)
             owner = self.source_index.get(key)
@@ -220,7 +220,6 @@ class Projection:
         self._write("ZADD", index, 0, member)
 
         conversation = self.conversations.setdefault(cid, {})
-        before = dict(conversation)
         if not conversation:
             conversation.update(
                 channel_id=record.channel_id, contact_id=record.contact_id, source=message.source,
@@ -251,7 +250,8 @@ class Projection:
         unread = message.from_contact and cursors.is_unread(member, cursors.read_bound(document))
         # The unread count as a number, for ranges: a message counts once, when first projected
         # after the read marker; mark-read sets it exactly (see _conversation_metadata).
-        self._write("ZADD", self.part.unread_counts(), "NX", 0, cid)
+        if not before:
+            self._write("ZADD", self.part.unread_counts(), "NX", 0, cid)
         if unread and previous is None:
             self._write("ZINCRBY", self.part.unread_counts(), 1, cid)
         # The conversation list is scored by last activity, and so are the search indexes.
@@ -259,8 +259,11 @@ class Projection:
         self._write("ZADD", self.part.conversations(), "GT", activity, cid)
         self.indexes.message(cid, record.channel_id, activity, before, conversation, document,
                              unread)
-        self._write("HSET", self.part.conversation(cid),
-                    *(item for pair in conversation.items() for item in pair))
+        # Only what changed (mostly the last message): a conversation's hash is written often.
+        changed = [item for key, value in conversation.items() if before.get(key) != value
+                   for item in (key, value)]
+        if changed:
+            self._write("HSET", self.part.conversation(cid), *changed)
 
     def _echo_in(self, cid: str, owner_id: str) -> records_pb2.MessageRecord | None:
         """Message `owner_id` when it is an echo (not sent by Parley) in conversation `cid`: only
@@ -380,8 +383,9 @@ def _message(found: bytes | None) -> records_pb2.MessageRecord | None:
     return None if found is None else records_pb2.MessageRecord.FromString(found)
 
 
-def _hash(found: dict[bytes, bytes]) -> dict[str, str]:
-    return {k.decode(): v.decode() for k, v in found.items()}
+def _hash(found: list[bytes]) -> dict[str, str]:
+    """A hash from HGETALL's flat reply (field, value, ...)."""
+    return {found[i].decode(): found[i + 1].decode() for i in range(0, len(found), 2)}
 
 
 def _text(found: bytes | None) -> str | None:
@@ -394,8 +398,8 @@ def _document(found: bytes | None) -> dict[str, Any] | None:
 
 @dataclass(frozen=True)
 class Read:
-    """One lookup of `Projection.load`: `command` on `key` (with `args`), its answer decoded
-    into `cache[name]`."""
+    """One lookup of `Projection.load`: Redis command `command` on `key` (with `args`), its
+    answer decoded into `cache[name]`."""
 
     cache: dict[Any, Any]
     name: Any

@@ -31,15 +31,16 @@ class IndexWrites:
         """After a message of conversation `cid` on `channel_id` (its hash `before` the message
         and now, its metadata `document`, now at `activity`): its creation time, its channel,
         source, metadata and name indexes; and the unread index, joined when `unread`."""
-        self._write("ZADD", self.part.created(), "LT", int(conversation["created_at_ms"]), cid)
+        if before.get("created_at_ms") != conversation["created_at_ms"]:
+            self._write("ZADD", self.part.created(), "LT", int(conversation["created_at_ms"]), cid)
         indexes = [self.part.index("channel", channel_id),
                    self.part.index("source", conversation["source"]),
                    *self._metadata_indexes(document)]
         for index in indexes:
             self._write("ZADD", index, "GT", activity, cid)
         # The default name is known with the first message, and changes once the contact's id is.
-        old_names = self._name_indexes(document, before) if before else set()
-        self._rename(cid, old_names, self._name_indexes(document, conversation))
+        self._rename(cid, _display_name(document, before) if before else "",
+                     _display_name(document, conversation))
         # Unread: joined by an unread contact message; a conversation already in it moves along.
         self._write("ZADD", self.part.index("unread"), *(() if unread else ("XX",)), "GT",
                     activity, cid)
@@ -55,8 +56,7 @@ class IndexWrites:
         """After the metadata of conversation `cid` (hash `conversation`, at `activity`) changed
         from `before` to `after`: its name, tag, state and metadata indexes; and the unread
         index when its read marker moved (`unread_count`: its messages unread after it)."""
-        self._rename(cid, self._name_indexes(before, conversation),
-                     self._name_indexes(after, conversation))
+        self._rename(cid, _display_name(before, conversation), _display_name(after, conversation))
         old, new = set(self._metadata_indexes(before)), set(self._metadata_indexes(after))
         for index in new - old:
             self._write("ZADD", index, "GT", activity, cid)
@@ -83,18 +83,24 @@ class IndexWrites:
             self.part.index("has", p) for p in sorted(paths)] + [
             self.part.index("meta", meta_term(*t)) for t in sorted(terms)]
 
-    def _name_indexes(self, document: dict[str, Any], conversation: dict[str, str]) -> set[str]:
-        """The trigram indexes of a conversation's display name. They only narrow a search (the
-        answer is checked and ordered afterwards), so membership matters, not their scores."""
-        contact = document.get("contact")
-        name = contact.get("display_name") if isinstance(contact, dict) else None
-        if not isinstance(name, str):
-            name = default_display_name(conversation.get("source", ""),
-                                        conversation.get("contact_source_id", ""))
-        return {self.part.index("gram", g) for g in name_grams(name)}
+    def _rename(self, cid: str, old: str, new: str) -> None:
+        """Move conversation `cid` from the trigram indexes of display name `old` ("": none) to
+        those of `new`. They only narrow a search (the answer is checked and ordered afterwards),
+        so membership matters, not their scores."""
+        if old == new:  # most messages: the name is only compared
+            return
+        old_grams, new_grams = name_grams(old), name_grams(new)
+        for gram in sorted(new_grams - old_grams):
+            self._write("ZADD", self.part.index("gram", gram), 0, cid)
+        for gram in sorted(old_grams - new_grams):
+            self._write("ZREM", self.part.index("gram", gram), cid)
 
-    def _rename(self, cid: str, old: set[str], new: set[str]) -> None:
-        for index in new - old:
-            self._write("ZADD", index, 0, cid)
-        for index in old - new:
-            self._write("ZREM", index, cid)
+
+def _display_name(document: dict[str, Any], conversation: dict[str, str]) -> str:
+    """The display name of a conversation with metadata `document` and hash `conversation`."""
+    contact = document.get("contact")
+    name = contact.get("display_name") if isinstance(contact, dict) else None
+    if not isinstance(name, str):
+        name = default_display_name(conversation.get("source", ""),
+                                    conversation.get("contact_source_id", ""))
+    return name
