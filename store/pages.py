@@ -52,31 +52,53 @@ def member_id(member: str) -> str:
 
 async def newest_first(redis: Client, index: str, cursor: str, page_size: int) -> Page:
     """The page of `index` at `cursor` ("" = the newest page)."""
-    size = page_size_or_default(page_size)
-    position = cursors.decode(cursor) if cursor else None
+    span = LexSpan.of(cursor, page_size)
     pipe = redis.pipeline(transaction=False)
     pipe.zcard(index)
-    if position is None or position.direction == "before":
-        top = "+" if position is None else f"({position.member}"
-        pipe.zrange(index, top, "-", desc=True, bylex=True, offset=0, num=size + 1)
-    else:
-        pipe.zrange(index, f"({position.member}", "+", bylex=True, offset=0, num=size + 1)
+    pipe.zrange(index, span.start, span.stop, desc=span.newest_first, bylex=True, offset=0,
+                num=span.size + 1)
     total, found = await pipe.execute()
-    members = [m.decode() for m in found]
-    if position is None or position.direction == "before":
-        has_older, has_newer = len(members) > size, position is not None
-        members = list(reversed(members[:size]))
-    else:
-        has_older, has_newer = True, len(members) > size
-        members = members[:size]
-    return Page(
-        members=members,
-        next_cursor=cursors.encode(cursors.Cursor("before", members[0])) if has_older and members else "",
-        previous_cursor=(
-            cursors.encode(cursors.Cursor("after", members[-1])) if has_newer and members else ""
-        ),
-        total=total,
-    )
+    return span.page([m.decode() for m in found], total)
+
+
+@dataclass(frozen=True)
+class LexSpan:
+    """What a page at a cursor reads of a lexically ordered set: up to `size` + 1 members from
+    `start` to `stop` (ZRANGE ... BYLEX bounds), newest first or oldest first."""
+
+    size: int
+    start: str
+    stop: str
+    newest_first: bool
+    position: cursors.Cursor | None
+
+    @classmethod
+    def of(cls, cursor: str, page_size: int) -> LexSpan:
+        """The span of the page at `cursor` ("" = the newest page); InvalidArgument for a bad
+        cursor or page size."""
+        size = page_size_or_default(page_size)
+        position = cursors.decode(cursor) if cursor else None
+        if position is None or position.direction == "before":
+            top = "+" if position is None else f"({position.member}"
+            return cls(size, top, "-", True, position)
+        return cls(size, f"({position.member}", "+", False, position)
+
+    def page(self, members: list[str], total: int) -> Page:
+        """The page of `members` as read (in the span's order), in a set of `total`."""
+        if self.newest_first:
+            has_older, has_newer = len(members) > self.size, self.position is not None
+            members = list(reversed(members[:self.size]))
+        else:
+            has_older, has_newer = True, len(members) > self.size
+            members = members[:self.size]
+        return Page(
+            members=members,
+            next_cursor=(cursors.encode(cursors.Cursor("before", members[0]))
+                         if has_older and members else ""),
+            previous_cursor=(cursors.encode(cursors.Cursor("after", members[-1]))
+                             if has_newer and members else ""),
+            total=total,
+        )
 
 
 def _position(position: cursors.Cursor) -> tuple[int, bytes]:

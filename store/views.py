@@ -27,12 +27,18 @@ def with_metadata(message: resources_pb2.Message, document: dict[str, Any] | Non
     """`message` with its metadata document (receipts, reactions, ...) merged in."""
     served = resources_pb2.Message()
     served.CopyFrom(message)
-    served.metadata.SetInParent()  # always an object in answers, {} when there is none
+    return _merged(served, document)
+
+
+def _merged(message: resources_pb2.Message, document: dict[str, Any] | None
+            ) -> resources_pb2.Message:
+    """`message`, changed: its metadata document merged in."""
+    message.metadata.SetInParent()  # always an object in answers, {} when there is none
     if document:
-        merged = deep_merge(json_format.MessageToDict(served.metadata), document)
-        served.metadata.Clear()
-        served.metadata.update(merged)
-    return served
+        merged = deep_merge(json_format.MessageToDict(message.metadata), document)
+        message.metadata.Clear()
+        message.metadata.update(merged)
+    return message
 
 
 async def load_messages(
@@ -51,14 +57,14 @@ async def load_messages(
     found: dict[str, bytes | None] = {}
     for names, values in zip(by_partition.values(), await pipe.execute() if by_partition else []):
         found.update(zip(names, values))
-    return [_message(message, found[document]) for blob, document in pairs
+    return [stored_message(message, found[document]) for blob, document in pairs
             if (message := found[blob]) is not None]
 
 
-def _message(blob: bytes, document: bytes | None) -> resources_pb2.Message:
-    """The served message of a stored `MessageRecord` and its metadata document."""
-    return with_metadata(records_pb2.MessageRecord.FromString(blob).message,
-                         json.loads(document) if document else None)
+def stored_message(blob: bytes, document: bytes | None) -> resources_pb2.Message:
+    """The served message of a stored `MessageRecord` and its metadata document (JSON)."""
+    return _merged(records_pb2.MessageRecord.FromString(blob).message,
+                   json.loads(document) if document else None)
 
 
 async def find_message(redis: Client, keys: StoreKeys, message_id: str
@@ -175,5 +181,5 @@ def _conversation(cid: str, found: _Found,
     )
     conversation.metadata.update(metadata)
     if last is not None:
-        conversation.last_message.CopyFrom(_message(last, last_document))
+        conversation.last_message.CopyFrom(stored_message(last, last_document))
     return conversation
