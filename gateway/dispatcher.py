@@ -39,7 +39,7 @@ from runtime.service_settings import (WEBHOOK_DISABLE_AFTER_S, WEBHOOK_RETRY_S,
                                       WEBHOOK_TIMEOUT_S)
 from runtime.setting import declared, read_fields
 from runtime.redis import Client, text
-from store.client import Entry, EventLog, LoggedEvent, StoreReads, events
+from store.client import Entry, EventLog, Head, LoggedEvent, StoreReads, events
 
 log = logging.getLogger(__name__)
 
@@ -78,12 +78,12 @@ class Policy:
         return read_fields(cls, env, retry=RetryPolicy(WEBHOOK_RETRY_S.read(env)))
 
 
-def wants(webhook: records_pb2.WebhookRecord, item: LoggedEvent) -> bool:
+def wants(webhook: records_pb2.WebhookRecord, head: Head) -> bool:
     """The delivery rule: subscribed, the event not older than the subscription, a type it asked
     for (all when it names none)."""
     return (webhook.webhook.status == SUBSCRIBED
-            and item.position[0] >= webhook.created_at_ms
-            and (not webhook.webhook.events or item.event.type in webhook.webhook.events))
+            and head.position[0] >= webhook.created_at_ms
+            and (not webhook.webhook.events or head.type in webhook.webhook.events))
 
 
 def body(item: LoggedEvent) -> str:
@@ -103,7 +103,7 @@ def signed_headers(webhook: records_pb2.WebhookRecord, event_id: str, payload: s
 async def _deliveries_of(item: LoggedEvent, webhooks: Sequence[records_pb2.WebhookRecord]
                          ) -> list[tuple[records_pb2.WebhookRecord, str]]:
     """The webhooks that want `item`, each with the body it is sent."""
-    wanted = [webhook for webhook in webhooks if wants(webhook, item)]
+    wanted = [webhook for webhook in webhooks if wants(webhook, item.head)]
     payload = body(item) if wanted else ""
     return [(webhook, payload) for webhook in wanted]
 
@@ -141,16 +141,28 @@ class Dispatcher:
         while True:
             entries = await self.event_log.read_group(slot, GROUP, self.consumer, count=100,
                                                    block_ms=1000, stale_ms=STALE_MS)
-            readable = [entry for entry in entries if await isolate(
-                partial(self._readable, slot, entry),
-                partial(self._reject, slot, entry[0].decode()))]
-            if readable:
-                await self._take(slot, await self.event_log.decode(slot, readable))
+            if not entries:
+                continue
+            webhooks = [w for w in await self.reads.webhooks() if w.webhook.status == SUBSCRIBED]
+            # Only what a webhook wants is decoded (its payload built): most of a busy log is
+            # wanted by none.
+            items = []
+            for entry in entries:
+                item = await isolate(partial(self._wanted, slot, entry, webhooks),
+                                     partial(self._reject, slot, entry[0].decode()))
+                if item is not None:
+                    items.append(item)
+            await self.event_log.fill_conversations(items)
+            await self._take(items, webhooks)
+            await self.event_log.ack(slot, GROUP, [entry[0].decode() for entry in entries])
 
-    async def _readable(self, slot: int, entry: Entry) -> bool:
-        """True when the log entry reads as an event (raises why not)."""
-        self.event_log.parse(slot, entry)
-        return True
+    async def _wanted(self, slot: int, entry: Entry,
+                      webhooks: Sequence[records_pb2.WebhookRecord]) -> LoggedEvent | None:
+        """The log entry as an event when one of `webhooks` wants it, else None (raises when it
+        reads as no event)."""
+        if not any(wants(w, self.event_log.head_of(slot, entry)) for w in webhooks):
+            return None
+        return self.event_log.parse(slot, entry)
 
     async def _record_rejected(self, what: str, reason: str) -> None:
         """Record why event or delivery `what` cannot be processed."""
@@ -163,8 +175,9 @@ class Dispatcher:
         await self._record_rejected(self.event_log.event_id(slot, entry_id), reason)
         await self.event_log.ack(slot, GROUP, [entry_id])
 
-    async def _take(self, slot: int, items: Sequence[LoggedEvent]) -> None:
-        """Create the deliveries of `items` (of stream `slot`), then acknowledge them.
+    async def _take(self, items: Sequence[LoggedEvent],
+                    webhooks: Sequence[records_pb2.WebhookRecord]) -> None:
+        """Create the deliveries of `items` to `webhooks` (the caller then acknowledges them).
 
         Not one transaction: on Redis Cluster the deliveries, the schedule and the stream are on
         different nodes. Every write is idempotent instead (NX), so a process that dies before
@@ -173,13 +186,12 @@ class Dispatcher:
         hashes are written before the schedule names them: the sender drops a due delivery
         whose hash it does not find.
         """
-        webhooks = [w for w in await self.reads.webhooks() if w.webhook.status == SUBSCRIBED]
         now = timestamps.now_ms()
         hashes = self.redis.pipeline(transaction=False)
         schedule = self.redis.pipeline(transaction=False)
         for item in items:
             wanted = await isolate(partial(_deliveries_of, item, webhooks),
-                                   partial(self._reject, slot, item.entry_id))
+                                   partial(self._reject, item.slot, item.entry_id))
             for webhook, payload in wanted or ():
                 wid = webhook.webhook.id
                 key = self.keys.delivery(wid, item.id)
@@ -193,7 +205,6 @@ class Dispatcher:
                 schedule.zremrangebyrank(self.keys.log(wid), 0, -deliveries.LOG_KEPT - 1)
         await hashes.execute()
         await schedule.execute()
-        await self.event_log.ack(slot, GROUP, [item.entry_id for item in items])
 
     async def _send(self, http: httpx.AsyncClient, claim: Any) -> None:
         tasks: set[asyncio.Task[None]] = set()

@@ -27,7 +27,7 @@ import grpc
 from parley.v1 import resources_pb2
 from runtime.service_settings import EVENTS_HEARTBEAT_S, EVENTS_SUBSCRIBER_BUFFER
 from runtime.setting import declared, read_fields
-from store.client import EventLog, LoggedEvent, event_positions, events
+from store.client import EventLog, Head, LoggedEvent, event_positions, events
 
 log = logging.getLogger(__name__)
 
@@ -64,11 +64,11 @@ class Filter:
         """A filter; InvalidArgument for an unknown event type."""
         return cls(frozenset(events.check_types(types)), conversation_id, channel_id)
 
-    def matches(self, item: LoggedEvent) -> bool:
-        """True when `item` is wanted."""
-        return ((not self.types or item.event.type in self.types)
-                and (not self.conversation_id or item.conversation_id == self.conversation_id)
-                and (not self.channel_id or item.channel_id == self.channel_id))
+    def matches(self, head: Head) -> bool:
+        """True when the event of `head` is wanted."""
+        return ((not self.types or head.type in self.types)
+                and (not self.conversation_id or head.conversation_id == self.conversation_id)
+                and (not self.channel_id or head.channel_id == self.channel_id))
 
 
 def heartbeat() -> resources_pb2.Event:
@@ -138,17 +138,26 @@ class Hub:
         """Fan out the new events of stream `slot`, until cancelled."""
         while True:
             try:
-                batch = await self.log.read(slot, self.read[slot], BATCH, block_ms=1000)
+                entries = await self.log.read(slot, self.read[slot], BATCH, block_ms=1000)
+                # Decoded only when a subscriber wants it (one who subscribes meanwhile, from
+                # now on, may miss what was logged before).
+                batch = await self.log.chosen(slot, entries, self._wanted)
             except (OSError, ConnectionError) as exc:
                 log.warning("event stream %d unreachable (%s); retrying", slot, exc)
                 await asyncio.sleep(1)
                 continue
-            for item in batch:
-                self.read = event_positions.advanced(self.read, slot, item.position)
+            for head, item in batch:
+                self.read = event_positions.advanced(self.read, slot, head.position)
+                if item is None:
+                    continue
                 item.event.resume_token = self.log.token(self.read)
                 for subscriber in list(self.subscribers):
-                    if not subscriber.cut and subscriber.wanted.matches(item):
+                    if not subscriber.cut and subscriber.wanted.matches(head):
                         self._offer(subscriber, (item, self.read))
+
+    def _wanted(self, head: Head) -> bool:
+        """True when some subscriber wants the event of `head`."""
+        return any(not s.cut and s.wanted.matches(head) for s in self.subscribers)
 
     def _offer(self, subscriber: _Subscriber, live: Live) -> None:
         try:
@@ -180,9 +189,9 @@ class Hub:
             # end, past where the hub was then.
             seen = self.read if since is None else since
             if since is not None:
-                async for item in self.log.replay(since, BATCH):
-                    seen = event_positions.advanced(seen, item.slot, item.position)
-                    if wanted.matches(item):
+                async for head, item in self.log.replay(since, BATCH, wanted.matches):
+                    seen = event_positions.advanced(seen, head.slot, head.position)
+                    if item is not None:
                         item.event.resume_token = self.log.token(seen)
                         yield item.event
             while True:

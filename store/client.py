@@ -25,11 +25,12 @@ from runtime.redis import Client
 from store import channel_commands, event_positions, events, generations
 from store.commands import CommandWriter
 from store.conversation_commands import metadata_record
-from store.event_log import Entry, EventLog, LoggedEvent
+from store.event_log import Entry, EventLog, Head, LoggedEvent
 from store.keys import StoreKeys
 from store.reads import StoreReads
 
-__all__ = ["CommandWriter", "Entry", "EventLog", "LoggedEvent", "StoreReads", "channel_commands",
+__all__ = ["CommandWriter", "Entry", "EventLog", "Head", "LoggedEvent", "StoreReads",
+           "channel_commands",
            "commands", "event_log", "event_positions", "events", "follow", "keys_of",
            "metadata_record", "reads"]
 

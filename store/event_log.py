@@ -11,7 +11,7 @@ of any stream is OUT_OF_RANGE, never a silent gap.
 from __future__ import annotations
 
 from collections import deque
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -26,12 +26,27 @@ from store.keys import StoreKeys
 
 #: A stream entry as XREAD / XREADGROUP give it.
 Entry = tuple[bytes, dict[bytes, bytes]]
+#: An entry by its head, with its event when it was wanted (`EventLog.chosen`).
+Chosen = tuple["Head", "LoggedEvent | None"]
 
 
 def _entries(reply: Any) -> list[Entry]:
     """The entries of the one stream an XREAD or XREADGROUP read, `[[name, entries]]` (RESP2,
     which Parley's clients speak; redis-py types the reply for RESP3 as well)."""
     return list(reply[0][1]) if reply else []
+
+
+@dataclass(frozen=True)
+class Head:
+    """What subscribers and webhooks choose an event by, read from its entry's plain fields: an
+    event is decoded (its payload built, the costly part) only when someone wants it."""
+
+    type: str
+    conversation_id: str
+    channel_id: str
+    #: Its stream (`StoreKeys.event_streams` index) and where it is there (its entry id).
+    slot: int
+    position: Position
 
 
 @dataclass(frozen=True)
@@ -51,6 +66,12 @@ class LoggedEvent:
     def entry_id(self) -> str:
         """Its entry id in its stream."""
         return self.id.partition(".")[2]
+
+    @property
+    def head(self) -> Head:
+        """What it is chosen by."""
+        return Head(self.event.type, self.conversation_id, self.channel_id, self.slot,
+                    self.position)
 
 
 class EventLog:
@@ -102,33 +123,35 @@ class EventLog:
         return vector
 
     async def read(self, slot: int, after: Position, count: int,
-                   block_ms: int | None = None) -> list[LoggedEvent]:
-        """Up to `count` events of stream `slot` after `after`, oldest first; with `block_ms`,
-        waits that long for one when there is none yet."""
+                   block_ms: int | None = None) -> list[Entry]:
+        """Up to `count` entries of stream `slot` after `after`, oldest first (`head` and
+        `decode` read them); with `block_ms`, waits that long for one when there is none yet."""
         found = await self.redis.xread({self.names[slot]: f"{after[0]}-{after[1]}"}, count=count,
                                        block=block_ms)
-        return await self.decode(slot, _entries(found))
+        return _entries(found)
 
-    async def replay(self, since: Vector, batch: int) -> AsyncIterator[LoggedEvent]:
+    async def replay(self, since: Vector, batch: int, wanted: Callable[[Head], bool]
+                     ) -> AsyncIterator[Chosen]:
         """Every event after `since` up to the end of each stream as it is read, the streams
         merged by entry id (each stream's order is kept: a conversation's events are all in one
-        stream); reads `batch` events of a stream at a time."""
+        stream), decoded when `wanted` (`chosen`); reads `batch` events of a stream at a time."""
         cursor = list(since)
-        waiting: list[deque[LoggedEvent]] = [deque() for _ in self.names]
+        waiting: list[deque[Chosen]] = [deque() for _ in self.names]
         unread = set(range(self.streams))
         while True:
             # The earliest event is known once every stream not read to its end has one waiting.
             for slot in sorted(unread):
                 if not waiting[slot]:
-                    waiting[slot].extend(await self.read(slot, cursor[slot], batch))
-                    if len(waiting[slot]) < batch:
+                    entries = await self.read(slot, cursor[slot], batch)
+                    waiting[slot].extend(await self.chosen(slot, entries, wanted))
+                    if len(entries) < batch:
                         unread.discard(slot)
             ready = [slot for slot in range(self.streams) if waiting[slot]]
             if not ready:
                 return
-            slot = min(ready, key=lambda s: waiting[s][0].position)
+            slot = min(ready, key=lambda s: waiting[s][0][0].position)
             item = waiting[slot].popleft()
-            cursor[slot] = item.position
+            cursor[slot] = item[0].position
             yield item
 
     async def create_group(self, group: str) -> None:
@@ -158,6 +181,22 @@ class EventLog:
         if entry_ids:
             await self.redis.xack(self.names[slot], group, *entry_ids)
 
+    @staticmethod
+    def head_of(slot: int, entry: Entry) -> Head:
+        """What an entry of stream `slot` is chosen by, without decoding its event."""
+        fields = entry[1]
+        return Head(fields[b"type"].decode(), fields[b"conversation_id"].decode(),
+                    fields[b"channel_id"].decode(), slot,
+                    event_positions.entry_position(entry[0].decode()))
+
+    async def chosen(self, slot: int, entries: list[Entry], wanted: Callable[[Head], bool]
+                     ) -> list[Chosen]:
+        """Each entry of stream `slot` by its head, its event decoded only when `wanted`."""
+        heads = [self.head_of(slot, entry) for entry in entries]
+        decoded = iter(await self.decode(
+            slot, [entry for entry, head in zip(entries, heads) if wanted(head)]))
+        return [(head, next(decoded) if wanted(head) else None) for head in heads]
+
     def parse(self, slot: int, entry: Entry) -> LoggedEvent:
         """An entry of stream `slot` as an event (a `message.*` event with its payload made from
         its record); raises when it is none."""
@@ -172,10 +211,12 @@ class EventLog:
     async def decode(self, slot: int, entries: list[Entry]) -> list[LoggedEvent]:
         """Entries of stream `slot` as events."""
         items = [self.parse(slot, entry) for entry in entries]
-        await self._fill_conversations(items)
+        await self.fill_conversations(items)
         return items
 
-    async def _fill_conversations(self, logged: list[LoggedEvent]) -> None:
+    async def fill_conversations(self, logged: list[LoggedEvent]) -> None:
+        """Complete the `conversation.updated` events of `logged` with the conversation as
+        served now (their entries hold only its id)."""
         wanted = [e for e in logged if e.event.type == events.CONVERSATION_UPDATED]
         if not wanted:
             return

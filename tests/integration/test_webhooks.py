@@ -296,14 +296,14 @@ async def _dispatch_two_streams(settings: Settings, webhook_id: str) -> _Intake:
     dispatcher = Dispatcher(redis, EventLog(redis, keys), StoreReads(redis, keys), delivery_keys,
                             Policy(), never_disable)
     task = asyncio.create_task(dispatcher.run())
-    event: dict[FieldT, EncodableT] = {
-        "event": resources_pb2.Event(type="tag.updated").SerializeToString(),
+    event: dict[FieldT, EncodableT] = {  # as the projector logs it (store.events.entry)
+        "type": "tag.updated", "event": resources_pb2.Event(type="tag.updated").SerializeToString(),
         "conversation_id": "", "channel_id": ""}
     try:
         while not await redis.exists(last):  # the groups made at "$": add after them
             await asyncio.sleep(0.05)
         ms = timestamps.now_ms()
-        await redis.xadd(first, {"event": b"\xff not an event"}, id=f"{ms}-0")
+        await redis.xadd(first, {**event, "event": b"\xff not an event"}, id=f"{ms}-0")
         await redis.xadd(first, event, id=f"{ms}-1")
         await redis.xadd(last, event, id=f"{ms}-1")
         groups: dict[str, tuple[bytes, int]] = {}
