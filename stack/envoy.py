@@ -11,6 +11,7 @@ import urllib.request
 from pathlib import Path
 
 from auth.scopes import Scopes
+from runtime.bearer import TOKEN_NAME_HEADER
 from runtime.settings import EdgeTls, Endpoint, MeshTls, Settings
 from stack import edge_limits, processes
 
@@ -70,6 +71,9 @@ STREAMING_SERVICES = ("EventsService",)
 STREAMING_METHODS = ("/parley.v1.ChatPluginService/StreamVisitorEvents",)
 #: Paths a web page on any origin calls (the chat plugin's visitor API): CORS allows them.
 #: Envoy answers the preflight; the visitor token, not a cookie, authenticates the calls.
+#: The per-route config that keeps a route's requests from the auth service.
+_NO_AUTHZ = ('{"@type": type.googleapis.com/envoy.extensions.filters.http.ext_authz.v3'
+             '.ExtAuthzPerRoute, disabled: true}')
 CORS_PREFIX = "/chatplugin."
 CORS_POLICY = json.dumps({
     "@type": "type.googleapis.com/envoy.extensions.filters.http.cors.v3.CorsPolicy",
@@ -140,8 +144,7 @@ def _chatplugin_routes() -> list[str]:
         "  typed_per_filter_config:",
         "    envoy.filters.http.grpc_json_transcoder: "
         '{"@type": type.googleapis.com/envoy.config.route.v3.FilterConfig, disabled: true}',
-        "    envoy.filters.http.ext_authz: {\"@type\": type.googleapis.com/envoy.extensions."
-        "filters.http.ext_authz.v3.ExtAuthzPerRoute, disabled: true}",
+        f"    envoy.filters.http.ext_authz: {_NO_AUTHZ}",
         f'- match: {{prefix: "{CORS_PREFIX}"}}',
         "  route: {cluster: gateway, timeout: 60s}",
         f"  typed_per_filter_config: {{envoy.filters.http.cors: {CORS_POLICY}}}",
@@ -150,15 +153,25 @@ def _chatplugin_routes() -> list[str]:
 
 
 def _webhook_routes(settings: Settings) -> list[str]:
-    """The sources' webhook paths, each with their own (higher) rate limit."""
-    paths = sorted({path for (_, path), route in Scopes.from_descriptor(DESCRIPTOR).routes.items()
-                    if not path.startswith("/parley.v1.") and (
-                        route.rpc.startswith(edge_limits.WEBHOOK_RPCS_PREFIX)
-                        or route.rpc in edge_limits.WEBHOOK_RPCS)})
+    """The sources' webhook calls, each with their own (higher) rate limit. They need no API
+    token (their signature or source token is checked by the service that takes them), so the
+    auth service is not asked: each route matches exactly one (method, path) of the contracts,
+    and anything else on those paths falls to the routes below, which ask it (and are refused)."""
+    calls = sorted((method, path) for (method, path), route
+                   in Scopes.from_descriptor(DESCRIPTOR).routes.items()
+                   if not path.startswith("/parley.v1.") and route.scope is None and (
+                       route.rpc.startswith(edge_limits.WEBHOOK_RPCS_PREFIX)
+                       or route.rpc in edge_limits.WEBHOOK_RPCS))
     limit = edge_limits.webhook_rate_limit(settings.edge)
-    return [line for path in paths for line in (
-        f'- match: {{path: "{path}"}}', "  route: {cluster: ingest, timeout: 60s}",
-        f"  typed_per_filter_config: {{envoy.filters.http.local_ratelimit: {limit}}}")]
+    return [line for method, path in calls for line in (
+        f'- match: {{path: "{path}", headers: [{{name: ":method", string_match: '
+        f'{{exact: {method}}}}}]}}',
+        "  route: {cluster: ingest, timeout: 60s}",
+        # What the auth service strips from every call it lets through without a token.
+        f"  request_headers_to_remove: [{TOKEN_NAME_HEADER}]",
+        "  typed_per_filter_config:",
+        f"    envoy.filters.http.local_ratelimit: {limit}",
+        f"    envoy.filters.http.ext_authz: {_NO_AUTHZ}")]
 
 
 def _mesh_tls(tls: MeshTls | None) -> list[str]:
