@@ -160,7 +160,8 @@ class Dispatcher:
                       webhooks: Sequence[records_pb2.WebhookRecord]) -> LoggedEvent | None:
         """The log entry as an event when one of `webhooks` wants it, else None (raises when it
         reads as no event)."""
-        if not any(wants(w, self.event_log.head_of(slot, entry)) for w in webhooks):
+        head = self.event_log.head_of(slot, entry)
+        if not any(wants(w, head) for w in webhooks):
             return None
         return self.event_log.parse(slot, entry)
 

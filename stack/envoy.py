@@ -69,11 +69,11 @@ def _retries(retry_on: str) -> str:
 STREAMING_SERVICES = ("EventsService",)
 #: Single streaming RPCs of other services (gRPC paths): no route timeout either.
 STREAMING_METHODS = ("/parley.v1.ChatPluginService/StreamVisitorEvents",)
-#: Paths a web page on any origin calls (the chat plugin's visitor API): CORS allows them.
-#: Envoy answers the preflight; the visitor token, not a cookie, authenticates the calls.
 #: The per-route config that keeps a route's requests from the auth service.
 _NO_AUTHZ = ('{"@type": type.googleapis.com/envoy.extensions.filters.http.ext_authz.v3'
              '.ExtAuthzPerRoute, disabled: true}')
+#: Paths a web page on any origin calls (the chat plugin's visitor API): CORS allows them.
+#: Envoy answers the preflight; the visitor token, not a cookie, authenticates the calls.
 CORS_PREFIX = "/chatplugin."
 CORS_POLICY = json.dumps({
     "@type": "type.googleapis.com/envoy.extensions.filters.http.cors.v3.CorsPolicy",

@@ -30,9 +30,8 @@ from store.keys import StoreKeys
 from store.reads import StoreReads
 
 __all__ = ["CommandWriter", "Entry", "EventLog", "Head", "LoggedEvent", "StoreReads",
-           "channel_commands",
-           "commands", "event_log", "event_positions", "events", "follow", "keys_of",
-           "metadata_record", "reads"]
+           "channel_commands", "commands", "event_log", "event_positions", "events", "follow",
+           "keys_of", "metadata_record", "reads"]
 
 #: This process's key namers, one per install (namespace): following the generation moves all.
 _KEYS: dict[str, StoreKeys] = {}

@@ -193,9 +193,10 @@ class EventLog:
                      ) -> list[Chosen]:
         """Each entry of stream `slot` by its head, its event decoded only when `wanted`."""
         heads = [self.head_of(slot, entry) for entry in entries]
+        chosen = [wanted(head) for head in heads]
         decoded = iter(await self.decode(
-            slot, [entry for entry, head in zip(entries, heads) if wanted(head)]))
-        return [(head, next(decoded) if wanted(head) else None) for head in heads]
+            slot, [entry for entry, pick in zip(entries, chosen) if pick]))
+        return [(head, next(decoded) if pick else None) for head, pick in zip(heads, chosen)]
 
     def parse(self, slot: int, entry: Entry) -> LoggedEvent:
         """An entry of stream `slot` as an event (a `message.*` event with its payload made from

@@ -23,16 +23,9 @@ def default_display_name(source: str, contact_source_id: str) -> str:
     return f"{kind.label if kind else source.title()} {contact_source_id[-5:]}".strip()
 
 
-def with_metadata(message: resources_pb2.Message, document: dict[str, Any] | None) -> resources_pb2.Message:
-    """`message` with its metadata document (receipts, reactions, ...) merged in."""
-    served = resources_pb2.Message()
-    served.CopyFrom(message)
-    return _merged(served, document)
-
-
 def _merged(message: resources_pb2.Message, document: dict[str, Any] | None
             ) -> resources_pb2.Message:
-    """`message`, changed: its metadata document merged in."""
+    """`message`, changed: its metadata document (receipts, reactions, ...) merged in."""
     message.metadata.SetInParent()  # always an object in answers, {} when there is none
     if document:
         merged = deep_merge(json_format.MessageToDict(message.metadata), document)
