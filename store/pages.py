@@ -12,7 +12,7 @@ from dataclasses import dataclass
 
 from parley.v1 import resources_pb2
 from runtime.errors import InvalidArgument
-from runtime.redis import Client
+from runtime.redis import Client, PipelinedScript, unpacked
 from store import cursors
 
 DEFAULT_PAGE_SIZE = 20
@@ -101,31 +101,46 @@ class LexSpan:
         )
 
 
-def _position(position: cursors.Cursor) -> tuple[int, bytes]:
+def _position(position: cursors.Cursor) -> tuple[int, str]:
     """A cursor's (score, id); InvalidArgument when its member is not `<time>:<id>`."""
     score_text, _, member = position.member.partition(":")
     if not score_text.isdigit() or not member:
         raise InvalidArgument("invalid cursor")
-    return int(score_text), member.encode()
+    return int(score_text), member
 
 
-async def _older_counts(redis: Client, indexes: list[str], score: int, member: bytes
-                        ) -> tuple[list[int], list[int], list[int]]:
-    """For each of `indexes`: its size, how many of its members come before (score, member) in
-    (score, member) order, and how many come before or at it; one round trip for all of them."""
-    pipe = redis.pipeline(transaction=False)
-    for index in indexes:
-        pipe.zcard(index)
-        pipe.zcount(index, "-inf", f"({score}")
-        pipe.zrange(index, score, score, byscore=True)  # ties: few, ordered by member
-    found = await pipe.execute()
-    sizes, before, through = [], [], []
-    for i in range(len(indexes)):
-        size, older, ties = found[3 * i: 3 * i + 3]
-        sizes.append(size)
-        before.append(older + sum(1 for tie in ties if tie < member))
-        through.append(older + sum(1 for tie in ties if tie <= member))
-    return sizes, before, through
+#: KEYS: a sorted set scored by time, ties ordered by member. ARGV: the page size, then (a page
+#: at a cursor) the cursor's score, member and direction. Answers (msgpack) the set's size, how
+#: many members come before the position in (score, member) order and how many before or at it
+#: (the size twice for the newest page), then the members and scores of the set's share of the
+#: page: the `size` members before the position, or after it.
+_SCORED_SPAN = PipelinedScript("""
+local size = tonumber(ARGV[1])
+local total = redis.call('ZCARD', KEYS[1])
+if #ARGV == 1 then
+  return cmsgpack.pack({total, total, total, redis.call('ZRANGE', KEYS[1], -size, -1, 'WITHSCORES')})
+end
+-- Members compare as bytes, as in a sorted set (Lua's < follows the server's locale).
+local function less(a, b)
+  for i = 1, math.min(#a, #b) do
+    local x, y = string.byte(a, i), string.byte(b, i)
+    if x ~= y then return x < y end
+  end
+  return #a < #b
+end
+local score, member = ARGV[2], ARGV[3]
+local before = redis.call('ZCOUNT', KEYS[1], '-inf', '(' .. score)
+local through = before
+for _, tie in ipairs(redis.call('ZRANGE', KEYS[1], score, score, 'BYSCORE')) do
+  if less(tie, member) then before = before + 1 end
+  if not less(member, tie) then through = through + 1 end
+end
+local start, stop = through, through + size - 1
+if ARGV[4] == 'before' then start, stop = math.max(0, before - size), before - 1 end
+local entries = {}
+if stop >= start then entries = redis.call('ZRANGE', KEYS[1], start, stop, 'WITHSCORES') end
+return cmsgpack.pack({total, before, through, entries})
+""")
 
 
 async def newest_first_by_score(
@@ -135,37 +150,24 @@ async def newest_first_by_score(
     members are ids, merged as one: a set per partition of the keyspace, each holding a share.
     Such sets combine with plain index sets (ZINTERSTORE) for filters. The cursor is a position
     in (time, id) order, so it holds whatever partition its neighbours are in; the total adds
-    the sets' sizes up. Two round trips at most, whatever the number of sets."""
+    the sets' sizes up. One round trip, a script per set, whatever the number of sets."""
     size = page_size_or_default(page_size)
     position = cursors.decode(cursor) if cursor else None
-    pipe = redis.pipeline(transaction=False)
-    if position is None:  # the newest of each set, and its size: one round trip
-        for index in indexes:
-            pipe.zcard(index)
-            pipe.zrange(index, -size, -1, withscores=True)
-        answers = await pipe.execute()
-        sizes, pieces = answers[0::2], answers[1::2]
-        older_total = sum(sizes)
-    else:
-        score, member = _position(position)
-        sizes, before, through = await _older_counts(redis, indexes, score, member)
-        if position.direction == "before":
-            ranges = [(max(0, b - size), b - 1) for b in before]
-            older_total = sum(before)
-        else:
-            ranges = [(t, t + size - 1) for t in through]
-            newer_total = sum(n - t for n, t in zip(sizes, through))
-        for index, (start, end) in zip(indexes, ranges):
-            pipe.zrange(index, start, max(start, end), withscores=True)
-        pieces = [entries if end >= start else []
-                  for (start, end), entries in zip(ranges, await pipe.execute())]
-    found = sorted((int(score), m) for entries in pieces for m, score in entries)
+    args: list[str | int] = [size]
+    if position is not None:
+        args.extend([*_position(position), position.direction])
+    answers = [unpacked(a) for a in await _SCORED_SPAN.run(redis, [([i], args) for i in indexes])]
+    sizes = [answer[0] for answer in answers]
+    flat = [entry for answer in answers for entry in answer[3] or ()]
+    found = sorted((int(float(score)), member) for member, score in zip(flat[0::2], flat[1::2]))
     if position is None or position.direction == "before":
         chosen = found[-size:]
-        has_older, has_newer = older_total > size, position is not None
+        has_older = sum(answer[1] for answer in answers) > size
+        has_newer = position is not None
     else:
         chosen = found[:size]
-        has_older, has_newer = True, newer_total > size
+        has_older = True
+        has_newer = sum(n - answer[2] for n, answer in zip(sizes, answers)) > size
     members = [cursors.message_member(score, m.decode()) for score, m in chosen]
     return Page(
         members=members,

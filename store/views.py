@@ -10,7 +10,7 @@ from google.protobuf import json_format
 
 from parley.v1 import records_pb2, resources_pb2
 from runtime import timestamps
-from runtime.redis import Client, PipelinedScript
+from runtime.redis import Client, PipelinedScript, unpacked
 from sources import CHANNEL_KINDS
 from store.keys import StoreKeys
 from store.metadata import deep_merge
@@ -78,17 +78,17 @@ def channel_view(blob: bytes | None) -> resources_pb2.Channel | None:
     return None if blob is None else records_pb2.ChannelRecord.FromString(blob).channel
 
 
-#: KEYS: a partition's unread counts, then the hash and the metadata document of each
-#: conversation. ARGV: the key prefixes of the partition's messages and message metadata, then the
-#: conversation ids. Answers, per conversation, false when unknown, else its hash (flat), its
+#: KEYS: a partition's unread counts. ARGV: the key prefixes of the partition's conversations,
+#: conversation metadata documents, messages and message metadata documents, then conversation
+#: ids. Answers (msgpack), per conversation, false when unknown, else its hash (flat), its
 #: metadata document, unread count, and last message with its metadata document.
 _CONVERSATIONS = PipelinedScript("""
 local found = {}
-for i = 3, #ARGV do
-  local n = i - 2
-  local state = redis.call('HGETALL', KEYS[2 * n])
+for i = 5, #ARGV do
+  local id = ARGV[i]
+  local state = redis.call('HGETALL', ARGV[1] .. id)
   if #state == 0 then
-    found[n] = false
+    found[i - 4] = false
   else
     local last = false
     for f = 1, #state, 2 do
@@ -96,14 +96,14 @@ for i = 3, #ARGV do
     end
     local message, document = false, false
     if last then
-      message = redis.call('GET', ARGV[1] .. last)
-      document = redis.call('GET', ARGV[2] .. last)
+      message = redis.call('GET', ARGV[3] .. last)
+      document = redis.call('GET', ARGV[4] .. last)
     end
-    found[n] = {state, redis.call('GET', KEYS[2 * n + 1]),
-                redis.call('ZSCORE', KEYS[1], ARGV[i]), message, document}
+    found[i - 4] = {state, redis.call('GET', ARGV[2] .. id), redis.call('ZSCORE', KEYS[1], id),
+                    message, document}
   end
 end
-return found
+return cmsgpack.pack(found)
 """)
 
 
@@ -118,17 +118,17 @@ async def load_conversations(
     calls = []
     for number, ids in by_partition.items():
         part = keys.partition(number)
-        calls.append(([part.unread_counts(),
-                       *(k for cid in ids for k in (part.conversation(cid),
-                                                    part.metadata("conversation", cid)))],
-                      [part.message(""), part.metadata("message", ""), *ids]))
+        calls.append(([part.unread_counts()],
+                      [part.conversation(""), part.metadata("conversation", ""), part.message(""),
+                       part.metadata("message", ""), *ids]))
     answers = await _CONVERSATIONS.run(redis, calls) if calls else []
     found: dict[str, _Found] = {}
     for ids, answered in zip(by_partition.values(), answers):
-        for cid, answer in zip(ids, cast(list[list[Any] | None], answered)):
-            if answer is not None:  # its hash, then the rest as the script gave it
+        for cid, answer in zip(ids, unpacked(answered)):
+            if answer is not None:  # its hash, then the rest (false where Redis had nil)
                 state, document, unread, last, last_document = answer
-                found[cid] = _Found(_fields(state), document, unread, last, last_document)
+                found[cid] = _Found(_fields(state), document or None, unread or None,
+                                    last or None, last_document or None)
     channel_ids = sorted({got.fields["channel_id"] for got in found.values()})
     blobs = cast(list[bytes | None], await redis.execute_command(
         "MGET", *(keys.channel(c) for c in channel_ids)) if channel_ids else [])  # one slot
