@@ -38,9 +38,11 @@ def producer(settings: Settings, batched: bool = False) -> AIOKafkaProducer:
     `batched`, for a worker that sends a batch of records and then waits for all of them (the
     translator, a reprocess): each request waits up to `PARLEY_KAFKA_LINGER_MS` for more records
     and is compressed with `PARLEY_KAFKA_COMPRESSION`. A producer whose every record a caller
-    waits for alone (a webhook's acknowledgement, a command) sends at once."""
+    waits for alone (a webhook's acknowledgement, a command) waits `PARLEY_KAFKA_ACK_LINGER_MS`,
+    a moment, so that records sent at once share a request."""
     batching = ({"linger_ms": settings.kafka_linger_ms,
-                 "compression_type": settings.kafka_compression or None} if batched else {})
+                 "compression_type": settings.kafka_compression or None} if batched
+                else {"linger_ms": settings.kafka_ack_linger_ms})
     return AIOKafkaProducer(
         **connection(settings),
         acks="all",

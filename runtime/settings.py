@@ -190,7 +190,12 @@ KAFKA_MIN_INSYNC_REPLICAS = Setting(
 KAFKA_LINGER_MS = Setting(
     "PARLEY_KAFKA_LINGER_MS", 5, int,
     "how long a batching producer (the translator, a reprocess) waits for more records per "
-    "request; the producers a caller waits on record by record (webhooks, commands) never wait")
+    "request")
+KAFKA_ACK_LINGER_MS = Setting(
+    "PARLEY_KAFKA_ACK_LINGER_MS", 2, int,
+    "how long a producer whose callers wait for each record's acknowledgement (webhooks, "
+    "commands) waits for more records per request: concurrent webhooks share one request, which "
+    "costs the brokers and the services less than one each (0: send at once)")
 KAFKA_COMPRESSION = Setting(
     "PARLEY_KAFKA_COMPRESSION", "", _codec,
     "codec of a batching producer's requests: `gzip` (others need their Python package: `lz4`, "
@@ -274,7 +279,7 @@ DECLARED: tuple[Setting[Any], ...] = (
     INSTANCE, UPSTREAM,
     KAFKA_BOOTSTRAP, KAFKA_PORT, KAFKA_SECURITY_PROTOCOL, KAFKA_SASL_MECHANISM,
     KAFKA_SASL_USERNAME, KAFKA_SASL_PASSWORD, KAFKA_SSL_CA_FILE, KAFKA_REPLICATION_FACTOR,
-    KAFKA_MIN_INSYNC_REPLICAS, KAFKA_LINGER_MS, KAFKA_COMPRESSION, KAFKA_HEAP,
+    KAFKA_MIN_INSYNC_REPLICAS, KAFKA_LINGER_MS, KAFKA_ACK_LINGER_MS, KAFKA_COMPRESSION, KAFKA_HEAP,
     REDIS_URL, REDIS_CLUSTER_NODES, NAMESPACE, TOPIC_PARTITIONS, PROJECTORS, OLD_LAYOUT_RETIRE_S,
     DATA_DIR, CACHE_DIR, LOG_LEVEL, PUBLIC_URL,
     EVENTS_RETAINED, FILTER_EVALUATION_LIMIT, OUTBOUND_ALLOW_CIDRS,
@@ -421,6 +426,7 @@ class Settings:
     kafka_min_insync_replicas: int = declared(KAFKA_MIN_INSYNC_REPLICAS)
     #: Of a batching producer (`runtime.kafka.producer`).
     kafka_linger_ms: int = declared(KAFKA_LINGER_MS)
+    kafka_ack_linger_ms: int = declared(KAFKA_ACK_LINGER_MS)
     #: "" (none) or one of `KAFKA_CODECS`; codecs other than gzip need their Python package.
     kafka_compression: str = declared(KAFKA_COMPRESSION)
     kafka_security: KafkaSecurity = field(default_factory=KafkaSecurity)
