@@ -19,7 +19,10 @@ Each table holds both runs, a row per figure and Redis (column `redis`: "single"
   its first write to Kafka until the projectors applied all) with the seconds they took after
   the load's last ack; at the largest, `parley rebuild` (every record replayed into a new
   generation, nothing else loading): records per second, per projector (one on the single
-  Redis, two on the cluster).
+  Redis, two on the cluster);
+- reprocessing, last: `parley reprocess facebook` of its raw topic, which then holds the
+  webhooks posted above and as many more raw Messenger webhooks as there are conversations at
+  full size (20k at least), written as the ingest service writes them: raw events per second.
 
 `PARLEY_BENCH_CONVERSATIONS` scales the sizes down for a quick run.
 """
@@ -48,6 +51,7 @@ import redis
 from bench import limits, load, wrk
 from bench.report import TRIVIAL, Run, targets
 from runtime import redis as runtime_redis
+from ingest.reprocess import reprocess
 from store.rebuild import rebuild, wait_projected
 from auth.manage import ADMIN_TOKEN_FILE
 
@@ -299,6 +303,7 @@ def _measure(settings: settings_module.Settings, run: Run) -> None:
         run.reads.update({(size, name): figures
                           for name, figures in _reads(base, small[0]).items()})
     run.rebuild = _rebuild(settings)
+    run.reprocess = _reprocess(settings, base, max(20_000, most))
 
 
 def _rebuild(settings: settings_module.Settings) -> tuple[int, float, int]:
@@ -310,6 +315,19 @@ def _rebuild(settings: settings_module.Settings) -> tuple[int, float, int]:
             settings, lambda done, total: bar.update(task, completed=done, total=total),
             timeout_s=3600))
     return replayed, time.perf_counter() - started, settings.projectors
+
+
+def _reprocess(settings: settings_module.Settings, base: str, more: int) -> tuple[int, float]:
+    """`parley reprocess facebook` after `more` raw webhooks were added to the raw topic:
+    (raw events replayed, seconds)."""
+    hooks = signed_hooks(base, more)
+    asyncio.run(load.raw_webhooks(settings, "facebook", [h.body for h in hooks], "application/json"))
+    started = time.perf_counter()
+    with Progress(*Progress.get_default_columns(), MofNCompleteColumn(), console=console) as bar:
+        task = bar.add_task("parley reprocess facebook", total=None)
+        replayed = asyncio.run(reprocess(
+            settings, "facebook", progress=lambda done, total: bar.update(task, completed=done, total=total)))
+    return replayed, time.perf_counter() - started
 
 
 REDIS_MIX = "Redis: projected-message command mix/s (redis-benchmark)"

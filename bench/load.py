@@ -1,4 +1,5 @@
-"""The bench's data generator: normalized messages through Kafka, as the translator writes them."""
+"""The bench's data generators: normalized messages through Kafka, as the translator writes them;
+raw webhooks in a source's raw topic, as the ingest service writes them."""
 
 from __future__ import annotations
 
@@ -10,7 +11,9 @@ from aiokafka import AIOKafkaProducer
 
 from parley.v1 import records_pb2, resources_pb2
 from runtime import json_values, kafka, timestamps, topics
+from ingest.raw_writer import write_raw
 from runtime.settings import Settings
+from sources import REGISTRY
 
 START_MS = 1_700_000_000_000
 
@@ -88,3 +91,19 @@ async def load(settings: Settings, conversations: list[str], per_conversation: i
     finally:
         await producer.stop()
     return written
+
+
+async def raw_webhooks(settings: Settings, source: str, bodies: list[bytes], content_type: str
+                       ) -> None:
+    """Append `bodies`, webhooks of `source` (verified, as it were), to its raw topic as the
+    ingest service does, many at a time."""
+    producer = kafka.producer(settings, batched=True)
+    await producer.start()
+    routing_key = REGISTRY[source].webhook.routing_key  # type: ignore[union-attr]
+    try:
+        for start in range(0, len(bodies), 1000):
+            await asyncio.gather(*(
+                write_raw(producer, settings, source, routing_key(body), body, content_type,
+                          f"/{source}") for body in bodies[start:start + 1000]))
+    finally:
+        await producer.stop()

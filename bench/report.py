@@ -28,6 +28,8 @@ LATENCY_GROWTH = 1.2
 #: Records projected per second by one projector (`parley rebuild`, nothing else loading), at
 #: least.
 PROJECTION_PER_S = 10_000
+#: Raw events replayed per second by `parley reprocess`, at least.
+REPROCESS_PER_S = 10_000
 #: Redis memory per message, at most.
 BYTES_PER_MESSAGE = 500
 #: p99 of webhook -> message.created on SSE at 200 webhooks/s, at most.
@@ -54,6 +56,8 @@ class Run:
     sse_p99_ms: dict[int, float] = field(default_factory=dict)
     #: `parley rebuild` at the largest size: (records replayed, seconds, projectors)
     rebuild: tuple[int, float, int] | None = None
+    #: `parley reprocess` of a raw topic: (raw events replayed, seconds)
+    reprocess: tuple[int, float] | None = None
 
 
 
@@ -93,6 +97,10 @@ def targets(run: Run) -> list[Row]:
         rows.append((f"projection: parley rebuild of {records:,} records, {projectors} projector(s)",
                      f"{each:,.0f} records/s per projector", f">= {PROJECTION_PER_S:,}",
                      each >= PROJECTION_PER_S))
+    if run.reprocess is not None:
+        events, seconds = run.reprocess
+        rows.append((f"parley reprocess of {events:,} raw events", f"{events / seconds:,.0f} events/s",
+                     f">= {REPROCESS_PER_S:,}", events / seconds >= REPROCESS_PER_S))
     if run.store:
         size, (per_message, _, _) = list(run.store.items())[-1]
         rows.append((f"Redis memory per message ({size})", f"{per_message:,.0f} bytes",

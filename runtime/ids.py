@@ -3,16 +3,28 @@
 from __future__ import annotations
 
 import hashlib
-import json
 import uuid
+from json.encoder import encode_basestring_ascii  # type: ignore[attr-defined]
 
 #: The root of every Parley id. Never change it: every stored id derives from it.
 PARLEY_NAMESPACE = uuid.UUID("5b1c9c1e-6f1e-5c55-9a0d-3f4b2c8e7a10")
+_NAMESPACE_BYTES = PARLEY_NAMESPACE.bytes
+
+
+def uuid5_text(name: str) -> str:
+    """`str(uuid.uuid5(PARLEY_NAMESPACE, name))`, made without a `uuid.UUID` object, in half
+    the time (translation derives four ids per message)."""
+    digest = bytearray(hashlib.sha1(_NAMESPACE_BYTES + name.encode()).digest()[:16])
+    digest[6] = digest[6] & 0x0F | 0x50  # version 5
+    digest[8] = digest[8] & 0x3F | 0x80  # the RFC 4122 variant
+    h = digest.hex()
+    return f"{h[:8]}-{h[8:12]}-{h[12:16]}-{h[16:20]}-{h[20:]}"
 
 
 def _derive(kind: str, *parts: str) -> str:
-    # A JSON array names the kind and keeps ("ab", "c") apart from ("a", "bc"), whatever the parts.
-    return str(uuid.uuid5(PARLEY_NAMESPACE, json.dumps([kind, *parts])))
+    # A JSON array names the kind and keeps ("ab", "c") apart from ("a", "bc"), whatever the parts:
+    # `json.dumps([kind, *parts])`, written by the encoder it uses for strings.
+    return uuid5_text("[" + ", ".join(map(encode_basestring_ascii, (kind, *parts))) + "]")
 
 
 def channel_id(source: str, source_channel_id: str) -> str:

@@ -18,6 +18,7 @@ def _run() -> Run:
     run.sse_p99_ms[200] = 82.0
     run.store["1M"] = (982.0, 12_000.0, 3.0)
     run.rebuild = (1_000_000, 50.0, 2)
+    run.reprocess = (60_000, 10.0)
     return run
 
 
@@ -33,6 +34,7 @@ def test_each_measured_target_is_judged_at_the_largest_size() -> None:
     assert rows["webhook -> message.created on SSE at 200/s: p99"][2] is False
     assert rows["projection: parley rebuild of 1,000,000 records, 2 projector(s)"] == (
         "10,000 records/s per projector", ">= 10,000", True)
+    assert rows["parley reprocess of 60,000 raw events"] == ("6,000 events/s", ">= 10,000", False)
     assert rows["Redis memory per message (1M)"] == ("982 bytes", "<= 500", False)
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import uuid
 
 from hypothesis import given
@@ -24,6 +25,18 @@ def test_parts_cannot_run_into_each_other(a: str, b: str, c: str) -> None:
     # ("ab", "c") and ("a", "bc") must not collide.
     if (a + b, c) != (a, b + c):
         assert ids.conversation_id(a + b, c) != ids.conversation_id(a, b + c)
+
+
+@given(st.text(max_size=200))
+def test_ids_are_the_standard_uuid5_of_their_name(name: str) -> None:
+    assert ids.uuid5_text(name) == str(uuid.uuid5(ids.PARLEY_NAMESPACE, name))
+
+
+@given(text, text)
+def test_ids_are_the_uuid5_of_a_json_array_of_kind_and_parts(a: str, b: str) -> None:
+    # Every stored id was derived this way: the derivation may get faster, never different.
+    assert ids.conversation_id(a, b) == str(
+        uuid.uuid5(ids.PARLEY_NAMESPACE, json.dumps(["conversation", a, b])))
 
 
 def test_kinds_are_distinct_for_the_same_parts() -> None:
