@@ -1,7 +1,8 @@
 """`conversations.list` with `filters`: indexes where the store keeps them, evaluation where not.
 
 A query made only of indexed terms is answered by its index plan (`store.search.plan`), run as
-set algebra in each partition's indexes (`store.search.set_algebra`). The rest (wildcards of
+set algebra in each partition's indexes (`store.search.set_algebra`), a script per partition
+that also answers its share of the page. The rest (wildcards of
 other fields, display-name patterns) is evaluated (`store.search.match`) on the conversations the
 query's indexes leave (name trigrams, indexed AND-terms), up to a limit: a query that would load
 more conversations than that is refused with a 400 saying how to narrow it, rather than holding
@@ -16,6 +17,7 @@ answers are paged as one, merged by (activity, id).
 from __future__ import annotations
 
 import asyncio
+import uuid
 
 from google.protobuf import json_format
 from luqum import tree
@@ -25,18 +27,17 @@ from runtime.redis import Client, text
 from store import pages, views
 from store.keys import PartitionKeys, StoreKeys
 from store.search.match import matches
-from store.search.plan import Plan, index_plan, narrowing_plan
+from store.search.plan import IndexSet, index_plan, narrowing_plan
 from store.search.query import parse
-from store.search.set_algebra import (SCAN_CHUNK, TEMPORARY_TTL_S, Temporaries, drop, materialize,
-                                      select)
+from store.search import set_algebra
+from store.search.set_algebra import SCAN_CHUNK, TEMPORARY_TTL_S
 from store.search.terms import conversation_fields
 
 
 async def _evaluate(redis: Client, store: StoreKeys, keys: PartitionKeys,
-                    query: tree.Item, candidates: str, temps: Temporaries) -> str:
-    """A sorted set of the `candidates` (of partition `keys`) that satisfy `query`, evaluated
-    one by one."""
-    target = temps.new()
+                    query: tree.Item, candidates: str, target: str) -> None:
+    """Into the temporary sorted set `target`: the `candidates` (of partition `keys`) that
+    satisfy `query`, evaluated one by one."""
     start = 0
     while True:
         chunk = [text(m) for m in await redis.zrange(candidates, start, start + SCAN_CHUNK - 1)]
@@ -56,15 +57,6 @@ async def _evaluate(redis: Client, store: StoreKeys, keys: PartitionKeys,
         if selected:
             await redis.zadd(target, selected)
     await redis.expire(target, TEMPORARY_TTL_S)
-    return target
-
-
-async def _candidates(redis: Client, keys: PartitionKeys, narrowing: Plan | None,
-                      temps: Temporaries) -> str:
-    """The sorted set of a partition's conversations a query must be checked on."""
-    if narrowing is None:
-        return keys.conversations()
-    return (await select(redis, keys, narrowing, temps)).key
 
 
 async def filtered_page(redis: Client, keys: StoreKeys, query: str, cursor: str,
@@ -72,31 +64,28 @@ async def filtered_page(redis: Client, keys: StoreKeys, query: str, cursor: str,
     """The page at `cursor` of the conversations matching `query` (newest activity first);
     InvalidArgument when it would evaluate more than `evaluation_limit` conversations."""
     parsed = parse(query)
-    pages.page_size_or_default(page_size)  # bad input is rejected before any work
+    span = pages.ScoredSpan.of(cursor, page_size)  # bad input is rejected before any work
     parts = keys.partitions()
-    temps = [Temporaries(part) for part in parts]
+    plan = index_plan(parsed)
+    if plan is not None:
+        return await set_algebra.page(redis, parts, plan, span)
+    # The conversations to check: what the query's indexes leave, else every one.
+    candidates = await set_algebra.selected(redis, parts, narrowing_plan(parsed) or IndexSet("all"))
+    answers = [part.temporary(uuid.uuid4().hex) for part in parts]
     try:
-        plan = index_plan(parsed)
-        if plan is not None:
-            answers = await asyncio.gather(*(
-                materialize(redis, part, plan, t) for part, t in zip(parts, temps)))
-        else:
-            narrowing = narrowing_plan(parsed)
-            candidates = await asyncio.gather(*(
-                _candidates(redis, part, narrowing, t) for part, t in zip(parts, temps)))
-            pipe = redis.pipeline(transaction=False)
-            for key in candidates:
-                pipe.zcard(key)
-            count = sum(await pipe.execute())
-            if count > evaluation_limit:
-                raise InvalidArgument(
-                    f"filters {query!r} would be checked on {count} conversations one by one "
-                    f"(the limit is {evaluation_limit}); narrow it with an indexed term "
-                    "(channel_id, source, tag_ids, state, metadata.<path>, unread_count, "
-                    "created_at) or give display_name fragments of 3 characters or more")
-            answers = await asyncio.gather(*(
-                _evaluate(redis, keys, part, parsed, found, t)
-                for part, found, t in zip(parts, candidates, temps)))
-        return await pages.newest_first_by_score(redis, list(answers), cursor, page_size)
+        count = sum(c.size for c in candidates)
+        if count > evaluation_limit:
+            raise InvalidArgument(
+                f"filters {query!r} would be checked on {count} conversations one by one "
+                f"(the limit is {evaluation_limit}); narrow it with an indexed term "
+                "(channel_id, source, tag_ids, state, metadata.<path>, unread_count, "
+                "created_at) or give display_name fragments of 3 characters or more")
+        await asyncio.gather(*(_evaluate(redis, keys, part, parsed, found.key, answer)
+                               for part, found, answer in zip(parts, candidates, answers)))
+        return await pages.newest_first_by_score(redis, answers, cursor, page_size)
     finally:
-        await drop(redis, temps)
+        pipe = redis.pipeline(transaction=False)
+        for key in [c.key for c in candidates if c.temporary] + answers:
+            pipe.delete(key)  # one key a command: each in its partition's slot
+        await pipe.execute()
+
