@@ -115,7 +115,8 @@ def _position(position: cursors.Cursor) -> tuple[int, str]:
     return int(score_text), member
 
 
-#: Lua: `span(key, size, score, member, direction)`, what a set scored by time (ties ordered by
+#: Lua: `position(key, score, member)`, the rank of a position in a set scored by time; and
+#: `span(key, size, score, member, direction)`, what a set scored by time (ties ordered by
 #: member) holds of a page merged over several such sets: the set's size, how many members come
 #: before the position in (score, member) order and how many before or at it (the size twice
 #: for the newest page: `score` nil), then the members and scores of the set's share of the
@@ -129,17 +130,22 @@ local function less(a, b)
   end
   return #a < #b
 end
-local function span(key, size, score, member, direction)
-  local total = redis.call('ZCARD', key)
-  if not score then
-    return {total, total, total, redis.call('ZRANGE', key, -size, -1, 'WITHSCORES')}
-  end
+-- How many members of `key` come before (score, member), and how many before or at it.
+local function position(key, score, member)
   local before = redis.call('ZCOUNT', key, '-inf', '(' .. score)
   local through = before
   for _, tie in ipairs(redis.call('ZRANGE', key, score, score, 'BYSCORE')) do
     if less(tie, member) then before = before + 1 end
     if not less(member, tie) then through = through + 1 end
   end
+  return before, through
+end
+local function span(key, size, score, member, direction)
+  local total = redis.call('ZCARD', key)
+  if not score then
+    return {total, total, total, redis.call('ZRANGE', key, -size, -1, 'WITHSCORES')}
+  end
+  local before, through = position(key, score, member)
   local start, stop = through, through + size - 1
   if direction == 'before' then start, stop = math.max(0, before - size), before - 1 end
   local entries = {}

@@ -228,12 +228,59 @@ local function drop(except)
 end
 """
 
+#: Lua: `walk(range, size, score, member, direction)`, what `span` answers of a range program
+#: rescored by activity, found without making that set: the conversations are walked by activity
+#: from the position, each looked up in the range's set, until the page and one more are found.
+#: `before` and the count of newer ones are capped at size + 1, all a page needs of them; the
+#: total is the range's count, since every member of a ranged set (`created`, the unread counts)
+#: is a conversation with activity (the projector writes them with its first message).
+_WALK_LUA = """
+local function walk(p, size, score, member, direction)
+  local total, n = redis.call('ZCOUNT', p[2], p[3], p[4]), redis.call('ZCARD', everything)
+  local before, through = n, n
+  if score then before, through = position(everything, score, member) end
+  local newer = direction == 'after'
+  local rank = newer and through or before - 1
+  local found, count, chunk = {}, 0, 4 * (size + 1)
+  while count <= size and rank >= 0 and rank < n do
+    local low, high = rank, math.min(n - 1, rank + chunk - 1)
+    if not newer then low, high = math.max(0, rank - chunk + 1), rank end
+    local entries = redis.call('ZRANGE', everything, low, high, 'WITHSCORES')
+    local members = {}
+    for i = 1, #entries, 2 do members[#members + 1] = entries[i] end
+    local values = redis.call('ZMSCORE', p[2], unpack(members))
+    local first, last, step = 1, #members, 1
+    if not newer then first, last, step = #members, 1, -1 end
+    for i = first, last, step do
+      if count <= size and holds(p, values[i]) then
+        count = count + 1
+        found[#found + 1] = entries[2 * i - 1]
+        found[#found + 1] = entries[2 * i]
+      end
+    end
+    rank = newer and high + 1 or low - 1
+  end
+  local page = {}
+  for i = 1, 2 * math.min(count, size) do page[i] = found[i] end
+  if newer then return {total, 0, total - count, page} end
+  return {total, count, count, page}
+end
+"""
+
 #: KEYS: the partition's conversations by activity. ARGV: the program (msgpack), the prefix of
 #: temporary keys, their lifetime (s), the scan chunk, then `pages.ScoredSpan.args`. Answers the
 #: `span` of the set the program selects, rescored by activity (msgpack), its temporaries gone.
-_PAGE = PipelinedScript(pages.SPAN_LUA + _RUN_LUA + """
-local found = scored(run(cmsgpack.unpack(ARGV[1])))
-local answer = span(found, tonumber(ARGV[5]), ARGV[6], ARGV[7], ARGV[8])
+#: A range alone that holds many conversations is walked instead (`walk`): its page costs about
+#: (size + 1) * conversations / matches lookups, against making and rescoring the whole range.
+_PAGE = PipelinedScript(pages.SPAN_LUA + _RUN_LUA + _WALK_LUA + """
+local program, size = cmsgpack.unpack(ARGV[1]), tonumber(ARGV[5])
+if program[1] == 'range' then
+  local matches = redis.call('ZCOUNT', program[2], program[3], program[4])
+  if matches * matches > (size + 1) * redis.call('ZCARD', everything) then
+    return cmsgpack.pack(walk(program, size, ARGV[6], ARGV[7], ARGV[8]))
+  end
+end
+local answer = span(scored(run(program)), size, ARGV[6], ARGV[7], ARGV[8])
 drop()
 return cmsgpack.pack(answer)
 """)

@@ -4,6 +4,8 @@ same answers a reader of the conversations would expect, with cursors and the fi
 from __future__ import annotations
 
 import asyncio
+import dataclasses
+import random
 import uuid
 from functools import partial
 from typing import Any
@@ -147,3 +149,46 @@ def test_filters_that_would_check_too_many_conversations_one_by_one_are_refused(
     with pytest.raises(InvalidArgument, match="would be checked on .* one by one"):
         asyncio.run(page("display_name:*nn*", limit=2))
     assert world["c1"] in asyncio.run(page("display_name:*nn*", limit=10**9))
+
+
+@pytest.mark.parametrize("last", [50, 1])  # most conversations (walked by activity), or two
+def test_created_at_ranges_page_both_ways_in_activity_order(live_stack: Settings,
+                                                           last: int) -> None:
+    keys = StoreKeys(dataclasses.replace(live_stack, namespace=f"walk{uuid.uuid4().hex[:8]}"))
+    rng = random.Random(last)
+    conversations = [str(uuid.UUID(int=rng.getrandbits(128))) for _ in range(60)]
+    activity = {cid: 1_700_000_000_000 + rng.randrange(20) * 1000 for cid in conversations}
+    created = {cid: 1_700_000_000_000 + i * 1000 for i, cid in enumerate(conversations)}
+    query = f'created_at:["2023-11-14T22:13:20Z" TO "2023-11-14T22:{13 + (20 + last) // 60}:{(20 + last) % 60:02d}Z"]'
+    expected = [cid for _, cid in sorted((activity[c], c) for c in conversations[:last + 1])]
+
+    async def walk() -> tuple[list[str], list[str], set[int]]:
+        redis = runtime_redis.client(live_stack)
+        try:
+            for cid in conversations:
+                part = keys.of_conversation(cid)
+                await redis.zadd(part.conversations(), {cid: activity[cid]})
+                await redis.zadd(part.created(), {cid: created[cid]})
+            back: list[str] = []
+            totals = set()
+            found = await answer.filtered_page(redis, keys, query, "", 2, 0)
+            while True:
+                back = [pages.member_id(m) for m in found.members] + back
+                totals.add(found.total)
+                if not found.next_cursor:
+                    break
+                found = await answer.filtered_page(redis, keys, query, found.next_cursor, 2, 0)
+            forward = [pages.member_id(m) for m in found.members]
+            while found.previous_cursor:
+                found = await answer.filtered_page(redis, keys, query, found.previous_cursor, 2, 0)
+                forward += [pages.member_id(m) for m in found.members]
+            return back, forward, totals
+        finally:
+            await redis.delete(*(k for part in keys.partitions()
+                                 for k in (part.conversations(), part.created())))
+            await redis.aclose()
+
+    back, forward, totals = asyncio.run(walk())
+    assert back == expected
+    assert forward == expected
+    assert totals == {last + 1}
