@@ -17,6 +17,7 @@ answers are paged as one, merged by (activity, id).
 from __future__ import annotations
 
 import asyncio
+import functools
 import uuid
 
 from google.protobuf import json_format
@@ -27,7 +28,7 @@ from runtime.redis import Client, text
 from store import pages, views
 from store.keys import PartitionKeys, StoreKeys
 from store.search.match import matches
-from store.search.plan import IndexSet, index_plan, narrowing_plan
+from store.search.plan import IndexSet, Plan, index_plan, narrowing_plan
 from store.search.query import parse
 from store.search import set_algebra
 from store.search.set_algebra import SCAN_CHUNK, TEMPORARY_TTL_S
@@ -59,14 +60,21 @@ async def _evaluate(redis: Client, store: StoreKeys, keys: PartitionKeys,
     await redis.expire(target, TEMPORARY_TTL_S)
 
 
+@functools.lru_cache(maxsize=256)
+def _planned(query: str) -> tuple[tree.Item, Plan | None]:
+    """`query` parsed, and its index plan (pure, so kept for the queries that come again: an
+    inbox asks the same few all day)."""
+    parsed = parse(query)
+    return parsed, index_plan(parsed)
+
+
 async def filtered_page(redis: Client, keys: StoreKeys, query: str, cursor: str,
                         page_size: int, evaluation_limit: int) -> pages.Page:
     """The page at `cursor` of the conversations matching `query` (newest activity first);
     InvalidArgument when it would evaluate more than `evaluation_limit` conversations."""
-    parsed = parse(query)
+    parsed, plan = _planned(query)
     span = pages.ScoredSpan.of(cursor, page_size)  # bad input is rejected before any work
     parts = keys.partitions()
-    plan = index_plan(parsed)
     if plan is not None:
         return await set_algebra.page(redis, parts, plan, span)
     # The conversations to check: what the query's indexes leave, else every one.
