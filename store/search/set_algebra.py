@@ -233,21 +233,26 @@ end
 #: from the position, each looked up in the range's set, until the page and one more are found.
 #: `before` and the count of newer ones are capped at size + 1, all a page needs of them; the
 #: total is the range's count, since every member of a ranged set (`created`, the unread counts)
-#: is a conversation with activity (the projector writes them with its first message).
+#: is a conversation with activity (the projector writes them with its first message). Nil once
+#: it has looked up `budget` conversations without the page: the range's members are not spread
+#: over the activity order (`created_at` ranges of old conversations lie at its far end).
 _WALK_LUA = """
-local function walk(p, size, score, member, direction)
+local function walk(p, size, score, member, direction, budget)
   local total, n = redis.call('ZCOUNT', p[2], p[3], p[4]), redis.call('ZCARD', everything)
   local before, through = n, n
   if score then before, through = position(everything, score, member) end
   local newer = direction == 'after'
   local rank = newer and through or before - 1
   local found, count, chunk = {}, 0, 4 * (size + 1)
+  local visited = 0
   while count <= size and rank >= 0 and rank < n do
+    if visited >= budget then return nil end
     local low, high = rank, math.min(n - 1, rank + chunk - 1)
     if not newer then low, high = math.max(0, rank - chunk + 1), rank end
     local entries = redis.call('ZRANGE', everything, low, high, 'WITHSCORES')
     local members = {}
     for i = 1, #entries, 2 do members[#members + 1] = entries[i] end
+    visited = visited + #members
     local values = redis.call('ZMSCORE', p[2], unpack(members))
     local first, last, step = 1, #members, 1
     if not newer then first, last, step = #members, 1, -1 end
@@ -271,13 +276,16 @@ end
 #: temporary keys, their lifetime (s), the scan chunk, then `pages.ScoredSpan.args`. Answers the
 #: `span` of the set the program selects, rescored by activity (msgpack), its temporaries gone.
 #: A range alone that holds many conversations is walked instead (`walk`): its page costs about
-#: (size + 1) * conversations / matches lookups, against making and rescoring the whole range.
+#: (size + 1) * conversations / matches lookups where its members are spread over the activity
+#: order, against making and rescoring the whole range; past four times that, the range is made.
 _PAGE = PipelinedScript(pages.SPAN_LUA + _RUN_LUA + _WALK_LUA + """
 local program, size = cmsgpack.unpack(ARGV[1]), tonumber(ARGV[5])
 if program[1] == 'range' then
   local matches = redis.call('ZCOUNT', program[2], program[3], program[4])
-  if matches * matches > (size + 1) * redis.call('ZCARD', everything) then
-    return cmsgpack.pack(walk(program, size, ARGV[6], ARGV[7], ARGV[8]))
+  local n = redis.call('ZCARD', everything)
+  if matches * matches > (size + 1) * n then
+    local walked = walk(program, size, ARGV[6], ARGV[7], ARGV[8], 4 * (size + 1) * n / matches)
+    if walked then return cmsgpack.pack(walked) end
   end
 end
 local answer = span(scored(run(program)), size, ARGV[6], ARGV[7], ARGV[8])

@@ -13,6 +13,7 @@ from typing import Any
 import pytest
 
 from runtime import redis as runtime_redis
+from runtime import timestamps
 from runtime.errors import InvalidArgument
 from runtime.settings import Settings
 from store import pages
@@ -151,36 +152,49 @@ def test_filters_that_would_check_too_many_conversations_one_by_one_are_refused(
     assert world["c1"] in asyncio.run(page("display_name:*nn*", limit=10**9))
 
 
-@pytest.mark.parametrize("last", [50, 1])  # most conversations (walked by activity), or two
-def test_created_at_ranges_page_both_ways_in_activity_order(live_stack: Settings,
-                                                           last: int) -> None:
+@pytest.mark.parametrize(("count", "last", "as_created"), [
+    (60, 50, False),  # most conversations, spread over the activity order: walked
+    (60, 1, False),  # two: the range is made
+    # 10% of them, the least active (activity follows creation): the walk gives up, the range
+    # is made
+    (3000, 299, True),
+])
+def test_created_at_ranges_page_both_ways_in_activity_order(
+        live_stack: Settings, count: int, last: int, as_created: bool) -> None:
     keys = StoreKeys(dataclasses.replace(live_stack, namespace=f"walk{uuid.uuid4().hex[:8]}"))
     rng = random.Random(last)
-    conversations = [str(uuid.UUID(int=rng.getrandbits(128))) for _ in range(60)]
-    activity = {cid: 1_700_000_000_000 + rng.randrange(20) * 1000 for cid in conversations}
+    conversations = [str(uuid.UUID(int=rng.getrandbits(128))) for _ in range(count)]
     created = {cid: 1_700_000_000_000 + i * 1000 for i, cid in enumerate(conversations)}
-    query = f'created_at:["2023-11-14T22:13:20Z" TO "2023-11-14T22:{13 + (20 + last) // 60}:{(20 + last) % 60:02d}Z"]'
+    activity = (created if as_created else
+                {cid: 1_700_000_000_000 + rng.randrange(20) * 1000 for cid in conversations})
+    end = timestamps.format_ms(1_700_000_000_000 + last * 1000)
+    query = f'created_at:["2023-11-14T22:13:20Z" TO "{end}"]'
     expected = [cid for _, cid in sorted((activity[c], c) for c in conversations[:last + 1])]
+    page_size = 2
 
     async def walk() -> tuple[list[str], list[str], set[int]]:
         redis = runtime_redis.client(live_stack)
         try:
+            pipe = redis.pipeline(transaction=False)
             for cid in conversations:
                 part = keys.of_conversation(cid)
-                await redis.zadd(part.conversations(), {cid: activity[cid]})
-                await redis.zadd(part.created(), {cid: created[cid]})
+                pipe.zadd(part.conversations(), {cid: activity[cid]})
+                pipe.zadd(part.created(), {cid: created[cid]})
+            await pipe.execute()
             back: list[str] = []
             totals = set()
-            found = await answer.filtered_page(redis, keys, query, "", 2, 0)
+            found = await answer.filtered_page(redis, keys, query, "", page_size, 0)
             while True:
                 back = [pages.member_id(m) for m in found.members] + back
                 totals.add(found.total)
                 if not found.next_cursor:
                     break
-                found = await answer.filtered_page(redis, keys, query, found.next_cursor, 2, 0)
+                found = await answer.filtered_page(redis, keys, query, found.next_cursor,
+                                                   page_size, 0)
             forward = [pages.member_id(m) for m in found.members]
             while found.previous_cursor:
-                found = await answer.filtered_page(redis, keys, query, found.previous_cursor, 2, 0)
+                found = await answer.filtered_page(redis, keys, query, found.previous_cursor,
+                                                   page_size, 0)
                 forward += [pages.member_id(m) for m in found.members]
             return back, forward, totals
         finally:
