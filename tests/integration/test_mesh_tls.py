@@ -132,7 +132,8 @@ def test_envoy_terminates_tls_at_the_edge_when_given_a_certificate(
         argv = Path(f"/proc/{pid}/cmdline").read_text().split("\0")
         assert argv[argv.index("--concurrency") + 1] == "1"
         url = f"https://127.0.0.1:{settings.http_port}/tags.list"
-        reply = httpx.post(url, json={}, headers=api_headers(), verify=tls.ca_file, timeout=10)
+        reply = httpx.post(url, json={}, headers=api_headers(),
+                           verify=ssl.create_default_context(cafile=tls.ca_file), timeout=10)
         assert reply.status_code == 200, reply.text
         # HTTP/2 is offered too, which gRPC clients need.
         context = ssl.create_default_context(cafile=tls.ca_file)
