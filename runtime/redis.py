@@ -119,3 +119,8 @@ def unpacked(reply: object) -> list[Any]:
     items = msgpack.unpackb(reply, raw=True)
     # cmsgpack packs an empty table as a map.
     return [None if item is False else item for item in items or ()]
+
+
+def flat_hash(reply: list[bytes]) -> dict[str, str]:
+    """A hash as HGETALL answers inside a script (field, value, field, value, ...), decoded."""
+    return {reply[i].decode(): reply[i + 1].decode() for i in range(0, len(reply), 2)}

@@ -28,7 +28,7 @@ from google.protobuf import json_format
 from parley.v1 import records_pb2
 from runtime import topics
 from runtime.topics import Topic
-from runtime.redis import Client
+from runtime.redis import Client, flat_hash
 from store import batch_script, cursors, events
 from store.batch_script import Command
 from store.keys import PartitionKeys, StoreKeys
@@ -104,7 +104,7 @@ class Projection:
         mid, cid = record.message.id, record.conversation_id
         doc = self.part.metadata("conversation", cid)
         reads = [Read(self.messages, mid, "GET", self.part.message(mid), _message),
-                 Read(self.conversations, cid, "HGETALL", self.part.conversation(cid), _hash),
+                 Read(self.conversations, cid, "HGETALL", self.part.conversation(cid), flat_hash),
                  Read(self.documents, doc, "GET", doc, _document)]
         if sid := source_message_id(record):
             key = self.part.source_message(record.channel_id, sid)
@@ -124,7 +124,7 @@ class Projection:
         if record.subject == "conversation":
             cid = record.identifier
             reads.append(
-                Read(self.conversations, cid, "HGETALL", self.part.conversation(cid), _hash))
+                Read(self.conversations, cid, "HGETALL", self.part.conversation(cid), flat_hash))
             if "read_until" in record.data.fields:
                 bound = cursors.read_bound(json_format.MessageToDict(record.data))
                 reads.append(Read(self.unread_after, (cid, bound), "ZLEXCOUNT",
@@ -381,11 +381,6 @@ def _activity_ms(conversation: dict[str, str]) -> int:
 
 def _message(found: bytes | None) -> records_pb2.MessageRecord | None:
     return None if found is None else records_pb2.MessageRecord.FromString(found)
-
-
-def _hash(found: list[bytes]) -> dict[str, str]:
-    """A hash from HGETALL's flat reply (field, value, ...)."""
-    return {found[i].decode(): found[i + 1].decode() for i in range(0, len(found), 2)}
 
 
 def _text(found: bytes | None) -> str | None:

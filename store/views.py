@@ -10,7 +10,7 @@ from google.protobuf import json_format
 
 from parley.v1 import records_pb2, resources_pb2
 from runtime import timestamps
-from runtime.redis import Client, PipelinedScript, unpacked
+from runtime.redis import Client, PipelinedScript, flat_hash, unpacked
 from sources import CHANNEL_KINDS
 from store.keys import StoreKeys
 from store.metadata import deep_merge
@@ -127,18 +127,13 @@ async def load_conversations(
         for cid, answer in zip(ids, unpacked(answered)):
             if answer is not None:  # its hash, then the rest (false where Redis had nil)
                 state, document, unread, last, last_document = answer
-                found[cid] = _Found(_fields(state), document or None, unread or None,
+                found[cid] = _Found(flat_hash(state), document or None, unread or None,
                                     last or None, last_document or None)
     channel_ids = sorted({got.fields["channel_id"] for got in found.values()})
     blobs = cast(list[bytes | None], await redis.execute_command(
         "MGET", *(keys.channel(c) for c in channel_ids)) if channel_ids else [])  # one slot
     channels = dict(zip(channel_ids, blobs))
     return [_conversation(cid, found[cid], channels) for cid in conversation_ids if cid in found]
-
-
-def _fields(state: list[bytes]) -> dict[str, str]:
-    """A hash's fields from HGETALL's flat answer inside a script."""
-    return {state[i].decode(): state[i + 1].decode() for i in range(0, len(state), 2)}
 
 
 class _Found(NamedTuple):

@@ -31,7 +31,6 @@ from store.search.match import matches
 from store.search.plan import IndexSet, Plan, index_plan, narrowing_plan
 from store.search.query import parse
 from store.search import set_algebra
-from store.search.set_algebra import SCAN_CHUNK, TEMPORARY_TTL_S
 from store.search.terms import conversation_fields
 
 
@@ -39,12 +38,12 @@ async def _evaluate(redis: Client, store: StoreKeys, keys: PartitionKeys,
                     query: tree.Item, candidates: str, target: str) -> None:
     """Into the temporary sorted set `target`: the `candidates` (of partition `keys`) that
     satisfy `query`, evaluated one by one."""
-    start = 0
+    start, chunk_size = 0, set_algebra.SCAN_CHUNK
     while True:
-        chunk = [text(m) for m in await redis.zrange(candidates, start, start + SCAN_CHUNK - 1)]
+        chunk = [text(m) for m in await redis.zrange(candidates, start, start + chunk_size - 1)]
         if not chunk:
             break
-        start += SCAN_CHUNK
+        start += chunk_size
         # Scores from the activity index: a narrowing index (name trigrams) is not scored.
         scores = dict(zip(chunk, await redis.zmscore(keys.conversations(), chunk)))
         conversations = await views.load_conversations(redis, store, list(scores))
@@ -57,7 +56,7 @@ async def _evaluate(redis: Client, store: StoreKeys, keys: PartitionKeys,
                 selected[conversation.id] = score
         if selected:
             await redis.zadd(target, selected)
-    await redis.expire(target, TEMPORARY_TTL_S)
+    await redis.expire(target, set_algebra.TEMPORARY_TTL_S)
 
 
 @functools.lru_cache(maxsize=256)

@@ -124,6 +124,19 @@ local function call(args)
   redis.call('EXPIRE', args[2], tonumber(ARGV[3]))
   return args[2]
 end
+-- `command` (ZUNIONSTORE, ZINTERSTORE) of `keys` into a new temporary, a member's score the
+-- highest of its (weighted) scores.
+local function combine(command, keys, weights)
+  local args = {command, temp(), #keys}
+  for _, key in ipairs(keys) do args[#args + 1] = key end
+  if weights then
+    args[#args + 1] = 'WEIGHTS'
+    for _, weight in ipairs(weights) do args[#args + 1] = weight end
+  end
+  args[#args + 1] = 'AGGREGATE'
+  args[#args + 1] = 'MAX'
+  return call(args)
+end
 local function scored(key, is_scored)
   if is_scored then return key end
   return call({'ZINTERSTORE', temp(), 2, everything, key, 'WEIGHTS', 1, 0})
@@ -178,19 +191,13 @@ run = function(p)
   end
   if kind == 'union' then
     if #p[2] == 1 then return p[2][1], true end  -- one text: its index pages as it is
-    local args = {'ZUNIONSTORE', temp(), #p[2]}
-    for _, key in ipairs(p[2]) do args[#args + 1] = key end
-    args[#args + 1] = 'AGGREGATE'
-    args[#args + 1] = 'MAX'
-    if #p[2] > 0 then call(args) end
-    return args[2], true
+    if #p[2] == 0 then return temp(), true end  -- no text: nothing (a key never made)
+    return combine('ZUNIONSTORE', p[2]), true
   end
   if kind == 'or' then
-    local args = {'ZUNIONSTORE', temp(), #p[2]}
-    for _, operand in ipairs(p[2]) do args[#args + 1] = scored(run(operand)) end
-    args[#args + 1] = 'AGGREGATE'
-    args[#args + 1] = 'MAX'
-    return call(args), true
+    local keys = {}
+    for _, operand in ipairs(p[2]) do keys[#keys + 1] = scored(run(operand)) end
+    return combine('ZUNIONSTORE', keys), true
   end
   local keys, weights, any_scored = {}, {}, false
   for _, operand in ipairs(p[2]) do
@@ -204,15 +211,7 @@ run = function(p)
     weights[#weights + 1] = 1
   end
   local base = keys[1]
-  if #keys > 1 then
-    local args = {'ZINTERSTORE', temp(), #keys}
-    for _, key in ipairs(keys) do args[#args + 1] = key end
-    args[#args + 1] = 'WEIGHTS'
-    for _, weight in ipairs(weights) do args[#args + 1] = weight end
-    args[#args + 1] = 'AGGREGATE'
-    args[#args + 1] = 'MAX'
-    base = call(args)
-  end
+  if #keys > 1 then base = combine('ZINTERSTORE', keys, weights) end
   if #p[3] == 0 then return base, true end  -- one operand only when it is scored
   local negated
   base, negated = without_ranges(base, p[3])
@@ -228,7 +227,8 @@ local function drop(except)
 end
 """
 
-#: Lua: `walk(range, size, score, member, direction)`, what `span` answers of a range program
+#: Lua: `walk(range, total, n, size, score, member, direction, budget)` (`total`: the range's
+#: count, `n`: the conversations'), what `span` answers of a range program
 #: rescored by activity, found without making that set: the conversations are walked by activity
 #: from the position, each looked up in the range's set, until the page and one more are found.
 #: `before` and the count of newer ones are capped at size + 1, all a page needs of them; the
@@ -237,8 +237,7 @@ end
 #: it has looked up `budget` conversations without the page: the range's members are not spread
 #: over the activity order (`created_at` ranges of old conversations lie at its far end).
 _WALK_LUA = """
-local function walk(p, size, score, member, direction, budget)
-  local total, n = redis.call('ZCOUNT', p[2], p[3], p[4]), redis.call('ZCARD', everything)
+local function walk(p, total, n, size, score, member, direction, budget)
   local before, through = n, n
   if score then before, through = position(everything, score, member) end
   local newer = direction == 'after'
@@ -284,7 +283,8 @@ if program[1] == 'range' then
   local matches = redis.call('ZCOUNT', program[2], program[3], program[4])
   local n = redis.call('ZCARD', everything)
   if matches * matches > (size + 1) * n then
-    local walked = walk(program, size, ARGV[6], ARGV[7], ARGV[8], 4 * (size + 1) * n / matches)
+    local walked = walk(program, matches, n, size, ARGV[6], ARGV[7], ARGV[8],
+                        4 * (size + 1) * n / matches)
     if walked then return cmsgpack.pack(walked) end
   end
 end
