@@ -102,6 +102,21 @@ def _codec(raw: str) -> str:
     return codec
 
 
+def cors_origins(raw: str) -> tuple[str, ...]:
+    """Comma-separated origins (`scheme://host[:port]`, as browsers send them), or `*` alone;
+    ValueError naming a bad one."""
+    found = tuple(filter(None, (part.strip() for part in raw.split(","))))
+    if "*" in found:
+        if len(found) > 1:
+            raise ValueError("`*` stands alone: it allows every origin")
+        return found
+    for origin in found:
+        scheme, _, rest = origin.partition("://")
+        if scheme not in ("http", "https") or not rest or "/" in rest:
+            raise ValueError(f"{origin!r} is not an origin (scheme://host[:port], no path)")
+    return found
+
+
 def _unless_empty(raw: str) -> str | None:
     """The text, None when it is empty (then the default applies)."""
     return raw or None
@@ -272,6 +287,12 @@ EDGE_RATE_WEBHOOKS = Setting(
     "requests per second per address on the sources' webhook paths (a burst from Meta must never "
     "be refused)")
 
+EDGE_CORS_ORIGINS: Setting[tuple[str, ...]] = Setting(
+    "PARLEY_EDGE_CORS_ORIGINS", (), cors_origins,
+    "comma-separated origins (`https://inbox.example.com`) whose web pages may call the JSON API "
+    "and open the event stream (CORS; preflights answered at the edge); `*` for any origin, "
+    "for development, never with credentials", shown="none")
+
 #: The declarations of this module, in README's order.
 DECLARED: tuple[Setting[Any], ...] = (
     HTTP_PORT, HTTP_HOST, HTTP_TLS_CERT, HTTP_TLS_KEY, ENVOY_CONCURRENCY, ENVOY_ADMIN_PORT,
@@ -284,7 +305,7 @@ DECLARED: tuple[Setting[Any], ...] = (
     DATA_DIR, CACHE_DIR, LOG_LEVEL, PUBLIC_URL,
     EVENTS_RETAINED, FILTER_EVALUATION_LIMIT, OUTBOUND_ALLOW_CIDRS,
     EDGE_MAX_BODY_BYTES, EDGE_REQUEST_TIMEOUT_S, EDGE_RATE_PER_TOKEN, EDGE_RATE_PER_ADDRESS,
-    EDGE_RATE_WEBHOOKS,
+    EDGE_RATE_WEBHOOKS, EDGE_CORS_ORIGINS,
 )
 
 
@@ -297,6 +318,8 @@ class EdgeLimits:
     rate_per_token: int = declared(EDGE_RATE_PER_TOKEN)
     rate_per_address: int = declared(EDGE_RATE_PER_ADDRESS)
     rate_webhooks: int = declared(EDGE_RATE_WEBHOOKS)
+    #: Empty: no page of another origin may call the API; `("*",)`: any may.
+    cors_origins: tuple[str, ...] = declared(EDGE_CORS_ORIGINS)
 
 
 @dataclass(frozen=True)

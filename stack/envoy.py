@@ -72,16 +72,34 @@ STREAMING_METHODS = ("/parley.v1.ChatPluginService/StreamVisitorEvents",)
 #: The per-route config that keeps a route's requests from the auth service.
 _NO_AUTHZ = ('{"@type": type.googleapis.com/envoy.extensions.filters.http.ext_authz.v3'
              '.ExtAuthzPerRoute, disabled: true}')
+#: What a page of an allowed origin may send: the API's methods and headers (a token, JSON, an
+#: event stream's resume point), and read of its answers: a 429's wait.
+_CORS_BASE = {
+    "@type": "type.googleapis.com/envoy.extensions.filters.http.cors.v3.CorsPolicy",
+    "allow_methods": "GET, POST, OPTIONS",
+    "allow_headers": "authorization, content-type, accept, last-event-id",
+    "expose_headers": "retry-after",
+    "max_age": "86400",
+}
 #: Paths a web page on any origin calls (the chat plugin's visitor API): CORS allows them.
 #: Envoy answers the preflight; the visitor token, not a cookie, authenticates the calls.
 CORS_PREFIX = "/chatplugin."
-CORS_POLICY = json.dumps({
-    "@type": "type.googleapis.com/envoy.extensions.filters.http.cors.v3.CorsPolicy",
-    "allow_origin_string_match": [{"safe_regex": {"regex": ".*"}}],
-    "allow_methods": "GET, POST, OPTIONS",
-    "allow_headers": "authorization, content-type, last-event-id",
-    "max_age": "86400",
-})
+CORS_POLICY = json.dumps({**_CORS_BASE,
+                          "allow_origin_string_match": [{"safe_regex": {"regex": ".*"}}]})
+
+
+def api_cors(origins: tuple[str, ...]) -> list[str]:
+    """The virtual host's CORS policy (`PARLEY_EDGE_CORS_ORIGINS`): pages of `origins` may call
+    every path (a route's own policy, the chat plugin's, overrides it). Envoy answers their
+    preflights itself, before any token is asked for, and echoes an allowed origin; with `*`
+    every origin is allowed, and credentials (cookies) never are. Nothing without origins:
+    browsers then refuse pages of other origins the answers."""
+    if not origins:
+        return []
+    anywhere = origins == ("*",)
+    policy = {**_CORS_BASE, "allow_credentials": not anywhere, "allow_origin_string_match": (
+        [{"safe_regex": {"regex": ".*"}}] if anywhere else [{"exact": o} for o in origins])}
+    return [f"typed_per_filter_config: {{envoy.filters.http.cors: {json.dumps(policy)}}}"]
 
 #: `Accept` of a POST /events.subscribe -> the transcoder option that frames its stream that way
 #: (without one it is a JSON array).
@@ -174,6 +192,21 @@ def _webhook_routes(settings: Settings) -> list[str]:
         f"    envoy.filters.http.ext_authz: {_NO_AUTHZ}")]
 
 
+def _json_routes() -> list[str]:
+    """A route for every JSON path of the contracts, to the process of its service, whatever the
+    method (an OPTIONS preflight too): filters that work by route see a real route (the CORS
+    filter skips a direct response), and the transcoder then routes the call again by its gRPC
+    path. A method the path does not serve is refused by the auth service."""
+    process_of = {service: process for process, names in SERVICES_BY_PROCESS.items()
+                  for service in names}
+    paths = {path: route.rpc.split(".")[-2] for (_, path), route
+             in Scopes.from_descriptor(DESCRIPTOR).routes.items()
+             if not path.startswith(("/parley.v1.", CORS_PREFIX))}
+    return [line for path, service in sorted(paths.items()) for line in (
+        f'- match: {{path: "{path}"}}',
+        f"  route: {{cluster: {process_of[service]}, timeout: 60s}}")]
+
+
 def _mesh_tls(tls: MeshTls | None) -> list[str]:
     """An upstream's mutual TLS (`Settings.mesh_tls`): Envoy presents the mesh certificate and
     trusts the services' only if the mesh CA signed it. Nothing without one (loopback)."""
@@ -243,7 +276,7 @@ def render(settings: Settings) -> str:
         raise RuntimeError(f"{WIDGET} is missing: build the chat plugin widget with `make widget`")
     limits = settings.edge
     routes: list[str] = (_stream_routes(limits.max_body_bytes) + _chatplugin_routes()
-                         + _webhook_routes(settings))
+                         + _webhook_routes(settings) + _json_routes())
     clusters: list[str] = []
     for process, names in SERVICES_BY_PROCESS.items():
         for service in names:
@@ -291,6 +324,7 @@ def render(settings: Settings) -> str:
         transport_socket=_indent(_edge_tls(settings.http_tls), 6),
         http_port=settings.http_port,
         routes=_indent(routes, 14),
+        api_cors=_indent(api_cors(limits.cors_origins), 14),
         transcoder=transcoder(limits.max_body_bytes),
         request_timeout_s=limits.request_timeout_s,
         api_rate_limit=edge_limits.api_rate_limit(limits),

@@ -26,6 +26,8 @@ PORT_OFFSET = int(os.environ.get("PARLEY_TEST_PORT_OFFSET", "0"))
 
 #: Port of the local fakes of the sources' APIs (the messaging tests start them).
 FAKE_APIS_PORT = 18099 + PORT_OFFSET
+#: The port of the web app page whose origin (on 127.0.0.1; not on 127.0.0.2) may call the API.
+CORS_PAGE_PORT = FAKE_APIS_PORT - 4
 
 #: First port of the test Redis Cluster: its nodes take the next ports (a failover test's own
 #: cluster the ten after), their cluster buses the ports 10000 above; none is in TEST_ENV.
@@ -81,6 +83,8 @@ TEST_ENV = {
     # The tests' webhook receivers and action endpoints listen on loopback, as on-premise
     # receivers would on an operator's network.
     "PARLEY_OUTBOUND_ALLOW_CIDRS": "127.0.0.0/8",
+    # A web app's origin (tests/integration/test_cors.py).
+    "PARLEY_EDGE_CORS_ORIGINS": f"http://127.0.0.1:{CORS_PAGE_PORT}",
 }
 
 

@@ -4,23 +4,17 @@ answer appears live, and a reload continues the conversation."""
 
 from __future__ import annotations
 
-import threading
 from collections.abc import Iterator
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from typing import Any
 
 import pytest
-from playwright.sync_api import Browser, Page, expect, sync_playwright
+from playwright.sync_api import Browser, Page, expect
 
 from tests.conftest import FAKE_APIS_PORT
+from tests.integration.browser import chromium, serving
 from tests.integration.helpers import eventually, post
 
 #: The shop's page, on another origin than the API (another port).
 PAGE_PORT = FAKE_APIS_PORT - 3
-CHROMIUM = "/usr/bin/chromium"
-#: As root in a container, and without reaching out to Google's services (this network is closed).
-CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-                 "--disable-background-networking", "--disable-component-update", "--disable-sync"]
 
 
 @pytest.fixture(scope="module")
@@ -29,36 +23,15 @@ def shop(base_url: str) -> Iterator[str]:
     channel = post(base_url, "/channels.chatplugin.connect", {"name": "Shop"}).json()["id"]
     html = (f'<!doctype html><html><head><title>Shop</title></head><body><h1>Shop</h1>'
             f'<script src="{base_url}/chatplugin/s.js" data-channel-id="{channel}"></script>'
-            "</body></html>").encode()
-
-    class Handler(BaseHTTPRequestHandler):
-        def do_GET(self) -> None:  # noqa: N802 - http.server's name
-            self.send_response(200)
-            self.send_header("content-type", "text/html; charset=utf-8")
-            self.send_header("content-length", str(len(html)))
-            self.end_headers()
-            self.wfile.write(html)
-
-        def log_message(self, *args: Any) -> None:
-            return None
-
-    server = ThreadingHTTPServer(("127.0.0.1", PAGE_PORT), Handler)
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    try:
-        yield f"http://127.0.0.1:{PAGE_PORT}/"
-    finally:
-        server.shutdown()
-        server.server_close()
+            "</body></html>")
+    with serving(html, PAGE_PORT) as (url,):
+        yield url
 
 
 @pytest.fixture(scope="module")
 def browser() -> Iterator[Browser]:
-    with sync_playwright() as playwright:
-        launched = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-        try:
-            yield launched
-        finally:
-            launched.close()
+    with chromium() as launched:
+        yield launched
 
 
 def _ready(page: Page) -> str:

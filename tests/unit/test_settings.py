@@ -1,9 +1,13 @@
-"""Settings parsed once, a bad one named: PARLEY_REDIS_CLUSTER_NODES, the Kafka security settings."""
+"""Settings parsed once, a bad one named: PARLEY_REDIS_CLUSTER_NODES, the Kafka security settings,
+the edge's CORS origins."""
 
 from __future__ import annotations
 
+import json
+
 import pytest
 
+from stack.envoy import api_cors
 from runtime.settings import (EdgeTls, Endpoint, KafkaSecurity, cluster_nodes, edge_tls,
                               kafka_security, load)
 
@@ -89,3 +93,24 @@ def test_a_batching_producers_codec_is_one_kafka_knows() -> None:
     assert load({"PARLEY_KAFKA_COMPRESSION": "GZIP"}).kafka_compression == "gzip"
     with pytest.raises(ValueError, match="PARLEY_KAFKA_COMPRESSION: 'brotli' is not one of"):
         load({"PARLEY_KAFKA_COMPRESSION": "brotli"})
+
+
+def test_cors_origins_are_origins_or_a_lone_star() -> None:
+    assert load({}).edge.cors_origins == ()
+    assert load({"PARLEY_EDGE_CORS_ORIGINS": "https://inbox.example.com, http://127.0.0.1:5173"}
+                ).edge.cors_origins == ("https://inbox.example.com", "http://127.0.0.1:5173")
+    assert load({"PARLEY_EDGE_CORS_ORIGINS": "*"}).edge.cors_origins == ("*",)
+    for bad in ("inbox.example.com", "https://inbox.example.com/app", "*,https://a.example",
+                "ftp://a.example"):
+        with pytest.raises(ValueError, match="PARLEY_EDGE_CORS_ORIGINS"):
+            load({"PARLEY_EDGE_CORS_ORIGINS": bad})
+
+
+def test_cors_allows_credentials_to_listed_origins_only_never_to_any() -> None:
+    assert api_cors(()) == []
+    listed = json.loads(api_cors(("https://a.example",))[0].split("cors: ", 1)[1][:-1])
+    assert listed["allow_origin_string_match"] == [{"exact": "https://a.example"}]
+    assert listed["allow_credentials"] is True
+    anywhere = json.loads(api_cors(("*",))[0].split("cors: ", 1)[1][:-1])
+    assert anywhere["allow_origin_string_match"] == [{"safe_regex": {"regex": ".*"}}]
+    assert anywhere["allow_credentials"] is False
