@@ -2,10 +2,10 @@
 every RPC by its gRPC path and by its JSON path.
 
 - exempt (no API token): the sources' inbound webhooks (their signatures authenticate them),
-  `GET /health`, the chat plugin's visitor API (visitor tokens) and a custom source's own calls
+  `GET /health` and gRPC's health checks, the chat plugin's visitor API (visitor tokens) and a custom source's own calls
   (its source token);
 - "admin": changing channels, webhooks and custom sources (credentials, and where data goes);
-- "read": every List/Get call and the event streams;
+- "read": every List/Get call, the event streams and gRPC server reflection;
 - "write": everything else (sending, tagging, metadata, contacts, tags, templates).
 
 Deny by default: a request that is not exactly one of these routes runs nothing.
@@ -35,6 +35,15 @@ EXEMPT_METHODS = ("StatusService.GetHealth", "SourcesService.CreateSourceChannel
 ADMIN_SERVICES = ("ChannelsService", "WebhooksService", "SourcesService")
 #: gRPC package of the API.
 PACKAGE = "parley.v1"
+#: The gRPC tools' calls the public port answers for the whole platform (gateway/edge_grpc.py),
+#: by path, with the scope each needs: health for probes, without a token; server reflection
+#: (`grpcurl list`, either version of its protocol) for read tokens.
+TOOL_ROUTES: dict[str, str | None] = {
+    "/grpc.health.v1.Health/Check": None,
+    "/grpc.health.v1.Health/Watch": None,
+    "/grpc.reflection.v1.ServerReflection/ServerReflectionInfo": READ,
+    "/grpc.reflection.v1alpha.ServerReflection/ServerReflectionInfo": READ,
+}
 
 
 def method_scope(service: str, method: str) -> str | None:
@@ -64,8 +73,9 @@ class Route:
 
 @dataclass(frozen=True)
 class Scopes:
-    """The RPC each request runs, by (HTTP method, path): every JSON binding of the contracts and
-    every gRPC method path (always POST). Nothing else is an API call."""
+    """The RPC each request runs, by (HTTP method, path): every JSON binding of the contracts,
+    every gRPC method path (always POST) and the gRPC tools' (`TOOL_ROUTES`). Nothing else is an
+    API call."""
 
     routes: dict[tuple[str, str], Route]
 
@@ -81,6 +91,8 @@ class Scopes:
                                   method_scope(service.name, method.name))
                     routes[("POST", f"/{PACKAGE}.{service.name}/{method.name}")] = route
                     routes.update(dict.fromkeys(_http_rules(method.options), route))
+        for tool_path, scope in TOOL_ROUTES.items():
+            routes[("POST", tool_path)] = Route(tool_path.strip("/").replace("/", "."), scope)
         return cls(routes)
 
     def route(self, method: str, path: str) -> Route | None:

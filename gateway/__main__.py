@@ -1,8 +1,10 @@
 """`python -m gateway`: the gateway service: realtime event streams, outbound webhooks and their
-dispatcher, the chat plugin's visitor API, health and client.config."""
+dispatcher, the chat plugin's visitor API, health and client.config, and the public port's gRPC
+health and server reflection."""
 
 from __future__ import annotations
 
+from gateway import edge_grpc
 from gateway.chatplugin_service import ChatPluginServicer
 from gateway.deliveries import DeliveryKeys
 from gateway.dispatcher import Dispatcher, Policy
@@ -24,6 +26,7 @@ from parley.v1 import (
 )
 from runtime.server import Registration
 from runtime.service import Plan, Process, run
+from stack.envoy import DESCRIPTOR
 from store import client as store
 
 
@@ -49,6 +52,7 @@ async def build(process: Process) -> Plan:
         Registration.of(chatplugin_pb2, chatplugin_pb2_grpc, chat),
         Registration.of(events_pb2, events_pb2_grpc, EventsServicer(hub)),
         Registration.of(webhooks_pb2, webhooks_pb2_grpc, webhooks),
+        *edge_grpc.registrations(checker, DESCRIPTOR),
     ], background=[follow, hub.run, dispatcher.run])
 
 

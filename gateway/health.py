@@ -72,22 +72,24 @@ class HealthChecker:
 
     async def check_all(self) -> list[Component]:
         """Check Kafka, Redis and every service concurrently, each within a short timeout."""
-        checks = [
-            _timed("kafka", self._kafka_answers()),
-            _timed("redis", _redis_ping(self.redis)),
-            *(_timed(name, _service_serving(self.settings, endpoint.target()))
-              for name, endpoint in _service_endpoints(self.settings)),
-        ]
-        return list(await asyncio.gather(*checks))
+        stores, processes = await asyncio.gather(
+            asyncio.gather(_timed("kafka", self._kafka_answers()),
+                           _timed("redis", _redis_ping(self.redis))),
+            asyncio.gather(*map(self.check_process, self.settings.process_names())))
+        return [*stores, *(c for replicas in processes for c in replicas)]
+
+    async def check_process(self, process: str) -> list[Component]:
+        """Check each replica of service process `process` concurrently."""
+        return list(await asyncio.gather(*(
+            _timed(name, _service_serving(self.settings, endpoint.target()))
+            for name, endpoint in _replicas(self.settings, process))))
 
 
-def _service_endpoints(settings: Settings) -> list[tuple[str, Endpoint]]:
-    """Every replica to check, named by its process (and its endpoint, when it has several)."""
-    found = []
-    for name in settings.process_names():
-        endpoints = settings.service_endpoints(name)
-        found += [(name if len(endpoints) == 1 else f"{name} {e.target()}", e) for e in endpoints]
-    return found
+def _replicas(settings: Settings, process: str) -> list[tuple[str, Endpoint]]:
+    """Each replica of `process` to check, named by the process (and its endpoint, when it has
+    several)."""
+    endpoints = settings.service_endpoints(process)
+    return [(process if len(endpoints) == 1 else f"{process} {e.target()}", e) for e in endpoints]
 
 
 def overall(components: list[Component]) -> str:

@@ -37,6 +37,9 @@ class Registration:
     service_name: str
     add_to_server: Callable[[Any, grpc.aio.Server], None]
     servicer: Any
+    #: False for a service under a name of no contract of its own (the gateway's answers to the
+    #: public port's health and reflection): the process's own reflection and health leave it out.
+    reflected: bool = True
 
     @classmethod
     def of(cls, pb2: ModuleType, pb2_grpc: ModuleType, servicer: Any) -> Registration:
@@ -114,7 +117,7 @@ async def serve(
         reg.add_to_server(reg.servicer, server)
     health_servicer = health.aio.HealthServicer()
     health_pb2_grpc.add_HealthServicer_to_server(health_servicer, server)
-    names = [reg.service_name for reg in registrations]
+    names = [reg.service_name for reg in registrations if reg.reflected]
     reflection.enable_server_reflection(
         [*names, health_pb2.DESCRIPTOR.services_by_name["Health"].full_name, reflection.SERVICE_NAME],
         server,

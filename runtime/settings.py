@@ -22,6 +22,20 @@ from runtime.setting import Setting, declared, read_fields
 
 #: The service processes, in start-up order, with their offset from the gRPC base port.
 SERVICE_NAMES: tuple[str, ...] = ("ingest", "store", "messaging", "gateway", "auth")
+#: Which process serves which gRPC service of the API: Envoy routes by this, and the public
+#: port's health of a service asks that process.
+SERVICES_BY_PROCESS: dict[str, tuple[str, ...]] = {
+    "ingest": ("IngestService", "SourcesService"),
+    "store": (
+        "MessagesService", "ConversationsService", "MetadataService", "ChannelsService",
+        "TagsService", "TemplatesService", "ContactsService",
+    ),
+    "messaging": ("MessagingService",),
+    "gateway": ("EventsService", "WebhooksService", "ChatPluginService", "StatusService"),
+    # Envoy's external authorization (auth/), asked about every request: no public service.
+    "auth": (),
+}
+
 #: The projectors (`python -m store.projector`), `projector-1` to `projector-<N>` by
 #: `PARLEY_PROJECTORS`, listen on the ports after the services'.
 PROJECTOR = "projector"

@@ -10,9 +10,10 @@ import sys
 import urllib.request
 from pathlib import Path
 
-from auth.scopes import Scopes
+from auth.scopes import PACKAGE, Scopes
+from gateway import edge_grpc
 from runtime.bearer import TOKEN_NAME_HEADER
-from runtime.settings import EdgeTls, Endpoint, MeshTls, Settings
+from runtime.settings import SERVICES_BY_PROCESS, EdgeTls, Endpoint, MeshTls, Settings
 from stack import edge_limits, processes
 
 NAME = "envoy"
@@ -21,20 +22,6 @@ TEMPLATE = REPO / "envoy" / "envoy.yaml.in"
 DESCRIPTOR = REPO / "envoy" / "descriptor.pb"
 #: The chat plugin widget, built by `make widget` (npm) from chatplugin/widget/.
 WIDGET = REPO / "chatplugin" / "widget" / "dist" / "s.js"
-
-#: Which process serves which gRPC service. Envoy routes by this; a service a process does not
-#: register yet answers UNIMPLEMENTED (HTTP 501 through the transcoder).
-SERVICES_BY_PROCESS: dict[str, tuple[str, ...]] = {
-    "ingest": ("IngestService", "SourcesService"),
-    "store": (
-        "MessagesService", "ConversationsService", "MetadataService", "ChannelsService",
-        "TagsService", "TemplatesService", "ContactsService",
-    ),
-    "messaging": ("MessagingService",),
-    "gateway": ("EventsService", "WebhooksService", "ChatPluginService", "StatusService"),
-    # Envoy's external authorization (auth/), asked about every request: no public service.
-    "auth": (),
-}
 
 #: An upstream's health: asked every second (idle or not: Envoy's default waits 60 s between
 #: checks of an idle cluster), down after two failures, up again after one success.
@@ -201,10 +188,32 @@ def _json_routes() -> list[str]:
                   for service in names}
     paths = {path: route.rpc.split(".")[-2] for (_, path), route
              in Scopes.from_descriptor(DESCRIPTOR).routes.items()
-             if not path.startswith(("/parley.v1.", CORS_PREFIX))}
+             if route.rpc.startswith(f"{PACKAGE}.")
+             and not path.startswith((f"/{PACKAGE}.", CORS_PREFIX))}
     return [line for path, service in sorted(paths.items()) for line in (
         f'- match: {{path: "{path}"}}',
         f"  route: {{cluster: {process_of[service]}, timeout: 60s}}")]
+
+
+#: The per-route config that lets a route's requests stream: reflection is a bidirectional
+#: stream whose client waits for each answer before it sends more, so its request never ends
+#: while it is buffered (each of its messages stays bounded by the service's message size).
+_NO_BUFFER = ('{"@type": type.googleapis.com/envoy.extensions.filters.http.buffer.v3'
+              '.BufferPerRoute, disabled: true}')
+
+
+def _tool_routes() -> list[str]:
+    """gRPC health and server reflection on the public port, answered by the gateway for the
+    whole platform under its own names (gateway/edge_grpc.py); streams (Watch, reflection)
+    are not cut."""
+    renamed = {"grpc.health.v1.Health": (edge_grpc.PUBLIC_HEALTH, []),
+               **{f"grpc.reflection.{version}.ServerReflection": (
+                   edge_grpc.PUBLIC_REFLECTION,
+                   [f"  typed_per_filter_config: {{envoy.filters.http.buffer: {_NO_BUFFER}}}"])
+                  for version in ("v1", "v1alpha")}}
+    return [line for service, (name, config) in renamed.items() for line in (
+        f'- match: {{prefix: "/{service}/"}}',
+        f'  route: {{cluster: gateway, timeout: 0s, prefix_rewrite: "/{name}/"}}', *config)]
 
 
 def _mesh_tls(tls: MeshTls | None) -> list[str]:
@@ -276,7 +285,7 @@ def render(settings: Settings) -> str:
         raise RuntimeError(f"{WIDGET} is missing: build the chat plugin widget with `make widget`")
     limits = settings.edge
     routes: list[str] = (_stream_routes(limits.max_body_bytes) + _chatplugin_routes()
-                         + _webhook_routes(settings) + _json_routes())
+                         + _webhook_routes(settings) + _json_routes() + _tool_routes())
     clusters: list[str] = []
     for process, names in SERVICES_BY_PROCESS.items():
         for service in names:

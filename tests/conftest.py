@@ -19,6 +19,17 @@ from stack import redis_cluster as local_cluster
 from stack import stack
 
 REPO = Path(__file__).resolve().parent.parent
+#: The tools scripts/bootstrap.sh builds (helm, gojq, grpcurl).
+BIN = REPO / ".cache" / "bin"
+
+
+def tool(name: str) -> str:
+    """The path of `name` in .cache/bin; a failure saying how to get it when it is missing."""
+    path = BIN / name
+    if not os.access(path, os.X_OK):
+        pytest.fail(f"{path} is missing: run `bash scripts/bootstrap.sh` (it builds helm, gojq "
+                    "and grpcurl)")
+    return str(path)
 
 #: Added to every port of the test stack (and its folder's name), so that several checkouts can
 #: run their suites at once on one machine.

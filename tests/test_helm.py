@@ -23,10 +23,10 @@ import pytest
 from runtime import settings as settings_module
 from runtime.settings import PROJECTOR, SERVICE_NAMES, module_of, upstream_variable
 from stack import envoy, mesh_tls
+from tests.conftest import tool
 
 REPO = Path(__file__).resolve().parent.parent
 CHART = REPO / "deploy" / "helm" / "parley"
-BIN = REPO / ".cache" / "bin"
 NAMESPACE = "chat"
 #: The chart's processes: SERVICE_NAMES, then the projectors (each pod runs as `projector-1`).
 PROCESSES = {**{name: name for name in SERVICE_NAMES}, PROJECTOR: f"{PROJECTOR}-1"}
@@ -46,14 +46,6 @@ OVERRIDE: dict[str, Any] = {
     "redis": {"clusterNodes": ["redis-0.redis:6379", "redis-1.redis:6379"], "url": ""},
     "envoy": {"tls": {"existingSecret": "parley-edge-tls"}, "concurrency": 4},
 }
-
-
-def tool(name: str) -> str:
-    """The path of `name` in .cache/bin; a failure saying how to get it when it is missing."""
-    path = BIN / name
-    if not os.access(path, os.X_OK):
-        pytest.fail(f"{path} is missing: run `bash scripts/bootstrap.sh` (it builds helm and gojq)")
-    return str(path)
 
 
 def run(argv: list[str], stdin: str = "", env: dict[str, str] | None = None) -> str:

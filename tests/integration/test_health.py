@@ -1,5 +1,5 @@
-"""Health through Envoy, grpc.health.v1 and reflection on every service, `parley status`,
-and `make up`'s idempotence."""
+"""Health through Envoy, grpc.health.v1 and reflection on every service and on the public port
+(grpcurl, gRPC probes), `parley status`, and `make up`'s idempotence."""
 
 from __future__ import annotations
 
@@ -11,10 +11,12 @@ from pathlib import Path
 
 import grpc
 import httpx
+import pytest
 from grpc_health.v1 import health_pb2, health_pb2_grpc
 from grpc_reflection.v1alpha import reflection_pb2, reflection_pb2_grpc
 
-from runtime.settings import SERVICE_NAMES, Settings
+from runtime.settings import SERVICE_NAMES, SERVICES_BY_PROCESS, Settings
+from tests.conftest import tool
 from tests.integration.helpers import api
 from stack import processes, services, stack
 
@@ -93,3 +95,68 @@ def test_up_is_idempotent(live_stack: Settings) -> None:
     assert all("already running" in report[name]
                for name in ("kafka", *live_stack.process_names(), "envoy"))
     assert {c.name: c.pid for c in stack.status(live_stack)} == pids
+
+
+def _grpcurl(live_stack: Settings, *args: str, token: bool = True, data: str | None = None
+             ) -> subprocess.CompletedProcess[str]:
+    """grpcurl against the public port (a call's request `data` as JSON), with the test
+    install's token unless `token` is False."""
+    # The token from the environment (-expand-headers), never in the command line.
+    auth = ["-H", "authorization: Bearer ${PARLEY_TOKEN}", "-expand-headers"] if token else []
+    request = [] if data is None else ["-d", data]
+    return subprocess.run([tool("grpcurl"), "-plaintext", *auth, *request,
+                           f"127.0.0.1:{live_stack.http_port}", *args],
+                          capture_output=True, text=True, timeout=60)
+
+
+def test_grpcurl_lists_describes_and_calls_the_api_on_the_public_port(live_stack: Settings) -> None:
+    listed = _grpcurl(live_stack, "list")
+    assert listed.returncode == 0, listed.stderr
+    api_services = {f"parley.v1.{name}" for names in SERVICES_BY_PROCESS.values() for name in names}
+    assert set(listed.stdout.split()) == {*api_services, "grpc.health.v1.Health",
+                                          "grpc.reflection.v1alpha.ServerReflection"}
+    described = _grpcurl(live_stack, "describe", "parley.v1.TagsService")
+    assert described.returncode == 0, described.stderr
+    assert "rpc ListTags ( .parley.v1.ListTagsRequest )" in described.stdout
+    called = _grpcurl(live_stack, "parley.v1.TagsService/ListTags", data="{}")
+    assert called.returncode == 0, called.stderr
+    assert isinstance(json.loads(called.stdout or "{}"), dict)
+    # Reflection needs a token, as every call of the API.
+    refused = _grpcurl(live_stack, "list", token=False)
+    assert refused.returncode != 0 and "Unauthenticated" in refused.stderr
+
+
+def _public_health(live_stack: Settings, service: str) -> int:
+    with grpc.insecure_channel(f"127.0.0.1:{live_stack.http_port}") as channel:
+        return int(health_pb2_grpc.HealthStub(channel).Check(
+            health_pb2.HealthCheckRequest(service=service), timeout=10).status)
+
+
+def test_grpc_health_on_the_public_port_needs_no_token(live_stack: Settings) -> None:
+    serving = health_pb2.HealthCheckResponse.SERVING
+    assert _public_health(live_stack, "") == serving
+    assert _public_health(live_stack, "parley.v1.MessagesService") == serving
+    with pytest.raises(grpc.RpcError) as unknown:
+        _public_health(live_stack, "parley.v1.NoSuchService")
+    assert unknown.value.code() == grpc.StatusCode.NOT_FOUND
+    # grpcurl reads the service from reflection, which takes a token.
+    probed = _grpcurl(live_stack, "grpc.health.v1.Health/Check")
+    assert probed.returncode == 0, probed.stderr
+    assert json.loads(probed.stdout) == {"status": "SERVING"}
+
+
+def test_public_grpc_health_follows_a_stopped_service(live_stack: Settings) -> None:
+    statuses = health_pb2.HealthCheckResponse
+    with grpc.insecure_channel(f"127.0.0.1:{live_stack.http_port}") as channel:
+        watch = health_pb2_grpc.HealthStub(channel).Watch(
+            health_pb2.HealthCheckRequest(service="parley.v1.MessagingService"), timeout=120)
+        assert next(watch).status == statuses.SERVING
+        processes.stop(live_stack.data_dir, "messaging")
+        try:
+            assert next(watch).status == statuses.NOT_SERVING
+            assert _public_health(live_stack, "") == statuses.NOT_SERVING
+            assert _public_health(live_stack, "parley.v1.MessagesService") == statuses.SERVING
+        finally:
+            services.start(live_stack, "messaging")
+        assert next(watch).status == statuses.SERVING
+        watch.cancel()

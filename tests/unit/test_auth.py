@@ -31,6 +31,9 @@ NEEDED = scopes.Scopes.from_descriptor(DESCRIPTOR)
     ("POST", "/twilio", None), ("POST", "/chatplugin.send", None),
     ("GET", "/chatplugin.stream?token=x", None), ("POST", "/sources.webhook", None),
     ("POST", "/sources.channels.create", None),
+    ("POST", "/grpc.health.v1.Health/Check", None), ("POST", "/grpc.health.v1.Health/Watch", None),
+    ("POST", "/grpc.reflection.v1alpha.ServerReflection/ServerReflectionInfo", "read"),
+    ("POST", "/grpc.reflection.v1.ServerReflection/ServerReflectionInfo", "read"),
 ])
 def test_each_call_needs_its_scope(method: str, path: str, scope: str | None) -> None:
     route = NEEDED.route(method, path)
@@ -43,6 +46,8 @@ def test_each_call_needs_its_scope(method: str, path: str, scope: str | None) ->
     ("OPTIONS", "/tags.list"), ("POST", "/parley.v1.MessagingService/Unknown"),
     ("POST", "/parley.v1.TagsService/ListTags/"), ("GET", "/parley.v1.TagsService/ListTags"),
     ("POST", "/nothing"), ("GET", "/chatplugin/s.js"), ("POST", "/"), ("POST", ""),
+    ("POST", "/grpc.health.v1.Health/List"), ("GET", "/grpc.health.v1.Health/Check"),
+    ("POST", "/parley.edge.Health/Check"),
 ])
 def test_a_request_that_is_not_exactly_a_route_runs_nothing(method: str, path: str) -> None:
     assert NEEDED.route(method, path) is None
