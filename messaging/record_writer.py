@@ -23,6 +23,12 @@ class RecordWriter:
         await kafka.write(self.producer, self.settings, topics.MESSAGES, record.conversation_id,
                           record)
 
+    async def failed(self, message: records_pb2.MessageRecord, error: str) -> None:
+        """Write that `message` failed with `error`: the error first, so whoever sees the
+        message failed can read why, then the failed record (which carries it too)."""
+        await self.error(message, error)
+        await self.message(sends.failed(message, error))
+
     async def error(self, message: records_pb2.MessageRecord, error: str) -> None:
         """Write `metadata.error` of `message` (keyed by its conversation, as its records)."""
         record = sends.error_metadata(message.message.id, error)

@@ -246,9 +246,7 @@ class Sender:
         if isinstance(outcome, Delivered):
             await self.writer.message(sends.delivered(record, outcome.source_message_id))
         else:
-            # The error first, so whoever sees the message failed sees why.
-            await self.writer.error(record, outcome.error)
-            await self.writer.message(sends.with_state(record, sends.FAILED))
+            await self.writer.failed(record, outcome.error)
         await self.claims.done(record)
         del self.unwritten[claim_key]
         self.finished[record.message.id] = _Finished(isinstance(outcome, Delivered),

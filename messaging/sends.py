@@ -73,13 +73,24 @@ def delivered(record: records_pb2.MessageRecord, source_message_id: str) -> reco
     return updated
 
 
+def failed(record: records_pb2.MessageRecord, error: str) -> records_pb2.MessageRecord:
+    """`record` failed with `error` (`metadata.error`), which it carries itself too: its
+    `message.updated` event then says why, whenever the error's own metadata record is
+    projected."""
+    updated = with_state(record, FAILED)
+    updated.message.metadata.update({"error": error})
+    return updated
+
+
 def error_metadata(message_id: str, error: str) -> records_pb2.MetadataRecord:
     """`metadata.error` of a message that could not be sent."""
     return metadata_record("message", message_id, {"error": error})
 
 
 def resent(record: records_pb2.MessageRecord, now_ms: int) -> records_pb2.MessageRecord:
-    """A failed `record` pending again, from now on."""
+    """A failed `record` pending again, from now on, without its error."""
     updated = with_state(record, PENDING)
     updated.pending_since_ms = now_ms
+    if "error" in updated.message.metadata.fields:
+        del updated.message.metadata.fields["error"]
     return updated

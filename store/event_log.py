@@ -204,7 +204,7 @@ class EventLog:
         entry_id, fields = entry[0].decode(), entry[1]
         event = resources_pb2.Event.FromString(fields[b"event"])
         if b"record" in fields:
-            event.payload.update(events.message_payload(fields[b"record"]))
+            event.payload.update(events.message_payload(fields[b"record"], fields.get(b"metadata")))
         return LoggedEvent(event, fields[b"conversation_id"].decode(),
                            fields[b"channel_id"].decode(), slot,
                            event_positions.entry_position(entry_id), self.event_id(slot, entry_id))

@@ -17,6 +17,7 @@ the store's one writer; readers build it when someone reads the event), and a
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 from google.protobuf import json_format
@@ -25,6 +26,7 @@ from google.protobuf.message import Message as ProtoMessage
 from parley.v1 import records_pb2, resources_pb2
 from runtime import timestamps
 from runtime.errors import InvalidArgument
+from store.views import served_message
 
 MESSAGE_CREATED = "message.created"
 MESSAGE_UPDATED = "message.updated"
@@ -67,19 +69,25 @@ def entry(event_type: str, payload: dict[str, Any], *, conversation_id: str = ""
             "event": event(event_type, payload).SerializeToString()}
 
 
-def message(record: records_pb2.MessageRecord, serialized: bytes, created: bool) -> Entry:
+def message(record: records_pb2.MessageRecord, serialized: bytes, created: bool,
+            document: dict[str, Any] | None = None) -> Entry:
     """`message.created` (first projected) or `message.updated` (its state or content changed);
-    `serialized` is the record's bytes (see `message_payload`)."""
-    return {**entry(MESSAGE_CREATED if created else MESSAGE_UPDATED, {},
+    `serialized` is the record's bytes and `document` the message's metadata document as it is
+    then (see `message_payload`)."""
+    made = {**entry(MESSAGE_CREATED if created else MESSAGE_UPDATED, {},
                     conversation_id=record.conversation_id, channel_id=record.channel_id),
             "record": serialized}
+    if document:
+        made["metadata"] = json.dumps(document, separators=(",", ":"))
+    return made
 
 
-def message_payload(serialized: bytes) -> dict[str, Any]:
-    """The payload of a `message.*` event, from the `record` of its entry."""
+def message_payload(serialized: bytes, document: bytes | None) -> dict[str, Any]:
+    """The payload of a `message.*` event, from the `record` and `metadata` of its entry: the
+    message as reads serve it, its metadata document merged in."""
     record = records_pb2.MessageRecord.FromString(serialized)
     return {"conversation_id": record.conversation_id, "channel_id": record.channel_id,
-            "message": as_json(record.message)}
+            "message": as_json(served_message(record.message, document))}
 
 
 def metadata(subject: str, identifier: str, document: dict[str, Any], conversation_id: str,

@@ -98,12 +98,14 @@ class Projection:
         await self._load_echoes(redis)
 
     def _message_reads(self, record: records_pb2.MessageRecord) -> list[Read]:
-        """A message's earlier version, its conversation and the conversation's metadata, and
-        the message its source id is stored under (noting a message Parley sent that has one:
-        its echo may be stored already, see `_load_echoes`)."""
+        """A message's earlier version and metadata document (its events serve the message
+        as reads do), its conversation and the conversation's metadata, and the message its
+        source id is stored under (noting a message Parley sent that has one: its echo may be
+        stored already, see `_load_echoes`)."""
         mid, cid = record.message.id, record.conversation_id
-        doc = self.part.metadata("conversation", cid)
+        doc, own = self.part.metadata("conversation", cid), self.part.metadata("message", mid)
         reads = [Read(self.messages, mid, "GET", self.part.message(mid), _message),
+                 Read(self.documents, own, "GET", own, _document),
                  Read(self.conversations, cid, "HGETALL", self.part.conversation(cid), flat_hash),
                  Read(self.documents, doc, "GET", doc, _document)]
         if sid := source_message_id(record):
@@ -211,7 +213,8 @@ class Projection:
         self.messages[message.id] = record
         serialized = record.SerializeToString()
         if previous is None or previous.SerializeToString() != serialized:
-            self._event(events.message, record, serialized, created=previous is None)
+            self._event(events.message, record, serialized, created=previous is None,
+                        document=self.documents.get(self.part.metadata("message", message.id)))
         member = cursors.message_member(record.sent_at_ms, message.id)
         index = self.part.conversation_messages(cid)
         if previous is not None and previous.sent_at_ms != record.sent_at_ms:

@@ -56,8 +56,13 @@ async def load_messages(
 
 def stored_message(blob: bytes, document: bytes | None) -> resources_pb2.Message:
     """The served message of a stored `MessageRecord` and its metadata document (JSON)."""
-    return _merged(records_pb2.MessageRecord.FromString(blob).message,
-                   json.loads(document) if document else None)
+    return served_message(records_pb2.MessageRecord.FromString(blob).message, document)
+
+
+def served_message(message: resources_pb2.Message, document: bytes | None
+                   ) -> resources_pb2.Message:
+    """`message` as served, its metadata document (JSON) merged in."""
+    return _merged(message, json.loads(document) if document else None)
 
 
 async def find_message(redis: Client, keys: StoreKeys, message_id: str

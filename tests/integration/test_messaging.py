@@ -187,6 +187,10 @@ def test_a_failure_reaches_subscribers_as_events(
     assert seen["metadata.updated"]["identifier"] == sent["id"]
     assert "No matching user found" in seen["metadata.updated"]["metadata"]["error"]
     assert seen["message.updated"]["message"]["delivery_state"] == "failed"
+    # The failed message.updated says why: it is the message as messages.list serves it.
+    assert "No matching user found" in seen["message.updated"]["message"]["metadata"]["error"]
+    assert seen["message.updated"]["message"] == _message(base_url, messenger.conversation_id,
+                                                          sent["id"])
 
 
 def test_transient_failures_are_retried_then_delivered(

@@ -40,9 +40,14 @@ def test_a_message_is_forwarded_as_it_is() -> None:
     assert delivered.message.delivery_state == "delivered"
     assert json_format.MessageToDict(delivered.message.metadata) == {"source": {"id": "mid.1"}}
     assert record.message.delivery_state == "pending"  # the original is left alone
-    resent = sends.resent(sends.with_state(record, sends.FAILED), 1_700_000_100_000)
+    failed = sends.failed(record, "(#100) No matching user found")
+    assert failed.message.delivery_state == "failed"
+    assert json_format.MessageToDict(failed.message.metadata) == {
+        "error": "(#100) No matching user found"}
+    resent = sends.resent(failed, 1_700_000_100_000)
     assert resent.message.state == "pending" and resent.pending_since_ms == 1_700_000_100_000
     assert resent.sent_at_ms == record.sent_at_ms  # its place in the conversation stays
+    assert "error" not in resent.message.metadata.fields  # tried again: no error yet
 
 
 def test_idempotency_keys() -> None:
