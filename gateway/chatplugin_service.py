@@ -33,7 +33,7 @@ from runtime.server import Ctx
 from runtime.settings import Settings
 from sources import chatplugin
 from sources.inbound import RawEvent
-from store.client import EventLog, StoreReads
+from store.client import EventLog, StoreReads, served_message
 
 #: The visitor sees their conversation's messages, nothing of its metadata (tags, notes, state).
 VISITOR_EVENTS = ["message.created", "message.updated"]
@@ -113,7 +113,7 @@ class ChatPluginServicer(chatplugin_pb2_grpc.ChatPluginServiceServicer):
         # The answer is the message ingest makes of the very same bytes.
         raw = RawEvent(body=body, content_type="application/json", received_at_ms=timestamps.now_ms())
         outputs, _ = to_outputs(chatplugin.translate(raw), raw, lambda _: True)
-        return records_pb2.MessageRecord.FromString(outputs[0].value).message
+        return served_message(records_pb2.MessageRecord.FromString(outputs[0].value), None)
 
     async def StreamVisitorEvents(self, request: chatplugin_pb2.StreamVisitorEventsRequest, context: Ctx) -> AsyncIterator[httpbody_pb2.HttpBody]:
         visitor = self.tokens.read(request.token, VISITOR)

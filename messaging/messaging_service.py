@@ -18,7 +18,7 @@ from runtime.bearer import TOKEN_NAME_HEADER
 from runtime.errors import Conflict, InvalidArgument, NotFound
 from runtime.partitioning import metadata_key
 from runtime.settings import Settings
-from store.client import CommandWriter, StoreReads, metadata_record
+from store.client import CommandWriter, StoreReads, metadata_record, served_message
 from runtime.server import Ctx
 
 
@@ -60,13 +60,13 @@ class MessagingServicer(messaging_pb2_grpc.MessagingServiceServicer):
             await kafka.write(self.producer, self.settings, topics.OUTBOX,
                               request.conversation_id, record)
             await context.send_initial_metadata((("x-http-code", "202"),))
-            return record.message
+            return served_message(record, None)
         record = sends.pending(message_id, request.message, conversation_id=target.conversation_id,
                                channel_id=target.channel_id, contact_id=target.contact_id,
                                source=target.source, recipient=target.recipient,
                                now_ms=timestamps.now_ms(), sender=sender)
         await self.commands.write(topics.MESSAGES, record.conversation_id, record)
-        return record.message
+        return served_message(record, None)
 
     async def ResendMessage(self, request: messaging_pb2.ResendMessageRequest, context: Ctx) -> resources_pb2.Message:
         served = await self._served(request.message_id)

@@ -2,7 +2,7 @@
 
 Reads of what the projectors keep in Redis (`StoreReads`), commands written through Kafka and
 answered once projected (`CommandWriter`), and the builders of those commands' records
-(`channel_commands`, `metadata_record`); the realtime event log (`EventLog`), its events
+(`channel_commands`, `metadata_record`); a message record as served (`served_message`); the realtime event log (`EventLog`), its events
 (`events`: types, JSON) and positions (`event_positions`: resume tokens). The rest of `store/` —
 the keyspace layout (`store.keys`), the projection, filters and pages — is the store's own and
 changes with it, so services outside `store/` import this module and nothing else of the store
@@ -28,10 +28,11 @@ from store.conversation_commands import metadata_record
 from store.event_log import Entry, EventLog, Head, LoggedEvent
 from store.keys import StoreKeys
 from store.reads import StoreReads
+from store.views import served_message
 
 __all__ = ["CommandWriter", "Entry", "EventLog", "Head", "LoggedEvent", "StoreReads",
            "channel_commands", "commands", "event_log", "event_positions", "events", "follow",
-           "keys_of", "metadata_record", "reads"]
+           "keys_of", "metadata_record", "reads", "served_message"]
 
 #: This process's key namers, one per install (namespace): following the generation moves all.
 _KEYS: dict[str, StoreKeys] = {}

@@ -87,7 +87,7 @@ def message_payload(serialized: bytes, document: bytes | None) -> dict[str, Any]
     message as reads serve it, its metadata document merged in."""
     record = records_pb2.MessageRecord.FromString(serialized)
     return {"conversation_id": record.conversation_id, "channel_id": record.channel_id,
-            "message": as_json(served_message(record.message, document))}
+            "message": as_json(served_message(record, document))}
 
 
 def metadata(subject: str, identifier: str, document: dict[str, Any], conversation_id: str,

@@ -56,13 +56,15 @@ async def load_messages(
 
 def stored_message(blob: bytes, document: bytes | None) -> resources_pb2.Message:
     """The served message of a stored `MessageRecord` and its metadata document (JSON)."""
-    return served_message(records_pb2.MessageRecord.FromString(blob).message, document)
+    return served_message(records_pb2.MessageRecord.FromString(blob), document)
 
 
-def served_message(message: resources_pb2.Message, document: bytes | None
+def served_message(record: records_pb2.MessageRecord, document: bytes | None
                    ) -> resources_pb2.Message:
-    """`message` as served, its metadata document (JSON) merged in."""
-    return _merged(message, json.loads(document) if document else None)
+    """The message of `record` as served: with its conversation's id, its metadata document
+    (JSON) merged in."""
+    record.message.conversation_id = record.conversation_id
+    return _merged(record.message, json.loads(document) if document else None)
 
 
 async def find_message(redis: Client, keys: StoreKeys, message_id: str

@@ -399,7 +399,10 @@ def test_an_sms_conversation_started_by_parley_gets_the_replies(
                                               "source_recipient_id": reply.contact,
                                               "message": {"Body": "Your table is ready"}})
     assert sent.status_code == 200, sent.text
-    _settled(base_url, reply.conversation_id, sent.json()["id"], "delivered")
+    # The answer names the conversation it starts, where the replies land.
+    assert sent.json()["conversation_id"] == reply.conversation_id
+    delivered = _settled(base_url, reply.conversation_id, sent.json()["id"], "delivered")
+    assert delivered["conversation_id"] == reply.conversation_id
     assert reply.post(base_url).status_code == 200
     page = eventually(lambda: (p := post(base_url, "/messages.list", {
         "conversation_id": reply.conversation_id}).json())["pagination_data"]["total"] == 2 and p)

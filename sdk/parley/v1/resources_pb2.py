@@ -25,7 +25,7 @@ _sym_db = _symbol_database.Default()
 from google.protobuf import struct_pb2 as google_dot_protobuf_dot_struct__pb2
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x19parley/v1/resources.proto\x12\tparley.v1\x1a\x1cgoogle/protobuf/struct.proto\"\xea\x01\n\x07Message\x12\n\n\x02id\x18\x01 \x01(\t\x12\'\n\x07\x63ontent\x18\x02 \x01(\x0b\x32\x16.google.protobuf.Value\x12\x16\n\x0e\x64\x65livery_state\x18\x03 \x01(\t\x12\r\n\x05state\x18\x04 \x01(\t\x12\x14\n\x0c\x66rom_contact\x18\x05 \x01(\x08\x12\x0f\n\x07sent_at\x18\x06 \x01(\t\x12\x0e\n\x06source\x18\x07 \x01(\t\x12)\n\x08metadata\x18\x08 \x01(\x0b\x32\x17.google.protobuf.Struct\x12!\n\x06sender\x18\t \x01(\x0b\x32\x11.parley.v1.Sender\"6\n\x06Sender\x12\n\n\x02id\x18\x01 \x01(\t\x12\x0c\n\x04name\x18\x02 \x01(\t\x12\x12\n\navatar_url\x18\x03 \x01(\t\"~\n\x07\x43hannel\x12\n\n\x02id\x18\x01 \x01(\t\x12\x0e\n\x06source\x18\x02 \x01(\t\x12\x19\n\x11source_channel_id\x18\x03 \x01(\t\x12\x11\n\tconnected\x18\x04 \x01(\x08\x12)\n\x08metadata\x18\x05 \x01(\x0b\x32\x17.google.protobuf.Struct\"\xa8\x01\n\x0c\x43onversation\x12\n\n\x02id\x18\x01 \x01(\t\x12\x12\n\ncreated_at\x18\x02 \x01(\t\x12#\n\x07\x63hannel\x18\x03 \x01(\x0b\x32\x12.parley.v1.Channel\x12)\n\x08metadata\x18\x04 \x01(\x0b\x32\x17.google.protobuf.Struct\x12(\n\x0clast_message\x18\x05 \x01(\x0b\x32\x12.parley.v1.Message\"M\n\x0ePaginationData\x12\x17\n\x0fprevious_cursor\x18\x01 \x01(\t\x12\x13\n\x0bnext_cursor\x18\x02 \x01(\t\x12\r\n\x05total\x18\x03 \x01(\x05\".\n\x03Tag\x12\n\n\x02id\x18\x01 \x01(\t\x12\x0c\n\x04name\x18\x02 \x01(\t\x12\r\n\x05\x63olor\x18\x03 \x01(\t\"]\n\x08Template\x12\n\n\x02id\x18\x01 \x01(\t\x12\x0c\n\x04name\x18\x02 \x01(\t\x12\x0e\n\x06source\x18\x03 \x01(\t\x12\'\n\x07\x63ontent\x18\x04 \x01(\x0b\x32\x16.google.protobuf.Value\"\xce\x03\n\x07\x43ontact\x12\n\n\x02id\x18\x01 \x01(\t\x12\x14\n\x0c\x64isplay_name\x18\x02 \x01(\t\x12\x12\n\navatar_url\x18\x03 \x01(\t\x12\r\n\x05title\x18\x04 \x01(\t\x12\x10\n\x08timezone\x18\x05 \x01(\t\x12\x0e\n\x06gender\x18\x06 \x01(\t\x12\x0e\n\x06locale\x18\x07 \x01(\t\x12\x19\n\x11organization_name\x18\x08 \x01(\t\x12$\n\x03via\x18\t \x01(\x0b\x32\x17.google.protobuf.Struct\x12(\n\x07\x61\x64\x64ress\x18\n \x01(\x0b\x32\x17.google.protobuf.Struct\x12<\n\rconversations\x18\x0b \x03(\x0b\x32%.parley.v1.Contact.ConversationsEntry\x12)\n\x08metadata\x18\x0c \x01(\x0b\x32\x17.google.protobuf.Struct\x12\x12\n\ncreated_at\x18\r \x01(\t\x12.\n\rmerge_history\x18\x0e \x03(\x0b\x32\x17.google.protobuf.Struct\x1a\x34\n\x12\x43onversationsEntry\x12\x0b\n\x03key\x18\x01 \x01(\t\x12\r\n\x05value\x18\x02 \x01(\t:\x02\x38\x01\"\xea\x01\n\x07Webhook\x12\n\n\x02id\x18\x01 \x01(\t\x12\x0c\n\x04name\x18\x02 \x01(\t\x12\x0b\n\x03url\x18\x03 \x01(\t\x12\x30\n\x07headers\x18\x04 \x03(\x0b\x32\x1f.parley.v1.Webhook.HeadersEntry\x12\x0e\n\x06\x65vents\x18\x05 \x03(\t\x12\x0e\n\x06status\x18\x06 \x01(\t\x12\x15\n\rstatus_reason\x18\x07 \x01(\t\x12\x1f\n\x17generated_signature_key\x18\x08 \x01(\t\x1a.\n\x0cHeadersEntry\x12\x0b\n\x03key\x18\x01 \x01(\t\x12\r\n\x05value\x18\x02 \x01(\t:\x02\x38\x01\"h\n\x05\x45vent\x12\x0c\n\x04type\x18\x01 \x01(\t\x12(\n\x07payload\x18\x02 \x01(\x0b\x32\x17.google.protobuf.Struct\x12\x11\n\ttimestamp\x18\x03 \x01(\t\x12\x14\n\x0cresume_token\x18\x04 \x01(\tb\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x19parley/v1/resources.proto\x12\tparley.v1\x1a\x1cgoogle/protobuf/struct.proto\"\x83\x02\n\x07Message\x12\n\n\x02id\x18\x01 \x01(\t\x12\'\n\x07\x63ontent\x18\x02 \x01(\x0b\x32\x16.google.protobuf.Value\x12\x16\n\x0e\x64\x65livery_state\x18\x03 \x01(\t\x12\r\n\x05state\x18\x04 \x01(\t\x12\x14\n\x0c\x66rom_contact\x18\x05 \x01(\x08\x12\x0f\n\x07sent_at\x18\x06 \x01(\t\x12\x0e\n\x06source\x18\x07 \x01(\t\x12)\n\x08metadata\x18\x08 \x01(\x0b\x32\x17.google.protobuf.Struct\x12!\n\x06sender\x18\t \x01(\x0b\x32\x11.parley.v1.Sender\x12\x17\n\x0f\x63onversation_id\x18\n \x01(\t\"6\n\x06Sender\x12\n\n\x02id\x18\x01 \x01(\t\x12\x0c\n\x04name\x18\x02 \x01(\t\x12\x12\n\navatar_url\x18\x03 \x01(\t\"~\n\x07\x43hannel\x12\n\n\x02id\x18\x01 \x01(\t\x12\x0e\n\x06source\x18\x02 \x01(\t\x12\x19\n\x11source_channel_id\x18\x03 \x01(\t\x12\x11\n\tconnected\x18\x04 \x01(\x08\x12)\n\x08metadata\x18\x05 \x01(\x0b\x32\x17.google.protobuf.Struct\"\xa8\x01\n\x0c\x43onversation\x12\n\n\x02id\x18\x01 \x01(\t\x12\x12\n\ncreated_at\x18\x02 \x01(\t\x12#\n\x07\x63hannel\x18\x03 \x01(\x0b\x32\x12.parley.v1.Channel\x12)\n\x08metadata\x18\x04 \x01(\x0b\x32\x17.google.protobuf.Struct\x12(\n\x0clast_message\x18\x05 \x01(\x0b\x32\x12.parley.v1.Message\"M\n\x0ePaginationData\x12\x17\n\x0fprevious_cursor\x18\x01 \x01(\t\x12\x13\n\x0bnext_cursor\x18\x02 \x01(\t\x12\r\n\x05total\x18\x03 \x01(\x05\".\n\x03Tag\x12\n\n\x02id\x18\x01 \x01(\t\x12\x0c\n\x04name\x18\x02 \x01(\t\x12\r\n\x05\x63olor\x18\x03 \x01(\t\"]\n\x08Template\x12\n\n\x02id\x18\x01 \x01(\t\x12\x0c\n\x04name\x18\x02 \x01(\t\x12\x0e\n\x06source\x18\x03 \x01(\t\x12\'\n\x07\x63ontent\x18\x04 \x01(\x0b\x32\x16.google.protobuf.Value\"\xce\x03\n\x07\x43ontact\x12\n\n\x02id\x18\x01 \x01(\t\x12\x14\n\x0c\x64isplay_name\x18\x02 \x01(\t\x12\x12\n\navatar_url\x18\x03 \x01(\t\x12\r\n\x05title\x18\x04 \x01(\t\x12\x10\n\x08timezone\x18\x05 \x01(\t\x12\x0e\n\x06gender\x18\x06 \x01(\t\x12\x0e\n\x06locale\x18\x07 \x01(\t\x12\x19\n\x11organization_name\x18\x08 \x01(\t\x12$\n\x03via\x18\t \x01(\x0b\x32\x17.google.protobuf.Struct\x12(\n\x07\x61\x64\x64ress\x18\n \x01(\x0b\x32\x17.google.protobuf.Struct\x12<\n\rconversations\x18\x0b \x03(\x0b\x32%.parley.v1.Contact.ConversationsEntry\x12)\n\x08metadata\x18\x0c \x01(\x0b\x32\x17.google.protobuf.Struct\x12\x12\n\ncreated_at\x18\r \x01(\t\x12.\n\rmerge_history\x18\x0e \x03(\x0b\x32\x17.google.protobuf.Struct\x1a\x34\n\x12\x43onversationsEntry\x12\x0b\n\x03key\x18\x01 \x01(\t\x12\r\n\x05value\x18\x02 \x01(\t:\x02\x38\x01\"\xea\x01\n\x07Webhook\x12\n\n\x02id\x18\x01 \x01(\t\x12\x0c\n\x04name\x18\x02 \x01(\t\x12\x0b\n\x03url\x18\x03 \x01(\t\x12\x30\n\x07headers\x18\x04 \x03(\x0b\x32\x1f.parley.v1.Webhook.HeadersEntry\x12\x0e\n\x06\x65vents\x18\x05 \x03(\t\x12\x0e\n\x06status\x18\x06 \x01(\t\x12\x15\n\rstatus_reason\x18\x07 \x01(\t\x12\x1f\n\x17generated_signature_key\x18\x08 \x01(\t\x1a.\n\x0cHeadersEntry\x12\x0b\n\x03key\x18\x01 \x01(\t\x12\r\n\x05value\x18\x02 \x01(\t:\x02\x38\x01\"h\n\x05\x45vent\x12\x0c\n\x04type\x18\x01 \x01(\t\x12(\n\x07payload\x18\x02 \x01(\x0b\x32\x17.google.protobuf.Struct\x12\x11\n\ttimestamp\x18\x03 \x01(\t\x12\x14\n\x0cresume_token\x18\x04 \x01(\tb\x06proto3')
 
 _globals = globals()
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, _globals)
@@ -37,27 +37,27 @@ if not _descriptor._USE_C_DESCRIPTORS:
   _globals['_WEBHOOK_HEADERSENTRY']._loaded_options = None
   _globals['_WEBHOOK_HEADERSENTRY']._serialized_options = b'8\001'
   _globals['_MESSAGE']._serialized_start=71
-  _globals['_MESSAGE']._serialized_end=305
-  _globals['_SENDER']._serialized_start=307
-  _globals['_SENDER']._serialized_end=361
-  _globals['_CHANNEL']._serialized_start=363
-  _globals['_CHANNEL']._serialized_end=489
-  _globals['_CONVERSATION']._serialized_start=492
-  _globals['_CONVERSATION']._serialized_end=660
-  _globals['_PAGINATIONDATA']._serialized_start=662
-  _globals['_PAGINATIONDATA']._serialized_end=739
-  _globals['_TAG']._serialized_start=741
-  _globals['_TAG']._serialized_end=787
-  _globals['_TEMPLATE']._serialized_start=789
-  _globals['_TEMPLATE']._serialized_end=882
-  _globals['_CONTACT']._serialized_start=885
-  _globals['_CONTACT']._serialized_end=1347
-  _globals['_CONTACT_CONVERSATIONSENTRY']._serialized_start=1295
-  _globals['_CONTACT_CONVERSATIONSENTRY']._serialized_end=1347
-  _globals['_WEBHOOK']._serialized_start=1350
-  _globals['_WEBHOOK']._serialized_end=1584
-  _globals['_WEBHOOK_HEADERSENTRY']._serialized_start=1538
-  _globals['_WEBHOOK_HEADERSENTRY']._serialized_end=1584
-  _globals['_EVENT']._serialized_start=1586
-  _globals['_EVENT']._serialized_end=1690
+  _globals['_MESSAGE']._serialized_end=330
+  _globals['_SENDER']._serialized_start=332
+  _globals['_SENDER']._serialized_end=386
+  _globals['_CHANNEL']._serialized_start=388
+  _globals['_CHANNEL']._serialized_end=514
+  _globals['_CONVERSATION']._serialized_start=517
+  _globals['_CONVERSATION']._serialized_end=685
+  _globals['_PAGINATIONDATA']._serialized_start=687
+  _globals['_PAGINATIONDATA']._serialized_end=764
+  _globals['_TAG']._serialized_start=766
+  _globals['_TAG']._serialized_end=812
+  _globals['_TEMPLATE']._serialized_start=814
+  _globals['_TEMPLATE']._serialized_end=907
+  _globals['_CONTACT']._serialized_start=910
+  _globals['_CONTACT']._serialized_end=1372
+  _globals['_CONTACT_CONVERSATIONSENTRY']._serialized_start=1320
+  _globals['_CONTACT_CONVERSATIONSENTRY']._serialized_end=1372
+  _globals['_WEBHOOK']._serialized_start=1375
+  _globals['_WEBHOOK']._serialized_end=1609
+  _globals['_WEBHOOK_HEADERSENTRY']._serialized_start=1563
+  _globals['_WEBHOOK_HEADERSENTRY']._serialized_end=1609
+  _globals['_EVENT']._serialized_start=1611
+  _globals['_EVENT']._serialized_end=1715
 # @@protoc_insertion_point(module_scope)

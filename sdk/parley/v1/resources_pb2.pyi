@@ -53,6 +53,7 @@ class Message(_message.Message):
     SOURCE_FIELD_NUMBER: _builtins.int
     METADATA_FIELD_NUMBER: _builtins.int
     SENDER_FIELD_NUMBER: _builtins.int
+    CONVERSATION_ID_FIELD_NUMBER: _builtins.int
     id: _builtins.str
     """Parley message id (UUIDv5 of channel id + the source's message id, else of
     a hash of the raw bytes).
@@ -72,6 +73,10 @@ class Message(_message.Message):
     source: _builtins.str
     """Source name, e.g. "facebook", "instagram", "google", "twilio.sms",
     "twilio.whatsapp", "viber", "whatsapp", "chatplugin", or a custom source id.
+    """
+    conversation_id: _builtins.str
+    """The conversation the message belongs to (for a message that starts one,
+    the conversation it starts).
     """
     @_builtins.property
     def content(self) -> _struct_pb2.Value:
@@ -102,10 +107,11 @@ class Message(_message.Message):
         source: _builtins.str = ...,
         metadata: _struct_pb2.Struct | None = ...,
         sender: Global___Sender | None = ...,
+        conversation_id: _builtins.str = ...,
     ) -> None: ...
     _HasFieldArgType: _TypeAlias = _typing.Literal["content", b"content", "metadata", b"metadata", "sender", b"sender"]  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["content", b"content", "delivery_state", b"delivery_state", "from_contact", b"from_contact", "id", b"id", "metadata", b"metadata", "sender", b"sender", "sent_at", b"sent_at", "source", b"source", "state", b"state"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["content", b"content", "conversation_id", b"conversation_id", "delivery_state", b"delivery_state", "from_contact", b"from_contact", "id", b"id", "metadata", b"metadata", "sender", b"sender", "sent_at", b"sent_at", "source", b"source", "state", b"state"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 
