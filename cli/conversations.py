@@ -23,8 +23,8 @@ def list_conversations(
     with client() as parley:
         found = list(itertools.islice(parley.conversations.list(filters, page_size=limit), limit))
     emit(found, as_json, "Conversations", ["id", "contact", "source", "unread", "last message"],
-         lambda c: [c.id, str(c.metadata["contact"]["display_name"]), c.channel.source,
-                    str(int(c.metadata["unread_count"])), text_of(c.last_message.content)[:50]])
+         lambda c: [c.id, c.display_name, c.channel.source, str(c.unread_count),
+                    text_of(c.last_message.content)[:50] if c.last_message else ""])
 
 
 @messages.command("list")

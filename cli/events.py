@@ -8,7 +8,9 @@ from typing import Annotated
 
 import typer
 
-from cli.output import JSON_OPTION, as_dict, client, console, emit, emit_one
+import parley
+from cli.output import JSON_OPTION, as_dict, client, console, emit, emit_one, text_of
+from parley.v1 import resources_pb2
 
 events = typer.Typer(no_args_is_help=True, help="Realtime events.")
 webhooks = typer.Typer(no_args_is_help=True, help="Outbound webhooks.")
@@ -27,9 +29,19 @@ def tail(types: Annotated[list[str] | None, typer.Option(
             if as_json:
                 typer.echo(json.dumps(as_dict(event)), nl=True)
             else:
-                payload = json.dumps(as_dict(event.payload), separators=(",", ":"))
                 console.print(f"[dim]{event.timestamp}[/dim] [bold cyan]{event.type}[/bold cyan] "
-                              f"{payload[:120]}", highlight=False, soft_wrap=True)
+                              f"{_about(event)}", highlight=False, soft_wrap=True)
+
+
+def _about(event: resources_pb2.Event) -> str:
+    """What an event is about, in a line: a message's conversation, sender, state and text (or
+    its content's JSON); another event's payload as JSON, cut after 200 characters."""
+    found = parley.message_event(event)
+    if found is None:
+        return json.dumps(as_dict(event.payload), separators=(",", ":"))[:200]
+    message = found.message
+    return (f"{found.conversation_id} {'contact' if message.from_contact else 'agent'} "
+            f"{message.delivery_state}: {text_of(message.content)}")
 
 
 @webhooks.command("list")
@@ -61,7 +73,7 @@ def deliveries(webhook_id: str, limit: int = typer.Option(20, min=1, help="How m
     with client() as parley:
         found = list(itertools.islice(parley.webhooks.deliveries(webhook_id, page_size=limit), limit))
     emit(found, as_json, f"Deliveries of {webhook_id}",
-         ["event", "type", "status", "attempts", "last"],
+         ["event id", "type", "status", "attempts", "last"],
          lambda d: [d.event_id, d.event_type, d.status, str(len(d.attempts)),
                     (f"{d.attempts[-1].http_status or ''} {d.attempts[-1].error}".strip()
                      if d.attempts else "")])

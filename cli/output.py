@@ -6,10 +6,12 @@ reached.
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import os
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
+from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -17,9 +19,10 @@ import typer
 from google.protobuf import json_format
 from google.protobuf.message import Message
 from rich.console import Console
-from rich.table import Table
+from rich.table import Column, Table
 
 import parley
+from parley.views import message_text, whole_numbers
 from auth.manage import ADMIN_TOKEN_FILE
 from runtime.settings import DATA_DIR, HTTP_PORT
 
@@ -42,12 +45,22 @@ def target() -> str:
     return f"{parts.hostname}:{parts.port or (443 if parts.scheme == 'https' else 80)}"
 
 
+def token_file() -> Path:
+    """Where the CLI finds an API token when PARLEY_TOKEN is not set:
+    `$XDG_CONFIG_HOME/parley/token` (`~/.config/parley/token`)."""
+    config = os.environ.get("XDG_CONFIG_HOME") or str(Path.home() / ".config")
+    return Path(config) / "parley" / "token"
+
+
 def token() -> str | None:
-    """PARLEY_TOKEN, else the local admin token `make up` made (an operator on that machine)."""
-    local = DATA_DIR.read(os.environ) / ADMIN_TOKEN_FILE
-    if os.environ.get("PARLEY_TOKEN") or not local.exists():
+    """PARLEY_TOKEN, else the token file (`token_file`), else the local admin token `make up`
+    made (an operator on that machine); None when there is none."""
+    if os.environ.get("PARLEY_TOKEN"):
         return None  # the SDK reads PARLEY_TOKEN itself
-    return local.read_text().strip()
+    for found in (token_file(), DATA_DIR.read(os.environ) / ADMIN_TOKEN_FILE):
+        if found.is_file():
+            return found.read_text().strip()
+    return None
 
 
 @contextmanager
@@ -60,30 +73,47 @@ def client() -> Iterator[parley.Client]:
     except parley.Unavailable as exc:
         errors.print(f"[red]cannot reach Parley at {target()}:[/red] {exc.message}")
         raise typer.Exit(UNREACHABLE) from exc
+    except parley.Unauthenticated as exc:
+        errors.print(f"[red]unauthenticated:[/red] {exc.message}\nPut an API token in "
+                     f"PARLEY_TOKEN or in {token_file()} (an operator makes one with "
+                     "`parley token create --name <name>`).")
+        raise typer.Exit(REFUSED) from exc
     except parley.ParleyError as exc:
         errors.print(f"[red]{exc.code.name.lower()}:[/red] {exc.message}")
         raise typer.Exit(REFUSED) from exc
 
 
-def as_dict(message: Message) -> dict[str, Any]:
-    """A result as the JSON API answers it (snake_case, unset fields printed)."""
-    return json_format.MessageToDict(message, preserving_proto_field_name=True,
-                                     always_print_fields_with_no_presence=True)
+def as_dict(item: Any) -> Any:
+    """A result (a protobuf message or a view of `parley.views`) as the JSON API answers it
+    (snake_case, unset fields printed), whole numbers as integers."""
+    if isinstance(item, Message):
+        return whole_numbers(json_format.MessageToDict(
+            item, preserving_proto_field_name=True, always_print_fields_with_no_presence=True))
+    if dataclasses.is_dataclass(item) and not isinstance(item, type):
+        return {f.name: as_dict(getattr(item, f.name)) for f in dataclasses.fields(item)}
+    return item
 
 
-def emit(items: Iterable[Message], as_json: bool, title: str, columns: list[str],
+def _column(name: str) -> Column:
+    """A table column; ids are never cut, whatever the terminal's width (a cut id is useless)."""
+    if name == "id" or name.endswith(" id"):
+        return Column(name, no_wrap=True, min_width=36)
+    return Column(name)
+
+
+def emit(items: Iterable[Any], as_json: bool, title: str, columns: list[str],
          row: Callable[[Any], list[str]]) -> None:
     """Print `items` as one JSON document (a list) or as a table of `columns`."""
     if as_json:
         typer.echo(json.dumps([as_dict(i) for i in items]))
         return
-    table = Table(*columns, title=title)
+    table = Table(*map(_column, columns), title=title)
     for item in items:
         table.add_row(*row(item))
     console.print(table)
 
 
-def emit_one(item: Message, as_json: bool, summary: str) -> None:
+def emit_one(item: Any, as_json: bool, summary: str) -> None:
     """Print one result as JSON, or a one-line summary."""
     if as_json:
         typer.echo(json.dumps(as_dict(item)))
@@ -92,9 +122,9 @@ def emit_one(item: Message, as_json: bool, summary: str) -> None:
 
 
 def text_of(content: Any) -> str:
-    """A message's content as one line: its text, else its JSON."""
-    value = json_format.MessageToDict(content)
-    return str(value.get("text", json.dumps(value))) if isinstance(value, dict) else str(value)
+    """A message's content (plain data) as one line: its text, else its JSON."""
+    found = message_text(content)
+    return found if found is not None else json.dumps(content, separators=(",", ":"))
 
 
 JSON_OPTION = typer.Option(False, "--json", help="Print JSON (for scripts) instead of a table.")

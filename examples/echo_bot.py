@@ -15,8 +15,7 @@ async def main() -> None:
             found = parley.message_event(event)
             if found is None or not found.message.from_contact:
                 continue
-            content = found.message.content
-            text = content.struct_value["text"] if "text" in content.struct_value else "that"
+            text = found.message.text or "that"
             # Keyed by the message answered: a restarted bot never answers it twice.
             await client.messages.send({"text": f"You said: {text}"},
                                        conversation_id=found.conversation_id,

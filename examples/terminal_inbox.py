@@ -9,21 +9,14 @@ import argparse
 import asyncio
 import os
 
-from google.protobuf import json_format
-
 import parley
-from parley.v1 import resources_pb2
 
 
-def text_of(message: resources_pb2.Message) -> str:
+def text_of(message: parley.Message | None) -> str:
     """A message's text, or its JSON content when it has no text."""
-    content = json_format.MessageToDict(message.content)
-    return str(content.get("text", content)) if isinstance(content, dict) else str(content)
-
-
-def name_of(conversation: resources_pb2.Conversation) -> str:
-    contact = json_format.MessageToDict(conversation.metadata).get("contact", {})
-    return str(contact["display_name"]) if "display_name" in contact else conversation.id[:8]
+    if message is None:
+        return ""
+    return message.text if message.text is not None else str(message.content)
 
 
 async def main(filters: str, count: int) -> None:
@@ -32,10 +25,9 @@ async def main(filters: str, count: int) -> None:
         print(f"{'contact':<24} {'source':<16} {'unread':>6}  last message")
         listed = client.conversations.list(filters=filters, page_size=count)
         async for conversation in listed:
-            names[conversation.id] = name_of(conversation)
-            unread = json_format.MessageToDict(conversation.metadata).get("unread_count", 0)
-            print(f"{names[conversation.id]:<24} {conversation.channel.source:<16} {int(unread):>6}  "
-                  f"{text_of(conversation.last_message)[:60]}")
+            names[conversation.id] = conversation.display_name
+            print(f"{conversation.display_name:<24} {conversation.channel.source:<16} "
+                  f"{conversation.unread_count:>6}  {text_of(conversation.last_message)[:60]}")
             if len(names) >= count:
                 break
         print("\nnew messages (Ctrl-C to stop):")
@@ -44,8 +36,8 @@ async def main(filters: str, count: int) -> None:
             if found is None:
                 continue
             if found.conversation_id not in names:
-                names[found.conversation_id] = name_of(
-                    await client.conversations.info(found.conversation_id))
+                names[found.conversation_id] = (
+                    await client.conversations.info(found.conversation_id)).display_name
             who = names[found.conversation_id] if found.message.from_contact else "agent"
             print(f"{found.message.sent_at}  {who:<24} {text_of(found.message)}", flush=True)
 

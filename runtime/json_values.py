@@ -11,10 +11,9 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from google.protobuf import json_format, struct_pb2
+from google.protobuf import struct_pb2
 
-#: The largest integer magnitude a double holds exactly.
-MAX_SAFE_INTEGER = 2**53
+from parley.views import MAX_SAFE_INTEGER, plain
 
 
 def _int_or_string(text: str) -> int | str:
@@ -52,17 +51,8 @@ def to_struct(data: dict[str, Any]) -> struct_pb2.Struct:
     return struct
 
 
-def _integral(data: Any) -> Any:
-    if isinstance(data, float) and data.is_integer() and abs(data) <= MAX_SAFE_INTEGER:
-        return int(data)
-    if isinstance(data, dict):
-        return {key: _integral(item) for key, item in data.items()}
-    if isinstance(data, list):
-        return [_integral(item) for item in data]
-    return data
-
-
 def from_value(value: struct_pb2.Value | struct_pb2.Struct) -> Any:
     """A protobuf `Value`/`Struct` as plain JSON data, integral numbers as ints again (protobuf
-    holds every number as a double; a source API given `7.0` where it sent `7` may refuse it)."""
-    return _integral(json_format.MessageToDict(value))
+    holds every number as a double; a source API given `7.0` where it sent `7` may refuse it).
+    The SDK's rule, the same for its users."""
+    return plain(value)

@@ -3,10 +3,12 @@
     import parley
     client = parley.Client("127.0.0.1:8080")            # token: PARLEY_TOKEN
     for conversation in client.conversations.list(filters="unread_count:[1 TO *]"):
-        print(conversation.id, conversation.metadata["contact"]["display_name"])
+        print(conversation.id, conversation.display_name, conversation.unread_count)
 
-`parley.AsyncClient` is the same API for asyncio. Results are the generated protobuf messages of
-`parley.v1`; failures raise the typed errors of `parley.errors` (`parley.NotFound`, ...).
+`parley.AsyncClient` is the same API for asyncio. Messages and conversations come as the views of
+`parley.views` (`parley.Message`, `parley.Conversation`: content and metadata as plain Python data,
+`message.text`); other results are the generated protobuf messages of `parley.v1`. Failures raise
+the typed errors of `parley.errors` (`parley.NotFound`, ...).
 """
 
 from parley._async.client import AsyncClient
@@ -24,10 +26,11 @@ from parley.errors import (
     Unauthenticated,
     Unavailable,
 )
-from parley.views import MessageEvent, message_event
+from parley.views import Conversation, Message, MessageEvent, Page, message_event, message_text
 
 __all__ = [
-    "AsyncClient", "Client", "Conflict", "DeadlineExceeded", "FailedPrecondition",
-    "InvalidArgument", "MessageEvent", "NotFound", "OutOfRange", "ParleyError", "PermissionDenied",
-    "ResourceExhausted", "Unauthenticated", "Unavailable", "message_event",
+    "AsyncClient", "Client", "Conflict", "Conversation", "DeadlineExceeded", "FailedPrecondition",
+    "InvalidArgument", "Message", "MessageEvent", "NotFound", "OutOfRange", "Page", "ParleyError",
+    "PermissionDenied", "ResourceExhausted", "Unauthenticated", "Unavailable", "message_event",
+    "message_text",
 ]

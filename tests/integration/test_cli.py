@@ -10,17 +10,21 @@ import subprocess
 import threading
 import time
 import uuid
+from pathlib import Path
 from typing import Any
 
 import pytest
 
 from runtime.settings import Settings
+from tests.integration import webhooks
 from tests.integration.helpers import eventually, message_record, post, produce_messages
 from tests.integration.test_health import PARLEY
 
 
-def run(base_url: str, *arguments: str) -> subprocess.CompletedProcess[str]:
-    env = {**os.environ, "PARLEY_URL": base_url, "COLUMNS": "200"}
+def run(base_url: str, *arguments: str, columns: int = 200,
+        env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
+    """`parley` with `arguments` in a terminal `columns` wide, in the test environment or `env`."""
+    env = {**(os.environ if env is None else env), "PARLEY_URL": base_url, "COLUMNS": str(columns)}
     return subprocess.run([PARLEY, *arguments], env=env, capture_output=True, text=True, timeout=60)
 
 
@@ -87,6 +91,12 @@ def test_conversations_and_messages(base_url: str, conversation: str) -> None:
     bad = run(base_url, "conversations", "list", "--filters", "channel_id:(a OR")
     assert bad.returncode == 1 and "invalid filters" in bad.stderr
 
+    # Counts are integers in JSON too; ids stay whole in a narrow terminal's table.
+    assert found[0]["metadata"]["unread_count"] == 3
+    assert isinstance(found[0]["metadata"]["unread_count"], int)
+    narrow = run(base_url, "conversations", "list", "--filters", f"id:{conversation}", columns=80)
+    assert narrow.returncode == 0 and conversation in narrow.stdout
+
     listed = run_json(base_url, "messages", "list", conversation, "--limit", "2")
     assert [m["content"]["text"] for m in listed] == ["cli 1", "cli 2"]  # the newest, oldest first
     assert "cli 0" in run(base_url, "messages", "list", conversation).stdout
@@ -118,6 +128,14 @@ def test_events_tail(live_stack: Settings, base_url: str) -> None:
     event = json.loads(done.stdout)
     assert event["type"] == "message.created"
     assert event["payload"]["message"]["content"] == {"text": "tailed"}
+    # As a line: the conversation, the sender and the text, in a narrow terminal too.
+    writer = threading.Thread(target=write_soon)
+    writer.start()
+    line = run(base_url, "events", "tail", "--types", "message.created", "--conversation-id",
+               conversation_id, "--limit", "1", columns=80)
+    writer.join()
+    assert line.returncode == 0, line.stderr
+    assert f"{conversation_id} contact delivered: tailed" in line.stdout.replace("\n", "")
     bad = run(base_url, "events", "tail", "--types", "message.exploded", "--limit", "1")
     assert bad.returncode == 1 and "message.exploded" in bad.stderr
 
@@ -139,3 +157,27 @@ def test_webhooks(base_url: str) -> None:
 def test_unreachable_parley_is_exit_code_3() -> None:
     done = run("http://127.0.0.1:1", "conversations", "list")
     assert done.returncode == 3 and "cannot reach Parley" in done.stderr
+
+
+def test_twilio_messages_show_their_body(base_url: str) -> None:
+    sms = webhooks.twilio(False, text="table for two at eight")
+    sms.connect(base_url)
+    assert sms.post(base_url).status_code == 200
+    eventually(lambda: "table for two at eight" in run(
+        base_url, "messages", "list", sms.conversation_id).stdout)
+    assert "SmsMessageSid" not in run(base_url, "messages", "list", sms.conversation_id).stdout
+
+
+def test_the_token_comes_from_the_config_file_and_its_absence_says_where(
+        base_url: str, tmp_path: Path) -> None:
+    # Outside the repository: no PARLEY_TOKEN, no local install's admin token.
+    env = {k: v for k, v in os.environ.items() if k != "PARLEY_TOKEN"}
+    env |= {"PARLEY_DATA_DIR": str(tmp_path / "elsewhere"), "XDG_CONFIG_HOME": str(tmp_path)}
+    refused = run(base_url, "conversations", "list", env=env)
+    assert refused.returncode == 1
+    assert str(tmp_path / "parley" / "token") in refused.stderr.replace("\n", "")
+    (tmp_path / "parley").mkdir()
+    (tmp_path / "parley" / "token").write_text(os.environ["PARLEY_TOKEN"] + "\n")
+    found = run(base_url, "conversations", "list", "--limit", "1", "--json", env=env)
+    assert found.returncode == 0, found.stderr
+    assert len(json.loads(found.stdout)) == 1

@@ -14,7 +14,6 @@ from functools import partial
 from pathlib import Path
 
 import pytest
-from google.protobuf import struct_pb2
 
 import parley
 import parley.v1.resources_pb2
@@ -37,15 +36,6 @@ def client(target: str) -> Iterator[parley.Client]:
         yield connected
 
 
-def _field(struct: struct_pb2.Struct, *path: str) -> object:
-    """The value at `path` down nested Structs (metadata, as the SDK gives it)."""
-    value: object = struct
-    for key in path:
-        assert isinstance(value, struct_pb2.Struct), value
-        value = value[key]
-    return value
-
-
 def _conversation(live_stack: Settings, client: parley.Client, count: int) -> str:
     conversation_id = str(uuid.uuid4())
     asyncio.run(produce_messages(live_stack, [
@@ -57,13 +47,19 @@ def _conversation(live_stack: Settings, client: parley.Client, count: int) -> st
 def test_messages_and_conversations(live_stack: Settings, client: parley.Client) -> None:
     conversation_id = _conversation(live_stack, client, 25)
     # The iterator follows the cursors: every message once, newest first.
-    texts = [m.content.struct_value["text"] for m in client.messages.list(conversation_id, page_size=10)]
-    assert texts == [f"m{i}" for i in reversed(range(25))]
+    listed = list(client.messages.list(conversation_id, page_size=10))
+    assert [m.text for m in listed] == [f"m{i}" for i in reversed(range(25))]
+    # Content and metadata are plain Python data; the message names its conversation.
+    assert listed[0].content == {"text": "m24"} and listed[0].metadata == {}
+    assert listed[0].conversation_id == conversation_id
     page = client.messages.page(conversation_id, page_size=10)
-    assert (len(page.data), page.pagination_data.total) == (10, 25)
+    assert (len(page.data), page.total, bool(page.next_cursor)) == (10, 25, True)
 
     conversation = client.conversations.info(conversation_id)
-    assert conversation.metadata["unread_count"] == 25
+    # Counts are integers, not the doubles protobuf keeps.
+    assert conversation.unread_count == conversation.metadata["unread_count"] == 25
+    assert isinstance(conversation.metadata["unread_count"], int)
+    assert conversation.last_message is not None and conversation.last_message.text == "m24"
     client.conversations.mark_read(conversation_id)
     tag = client.tags.create(f"sdk-{uuid.uuid4().hex[:6]}", "tag-blue")
     client.conversations.tag(conversation_id, tag.id)
@@ -71,7 +67,7 @@ def test_messages_and_conversations(live_stack: Settings, client: parley.Client)
     client.conversations.update_contact(conversation_id, "Grace Hopper")
     found = list(client.conversations.list(filters=f"tag_ids:{tag.id} AND unread_count:0"))
     assert [c.id for c in found] == [conversation_id]
-    assert _field(found[0].metadata, "contact", "display_name") == "Grace Hopper"
+    assert found[0].display_name == "Grace Hopper"
     assert found[0].metadata["state"] == "OPEN"
     client.conversations.untag(conversation_id, tag.id)
     client.conversations.remove_state(conversation_id)
@@ -81,7 +77,7 @@ def test_messages_and_conversations(live_stack: Settings, client: parley.Client)
     assert len(list(client.conversations.list(filters="unread_count:[0 TO *]", page_size=7))) > 7
 
     client.metadata.upsert("conversation", conversation_id, {"crm": {"tier": "gold"}})
-    assert _field(client.conversations.info(conversation_id).metadata, "crm", "tier") == "gold"
+    assert client.conversations.info(conversation_id).metadata["crm"] == {"tier": "gold"}
     contact = client.contacts.info(conversation_id=conversation_id)
     assert client.contacts.update(contact.id, title="Rear Admiral").title == "Rear Admiral"
     assert client.contacts.info(contact.id).id == contact.id
@@ -139,7 +135,7 @@ def test_send_resend_and_suggestions(live_stack: Settings, client: parley.Client
     assert client.messages.resend(sent.id).delivery_state == "pending"
     incoming = list(client.messages.list(hook.conversation_id))[-1]
     with_suggestions = client.messages.suggest_replies(incoming.id, {"s1": {"content": {"text": "ok"}}})
-    assert _field(with_suggestions.metadata, "suggestions", "s1", "content", "text") == "ok"
+    assert with_suggestions.metadata["suggestions"] == {"s1": {"content": {"text": "ok"}}}
     with pytest.raises(parley.Conflict, match="not in a failed state"):
         client.messages.resend(incoming.id)
 
@@ -188,7 +184,7 @@ def test_an_event_stream_resumes_after_a_gateway_restart_with_no_gap(
                 async for event in stream:
                     found = parley.message_event(event)
                     assert found is not None
-                    received.append(found.message.content.struct_value["text"])
+                    received.append(found.message.text)
                     if len(received) == count:
                         return
 
@@ -222,7 +218,7 @@ def test_the_echo_bot_answers_a_webhook_sent_message(live_stack: Settings, targe
                                      page=first.source_channel_id, psid=first.contact)
             assert hook.post(base_url).status_code == 200
             try:
-                answers = eventually(lambda: [m.content.struct_value["text"] for m in
+                answers = eventually(lambda: [m.text for m in
                                               _listed(client, first.conversation_id)
                                               if not m.from_contact], timeout=5)
                 break
@@ -234,7 +230,7 @@ def test_the_echo_bot_answers_a_webhook_sent_message(live_stack: Settings, targe
         bot.wait(10)
 
 
-def _listed(client: parley.Client, conversation_id: str) -> list[parley.v1.resources_pb2.Message]:
+def _listed(client: parley.Client, conversation_id: str) -> list[parley.Message]:
     try:
         return list(client.messages.list(conversation_id))
     except parley.NotFound:

@@ -1,7 +1,8 @@
 # Generated from sdk/parley/_async/client.py by scripts/unasync.py: edit that file.
 """`Client`: Parley's API for asyncio, one attribute per area (`client.messages`,
-`client.conversations`, ...). Results are the generated protobuf messages of `parley.v1`; failures
-raise the typed errors of `parley.errors`.
+`client.conversations`, ...). Messages and conversations come as the views of `parley.views`
+(content and metadata as plain Python data); other results are the generated protobuf messages of
+`parley.v1`. Failures raise the typed errors of `parley.errors`.
 
 """
 
@@ -12,13 +13,14 @@ import re
 import uuid
 from contextlib import closing
 from collections.abc import Iterator, Callable, Sequence
-from typing import Any
+from typing import Any, TypeVar
 
 import grpc
 from google.protobuf import json_format, struct_pb2
 
 from parley._sync.transport import Transport, Options, backoff_s
 from parley.errors import ParleyError
+from parley.views import Conversation, Message, Page
 from parley.v1 import (
     channels_pb2,
     channels_pb2_grpc,
@@ -47,6 +49,7 @@ from parley.v1 import (
     webhooks_pb2_grpc,
 )
 
+T = TypeVar("T")
 #: Events a stream carries that are its own business, not the API's.
 HEARTBEAT, STREAM_ERROR = "heartbeat", "stream.error"
 #: Stream failures after which `events.subscribe` reconnects (the connection, not the request).
@@ -62,6 +65,13 @@ def to_value(data: Any) -> struct_pb2.Value:
 def to_struct(data: dict[str, Any]) -> struct_pb2.Struct:
     """A JSON object as a protobuf Struct."""
     return json_format.ParseDict(data, struct_pb2.Struct())
+
+
+def _page(answer: Any, view: Callable[[Any], T]) -> Page[T]:
+    """A list call's answer as a `Page` of the views of its items."""
+    cursors = answer.pagination_data
+    return Page([view(item) for item in answer.data], cursors.next_cursor,
+                cursors.previous_cursor, cursors.total)
 
 
 class _Area:
@@ -99,68 +109,69 @@ class Messages(_Area):
     """Messages: list a conversation's, send, resend, suggest replies."""
 
     def page(self, conversation_id: str, cursor: str = "",
-                   page_size: int = 0) -> messages_pb2.ListMessagesResponse:
+                   page_size: int = 0) -> Page[Message]:
         """One page: the newest `page_size` messages (20 by default) at `cursor` ("" = the
-        newest page), oldest first, with `pagination_data.next_cursor` walking back in time."""
-        return self._read("ListMessages", messages_pb2.ListMessagesRequest(
-            conversation_id=conversation_id, cursor=cursor, page_size=page_size))
+        newest page), oldest first, with `next_cursor` walking back in time."""
+        return _page(self._read("ListMessages", messages_pb2.ListMessagesRequest(
+            conversation_id=conversation_id, cursor=cursor, page_size=page_size)), Message.of)
 
-    def list(self, conversation_id: str,
-                   page_size: int = 100) -> Iterator[resources_pb2.Message]:
+    def list(self, conversation_id: str, page_size: int = 100) -> Iterator[Message]:
         """Every message of a conversation, newest first, fetched page by page as it is read.
         NotFound for an unknown conversation."""
         request = messages_pb2.ListMessagesRequest(conversation_id=conversation_id,
                                                    page_size=page_size)
         for message in self._each("ListMessages", request, newest_first=True):
-            yield message
+            yield Message.of(message)
 
     def send(self, message: Any, *, conversation_id: str = "", channel_id: str = "",
                    source_recipient_id: str = "",
-                   idempotency_key: str | None = None) -> resources_pb2.Message:
+                   idempotency_key: str | None = None) -> Message:
         """Send `message` (the source's payload, e.g. `{"text": "Hi"}`) to a conversation, or
         start one with `source_recipient_id` on `channel_id` (SMS, WhatsApp). Answers the pending
-        message; delivery follows (see `events`). Safe to retry: without an `idempotency_key` the
-        SDK makes one, so a retried call never sends twice."""
+        message, with the id of the conversation it went to; delivery follows (see `events`).
+        Safe to retry: without an `idempotency_key` the SDK makes one, so a retried call never
+        sends twice."""
         request = messaging_pb2.SendMessageRequest(
             conversation_id=conversation_id, channel_id=channel_id,
             source_recipient_id=source_recipient_id, message=to_value(message),
             idempotency_key=idempotency_key or str(uuid.uuid4()))
-        return self._write("SendMessage", request, idempotent=True)
+        return Message.of(self._write("SendMessage", request, idempotent=True))
 
-    def resend(self, message_id: str) -> resources_pb2.Message:
+    def resend(self, message_id: str) -> Message:
         """Send a failed message again. Conflict unless it failed."""
-        return self._write("ResendMessage",
-                                 messaging_pb2.ResendMessageRequest(message_id=message_id),
-                                 idempotent=False)
+        return Message.of(self._write(
+            "ResendMessage", messaging_pb2.ResendMessageRequest(message_id=message_id),
+            idempotent=False))
 
-    def suggest_replies(self, message_id: str,
-                              suggestions: dict[str, Any]) -> resources_pb2.Message:
+    def suggest_replies(self, message_id: str, suggestions: dict[str, Any]) -> Message:
         """Attach suggested replies (by id) to a message; answers the message."""
-        return self._write("SuggestReplies", messaging_pb2.SuggestRepliesRequest(
-            message_id=message_id, suggestions=to_struct(suggestions)), idempotent=True)
+        return Message.of(self._write("SuggestReplies", messaging_pb2.SuggestRepliesRequest(
+            message_id=message_id, suggestions=to_struct(suggestions)), idempotent=True))
 
 
 class Conversations(_Area):
     """Conversations: list (with filters), read one, and the conversation commands."""
 
     def page(self, filters: str = "", cursor: str = "",
-                   page_size: int = 0) -> conversations_pb2.ListConversationsResponse:
+                   page_size: int = 0) -> Page[Conversation]:
         """One page, newest activity first; `filters` is the Lucene-syntax query language
         (`unread_count:[1 TO *] AND channel_id:...`). InvalidArgument for a malformed one."""
-        return self._read("ListConversations", conversations_pb2.ListConversationsRequest(
-            filters=filters, cursor=cursor, page_size=page_size))
+        return _page(self._read("ListConversations",
+                                      conversations_pb2.ListConversationsRequest(
+                                          filters=filters, cursor=cursor, page_size=page_size)),
+                     Conversation.of)
 
-    def list(self, filters: str = "",
-                   page_size: int = 100) -> Iterator[resources_pb2.Conversation]:
+    def list(self, filters: str = "", page_size: int = 100) -> Iterator[Conversation]:
         """Every conversation matching `filters`, newest activity first, page by page."""
         request = conversations_pb2.ListConversationsRequest(filters=filters, page_size=page_size)
         for conversation in self._each("ListConversations", request):
-            yield conversation
+            yield Conversation.of(conversation)
 
-    def info(self, conversation_id: str) -> resources_pb2.Conversation:
+    def info(self, conversation_id: str) -> Conversation:
         """One conversation. NotFound when unknown."""
-        return self._read("GetConversation", conversations_pb2.GetConversationRequest(
-            conversation_id=conversation_id))
+        return Conversation.of(self._read(
+            "GetConversation", conversations_pb2.GetConversationRequest(
+                conversation_id=conversation_id)))
 
     def mark_read(self, conversation_id: str) -> None:
         """Mark every message so far read (unread_count becomes 0)."""
