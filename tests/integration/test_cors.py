@@ -106,6 +106,7 @@ def test_preflights_are_answered_at_the_edge_without_a_token(base_url: str) -> N
             h.strip() for h in reply.headers["access-control-allow-headers"].split(",")}
         # Listed origins may send credentials; the answer names the origin, never `*`.
         assert reply.headers["access-control-allow-credentials"] == "true"
+        assert reply.content == b""
     refused = _preflight(base_url, "/messages.list", OTHER)
     assert "access-control-allow-origin" not in refused.headers
     # Without the preflight's headers it is no preflight: an OPTIONS call, which nothing serves.
