@@ -1,15 +1,21 @@
 """The JSON API's OpenAPI document (generated from the contracts by `make proto`), served by the
 edge at /openapi.json to anyone: it describes every call of the API that is not a source's
-webhook, with the token each needs."""
+webhook, with the token each needs; and schemathesis fuzzes every operation from it against the
+running stack: no 5xx, every answer as the document says."""
 
 from __future__ import annotations
 
 import json
 
 import httpx
+import schemathesis
+from hypothesis import HealthCheck, given, settings
+from schemathesis.checks import not_a_server_error
+from schemathesis.specs.openapi.checks import content_type_conformance, response_schema_conformance
 
 from auth.scopes import PACKAGE, Scopes
 from stack.envoy import DESCRIPTOR, OPENAPI
+from tests.integration.helpers import api_headers
 
 #: The service of the sources' inbound webhooks, which the document leaves out.
 WEBHOOKS = "IngestService"
@@ -34,3 +40,31 @@ def test_the_document_is_served_without_a_token_and_covers_the_api(base_url: str
         operation = document["paths"][path][method.lower()]
         needs_token = scopes.routes[(method, path)].scope is not None
         assert (operation.get("security") != []) == needs_token, (method, path)
+
+
+#: Operations that are not fuzzed: the event streams never end (their requests are checked in
+#: test_events).
+STREAMED = r"^/(events\.subscribe|chatplugin\.stream)$"
+#: Requests generated per operation (each fixed: the same on every run).
+EXAMPLES = 12
+
+
+def test_every_operation_fuzzed_from_the_document(base_url: str) -> None:
+    """Requests made from each operation's schema (valid and not): no 5xx, and every answer is
+    one the document describes (its status, media type and schema)."""
+    schema = schemathesis.openapi.from_url(f"{base_url}/openapi.json").exclude(path_regex=STREAMED)
+    failed: dict[str, str] = {}
+    operations = [found.ok() for found in schema.get_all_operations()]
+    for operation in operations:
+        @given(case=operation.as_strategy())
+        @settings(max_examples=EXAMPLES, deadline=None, derandomize=True, database=None,
+                  suppress_health_check=list(HealthCheck))
+        def fuzz(case: schemathesis.Case) -> None:
+            case.call_and_validate(base_url=base_url, headers=api_headers(), checks=[
+                not_a_server_error, response_schema_conformance, content_type_conformance])
+        try:
+            fuzz()
+        except Exception as failure:  # noqa: BLE001 - each operation's failure is reported
+            failed[operation.label] = str(failure)[:2000]
+    assert len(operations) > 50
+    assert failed == {}
