@@ -14,6 +14,12 @@ RUN npm ci --no-audit --no-fund --loglevel=error
 COPY chatplugin/widget/src ./src
 RUN npm run --silent check && npm run --silent build
 
+# The API reference's Swagger UI (npm), which Envoy serves at /docs.
+FROM node:22-slim AS docs
+WORKDIR /docs
+COPY envoy/docs/package.json envoy/docs/package-lock.json ./
+RUN npm ci --no-audit --no-fund --loglevel=error
+
 FROM python:3.11-slim
 ENV PYTHONDONTWRITEBYTECODE=1 \
     PYTHONUNBUFFERED=1 \
@@ -29,10 +35,11 @@ COPY requirements.lock /tmp/requirements.lock
 RUN pip install -r /tmp/requirements.lock && rm /tmp/requirements.lock
 
 # The repository itself, installed in place (-e): the modules find the files beside them
-# (envoy/envoy.yaml.in, envoy/descriptor.pb, the widget) by their paths under /app.
+# (envoy/envoy.yaml.in, envoy/descriptor.pb, the widget, the API reference) by their paths under /app.
 WORKDIR /app
 COPY . .
 COPY --from=widget /widget/dist/s.js chatplugin/widget/dist/s.js
+COPY --from=docs /docs/node_modules/swagger-ui-dist envoy/docs/node_modules/swagger-ui-dist
 RUN pip install --no-deps -e . -e ./sdk
 
 # Not root: the code stays root's (read-only to the processes); the only writable folder is the

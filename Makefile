@@ -3,13 +3,14 @@ PY := .venv/bin/python
 VENV := .venv/.installed
 WIDGET := chatplugin/widget/dist/s.js
 WIDGET_SOURCES := $(wildcard chatplugin/widget/src/*.ts) chatplugin/widget/package-lock.json chatplugin/widget/tsconfig.json
+DOCS := envoy/docs/node_modules/swagger-ui-dist/swagger-ui-bundle.js
 
 #: The suites `make test` runs a second time on a Redis Cluster.
 CLUSTER_SUITE := $(addprefix tests/integration/,test_store_consistency.py test_store_commands.py \
 	test_filters.py test_messages_list.py test_contacts.py test_projectors.py test_events.py \
 	test_webhooks.py test_send_claims.py)
 
-.PHONY: up down status cluster cluster-down cluster-status chaos redis-cluster proto lint breaking settings-doc test bench clean widget
+.PHONY: up down status cluster cluster-down cluster-status chaos redis-cluster proto lint breaking settings-doc test bench clean widget docs
 
 $(VENV): requirements.lock pyproject.toml sdk/pyproject.toml scripts/bootstrap.sh
 	bash scripts/bootstrap.sh
@@ -20,8 +21,15 @@ widget: $(WIDGET)
 $(WIDGET): $(WIDGET_SOURCES)
 	cd chatplugin/widget && npm ci --no-audit --no-fund --loglevel=error && npm run --silent check && npm run --silent build
 
+## docs: install the API reference's Swagger UI (npm), which Envoy serves at /docs
+docs: $(DOCS)
+
+$(DOCS): envoy/docs/package-lock.json
+	cd envoy/docs && npm ci --no-audit --no-fund --loglevel=error
+	touch $(DOCS)
+
 ## up: start Kafka, Redis, the services, the projectors and Envoy (idempotent); returns once all are healthy
-up: $(VENV) $(WIDGET)
+up: $(VENV) $(WIDGET) $(DOCS)
 	$(PY) -m stack up
 
 ## down: stop exactly what `make up` started
@@ -34,7 +42,7 @@ status: $(VENV)
 
 ## cluster: Parley as a mesh on this machine: three Kafka nodes, a Redis Cluster with replicas, two
 ## replicas of every service on 127.0.0.2 and 127.0.0.3, Envoy over them on 127.0.0.1:8080
-cluster: $(VENV) $(WIDGET)
+cluster: $(VENV) $(WIDGET) $(DOCS)
 	$(PY) -m stack cluster up
 
 ## cluster-down: stop exactly what `make cluster` started
@@ -47,7 +55,7 @@ cluster-status: $(VENV)
 
 ## chaos: the fault suite: a cluster of its own under a steady load, one Kafka node, one Redis
 ## primary and one replica of each service killed and brought back; prints what it measured
-chaos: $(VENV) $(WIDGET)
+chaos: $(VENV) $(WIDGET) $(DOCS)
 	$(PY) -m chaos
 
 ## redis-cluster: start a local Redis Cluster (3 primaries, ports 7000-7002) for PARLEY_REDIS_CLUSTER_NODES
@@ -76,13 +84,13 @@ settings-doc: $(VENV)
 ## test: every test (unit, contracts, integration and end-to-end against the real stack) on a
 ## single Redis; then the store, filter, realtime and webhook suites again on a Redis Cluster of
 ## three primaries (a stack of its own, ports 500 above)
-test: $(VENV) $(WIDGET)
+test: $(VENV) $(WIDGET) $(DOCS)
 	$(PY) -m pytest
 	PARLEY_TEST_REDIS_CLUSTER=1 PARLEY_TEST_PORT_OFFSET=$$(( $${PARLEY_TEST_PORT_OFFSET:-0} + 500 )) \
 		$(PY) -m pytest $(CLUSTER_SUITE)
 
 ## bench: measure ingestion, reads and memory on a single Redis and on a local Redis Cluster (stacks of its own), print the figures
-bench: $(VENV) $(WIDGET)
+bench: $(VENV) $(WIDGET) $(DOCS)
 	$(PY) -m bench
 
 clean: down

@@ -1,7 +1,8 @@
 """The JSON API's OpenAPI document (generated from the contracts by `make proto`), served by the
 edge at /openapi.json to anyone: it describes every call of the API that is not a source's
 webhook, with the token each needs; and schemathesis fuzzes every operation from it against the
-running stack: no 5xx, every answer as the document says."""
+running stack: no 5xx, every answer as the document says. The reference at /docs (Swagger UI)
+renders it in Chromium."""
 
 from __future__ import annotations
 
@@ -10,12 +11,14 @@ import json
 import httpx
 import schemathesis
 from hypothesis import HealthCheck, given, settings
+from playwright.sync_api import expect
 from schemathesis.checks import not_a_server_error
 from schemathesis.core.result import Ok
 from schemathesis.specs.openapi.checks import content_type_conformance, response_schema_conformance
 
 from auth.scopes import PACKAGE, Scopes
 from stack.envoy import DESCRIPTOR, OPENAPI
+from tests.integration.browser import chromium
 from tests.integration.helpers import api_headers
 
 #: The service of the sources' inbound webhooks, which the document leaves out.
@@ -71,3 +74,19 @@ def test_every_operation_fuzzed_from_the_document(base_url: str) -> None:
             failed[operation.label] = str(failure)[:2000]
     assert len(operations) > 50
     assert failed == {}
+
+
+def test_the_reference_at_docs_renders_the_document_in_a_browser(base_url: str) -> None:
+    for path, media in (("/docs", "text/html"), ("/docs/swagger-ui-bundle.js",
+                        "application/javascript"), ("/docs/swagger-ui.css", "text/css")):
+        reply = httpx.get(f"{base_url}{path}", timeout=10)
+        assert reply.status_code == 200 and reply.headers["content-type"].startswith(media)
+    with chromium() as browser:
+        page = browser.new_page()
+        page.goto(f"{base_url}/docs")
+        # Swagger UI lists the operations it read from /openapi.json, grouped by service.
+        expect(page.locator(".opblock-summary-path").first).to_be_visible(timeout=20_000)
+        paths = page.locator(".opblock-summary-path").all_inner_texts()
+        assert "/messages.list" in [p.strip().replace("\u200b", "") for p in paths]
+        assert page.locator(".info .title").inner_text().startswith("Parley")
+        page.close()
