@@ -2,8 +2,8 @@
 every RPC by its gRPC path and by its JSON path.
 
 - exempt (no API token): the sources' inbound webhooks (their signatures authenticate them),
-  `GET /health` and gRPC's health checks, the chat plugin's visitor API (visitor tokens) and a custom source's own calls
-  (its source token);
+  `GET /health` and gRPC's health checks, the chat plugin's visitor API (visitor tokens) and a
+  custom source's own calls (its source token);
 - "admin": changing channels, webhooks and custom sources (credentials, and where data goes);
 - "read": every List/Get call, the event streams and gRPC server reflection;
 - "write": everything else (sending, tagging, metadata, contacts, tags, templates).

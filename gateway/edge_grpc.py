@@ -12,7 +12,7 @@ reflection (`auth.scopes`).
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -24,7 +24,7 @@ from grpc_reflection.v1alpha.reflection import aio as reflection_aio
 
 from gateway.health import HealthChecker, overall
 from runtime.server import Registration
-from runtime.settings import SERVICES_BY_PROCESS
+from runtime.settings import PROCESS_OF_SERVICE
 
 #: The gateway's names of the public port's grpc.health.v1.Health and ServerReflection (Envoy
 #: rewrites the public paths to them).
@@ -32,6 +32,8 @@ PUBLIC_HEALTH = "parley.edge.Health"
 PUBLIC_REFLECTION = "parley.edge.ServerReflection"
 #: What the public port's reflection lists besides the API's services.
 TOOL_SERVICES = ("grpc.health.v1.Health", "grpc.reflection.v1alpha.ServerReflection")
+#: The API's gRPC package.
+API_PACKAGE = "parley.v1"
 #: How often a Watch of the public health checks again.
 WATCH_INTERVAL_S = 1.0
 
@@ -40,18 +42,18 @@ class PlatformHealth:
     `GET /health` answers 200), an API service (`parley.v1.MessagesService`) when a replica of
     the process that serves it is; any other name is NOT_FOUND."""
 
-    def __init__(self, checker: HealthChecker, package: str = "parley.v1") -> None:
+    def __init__(self, checker: HealthChecker) -> None:
         self.checker = checker
-        self.process_of = {f"{package}.{service}": process
-                           for process, services in SERVICES_BY_PROCESS.items()
-                           for service in services}
 
     async def status(self, service: str) -> int:
         """The status of `service`, checked live; KeyError when it is no service of the API."""
         if service == "":
             up = overall(await self.checker.check_all()) == "ok"
         else:
-            up = any(c.up for c in await self.checker.check_process(self.process_of[service]))
+            package, _, name = service.rpartition(".")
+            if package != API_PACKAGE:
+                raise KeyError(service)
+            up = any(c.up for c in await self.checker.check_process(PROCESS_OF_SERVICE[name]))
         return health_pb2.HealthCheckResponse.SERVING if up else health_pb2.HealthCheckResponse.NOT_SERVING
 
     async def Check(self, request: health_pb2.HealthCheckRequest,  # noqa: N802 - gRPC's name
@@ -80,10 +82,10 @@ class PlatformHealth:
             await asyncio.sleep(WATCH_INTERVAL_S)
 
 
-def _pool(descriptor_set: Path) -> descriptor_pool.DescriptorPool:
+def _pool(files: Sequence[descriptor_pb2.FileDescriptorProto]) -> descriptor_pool.DescriptorPool:
     """A pool of the API's files (the descriptor set Envoy serves, imports first) and the tools'."""
     pool = descriptor_pool.DescriptorPool()
-    for file in descriptor_pb2.FileDescriptorSet.FromString(descriptor_set.read_bytes()).file:
+    for file in files:
         pool.Add(file)
     for module in (health_pb2, reflection_pb2):
         pool.AddSerializedFile(module.DESCRIPTOR.serialized_pb)
@@ -100,9 +102,9 @@ def _registration(name: str, servicer: Any, handlers: dict[str, grpc.RpcMethodHa
 def registrations(checker: HealthChecker, descriptor_set: Path) -> list[Registration]:
     """The public port's health and reflection, as the gateway serves them."""
     files = descriptor_pb2.FileDescriptorSet.FromString(descriptor_set.read_bytes()).file
-    api = [f"{f.package}.{s.name}" for f in files if f.package == "parley.v1" for s in f.service]
+    api = [f"{f.package}.{s.name}" for f in files if f.package == API_PACKAGE for s in f.service]
     health = PlatformHealth(checker)
-    reflection = reflection_aio.ReflectionServicer([*api, *TOOL_SERVICES], pool=_pool(descriptor_set))
+    reflection = reflection_aio.ReflectionServicer([*api, *TOOL_SERVICES], pool=_pool(files))
     request, response = health_pb2.HealthCheckRequest, health_pb2.HealthCheckResponse
     asked, answered = reflection_pb2.ServerReflectionRequest, reflection_pb2.ServerReflectionResponse
     return [

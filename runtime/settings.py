@@ -35,6 +35,10 @@ SERVICES_BY_PROCESS: dict[str, tuple[str, ...]] = {
     # Envoy's external authorization (auth/), asked about every request: no public service.
     "auth": (),
 }
+#: The process that serves each gRPC service of the API (`SERVICES_BY_PROCESS` the other way).
+PROCESS_OF_SERVICE: dict[str, str] = {service: process
+                                      for process, services in SERVICES_BY_PROCESS.items()
+                                      for service in services}
 
 #: The projectors (`python -m store.projector`), `projector-1` to `projector-<N>` by
 #: `PARLEY_PROJECTORS`, listen on the ports after the services'.
@@ -77,11 +81,16 @@ class Endpoint:
         return f"[{self.host}]:{self.port}" if ":" in self.host else f"{self.host}:{self.port}"
 
 
+def _comma_separated(raw: str) -> list[str]:
+    """The non-empty items of a comma-separated setting, stripped."""
+    return [part.strip() for part in raw.split(",") if part.strip()]
+
+
 def endpoints(value: str) -> tuple[Endpoint, ...]:
     """Comma-separated `host:port` endpoints ("10.0.0.5:20062, store.parley.svc:20062");
     ValueError naming a bad one."""
     found = []
-    for endpoint in filter(None, (part.strip() for part in value.split(","))):
+    for endpoint in _comma_separated(value):
         host, _, port = endpoint.rpartition(":")
         if not host or not port.isdigit() or not 0 < int(port) < 65536:
             raise ValueError(f"{endpoint!r} is not host:port")
@@ -99,7 +108,7 @@ def networks(cidrs: str) -> tuple[Network, ...]:
     """Comma-separated CIDRs ("10.0.0.0/8,fd00::/8"; a bare address is its own network);
     ValueError naming a bad one."""
     return tuple(ipaddress.ip_network(cidr)
-                 for cidr in filter(None, (part.strip() for part in cidrs.split(","))))
+                 for cidr in _comma_separated(cidrs))
 
 
 def upstream_variable(process: str) -> str:
@@ -119,7 +128,7 @@ def _codec(raw: str) -> str:
 def cors_origins(raw: str) -> tuple[str, ...]:
     """Comma-separated origins (`scheme://host[:port]`, as browsers send them), or `*` alone;
     ValueError naming a bad one."""
-    found = tuple(filter(None, (part.strip() for part in raw.split(","))))
+    found = tuple(_comma_separated(raw))
     if "*" in found:
         if len(found) > 1:
             raise ValueError("`*` stands alone: it allows every origin")

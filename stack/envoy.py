@@ -13,7 +13,8 @@ from pathlib import Path
 from auth.scopes import PACKAGE, Scopes
 from gateway import edge_grpc
 from runtime.bearer import TOKEN_NAME_HEADER
-from runtime.settings import SERVICES_BY_PROCESS, EdgeTls, Endpoint, MeshTls, Settings
+from runtime.settings import (PROCESS_OF_SERVICE, SERVICES_BY_PROCESS, EdgeTls, Endpoint, MeshTls,
+                              Settings)
 from stack import edge_limits, processes
 
 NAME = "envoy"
@@ -169,10 +170,9 @@ def _file_route(path: str, file: Path) -> list[str]:
 
 
 def _chatplugin_routes() -> list[str]:
-    """The files Envoy serves (the widget script, the API's document and reference); the
-    visitor API's CORS policy (the transcoder then routes each call again by its gRPC path)."""
+    """The visitor API's CORS policy (the transcoder then routes each call again by its gRPC
+    path)."""
     return [
-        *(line for path, (file, _) in STATIC_FILES.items() for line in _file_route(path, file)),
         f'- match: {{prefix: "{CORS_PREFIX}"}}',
         "  route: {cluster: gateway, timeout: 60s}",
         f"  typed_per_filter_config: {{envoy.filters.http.cors: {CORS_POLICY}}}",
@@ -207,15 +207,13 @@ def _json_routes() -> list[str]:
     method (an OPTIONS preflight too): filters that work by route see a real route (the CORS
     filter skips a direct response), and the transcoder then routes the call again by its gRPC
     path. A method the path does not serve is refused by the auth service."""
-    process_of = {service: process for process, names in SERVICES_BY_PROCESS.items()
-                  for service in names}
     paths = {path: route.rpc.split(".")[-2] for (_, path), route
              in Scopes.from_descriptor(DESCRIPTOR).routes.items()
              if route.rpc.startswith(f"{PACKAGE}.")
              and not path.startswith((f"/{PACKAGE}.", CORS_PREFIX))}
     return [line for path, service in sorted(paths.items()) for line in (
         f'- match: {{path: "{path}"}}',
-        f"  route: {{cluster: {process_of[service]}, timeout: 60s}}")]
+        f"  route: {{cluster: {PROCESS_OF_SERVICE[service]}, timeout: 60s}}")]
 
 
 #: The per-route config that lets a route's requests stream: reflection is a bidirectional
@@ -309,7 +307,10 @@ def render(settings: Settings) -> str:
         raise RuntimeError(f"{', '.join(map(str, missing))} missing: build the chat plugin widget "
                            "and the API reference with `make widget docs`")
     limits = settings.edge
-    routes: list[str] = (_stream_routes(limits.max_body_bytes) + _chatplugin_routes()
+    routes: list[str] = (_stream_routes(limits.max_body_bytes)
+                         + [line for path, (file, _) in STATIC_FILES.items()
+                            for line in _file_route(path, file)]
+                         + _chatplugin_routes()
                          + _webhook_routes(settings) + _json_routes() + _tool_routes())
     clusters: list[str] = []
     for process, names in SERVICES_BY_PROCESS.items():
