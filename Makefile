@@ -4,13 +4,17 @@ VENV := .venv/.installed
 WIDGET := chatplugin/widget/dist/s.js
 WIDGET_SOURCES := $(wildcard chatplugin/widget/src/*.ts) chatplugin/widget/package-lock.json chatplugin/widget/tsconfig.json
 DOCS := envoy/docs/node_modules/swagger-ui-dist/swagger-ui-bundle.js
+SDK_TS_MODULES := sdk-ts/node_modules/.package-lock.json
+SDK_TS := sdk-ts/dist/src/index.js
+SDK_TS_SOURCES := $(wildcard sdk-ts/src/*.ts sdk-ts/src/gen/*/*/*.ts sdk-ts/test/*.ts \
+	sdk-ts/examples/*.ts sdk-ts/examples/browser/*) sdk-ts/tsconfig.json
 
 #: The suites `make test` runs a second time on a Redis Cluster.
 CLUSTER_SUITE := $(addprefix tests/integration/,test_store_consistency.py test_store_commands.py \
 	test_filters.py test_messages_list.py test_contacts.py test_projectors.py test_events.py \
 	test_webhooks.py test_send_claims.py)
 
-.PHONY: up down status cluster cluster-down cluster-status chaos redis-cluster proto lint breaking settings-doc test bench clean widget docs
+.PHONY: up down status cluster cluster-down cluster-status chaos redis-cluster proto lint breaking settings-doc test bench clean widget docs sdk-ts
 
 $(VENV): requirements.lock pyproject.toml sdk/pyproject.toml scripts/bootstrap.sh
 	bash scripts/bootstrap.sh
@@ -27,6 +31,16 @@ docs: $(DOCS)
 $(DOCS): envoy/docs/package-lock.json
 	cd envoy/docs && npm ci --no-audit --no-fund --loglevel=error
 	touch $(DOCS)
+
+## sdk-ts: build the TypeScript SDK, its Node tests and its examples (npm; tsc, esbuild)
+sdk-ts: $(SDK_TS)
+
+$(SDK_TS_MODULES): sdk-ts/package-lock.json
+	cd sdk-ts && npm ci --no-audit --no-fund --loglevel=error
+
+$(SDK_TS): $(SDK_TS_MODULES) $(SDK_TS_SOURCES)
+	cd sdk-ts && npm run --silent build && npm run --silent example
+	touch $(SDK_TS)
 
 ## up: start Kafka, Redis, the services, the projectors and Envoy (idempotent); returns once all are healthy
 up: $(VENV) $(WIDGET) $(DOCS)
@@ -62,8 +76,9 @@ chaos: $(VENV) $(WIDGET) $(DOCS)
 redis-cluster: $(VENV)
 	$(PY) -m stack redis-cluster up
 
-## proto: regenerate the SDK stubs and Envoy's descriptor set from proto/, and the SDK's blocking client
-proto: $(VENV)
+## proto: regenerate the SDKs' code (Python, TypeScript), Envoy's descriptor set and the OpenAPI
+## document from proto/, and the Python SDK's blocking client
+proto: $(VENV) $(SDK_TS_MODULES)
 	bash scripts/gen_proto.sh .
 	$(PY) scripts/unasync.py
 
@@ -84,7 +99,7 @@ settings-doc: $(VENV)
 ## test: every test (unit, contracts, integration and end-to-end against the real stack) on a
 ## single Redis; then the store, filter, realtime and webhook suites again on a Redis Cluster of
 ## three primaries (a stack of its own, ports 500 above)
-test: $(VENV) $(WIDGET) $(DOCS)
+test: $(VENV) $(WIDGET) $(DOCS) $(SDK_TS)
 	$(PY) -m pytest
 	PARLEY_TEST_REDIS_CLUSTER=1 PARLEY_TEST_PORT_OFFSET=$$(( $${PARLEY_TEST_PORT_OFFSET:-0} + 500 )) \
 		$(PY) -m pytest $(CLUSTER_SUITE)

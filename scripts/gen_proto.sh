@@ -1,6 +1,8 @@
 #!/usr/bin/env bash
 # Generate the Python stubs (messages, gRPC, type stubs) into $1/sdk, Envoy's descriptor set
-# into $1/envoy/descriptor.pb and the JSON API's OpenAPI document into $1/envoy/openapi.json. `make proto` runs it on the repo; the drift test on a temp folder.
+# into $1/envoy/descriptor.pb, the TypeScript SDK's code into $1/sdk-ts/src/gen and the JSON API's
+# OpenAPI document into $1/envoy/openapi.json. `make proto` runs it on the repo; the drift test on a
+# temp folder.
 set -euo pipefail
 out="${1:-.}"
 here="$(cd "$(dirname "$0")/.." && pwd)"
@@ -19,6 +21,11 @@ PATH="$venv_bin:$PATH" "$py" -m grpc_tools.protoc -I proto -I "$googleapis" \
 "$py" -m grpc_tools.protoc -I proto -I "$googleapis" \
   --include_imports --include_source_info --descriptor_set_out="$out/envoy/descriptor.pb" \
   "${protos[@]}" google/rpc/status.proto google/rpc/error_details.proto
+# The TypeScript SDK's messages and services: buf runs protobuf-es's plugin (sdk-ts/node_modules,
+# `make sdk-ts`) over that descriptor set; google.protobuf's come with @bufbuild/protobuf.
+rm -rf "$out/sdk-ts/src/gen"
+"$venv_bin/buf" generate "$out/envoy/descriptor.pb#format=binpb" --template sdk-ts/buf.gen.yaml \
+  --exclude-path google/rpc --exclude-path google/protobuf -o "$out"
 # The OpenAPI document of the JSON API, from the protos' HTTP annotations (gnostic's
 # protoc-gen-openapi and gojq, built by scripts/bootstrap.sh), finished by scripts/openapi.py.
 tools="$here/.cache/bin"

@@ -77,12 +77,14 @@ STREAMING_METHODS = ("/parley.v1.ChatPluginService/StreamVisitorEvents",)
 _NO_AUTHZ = ('{"@type": type.googleapis.com/envoy.extensions.filters.http.ext_authz.v3'
              '.ExtAuthzPerRoute, disabled: true}')
 #: What a page of an allowed origin may send: the API's methods and headers (a token, JSON, an
-#: event stream's resume point), and read of its answers: a 429's wait.
+#: event stream's resume point, gRPC-web's own), and read of its answers: a 429's wait, a gRPC-web
+#: call's status.
 _CORS_BASE = {
     "@type": "type.googleapis.com/envoy.extensions.filters.http.cors.v3.CorsPolicy",
     "allow_methods": "GET, POST, OPTIONS",
-    "allow_headers": "authorization, content-type, accept, last-event-id",
-    "expose_headers": "retry-after",
+    "allow_headers": "authorization, content-type, accept, last-event-id, x-grpc-web, "
+                     "x-user-agent, grpc-timeout",
+    "expose_headers": "retry-after, grpc-status, grpc-message, grpc-status-details-bin",
     "max_age": "86400",
 }
 #: Paths a web page on any origin calls (the chat plugin's visitor API): CORS allows them.

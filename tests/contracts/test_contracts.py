@@ -33,6 +33,7 @@ def test_regenerating_the_code_changes_nothing(tmp_path: Path) -> None:
     generated = sorted(p.relative_to(tmp_path) for p in tmp_path.rglob("*") if p.is_file())
     committed = sorted(
         [p.relative_to(REPO) for p in (REPO / "sdk" / "parley" / "v1").glob("*_pb2*")]
+        + [p.relative_to(REPO) for p in (REPO / "sdk-ts" / "src" / "gen").rglob("*_pb.ts")]
         + [Path("envoy/descriptor.pb"), Path("envoy/openapi.json")]
     )
     assert generated == committed, "run `make proto` and commit the result"

@@ -29,14 +29,17 @@ def chromium() -> Iterator[Browser]:
 
 
 @contextmanager
-def serving(html: str, port: int, hosts: tuple[str, ...] = ("127.0.0.1",)) -> Iterator[list[str]]:
-    """`html` served at `/` on `port` of each of `hosts` (each its own origin); their URLs."""
-    body = html.encode()
+def serving(html: str, port: int, hosts: tuple[str, ...] = ("127.0.0.1",),
+            files: dict[str, tuple[bytes, str]] | None = None) -> Iterator[list[str]]:
+    """`html` served at `/` on `port` of each of `hosts` (each its own origin), and `files` (path:
+    body and content type) beside it; their URLs."""
+    served = {"/": (html.encode(), "text/html; charset=utf-8"), **(files or {})}
 
     class Handler(BaseHTTPRequestHandler):
         def do_GET(self) -> None:  # noqa: N802 - http.server's name
-            self.send_response(200)
-            self.send_header("content-type", "text/html; charset=utf-8")
+            body, content_type = served.get(self.path, (b"not found", "text/plain"))
+            self.send_response(200 if self.path in served else 404)
+            self.send_header("content-type", content_type)
             self.send_header("content-length", str(len(body)))
             self.end_headers()
             self.wfile.write(body)
