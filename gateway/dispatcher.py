@@ -32,7 +32,7 @@ import httpx
 from gateway import deliveries
 from gateway.deliveries import DeliveryKeys
 from parley.v1 import records_pb2
-from runtime import outbound, standard_webhooks, timestamps
+from runtime import metrics, outbound, standard_webhooks, timestamps
 from runtime.record_failures import isolate
 from runtime.retry import RetryPolicy
 from runtime.service_settings import (WEBHOOK_DISABLE_AFTER_S, WEBHOOK_RETRY_S,
@@ -268,6 +268,7 @@ class Dispatcher:
             error = f"timeout: no answer within {self.policy.timeout_s:g} s"
         except httpx.HTTPError as exc:
             error = f"connection error: {type(exc).__name__}"
+        metrics.WEBHOOK_LATENCY.observe(time.perf_counter() - started)
         latency_ms = int((time.perf_counter() - started) * 1000)
         attempt = deliveries.attempt(timestamps.format_ms(int(now.timestamp() * 1000)), status,
                                      latency_ms, error)
@@ -300,6 +301,7 @@ class Dispatcher:
         if succeeded:
             pipe.delete(self.keys.failing(succeeded))
         await pipe.execute()
+        metrics.WEBHOOK_DELIVERIES.labels("retry" if status == deliveries.PENDING else status).inc()
 
     async def _note_failure(self, webhook: records_pb2.WebhookRecord, error: str) -> None:
         """Remember since when the webhook fails; disable it once that is too long."""

@@ -26,6 +26,7 @@ import grpc
 
 from parley.v1 import resources_pb2
 from runtime.service_settings import EVENTS_HEARTBEAT_S, EVENTS_SUBSCRIBER_BUFFER
+from runtime import tracing
 from runtime.setting import declared, read_fields
 from store.client import EventLog, Head, LoggedEvent, event_positions, events
 
@@ -193,6 +194,7 @@ class Hub:
                     seen = event_positions.advanced(seen, head.slot, head.position)
                     if item is not None:
                         item.event.resume_token = self.log.token(seen)
+                        tracing.served(item.event.type, item.traceparent)
                         yield item.event
             while True:
                 try:
@@ -209,6 +211,7 @@ class Hub:
                 # While a replay has read some stream further than the hub had, the token must
                 # cover both: then the subscriber gets a copy of its own.
                 seen = event_positions.later(seen, after)
+                tracing.served(item.event.type, item.traceparent)
                 yield item.event if seen == after else self._retokened(item.event, seen)
         finally:
             if timer is not None:

@@ -13,7 +13,7 @@ import time
 from aiokafka import AIOKafkaProducer
 from aiokafka.errors import KafkaError
 
-from runtime import topics
+from runtime import topics, tracing
 from runtime.errors import Unavailable
 from runtime.settings import Settings
 
@@ -35,6 +35,7 @@ async def write_raw(
         ("content-type", content_type.encode()),
         ("received-at", str(int(time.time() * 1000)).encode()),
         ("request-path", path.encode()),
+        *tracing.kafka_headers(),
     ]
     try:
         await asyncio.wait_for(

@@ -14,10 +14,11 @@ from functools import partial
 
 from aiokafka import AIOKafkaProducer
 from aiokafka.structs import ConsumerRecord
+from opentelemetry import trace
 
 from ingest.channel_table import ChannelTable
 from ingest.translator import to_outputs
-from runtime import kafka, topics
+from runtime import kafka, metrics, topics, tracing
 from runtime.deadletter import or_dead_letter
 from runtime.settings import Settings
 from sources import REGISTRY
@@ -56,8 +57,10 @@ class Translator:
     async def process(self, record: ConsumerRecord) -> list[asyncio.Future[object]]:
         """Translate `record` and send its outputs; return the futures of their acks. A record
         that fails to translate, for whatever reason, is dead-lettered instead."""
-        acks = await or_dead_letter(self.producer, self.settings, record,
-                                    partial(self._translate, record))
+        span = tracing.record_span(f"translate {self.sources[record.topic].name}", record)
+        with trace.use_span(span, end_on_exit=True):
+            acks = await or_dead_letter(self.producer, self.settings, record,
+                                        partial(self._translate, record))
         return acks or []
 
     async def _translate(self, record: ConsumerRecord) -> list[asyncio.Future[object]]:
@@ -73,7 +76,8 @@ class Translator:
             log.info("%s@%d: channels %s not connected; left in the raw topic",
                      record.topic, record.offset, sorted(unknown))
         return [
-            await self.producer.send(self.settings.prefixed(o.topic), o.value, key=o.key.encode())
+            await self.producer.send(self.settings.prefixed(o.topic), o.value, key=o.key.encode(),
+                                     headers=tracing.kafka_headers())
             for o in outputs
         ]
 
@@ -89,6 +93,7 @@ class TranslatorWorker:
         channels = ChannelTable(self.settings)
         producer = kafka.producer(self.settings, batched=True)
         consumer = kafka.consumer(self.settings, GROUP)
+        lag = metrics.ConsumerLag(GROUP)
         await channels.start()
         await producer.start()
         translator = Translator(self.settings, channels, producer)
@@ -101,6 +106,7 @@ class TranslatorWorker:
                 acks = [ack for records in batches.values() for r in records
                         for ack in await translator.process(r)]
                 await asyncio.gather(*acks)
+                await lag.update(consumer)
                 if batches:
                     await consumer.commit()
                     log.debug("translated %d records in %.3fs",

@@ -19,7 +19,7 @@ from messaging.policy import SendPolicy
 from messaging.record_writer import RecordWriter
 from store.client import StoreReads
 from parley.v1 import records_pb2
-from runtime import kafka, topics
+from runtime import kafka, metrics, topics
 from runtime.deadletter import or_dead_letter
 from runtime.settings import Settings
 
@@ -38,6 +38,7 @@ class Outbox:
         self.writer = writer
         self.policy = policy
         self.consumer: AIOKafkaConsumer = kafka.consumer(settings, GROUP)
+        self.lag = metrics.ConsumerLag(GROUP)
 
     async def run(self) -> None:
         """Resolve until cancelled."""
@@ -53,6 +54,7 @@ class Outbox:
                     for records in batches.values() for r in records))
                 if batches:
                     await self.consumer.commit()
+                await self.lag.update(self.consumer)
         finally:
             await self.consumer.stop()
 

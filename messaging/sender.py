@@ -38,7 +38,7 @@ from messaging.policy import SendPolicy
 from messaging.record_writer import RecordWriter
 from store.client import StoreReads
 from parley.v1 import records_pb2
-from runtime import kafka, outbound, topics
+from runtime import kafka, metrics, outbound, topics
 from runtime.deadletter import or_dead_letter
 from runtime.settings import Settings
 
@@ -119,6 +119,7 @@ class Sender:
         self.policy = policy
         self.claims = claims
         self.consumer: AIOKafkaConsumer = kafka.consumer(settings, GROUP)
+        self.lag = metrics.ConsumerLag(GROUP)
         self.partitions: dict[TopicPartition, _Partition] = {}
         self.queues: dict[str, deque[_Item]] = {}
         self.tasks: set[asyncio.Task[None]] = set()
@@ -144,6 +145,7 @@ class Sender:
                         await asyncio.sleep(0.05)
                         continue
                     batches = await self.consumer.getmany(timeout_ms=200, max_records=200)
+                    await self.lag.update(self.consumer)
                     for tp, records in batches.items():
                         partition = self.partitions.setdefault(tp, _Partition())
                         for raw in records:
@@ -247,6 +249,8 @@ class Sender:
             await self.writer.message(sends.delivered(record, outcome.source_message_id))
         else:
             await self.writer.failed(record, outcome.error)
+        metrics.SENDS.labels(record.message.source, sends.DELIVERED if isinstance(
+            outcome, Delivered) else sends.FAILED).inc()
         await self.claims.done(record)
         del self.unwritten[claim_key]
         self.finished[record.message.id] = _Finished(isinstance(outcome, Delivered),

@@ -13,6 +13,7 @@ from typing import Any
 
 import grpc
 
+from runtime.interceptors import Wrap, WrappingInterceptor
 from runtime.record_failures import is_infrastructure
 
 log = logging.getLogger(__name__)
@@ -130,27 +131,9 @@ def _stream(inner: Callable[..., Any], method: str) -> Callable[..., Any]:
     return call
 
 
-class ApiErrorInterceptor(grpc.aio.ServerInterceptor):
+class ApiErrorInterceptor(WrappingInterceptor):
     """Turns an `ApiError` raised by any servicer into the matching gRPC status and message, and
     any other exception into INTERNAL with a request id (see `_abort`)."""
 
-    async def intercept_service(
-        self,
-        continuation: Callable[[grpc.HandlerCallDetails], Awaitable[grpc.RpcMethodHandler]],
-        handler_call_details: grpc.HandlerCallDetails,
-    ) -> grpc.RpcMethodHandler:
-        handler = await continuation(handler_call_details)
-        if handler is None:
-            return handler
-        kwargs = {
-            "request_deserializer": handler.request_deserializer,
-            "response_serializer": handler.response_serializer,
-        }
-        method = handler_call_details.method
-        if handler.unary_unary is not None:
-            return grpc.unary_unary_rpc_method_handler(_unary(handler.unary_unary, method),
-                                                       **kwargs)
-        if handler.unary_stream is not None:
-            return grpc.unary_stream_rpc_method_handler(_stream(handler.unary_stream, method),
-                                                        **kwargs)
-        return handler
+    def wrappers(self, method: str) -> tuple[Wrap, Wrap]:
+        return (lambda inner: _unary(inner, method)), (lambda inner: _stream(inner, method))

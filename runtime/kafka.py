@@ -12,6 +12,7 @@ from aiokafka.admin import AIOKafkaAdminClient
 from aiokafka.helpers import create_ssl_context
 from aiokafka.structs import RecordMetadata
 
+from runtime import tracing
 from runtime.settings import Settings
 from runtime.topics import Topic, V
 
@@ -106,7 +107,8 @@ async def partitions(settings: Settings, topic: str) -> list[int]:
 async def write(producer: AIOKafkaProducer, settings: Settings, topic: Topic[V],
                 key: str | bytes | None, record: V) -> RecordMetadata:
     """Append `record`, of `topic`'s type, to `topic` under this install's namespace, keyed by
-    `key` (`Topic.key` says by what), and wait for Kafka's acknowledgement."""
+    `key` (`Topic.key` says by what), in the current trace, and wait for Kafka's
+    acknowledgement."""
     encoded = key.encode() if isinstance(key, str) else key
     return await producer.send_and_wait(settings.prefixed(topic), record.SerializeToString(),
-                                        key=encoded)
+                                        key=encoded, headers=tracing.kafka_headers())

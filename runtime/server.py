@@ -15,8 +15,9 @@ from google.protobuf.message_factory import GetMessageClass
 from grpc_health.v1 import health, health_pb2, health_pb2_grpc
 from grpc_reflection.v1alpha import reflection
 
-from runtime import mesh
+from runtime import mesh, metrics, tracing
 from runtime.errors import ApiErrorInterceptor
+from runtime.metrics import MetricsInterceptor
 from runtime.topic_admin import wait_for_topics
 from runtime.settings import Endpoint, Settings
 
@@ -79,9 +80,12 @@ class Registration:
 
 
 def grpc_server() -> grpc.aio.Server:
-    """A service's gRPC server: API errors mapped to status codes, and no SO_REUSEPORT (gRPC's
-    default), so a second process on a port fails to bind instead of sharing it unnoticed."""
-    return grpc.aio.server(interceptors=[ApiErrorInterceptor()], options=[("grpc.so_reuseport", 0)])
+    """A service's gRPC server: every call counted and timed (runtime.metrics) and traced
+    (runtime.tracing), API errors mapped to status codes, and no SO_REUSEPORT (gRPC's default), so a second process on a port fails to
+    bind instead of sharing it unnoticed."""
+    return grpc.aio.server(
+        interceptors=[MetricsInterceptor(), tracing.TracingInterceptor(), ApiErrorInterceptor()],
+        options=[("grpc.so_reuseport", 0)])
 
 
 def listen(server: grpc.aio.Server, settings: Settings, port: int) -> None:
@@ -107,10 +111,11 @@ async def serve(
     It waits until the platform's topics exist (`parley topics apply` makes them).
 
     Every service also answers grpc.health.v1 (SERVING once started) and server reflection, so
-    `grpcurl` works against it. A background task that raises stops the process: a projector
+    `grpcurl` works against it, and serves its Prometheus metrics (`runtime.metrics`). A background task that raises stops the process: a projector
     that silently died would leave a healthy-looking service that serves stale data.
     """
     await wait_for_topics(settings)
+    tracing.setup(settings, name)
     port = settings.service_port(name)
     server = grpc_server()
     for reg in registrations:
@@ -124,6 +129,7 @@ async def serve(
     )
     listen(server, settings, port)
     await server.start()
+    metrics.serve(settings, name)
     for service in ("", *names):
         await health_servicer.set(service, health_pb2.HealthCheckResponse.SERVING)
     log.info("%s serving %s on %s (reached at %s)", name, ", ".join(names),

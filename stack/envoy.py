@@ -7,6 +7,7 @@ import shutil
 import string
 import subprocess
 import sys
+import urllib.parse
 import urllib.request
 from pathlib import Path
 
@@ -274,6 +275,49 @@ def _edge_tls(tls: EdgeTls | None) -> list[str]:
     ]
 
 
+#: Envoy's name for the OTLP collector of PARLEY_OTLP_ENDPOINT.
+OTLP_CLUSTER = "otlp"
+
+
+def _tracing(endpoint: str) -> list[str]:
+    """The listener's tracing (`PARLEY_OTLP_ENDPOINT`): OpenTelemetry, every request sampled,
+    spans POSTed to the collector's /v1/traces. Nothing without an endpoint."""
+    if not endpoint:
+        return []
+    provider = {
+        "name": "envoy.tracers.opentelemetry",
+        "typed_config": {
+            "@type": "type.googleapis.com/envoy.config.trace.v3.OpenTelemetryConfig",
+            "service_name": "parley-envoy",
+            "http_service": {"http_uri": {"uri": f"{endpoint.rstrip('/')}/v1/traces",
+                                          "cluster": OTLP_CLUSTER, "timeout": "2s"}},
+        },
+    }
+    return [f"tracing: {json.dumps({'random_sampling': {'value': 100}, 'provider': provider})}"]
+
+
+def _otlp_cluster(endpoint: str) -> list[str]:
+    """The upstream of the OTLP collector (TLS for an https endpoint); nothing without one."""
+    if not endpoint:
+        return []
+    url = urllib.parse.urlsplit(endpoint)
+    https = url.scheme == "https"
+    port = url.port or (443 if https else 80)
+    return [
+        f"- name: {OTLP_CLUSTER}",
+        "  type: STRICT_DNS",
+        "  dns_lookup_family: V4_PREFERRED",
+        "  connect_timeout: 1s",
+        "  load_assignment:",
+        f"    cluster_name: {OTLP_CLUSTER}",
+        f"    endpoints: [{{lb_endpoints: [{{endpoint: {{address: {{socket_address: "
+        f"{{address: {json.dumps(url.hostname)}, port_value: {port}}}}}}}}}]}}]",
+        *(["  transport_socket: {name: envoy.transport_sockets.tls, typed_config: "
+           '{"@type": type.googleapis.com/envoy.extensions.transport_sockets.tls.v3'
+           f".UpstreamTlsContext, sni: {json.dumps(url.hostname)}}}}}"] if https else []),
+    ]
+
+
 def _cluster(process: str, endpoints: tuple[Endpoint, ...], tls: MeshTls | None) -> list[str]:
     """The upstream cluster of a service process: its endpoints (DNS names resolved, each of
     their addresses a host), health-checked over grpc.health.v1, failing hosts ejected."""
@@ -329,6 +373,7 @@ def render(settings: Settings) -> str:
             routes.append(f"  route: {{cluster: {process}, timeout: 60s, "
                           f"retry_policy: {_retries(UNSENT_RETRY_ON)}}}")
         clusters += _cluster(process, settings.service_endpoints(process), settings.mesh_tls)
+    clusters += _otlp_cluster(settings.otlp_endpoint)
     # Last: every path has a route before the transcoder rewrites it, so the filters that work by
     # route (ext_authz skips a request without one) see every request. Whatever is left after
     # transcoding (a gRPC call to no service of the API) is a 404.
@@ -368,6 +413,7 @@ def render(settings: Settings) -> str:
         admin_port=settings.envoy_admin_port,
         http_host=settings.http_host,
         transport_socket=_indent(_edge_tls(settings.http_tls), 6),
+        tracing=_indent(_tracing(settings.otlp_endpoint), 10),
         http_port=settings.http_port,
         routes=_indent(routes, 14),
         api_cors=_indent(api_cors(limits.cors_origins), 14),
@@ -382,11 +428,7 @@ def render(settings: Settings) -> str:
 
 def ready(admin_port: int) -> bool:
     """True when Envoy's admin `/ready` says LIVE."""
-    try:
-        with urllib.request.urlopen(f"http://127.0.0.1:{admin_port}/ready", timeout=1) as reply:
-            return reply.status == 200
-    except OSError:
-        return False
+    return processes.answers_ok(f"http://127.0.0.1:{admin_port}/ready")
 
 
 def start(settings: Settings, name: str = NAME) -> str:

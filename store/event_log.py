@@ -61,6 +61,8 @@ class LoggedEvent:
     position: Position
     #: Unique across the streams: `<slot>.<entry id>` (`event_positions.event_id`).
     id: str
+    #: The trace context it was emitted in ("" : none), for the spans of whoever serves it.
+    traceparent: str = ""
 
     @property
     def entry_id(self) -> str:
@@ -207,7 +209,8 @@ class EventLog:
             event.payload.update(events.message_payload(fields[b"record"], fields.get(b"metadata")))
         return LoggedEvent(event, fields[b"conversation_id"].decode(),
                            fields[b"channel_id"].decode(), slot,
-                           event_positions.entry_position(entry_id), self.event_id(slot, entry_id))
+                           event_positions.entry_position(entry_id), self.event_id(slot, entry_id),
+                           fields.get(events.TRACEPARENT.encode(), b"").decode())
 
     async def decode(self, slot: int, entries: list[Entry]) -> list[LoggedEvent]:
         """Entries of stream `slot` as events."""

@@ -38,7 +38,11 @@ TAG_UPDATED = "tag.updated"
 TYPES = (MESSAGE_CREATED, MESSAGE_UPDATED, METADATA_UPDATED, CONVERSATION_UPDATED,
          CHANNEL_UPDATED, TAG_UPDATED)
 
+#: An event log entry's fields (see `store.event_log`).
 Entry = dict[str, bytes | str]
+#: The entry field of the trace context its event was emitted in (`runtime.tracing`); absent
+#: when there was none.
+TRACEPARENT = "traceparent"
 
 
 def as_json(message: ProtoMessage) -> dict[str, Any]:

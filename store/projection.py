@@ -80,6 +80,9 @@ class Projection:
     #: replay of records that emitted theirs already does not).
     events: list[EventEntry] = field(default_factory=list)
     emitting: bool = True
+    #: The trace context (`traceparent`) of the record being applied, kept with its events so
+    #: the streams that serve them continue its trace ("" : none).
+    traceparent: str = ""
 
     @property
     def part(self) -> PartitionKeys:
@@ -152,9 +155,11 @@ class Projection:
             self.messages.setdefault(owner, _message(found[2 * i]))
             self.newest[cid] = [m.decode() for m in found[2 * i + 1]]
 
-    def apply(self, record: Record, emit: bool = True) -> None:
-        """Apply one record to the state and queue its writes (and its events when `emit`)."""
+    def apply(self, record: Record, emit: bool = True, traceparent: str = "") -> None:
+        """Apply one record to the state and queue its writes (and its events when `emit`,
+        in the trace of `traceparent` when given)."""
         self.emitting = emit
+        self.traceparent = traceparent
         HANDLERS[type(record)].apply(self, record)
 
     @property
@@ -179,7 +184,10 @@ class Projection:
     def _event(self, make: Callable[..., EventEntry], *args: Any, **kwargs: Any) -> None:
         """Log the event `make(*args, **kwargs)`, built only when the record emits events."""
         if self.emitting:
-            self.events.append(make(*args, **kwargs))
+            entry = make(*args, **kwargs)
+            if self.traceparent:
+                entry[events.TRACEPARENT] = self.traceparent
+            self.events.append(entry)
 
     def _write(self, *command: str | bytes | int) -> None:
         self.writes.append(command)

@@ -30,7 +30,7 @@ from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, ConsumerRebalanceListen
 from aiokafka.structs import ConsumerRecord
 from google.protobuf.message import DecodeError
 
-from runtime import kafka
+from runtime import kafka, metrics, tracing
 from runtime.deadletter import dead_letter
 from runtime.partitioning import CoPartitionAssignor
 from runtime.record_failures import isolate
@@ -78,6 +78,7 @@ class Projector:
         # Each generation its own group: a new one replays the topics beside the serving one.
         self.consumer: AIOKafkaConsumer = kafka.consumer(
             settings, f"{GROUP}-{generation}", partition_assignment_strategy=(CoPartitionAssignor,))
+        self.lag = metrics.ConsumerLag(f"{GROUP}-{generation}")
         self.deadletters: AIOKafkaProducer = kafka.producer(settings)
         self.batch = batch_script.script(redis)
         #: The owner generation this projector holds, by owner key (`projector_owner`).
@@ -94,6 +95,8 @@ class Projector:
                 batches = await self.consumer.getmany(timeout_ms=1000, max_records=500)
                 for tp, records in batches.items():
                     await self.apply(tp, records)
+                    metrics.projected(records)
+                await self.lag.update(self.consumer)
         finally:
             await self.consumer.stop()
             await self.deadletters.stop()
@@ -184,9 +187,12 @@ class Projector:
                 return True
             projection = Projection(self.keys, slot if isinstance(slot, PartitionKeys) else None)
             await projection.load(self.redis, [v for _, v in fresh if v is not None])
+            spans = {raw.offset: tracing.record_span(f"project {self.topics[raw.topic]}", raw)
+                     for raw, _ in fresh}
             for raw, value in fresh:
                 if value is not None:
-                    projection.apply(value, emit=raw.offset >= int(emitted or 0))
+                    projection.apply(value, emit=raw.offset >= int(emitted or 0),
+                                     traceparent=tracing.traceparent_of(spans[raw.offset]))
             if projection.contact_writes:
                 contacts = self.redis.pipeline(transaction=False)
                 for command in projection.contact_writes:
@@ -197,6 +203,8 @@ class Projector:
                 self.batch, offset_key=offset_key, owner_key=owner_key, emitted_key=emitted_key,
                 owner=owner, stored=stored, stored_emitted=emitted, next_offset=end,
                 emitted=end if end > int(emitted or 0) else None, commands=projection.commands())
+            for span in spans.values():
+                span.end()
             if outcome is batch_script.Outcome.FENCED:
                 return self._fenced(tp)
             if outcome is batch_script.Outcome.APPLIED:

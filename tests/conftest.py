@@ -17,6 +17,7 @@ from runtime import settings as settings_module
 from runtime.settings import Settings
 from stack import redis_cluster as local_cluster
 from stack import stack
+from tests.integration.otlp_collector import Collector, collecting
 
 REPO = Path(__file__).resolve().parent.parent
 #: The tools scripts/bootstrap.sh builds (helm, gojq, grpcurl).
@@ -39,6 +40,10 @@ PORT_OFFSET = int(os.environ.get("PARLEY_TEST_PORT_OFFSET", "0"))
 FAKE_APIS_PORT = 18099 + PORT_OFFSET
 #: The port of the web app page whose origin (on 127.0.0.1; not on 127.0.0.2) may call the API.
 CORS_PAGE_PORT = FAKE_APIS_PORT - 4
+#: Port of the test stack's Prometheus (`make up` starts one when PARLEY_PROMETHEUS_PORT is set).
+PROMETHEUS_PORT = 18071 + PORT_OFFSET
+#: Port of the collector the test stack exports its spans to (integration/otlp_collector.py).
+OTLP_PORT = 18070 + PORT_OFFSET
 
 #: First port of the test Redis Cluster: its nodes take the next ports (a failover test's own
 #: cluster the ten after), their cluster buses the ports 10000 above; none is in TEST_ENV.
@@ -52,6 +57,8 @@ TEST_ENV = {
     "PARLEY_NAMESPACE": "test",
     "PARLEY_HTTP_PORT": str(18080 + PORT_OFFSET),
     "PARLEY_ENVOY_ADMIN_PORT": str(19901 + PORT_OFFSET),
+    "PARLEY_PROMETHEUS_PORT": str(PROMETHEUS_PORT),
+    "PARLEY_OTLP_ENDPOINT": f"http://127.0.0.1:{OTLP_PORT}",
     "PARLEY_GRPC_BASE_PORT": str(21061 + PORT_OFFSET),
     "PARLEY_KAFKA_PORT": str(19092 + PORT_OFFSET),
     "PARLEY_REDIS_URL": os.environ.get("PARLEY_TEST_REDIS_URL",
@@ -106,7 +113,14 @@ ON_CLUSTER = os.environ.get("PARLEY_TEST_REDIS_CLUSTER") == "1"
 
 
 @pytest.fixture(scope="session")
-def live_stack() -> Iterator[Settings]:
+def otlp_collector() -> Iterator[Collector]:
+    """The collector the stack exports its spans to, for the whole session."""
+    with collecting(OTLP_PORT) as collector:
+        yield collector
+
+
+@pytest.fixture(scope="session")
+def live_stack(otlp_collector: Collector) -> Iterator[Settings]:
     """The running test stack's settings; starts what is not running yet."""
     os.environ.update(TEST_ENV)
     cluster_started: list[int] = []

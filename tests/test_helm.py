@@ -134,9 +134,16 @@ def test_every_service_process_has_its_deployment_headless_service_and_probes(
         assert fields == {"PARLEY_INSTANCE": "metadata.name",
                           "PARLEY_ADVERTISE_HOST": "status.podIP"}
         # The port the service listens on, as its settings give it from its base port.
-        monkeypatch.setattr(os, "environ", {"PARLEY_GRPC_BASE_PORT": env["PARLEY_GRPC_BASE_PORT"]})
-        port = settings_module.load().service_port(name)
-        assert [p["containerPort"] for p in container["ports"]] == [port]
+        monkeypatch.setattr(os, "environ", {
+            key: env[key] for key in ("PARLEY_GRPC_BASE_PORT", "PARLEY_METRICS_PORT_OFFSET")})
+        settings = settings_module.load()
+        port, metrics = settings.service_port(name), settings.metrics_port(name)
+        assert [(p["name"], p["containerPort"]) for p in container["ports"]] == [
+            ("grpc", port), ("metrics", metrics)]
+        # A Prometheus that discovers pods scrapes that port.
+        annotations = deployment["spec"]["template"]["metadata"]["annotations"]
+        assert (annotations["prometheus.io/scrape"], annotations["prometheus.io/port"]) == (
+            "true", str(metrics))
         for probe in ("startupProbe", "readinessProbe", "livenessProbe"):
             # grpc.health.v1 over the mesh's TLS, of the port its settings give it (above).
             command = container[probe]["exec"]["command"]

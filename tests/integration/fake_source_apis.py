@@ -16,6 +16,10 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
+#: The Graph API's answer to a send it refuses (a permanent failure: the message fails).
+GRAPH_ERROR = {"error": {"message": "(#100) No matching user found", "type": "OAuthException",
+                         "code": 100, "error_subcode": 2018001, "fbtrace_id": "Abc"}}
+
 
 @dataclass(frozen=True)
 class Received:

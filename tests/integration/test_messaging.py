@@ -28,13 +28,11 @@ from store import client as store_client
 from stack import processes, services
 from tests.conftest import FAKE_APIS_PORT, TEST_ENV
 from tests.integration import webhooks
-from tests.integration.fake_source_apis import Answer, FakeSourceApis, serving
+from tests.integration.fake_source_apis import GRAPH_ERROR, Answer, FakeSourceApis, serving
 from tests.integration.helpers import api_headers, eventually, post, produce_messages
 from tests.integration.streams import sse
 from tests.integration.test_cli import run_json
 
-GRAPH_ERROR = {"error": {"message": "(#100) No matching user found", "type": "OAuthException",
-                         "code": 100, "error_subcode": 2018001, "fbtrace_id": "Abc"}}
 
 
 @pytest.fixture(scope="module")

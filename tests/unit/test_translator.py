@@ -74,13 +74,15 @@ class _Producer:
         self.sent: list[tuple[str, bytes]] = []
         self.dead: list[records_pb2.DeadLetterRecord] = []
 
-    async def send(self, topic: str, value: bytes, key: bytes) -> asyncio.Future[object]:
+    async def send(self, topic: str, value: bytes, key: bytes,
+                   headers: list[tuple[str, bytes]]) -> asyncio.Future[object]:
         self.sent.append((topic, value))
         done: asyncio.Future[object] = asyncio.get_running_loop().create_future()
         done.set_result(None)
         return done
 
-    async def send_and_wait(self, topic: str, value: bytes, key: bytes | None) -> None:
+    async def send_and_wait(self, topic: str, value: bytes, key: bytes | None,
+                            headers: list[tuple[str, bytes]]) -> None:
         assert topic == "test.parley.deadletter"
         self.dead.append(records_pb2.DeadLetterRecord.FromString(value))
 

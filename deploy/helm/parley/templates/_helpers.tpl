@@ -98,6 +98,8 @@ the mesh's TLS files, and where each process's replicas are (PARLEY_UPSTREAM_<PR
   value: {{ .Values.envoy.adminPort | quote }}
 - name: PARLEY_GRPC_BASE_PORT
   value: {{ .Values.grpcBasePort | quote }}
+- name: PARLEY_METRICS_PORT_OFFSET
+  value: {{ .Values.metricsPortOffset | quote }}
 {{- range $setting, $variable := dict "maxBodyBytes" "MAX_BODY_BYTES" "requestTimeoutS" "REQUEST_TIMEOUT_S" "ratePerToken" "RATE_PER_TOKEN" "ratePerAddress" "RATE_PER_ADDRESS" "rateWebhooks" "RATE_WEBHOOKS" }}
 {{- with index $.Values.envoy.edge $setting }}
 - name: PARLEY_EDGE_{{ $variable }}
