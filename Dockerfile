@@ -32,7 +32,10 @@ ENV PYTHONDONTWRITEBYTECODE=1 \
 # The pinned dependencies first: their layer is rebuilt only when requirements.lock changes.
 RUN python -m venv /opt/venv
 COPY requirements.lock /tmp/requirements.lock
-RUN pip install -r /tmp/requirements.lock && rm /tmp/requirements.lock
+# opentelemetry-proto again, last: xds-protos ships an old copy of its files (scripts/bootstrap.sh).
+RUN pip install -r /tmp/requirements.lock \
+    && pip install --no-deps --force-reinstall "$(grep '^opentelemetry-proto==' /tmp/requirements.lock)" \
+    && rm /tmp/requirements.lock
 
 # The repository itself, installed in place (-e): the modules find the files beside them
 # (envoy/envoy.yaml.in, envoy/descriptor.pb, the widget, the API reference) by their paths under /app.

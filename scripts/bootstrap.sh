@@ -46,6 +46,13 @@ if [ ! -x .venv/bin/python ]; then
   python3.11 -m venv .venv 2>/dev/null || python3 -m venv .venv
 fi
 .venv/bin/pip install -q --disable-pip-version-check -r requirements.lock
+# xds-protos (Envoy's protos, for the auth service) ships an old copy of OpenTelemetry's protos
+# under the same paths as opentelemetry-proto (the OTLP exporter's); whichever is installed last
+# wins. The exporter needs its own: installed again, last.
+otel_proto="$(grep '^opentelemetry-proto==' requirements.lock)"
+if ! .venv/bin/python -c 'from opentelemetry.proto.common.v1.common_pb2 import InstrumentationScope' 2>/dev/null; then
+  .venv/bin/pip install -q --disable-pip-version-check --no-deps --force-reinstall "$otel_proto"
+fi
 .venv/bin/pip install -q --disable-pip-version-check --no-deps --no-build-isolation -e . -e ./sdk
 
 # go install builds a pinned version into .cache/bin (ignored by git); again only when the version
