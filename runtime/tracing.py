@@ -17,7 +17,6 @@ from typing import Any
 import grpc
 from aiokafka import ConsumerRecord
 from opentelemetry import context, propagate, trace
-from opentelemetry.exporter.otlp.proto.http.trace_exporter import OTLPSpanExporter
 from opentelemetry.sdk.resources import Resource
 from opentelemetry.sdk.trace import TracerProvider
 from opentelemetry.sdk.trace.export import BatchSpanProcessor
@@ -36,6 +35,9 @@ def setup(settings: Settings, process: str) -> None:
     """Export this process's spans to `PARLEY_OTLP_ENDPOINT` (nothing when it is empty)."""
     if not settings.otlp_endpoint:
         return
+    # Imported only here: the exporter brings an HTTP client every process (and the CLI) would
+    # load for nothing without an endpoint.
+    from opentelemetry.exporter.otlp.proto.http.trace_exporter import OTLPSpanExporter
     resource = Resource.create({"service.name": f"parley-{process.split('-')[0]}",
                                 "service.instance.id": settings.instance or process})
     provider = TracerProvider(resource=resource)

@@ -12,6 +12,7 @@ from typing import TypeVar
 
 import httpx
 from google.protobuf import struct_pb2
+from prometheus_client.parser import text_string_to_metric_families
 
 from parley.v1 import records_pb2, resources_pb2
 from runtime import kafka, timestamps, topics
@@ -111,3 +112,27 @@ def post(base_url: str, path: str, body: dict[str, Any], token: str = "") -> htt
     or a custom source's) as the bearer token when given."""
     headers = {"authorization": f"Bearer {token}"} if token else api_headers()
     return httpx.post(f"{base_url}{path}", json=body, headers=headers, timeout=30)
+
+
+#: A process's metrics: each sample's value by its name and labels.
+Samples = dict[tuple[str, frozenset[tuple[str, str]]], float]
+
+
+def scrape(settings: Settings, process: str) -> Samples:
+    """Every sample of `process`'s `/metrics`, by name and labels."""
+    port = settings.metrics_port(process)
+    assert port is not None
+    reply = httpx.get(f"http://127.0.0.1:{port}/metrics", timeout=5)
+    assert reply.status_code == 200
+    return {(sample.name, frozenset(sample.labels.items())): sample.value
+            for family in text_string_to_metric_families(reply.text) for sample in family.samples}
+
+
+def holds_every_partition(settings: Settings, process: str, group: str, topic: str) -> bool:
+    """True when `process`'s consumers of `group` hold every partition of `topic` (each held
+    partition has its lag series, runtime.metrics): no other member, joining or leaving, has
+    part of it."""
+    held = {dict(labels)["partition"] for (name, labels) in scrape(settings, process)
+            if name == "parley_kafka_consumer_lag" and dict(labels)["group"] == group
+            and dict(labels)["topic"] == settings.prefixed(topic)}
+    return len(held) == settings.topic_partitions

@@ -20,8 +20,9 @@ from google.protobuf import struct_pb2
 from messaging import policy, sends
 from messaging.claims import SendClaims
 from messaging.record_writer import RecordWriter
+from messaging.sender import GROUP as SENDER_GROUP
 from messaging.sender import Sender
-from runtime import kafka
+from runtime import kafka, topics
 from runtime import redis as runtime_redis
 from runtime.settings import Settings
 from store import client as store_client
@@ -29,7 +30,8 @@ from stack import processes, services
 from tests.conftest import FAKE_APIS_PORT, TEST_ENV
 from tests.integration import webhooks
 from tests.integration.fake_source_apis import GRAPH_ERROR, Answer, FakeSourceApis, serving
-from tests.integration.helpers import api_headers, eventually, post, produce_messages
+from tests.integration.helpers import (api_headers, eventually, holds_every_partition, post,
+                                      produce_messages)
 from tests.integration.streams import sse
 from tests.integration.test_cli import run_json
 
@@ -371,7 +373,10 @@ def test_racing_sends_with_one_idempotency_key_send_once(base_url: str, fake: Fa
 
 
 def test_order_is_kept_within_a_conversation_while_others_send_in_parallel(
-        base_url: str, fake: FakeSourceApis) -> None:
+        base_url: str, live_stack: Settings, fake: FakeSourceApis) -> None:
+    # One sender holds every partition (not a sender of an earlier test, leaving the group).
+    eventually(lambda: holds_every_partition(live_stack, "messaging", SENDER_GROUP,
+                                             topics.MESSAGES))
     slow, quick = (_conversation(base_url, webhooks.facebook()) for _ in range(2))
     # The slow conversation's first message fails twice, slowly, before it goes through.
     fake.script(slow.contact, Answer(500, {}, 0.5), Answer(502, {}, 0.5))

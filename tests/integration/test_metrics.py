@@ -21,23 +21,11 @@ from stack import prometheus
 from tests.conftest import FAKE_APIS_PORT
 from tests.integration import webhooks
 from tests.integration.fake_source_apis import GRAPH_ERROR, Answer, FakeSourceApis, serving
-from tests.integration.helpers import eventually, message_record, post, produce_messages
+from tests.integration.helpers import (Samples, eventually, message_record, post,
+                                      produce_messages, scrape)
 
 #: The fake source APIs (sends) and a webhook receiver, on ports of their own.
 RECEIVER_PORT = FAKE_APIS_PORT - 1
-Samples = dict[tuple[str, frozenset[tuple[str, str]]], float]
-
-
-def scrape(settings: Settings, process: str) -> Samples:
-    """Every sample of `process`'s `/metrics`, by name and labels."""
-    port = settings.metrics_port(process)
-    assert port is not None
-    reply = httpx.get(f"http://127.0.0.1:{port}/metrics", timeout=5)
-    assert reply.status_code == 200
-    return {(sample.name, frozenset(sample.labels.items())): sample.value
-            for family in text_string_to_metric_families(reply.text) for sample in family.samples}
-
-
 def total(samples: Samples, name: str, **labels: str) -> float:
     """The sum of `name`'s samples that carry `labels`."""
     wanted = set(labels.items())
