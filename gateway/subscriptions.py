@@ -25,8 +25,8 @@ from dataclasses import dataclass, field
 import grpc
 
 from parley.v1 import resources_pb2
-from runtime.service_settings import EVENTS_HEARTBEAT_S, EVENTS_SUBSCRIBER_BUFFER
 from runtime import tracing
+from runtime.service_settings import EVENTS_HEARTBEAT_S, EVENTS_SUBSCRIBER_BUFFER
 from runtime.setting import declared, read_fields
 from store.client import EventLog, Head, LoggedEvent, event_positions, events
 

@@ -49,7 +49,8 @@ def setup(settings: Settings, process: str) -> None:
 def carried(parent: context.Context | None = None) -> dict[str, str]:
     """The W3C headers of `parent` (the current context by default); {} outside any trace."""
     carrier: dict[str, str] = {}
-    propagate.inject(carrier, context=parent)
+    if in_trace(parent):  # (most records are written outside any: no propagator runs for them)
+        propagate.inject(carrier, context=parent)
     return carrier
 
 
@@ -70,8 +71,8 @@ def from_traceparent(traceparent: str) -> context.Context:
     return propagate.extract({TRACEPARENT: traceparent} if traceparent else {})
 
 
-def in_trace(parent: context.Context) -> bool:
-    """True when `parent` carries a trace (Parley continues traces; it starts none itself, so
+def in_trace(parent: context.Context | None) -> bool:
+    """True when `parent` (the current context when None) carries a trace (Parley continues traces; it starts none itself, so
     health checks and records written outside any request stay out of them)."""
     return trace.get_current_span(parent).get_span_context().is_valid
 
@@ -91,6 +92,8 @@ def span_under(name: str, parent: context.Context,
 def record_span(name: str, record: ConsumerRecord[Any, Any]) -> trace.Span:
     """A started span (end it) for work on a Kafka record, in the trace its headers carry; a
     span that records nothing when they carry none."""
+    if not any(name == TRACEPARENT for name, _ in record.headers or ()):
+        return trace.INVALID_SPAN  # (the common case, on the projector's path: decode nothing)
     parent = from_headers(record.headers)
     if not in_trace(parent):
         return trace.INVALID_SPAN
@@ -99,6 +102,8 @@ def record_span(name: str, record: ConsumerRecord[Any, Any]) -> trace.Span:
 
 def traceparent_of(span: trace.Span) -> str:
     """`span`'s context as a `traceparent` value ("" for a span outside any trace)."""
+    if not span.get_span_context().is_valid:
+        return ""
     return carried(trace.set_span_in_context(span)).get(TRACEPARENT, "")
 
 
