@@ -90,9 +90,12 @@ def presented_token(headers: dict[str, str], path: str, rpc: str) -> tuple[str, 
 class CheckServicer(external_auth_pb2_grpc.AuthorizationServicer):
     """Thin: which scope a path needs is `auth.scopes`, what a token may do `auth.tokens`."""
 
-    def __init__(self, needed: scopes.Scopes, records: CachedTokens) -> None:
+    def __init__(self, needed: scopes.Scopes, records: CachedTokens,
+                 saw: Callable[[str], Awaitable[None]]) -> None:
         self.needed = needed
         self.records = records
+        #: Notes a call of the token named (`auth.seen.SeenTokens.saw`).
+        self.saw = saw
 
     async def Check(self, request: external_auth_pb2.CheckRequest,
                     context: grpc.aio.ServicerContext) -> external_auth_pb2.CheckResponse:
@@ -116,4 +119,5 @@ class CheckServicer(external_auth_pb2_grpc.AuthorizationServicer):
             return _denied(403, code_pb2.PERMISSION_DENIED,
                            f"token {record.name} lacks the {scope} scope "
                            f"(it has {', '.join(record.scopes)})")
+        await self.saw(record.name)
         return _allowed(record.name, in_query)

@@ -4,7 +4,8 @@ every RPC by its gRPC path and by its JSON path.
 - exempt (no API token): the sources' inbound webhooks (their signatures authenticate them),
   `GET /health` and gRPC's health checks, the chat plugin's visitor API (visitor tokens) and a
   custom source's own calls (its source token);
-- "admin": changing channels, webhooks and custom sources (credentials, and where data goes);
+- "admin": changing channels, webhooks and custom sources (credentials, and where data goes),
+  exploring the Facebook pages a user token manages, and everything about API tokens;
 - "read": every List/Get call, the event streams and gRPC server reflection;
 - "write": everything else (sending, tagging, metadata, contacts, tags, templates).
 
@@ -33,6 +34,10 @@ EXEMPT_METHODS = ("StatusService.GetHealth", "SourcesService.CreateSourceChannel
                   "SourcesService.IngestSourceWebhook")
 #: Services whose changes need "admin".
 ADMIN_SERVICES = ("ChannelsService", "WebhooksService", "SourcesService")
+#: Services whose every call needs "admin", reads too.
+ADMIN_ONLY_SERVICES = ("TokensService",)
+#: Single calls of other services that need "admin".
+ADMIN_METHODS = ("SourceLookupsService.ExploreFacebookPages",)
 #: gRPC package of the API.
 PACKAGE = "parley.v1"
 #: The gRPC tools' calls the public port answers for the whole platform (gateway/edge_grpc.py),
@@ -50,6 +55,8 @@ def method_scope(service: str, method: str) -> str | None:
     """The scope the call `service.method` needs; None when it is exempt."""
     if service in EXEMPT_SERVICES or f"{service}.{method}" in EXEMPT_METHODS:
         return None
+    if service in ADMIN_ONLY_SERVICES or f"{service}.{method}" in ADMIN_METHODS:
+        return ADMIN
     if method.startswith(("List", "Get")) or service == "EventsService":
         return READ
     return ADMIN if service in ADMIN_SERVICES else WRITE

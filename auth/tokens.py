@@ -38,10 +38,10 @@ def expiry_ms(expires: str, now_ms: int) -> int:
         at = (now_ms + int(duration.group(1)) * _SECONDS[duration.group(2)] * 1000 if duration
               else timestamps.parse_ms(expires))
     except ValueError as exc:
-        raise InvalidArgument(f"--expires must be a duration like 30d or an RFC 3339 time, "
+        raise InvalidArgument(f"expires must be a duration like 30d or an RFC 3339 time, "
                               f"got {expires!r}") from exc
     if at <= now_ms:
-        raise InvalidArgument(f"--expires {expires!r} is not in the future")
+        raise InvalidArgument(f"expires {expires!r} is not in the future")
     return at
 
 

@@ -41,7 +41,7 @@ def create(name: str = typer.Option(..., help="Its name: the sender of what it s
            as_json: bool = JSON_OPTION) -> None:
     """Make a token; it is printed this once (keep it: only its hash is stored)."""
     wanted = [s.strip() for s in scopes.split(",") if s.strip()]
-    token = _run(lambda admin: admin.create(name, wanted, expires))
+    token, _ = _run(lambda admin: admin.create(name, wanted, expires))
     if as_json:
         typer.echo(json.dumps({"name": name, "scopes": wanted, "token": token}))
     else:

@@ -3,8 +3,9 @@ security), durable producers, manual offsets."""
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Sequence
 from typing import Any
 
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
@@ -112,3 +113,13 @@ async def write(producer: AIOKafkaProducer, settings: Settings, topic: Topic[V],
     encoded = key.encode() if isinstance(key, str) else key
     return await producer.send_and_wait(settings.prefixed(topic), record.SerializeToString(),
                                         key=encoded, headers=tracing.kafka_headers())
+
+
+async def write_all(producer: AIOKafkaProducer, settings: Settings, topic: Topic[V],
+                    records: Sequence[tuple[str, V]]) -> list[RecordMetadata]:
+    """`write` each (key, record) of `records`, in order, waiting for Kafka's acknowledgements
+    once for all of them."""
+    headers = tracing.kafka_headers()
+    sent = [await producer.send(settings.prefixed(topic), record.SerializeToString(),
+                                key=key.encode(), headers=headers) for key, record in records]
+    return list(await asyncio.gather(*sent))

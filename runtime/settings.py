@@ -30,10 +30,10 @@ SERVICES_BY_PROCESS: dict[str, tuple[str, ...]] = {
         "MessagesService", "ConversationsService", "MetadataService", "ChannelsService",
         "TagsService", "TemplatesService", "ContactsService",
     ),
-    "messaging": ("MessagingService",),
+    "messaging": ("MessagingService", "SourceLookupsService"),
     "gateway": ("EventsService", "WebhooksService", "ChatPluginService", "StatusService"),
-    # Envoy's external authorization (auth/), asked about every request: no public service.
-    "auth": (),
+    # Envoy's external authorization (auth/), asked about every request; and the API tokens.
+    "auth": ("TokensService", "UsersService"),
 }
 #: The process that serves each gRPC service of the API (`SERVICES_BY_PROCESS` the other way).
 PROCESS_OF_SERVICE: dict[str, str] = {service: process

@@ -11,10 +11,15 @@ Follows https://developers.facebook.com/docs/messenger-platform/reference/send-a
 https://developers.facebook.com/docs/graph-api/guides/error-handling: `{"error": {"message",
 "type", "code", "error_subcode", "fbtrace_id"}}`. `graph_failure` reads them for Instagram and
 WhatsApp Cloud too, which answer the same way.
+
+Looking up: a person's profile (`GET /{PSID}?fields=first_name,last_name,profile_pic`, with the
+Page token: https://developers.facebook.com/docs/messenger-platform/identity/user-profile) and the
+Pages a user token manages (`GET /me/accounts`, paged by `paging.cursors.after`).
 """
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from functools import partial
 from typing import Any
 
@@ -96,6 +101,47 @@ def graph_failure(response: httpx.Response, body: dict[str, Any]) -> Rejected | 
     return failure
 
 
+# Exploring the Pages a user may connect (channels.facebook.explore).
+
+#: Pages asked for per Graph call, and the most calls one exploration makes.
+PAGES_PER_CALL = 100
+MAX_PAGE_CALLS = 10
+
+
+@dataclass(frozen=True)
+class ManagedPage:
+    """A Page a user token manages: its id, name and picture ("" : none)."""
+
+    page_id: str
+    name: str
+    image_url: str
+
+
+def pages_request(api_url: str, user_token: str, after: str = "") -> httpx.Request:
+    """`GET {api_url}/me/accounts`: the Pages the user manages, from cursor `after`."""
+    params = {"fields": "id,name,picture{url}", "limit": str(PAGES_PER_CALL),
+              "access_token": user_token}
+    return httpx.Request("GET", f"{api_url}/me/accounts", params={**params, "after": after}
+                         if after else params)
+
+
+def read_pages(body: dict[str, Any]) -> tuple[list[ManagedPage], str]:
+    """The Pages of a `/me/accounts` answer, and the cursor of the next ones ("" : no more)."""
+    pages = []
+    for item in meta.dict_list(body.get("data", []), "data"):
+        picture = item.get("picture")
+        data = picture.get("data") if isinstance(picture, dict) else None
+        url = data.get("url") if isinstance(data, dict) else None
+        name = item.get("name")
+        pages.append(ManagedPage(meta.text_id(item.get("id")), name if isinstance(name, str) else "",
+                                 url if isinstance(url, str) else ""))
+    paging = body.get("paging")
+    paging = paging if isinstance(paging, dict) else {}
+    cursors = paging.get("cursors")
+    after = cursors.get("after") if isinstance(cursors, dict) and paging.get("next") else None
+    return [page for page in pages if page.page_id], after if isinstance(after, str) else ""
+
+
 #: Messenger's connector, which Instagram shares. A PSID exists only once the person wrote to the
 #: Page, so there is nobody new to write to.
 GRAPH_SEND_API = Connector(default_api_url=DEFAULT_API_URL, request=request, outcome=outcome,
@@ -108,5 +154,7 @@ SOURCE = Source(
     channels=(ChannelKind(source=NAME, label="Facebook", required=("page_id", "page_token"),
                           channel_key=lambda request: request.page_id, secrets=("page_token",)),),
     connector=GRAPH_SEND_API,
+    profile=meta.graph_profile("first_name,last_name,profile_pic",
+                               lambda body: " ".join(meta.texts(body, "first_name", "last_name"))),
     settings=meta_app(NAME, "Messenger"),
 )

@@ -42,5 +42,7 @@ SOURCE = Source(
                           secrets=("page_id", "page_token")),),
     # An IGSID exists only once the person wrote to the account: nobody new to write to.
     connector=facebook.GRAPH_SEND_API,
+    profile=meta.graph_profile("name,username,profile_pic",
+                               lambda body: next(iter(meta.texts(body, "name", "username")), "")),
     settings=meta_app(NAME, "Instagram"),
 )

@@ -4,7 +4,9 @@
 - `verify_subscription`: the GET `hub.mode=subscribe&hub.verify_token&hub.challenge` handshake;
 - `load_entries` and small readers for the `{"object", "entry": [...]}` envelope;
 - `translate_messaging` / `messaging_routing_key`: the `entry[].messaging[]` events that Messenger
-  and Instagram deliver in the same shape.
+  and Instagram deliver in the same shape;
+- `graph_profile`: the Graph API's profile of the person a Messenger or Instagram conversation is
+  with.
 """
 
 from __future__ import annotations
@@ -12,12 +14,17 @@ from __future__ import annotations
 import hashlib
 import hmac
 import json
+from collections.abc import Callable
 from typing import Any, Literal
+from urllib.parse import quote
+
+import httpx
 
 from runtime.json_values import loads
 from sources.inbound import (Event, InboundMessage, MetadataUpdate, RawEvent, SignatureInvalid,
                              SourceConfig, TranslationError, WebhookRequest, check_signature,
                              epoch_ms, signature, signing_key)
+from sources.spec import Profile, ProfileApi
 
 #: Looked up in lower case (see `WebhookRequest.headers`).
 SIGNATURE_HEADER = "X-Hub-Signature-256"
@@ -239,3 +246,23 @@ def messaging_routing_key(body: bytes, expected_object: str) -> str:
         return text_id(entries[0].get("id"))
     except Exception:  # the contract: a routing key, never an error, whatever the body
         return ""
+
+
+def graph_profile(fields: str, name: Callable[[dict[str, Any]], str]) -> ProfileApi:
+    """The Graph API's profile of a person who wrote to a Page or an Instagram account:
+    `GET {api}/{id}?fields=...` with the channel's page token; `name` reads their name."""
+
+    def request(api_url: str, contact_id: str, secrets: dict[str, str]) -> httpx.Request:
+        return httpx.Request("GET", f"{api_url}/{quote(contact_id, safe='')}", params={
+            "fields": fields, "access_token": secrets.get("page_token", "")})
+
+    def read(body: dict[str, Any]) -> Profile:
+        picture = body.get("profile_pic")
+        return Profile(name(body), picture if isinstance(picture, str) else "")
+
+    return ProfileApi(request=request, read=read)
+
+
+def texts(body: dict[str, Any], *fields: str) -> list[str]:
+    """The non-empty text values of `fields` in `body`, in that order."""
+    return [v for f in fields if isinstance(v := body.get(f), str) and v]

@@ -103,6 +103,24 @@ class Connector:
 
 
 @dataclass(frozen=True)
+class Profile:
+    """A contact's name and picture as a source's API tells them ("" : not told)."""
+
+    display_name: str
+    avatar_url: str
+
+
+@dataclass(frozen=True)
+class ProfileApi:
+    """How a source's API tells a contact's profile again (`conversations.refetch`): `request`
+    asks it, from the API's base URL, the contact's id at the source and the channel's secrets;
+    `read` reads its JSON answer."""
+
+    request: Callable[[str, str, dict[str, str]], httpx.Request]
+    read: Callable[[dict[str, Any]], Profile]
+
+
+@dataclass(frozen=True)
 class Source:
     """Everything Parley knows about one source."""
 
@@ -121,3 +139,5 @@ class Source:
     connector: Connector | None = None
     #: The operator's settings of it (`PARLEY_<NAME>_*`): its webhooks' secrets, its API's.
     settings: SourceSettings = SourceSettings()
+    #: How its API tells a contact's profile; None when it has no such API.
+    profile: ProfileApi | None = None

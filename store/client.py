@@ -3,7 +3,8 @@
 Reads of what the projectors keep in Redis (`StoreReads`), commands written through Kafka and
 answered once projected (`CommandWriter`), and the builders of those commands' records
 (`channel_commands`, `metadata_record`); a message record as served (`served_message`); the realtime event log (`EventLog`), its events
-(`events`: types, JSON) and positions (`event_positions`: resume tokens). The rest of `store/` —
+(`events`: types, JSON) and positions (`event_positions`: resume tokens); pages over sorted sets
+scored by time, with their cursors (`pages`). The rest of `store/` —
 the keyspace layout (`store.keys`), the projection, filters and pages — is the store's own and
 changes with it, so services outside `store/` import this module and nothing else of the store
 (`tests/contracts/test_contracts.py` holds them to it).
@@ -22,7 +23,7 @@ from aiokafka import AIOKafkaProducer
 from runtime.server import Task
 from runtime.settings import Settings
 from runtime.redis import Client
-from store import channel_commands, event_positions, events, generations
+from store import channel_commands, event_positions, events, generations, pages
 from store.commands import CommandWriter
 from store.conversation_commands import metadata_record
 from store.event_log import Entry, EventLog, Head, LoggedEvent
@@ -32,7 +33,7 @@ from store.views import served_message
 
 __all__ = ["CommandWriter", "Entry", "EventLog", "Head", "LoggedEvent", "StoreReads",
            "channel_commands", "commands", "event_log", "event_positions", "events", "follow",
-           "keys_of", "metadata_record", "reads", "served_message"]
+           "keys_of", "metadata_record", "pages", "reads", "served_message"]
 
 #: This process's key namers, one per install (namespace): following the generation moves all.
 _KEYS: dict[str, StoreKeys] = {}

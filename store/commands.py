@@ -7,6 +7,7 @@ from the log; waiting for the projector's offset to pass the record gives read-y
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Sequence
 
 from aiokafka import AIOKafkaProducer
 
@@ -38,19 +39,29 @@ class CommandWriter:
     async def write(self, topic: Topic[V], key: str, record: V) -> None:
         """Append `record` to `topic` under `key`; return once projected. InvalidArgument, and
         nothing written, when it is too large to be a Kafka record."""
-        size = record.ByteSize()
-        if size > MAX_RECORD_BYTES:
-            raise InvalidArgument(f"the request is too large to store ({size} bytes; at "
-                                  f"most {MAX_RECORD_BYTES})")
+        await self.write_all(topic, [(key, record)])
+
+    async def write_all(self, topic: Topic[V], records: Sequence[tuple[str, V]]) -> None:
+        """Append each (key, record) of `records` to `topic`, in order; return once all are
+        projected. InvalidArgument, and nothing written, when one is too large to be a Kafka
+        record."""
+        for _, record in records:
+            size = record.ByteSize()
+            if size > MAX_RECORD_BYTES:
+                raise InvalidArgument(f"the request is too large to store ({size} bytes; at "
+                                      f"most {MAX_RECORD_BYTES})")
         name = self.settings.prefixed(topic)
-        sent = await kafka.write(self.producer, self.settings, topic, key, record)
-        slot = self.keys.of_record(topic, sent.partition)
+        sent = await kafka.write_all(self.producer, self.settings, topic, records)
+        last = {s.partition: s.offset for s in sent}  # acknowledged in order: the last wins
         loop = asyncio.get_running_loop()
         deadline = loop.time() + PROJECTION_WAIT_S
-        while loop.time() < deadline:
+        while last and loop.time() < deadline:
             if not self.keys.generation.number:  # a new install: the first generation begins
                 await generations.refresh(self.redis, self.keys)
-            applied = await self.redis.get(slot.projector_offset(name, sent.partition))
-            if applied is not None and int(applied) > sent.offset:
-                return
-            await asyncio.sleep(0.01)
+            for partition, offset in list(last.items()):
+                slot = self.keys.of_record(topic, partition)
+                applied = await self.redis.get(slot.projector_offset(name, partition))
+                if applied is not None and int(applied) > offset:
+                    del last[partition]
+            if last:
+                await asyncio.sleep(0.01)

@@ -1,22 +1,27 @@
-"""ContactsService: the contacts of the conversations, their details, and merging them.
+"""ContactsService: the contacts of the conversations, their details, merging them, and contacts
+made by hand.
 
 Every conversation's contact exists from its first message on (the projector records it); what
-operators set (`contacts.update`) and merges are `ContactRecord`s on `parley.contacts`.
+operators set (`contacts.update`), merges, contacts they create and delete are `ContactRecord`s
+on `parley.contacts`.
 """
 
 from __future__ import annotations
 
+import asyncio
+import uuid
 from typing import Any, Literal, get_args
 
 from google.protobuf import json_format, struct_pb2
 
-from parley.v1 import contacts_pb2, contacts_pb2_grpc, records_pb2, resources_pb2
+from parley.v1 import contacts_pb2, contacts_pb2_grpc, messages_pb2, records_pb2, resources_pb2
 from runtime import timestamps, topics
-from runtime.errors import InvalidArgument, NotFound
-from store import entities, pages, views
+from runtime.errors import AlreadyExists, InvalidArgument, NotFound
+from store import entities, message_pages, pages, views
 from store.commands import CommandWriter
 from store.keys import StoreKeys
 from store.pages import pagination
+from store.reads import StoreReads
 from store.metadata import deep_merge
 from runtime.server import Ctx
 from runtime.redis import Client, text
@@ -27,6 +32,8 @@ TextField = Literal["display_name", "avatar_url", "title", "timezone", "gender",
 TEXT_FIELDS: tuple[TextField, ...] = get_args(TextField)
 ObjectField = Literal["via", "address", "metadata"]
 OBJECT_FIELDS: tuple[ObjectField, ...] = get_args(ObjectField)
+#: Most contacts one contacts.import takes.
+MAX_IMPORT = 1000
 
 
 class ContactsServicer(contacts_pb2_grpc.ContactsServiceServicer):
@@ -36,6 +43,7 @@ class ContactsServicer(contacts_pb2_grpc.ContactsServiceServicer):
         self.redis = redis
         self.keys = keys
         self.commands = commands
+        self.reads = StoreReads(redis, keys)
 
     async def _load(self, contact_ids: list[str]) -> list[resources_pb2.Contact]:
         """The served contacts (unknown ones left out), in the order of `contact_ids`."""
@@ -82,8 +90,43 @@ class ContactsServicer(contacts_pb2_grpc.ContactsServiceServicer):
         return found[0]
 
     async def _write(self, contact: resources_pb2.Contact, deleted: bool = False) -> None:
-        record = records_pb2.ContactRecord(contact=contact, deleted=deleted)
-        await self.commands.write(topics.CONTACTS, contact.id, record)
+        await self._write_all([records_pb2.ContactRecord(contact=contact, deleted=deleted)])
+
+    async def _write_all(self, records: list[records_pb2.ContactRecord]) -> None:
+        await self.commands.write_all(topics.CONTACTS, [(r.contact.id, r) for r in records])
+
+    async def _created(self, contacts: list[resources_pb2.Contact]) -> list[resources_pb2.Contact]:
+        """Create `contacts` (checked by `new_contact`): each absorbs the contacts of the
+        conversations it names, as a merge would. All or nothing."""
+        now = timestamps.format_ms(timestamps.now_ms())
+        ids = [c.id for c in contacts]
+        if len(set(ids)) != len(ids):
+            raise InvalidArgument("the contacts' ids must differ")
+        taken = await self._load(ids)
+        if taken:
+            raise AlreadyExists(f"contact {taken[0].id} exists already")
+        named = [cid for c in contacts for cid in c.conversations]
+        owners = await self.redis.mget([self.keys.contact_of(cid) for cid in named]) if named else []
+        unknown = [cid for cid, owner in zip(named, owners) if owner is None]
+        if unknown:
+            raise NotFound(f"conversation {unknown[0]} not found")
+        if len(set(named)) != len(named):
+            raise InvalidArgument("a conversation may be named by one contact only")
+        absorbed = await self._load(sorted({text(o) for o in owners}))
+        owner_of = {cid: contact for contact in absorbed for cid in contact.conversations}
+        records: list[records_pb2.ContactRecord] = []
+        for contact in contacts:
+            made = resources_pb2.Contact()
+            made.CopyFrom(contact)
+            made.created_at = now
+            made.conversations.clear()
+            for absorbed_contact in {owner_of[cid].id: owner_of[cid] for cid in contact.conversations}.values():
+                made = merge(absorbed_contact, made)
+                records.append(records_pb2.ContactRecord(
+                    contact=resources_pb2.Contact(id=absorbed_contact.id), deleted=True))
+            records.append(records_pb2.ContactRecord(contact=made))
+        await self._write_all(records)
+        return await self._load(ids)
 
     async def ListContacts(self, request: contacts_pb2.ListContactsRequest, context: Ctx) -> contacts_pb2.ListContactsResponse:
         page = await pages.newest_first_by_score(
@@ -113,6 +156,55 @@ class ContactsServicer(contacts_pb2_grpc.ContactsServiceServicer):
                 getattr(updated, field).CopyFrom(getattr(request, field))
         await self._write(updated)
         return await self._one(contact.id)
+
+    async def CreateContact(self, request: contacts_pb2.CreateContactRequest, context: Ctx) -> resources_pb2.Contact:
+        [created] = await self._created([new_contact(request.contact)])
+        return created
+
+    async def ImportContacts(self, request: contacts_pb2.ImportContactsRequest, context: Ctx) -> contacts_pb2.ImportContactsResponse:
+        if not 1 <= len(request.contacts) <= MAX_IMPORT:
+            raise InvalidArgument(f"contacts.import takes 1 to {MAX_IMPORT} contacts, "
+                                  f"got {len(request.contacts)}")
+        contacts = []
+        for i, contact in enumerate(request.contacts):
+            try:
+                contacts.append(new_contact(contact))
+            except InvalidArgument as exc:
+                raise InvalidArgument(f"contacts[{i}]: {exc}") from exc
+        return contacts_pb2.ImportContactsResponse(data=await self._created(contacts))
+
+    async def DeleteContact(self, request: contacts_pb2.DeleteContactRequest, context: Ctx) -> contacts_pb2.DeleteContactResponse:
+        contact = await self._one(request.id)
+        records = [records_pb2.ContactRecord(contact=resources_pb2.Contact(id=contact.id), deleted=True)]
+        # Each conversation goes back to the contact it was made with, as it was made.
+        for cid, source in sorted(contact.conversations.items()):
+            state = await self.reads.conversation(cid)
+            if state is None:
+                continue
+            made_with = records_pb2.ContactRecord(contact=resources_pb2.Contact(
+                id=state["contact_id"], conversations={cid: source},
+                created_at=timestamps.format_ms(int(state["created_at_ms"]))))
+            stored = await entities.load_one(self.redis, self.keys, "contact", state["contact_id"],
+                                             records_pb2.ContactRecord)
+            if stored is not None and state["contact_id"] != contact.id:
+                made_with.contact.MergeFrom(stored.contact)
+            records.append(made_with)
+        await self._write_all(records)
+        return contacts_pb2.DeleteContactResponse()
+
+    async def ListRecentMessages(self, request: contacts_pb2.ListRecentMessagesRequest, context: Ctx) -> contacts_pb2.ListRecentMessagesResponse:
+        if not request.contact_id:
+            raise InvalidArgument("contact_id is required")
+        contact = await self._one(request.contact_id)
+        wanted = [cid for cid, source in sorted(contact.conversations.items())
+                  if not request.include_sources or source in request.include_sources]
+        found = await asyncio.gather(*(message_pages.list_messages(
+            self.redis, self.keys, cid, request.cursors.get(cid, ""), request.page_size)
+            for cid in wanted))
+        return contacts_pb2.ListRecentMessagesResponse(conversations={
+            cid: messages_pb2.ListMessagesResponse(data=page.messages,
+                                                   pagination_data=pagination(page.page))
+            for cid, page in zip(wanted, found)})
 
     async def MergeContacts(self, request: contacts_pb2.MergeContactsRequest, context: Ctx) -> resources_pb2.Contact:
         if request.source_id == request.destination_id:
@@ -150,3 +242,20 @@ def merge(source: resources_pb2.Contact, destination: resources_pb2.Contact) -> 
     history = merged.merge_history.add()
     history.update(json_format.MessageToDict(source, preserving_proto_field_name=True))
     return merged
+
+
+def new_contact(contact: resources_pb2.Contact) -> resources_pb2.Contact:
+    """`contact` as contacts.create takes it (pure): with a UUID id (a new one when it has
+    none); InvalidArgument when it is empty, its id is not a UUID, or it sets what Parley sets."""
+    if contact.created_at or contact.merge_history:
+        raise InvalidArgument("created_at and merge_history are Parley's to set")
+    made = resources_pb2.Contact()
+    made.CopyFrom(contact)
+    made.ClearField("id")
+    if made.ByteSize() == 0:
+        raise InvalidArgument("a contact needs at least one field")
+    try:
+        made.id = str(uuid.UUID(contact.id)) if contact.id else str(uuid.uuid4())
+    except ValueError as exc:
+        raise InvalidArgument(f"id must be a UUID, got {contact.id!r}") from exc
+    return made

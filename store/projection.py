@@ -11,8 +11,9 @@ A batch is one topic partition's, and it writes one slot of the keyspace (`store
 messages and metadata of partition n go to partition n's keys, the global entities to the
 global slot. The one exception is what a message tells about its contact (the contact's
 conversations, when it was first seen): the contacts are global, so a partition's batch writes
-those before its script (`contact_writes`), with commands that give the same result however
-often and in whatever order they run.
+those before its script (`contacts_born`), with a script that gives the same result however
+often and in whatever order it runs: a conversation that has a contact already (a merge or a
+created contact took it, maybe replayed before its first message) keeps it.
 """
 
 from __future__ import annotations
@@ -26,9 +27,9 @@ from typing import Any, Generic, TypeAlias, TypeVar
 from google.protobuf import json_format
 
 from parley.v1 import records_pb2
-from runtime import topics
+from runtime import timestamps, topics
 from runtime.topics import Topic
-from runtime.redis import Client, flat_hash
+from runtime.redis import Client, PipelinedScript, Values, flat_hash
 from store import batch_script, cursors, events
 from store.batch_script import Command
 from store.keys import PartitionKeys, StoreKeys
@@ -41,6 +42,16 @@ Record: TypeAlias = (
     | records_pb2.WebhookRecord | records_pb2.SourceRecord | records_pb2.TokenRecord)
 #: A realtime event as the projection logs it (`store.events`).
 EventEntry: TypeAlias = events.Entry
+
+#: KEYS: the conversation's contact, the contacts, the contact's conversations. ARGV: the
+#: contact's id, when it was first seen, the conversation and its source. A conversation that has
+#: a contact keeps it.
+CONTACT_BORN = PipelinedScript("""
+if not redis.call('SET', KEYS[1], ARGV[1], 'NX') then return 0 end
+redis.call('ZADD', KEYS[2], 'NX', ARGV[2], ARGV[1])
+redis.call('HSET', KEYS[3], ARGV[3], ARGV[4])
+return 1
+""")
 
 #: The version of the projection's layout in Redis. Change it with the keys or their contents:
 #: a store that finds another one drops the projection and replays Kafka (store.rebuild).
@@ -74,8 +85,9 @@ class Projection:
     newest: dict[str, list[str]] = field(default_factory=dict)
     #: The batch's Redis commands, in order (each a command name and its arguments).
     writes: list[Command] = field(default_factory=list)
-    #: Idempotent writes of the global contacts a partition's batch makes before its own.
-    contact_writes: list[Command] = field(default_factory=list)
+    #: The contacts of the batch's new conversations, written before its own writes
+    #: (`CONTACT_BORN`'s keys and arguments).
+    contacts_born: list[tuple[Values, Values]] = field(default_factory=list)
     #: The realtime events of the batch, and whether the record being applied emits them (a
     #: replay of records that emitted theirs already does not).
     events: list[EventEntry] = field(default_factory=list)
@@ -192,11 +204,6 @@ class Projection:
     def _write(self, *command: str | bytes | int) -> None:
         self.writes.append(command)
 
-    def _write_contacts(self, *command: str | bytes | int) -> None:
-        """A write of the global contacts: in the batch when it is the global slot's, else
-        before it (see the module's docstring)."""
-        (self.writes if self.partition is None else self.contact_writes).append(command)
-
     def _message(self, record: records_pb2.MessageRecord) -> None:
         message, cid = record.message, record.conversation_id
         previous = self.messages.get(message.id)
@@ -237,11 +244,10 @@ class Projection:
                 created_at_ms=str(record.sent_at_ms), last_member="",
             )
             # Every conversation's contact is a contact from its first message on.
-            self._write_contacts("ZADD", self.keys.contacts(), "NX", record.sent_at_ms,
-                                 record.contact_id)
-            self._write_contacts("HSET", self.keys.contact_conversations(record.contact_id), cid,
-                                 message.source)
-            self._write_contacts("SET", self.keys.contact_of(cid), record.contact_id, "NX")
+            self.contacts_born.append((
+                (self.keys.contact_of(cid), self.keys.contacts(),
+                 self.keys.contact_conversations(record.contact_id)),
+                (record.contact_id, record.sent_at_ms, cid, message.source)))
 
         conversation["created_at_ms"] = str(min(int(conversation["created_at_ms"]), record.sent_at_ms))
         if record.recipient_source_id:  # the address replies go to
@@ -349,10 +355,13 @@ class Projection:
 
     def _contact(self, record: records_pb2.ContactRecord) -> None:
         contact_id = record.contact.id
-        if record.deleted:  # merged into another contact, which took its conversations
+        if record.deleted:  # deleted, or merged into another contact, which took its conversations
             self._write("ZREM", self.keys.contacts(), contact_id)
             self._write("DEL", self.keys.contact_conversations(contact_id))
             return
+        if record.contact.created_at:  # made by contacts.create, or given its conversation back
+            self._write("ZADD", self.keys.contacts(), "NX",
+                        timestamps.parse_ms(record.contact.created_at), contact_id)
         for cid, source in record.contact.conversations.items():
             self._write("HSET", self.keys.contact_conversations(contact_id), cid, source)
             self._write("SET", self.keys.contact_of(cid), contact_id)

@@ -39,7 +39,7 @@ from runtime.settings import PROJECTOR, Settings
 from runtime.redis import Client
 from store import batch_script, generations, rebuild
 from store.keys import PartitionKeys, StoreKeys
-from store.projection import HANDLERS, RECORD_TYPES, Projection, Record
+from store.projection import CONTACT_BORN, HANDLERS, RECORD_TYPES, Projection, Record
 
 GROUP = "store-projector"
 
@@ -193,11 +193,8 @@ class Projector:
                 if value is not None:
                     projection.apply(value, emit=raw.offset >= int(emitted or 0),
                                      traceparent=tracing.traceparent_of(spans[raw.offset]))
-            if projection.contact_writes:
-                contacts = self.redis.pipeline(transaction=False)
-                for command in projection.contact_writes:
-                    contacts.execute_command(*command)
-                await contacts.execute()
+            if projection.contacts_born:
+                await CONTACT_BORN.run(self.redis, projection.contacts_born)
             end = fresh[-1][0].offset + 1
             outcome = await batch_script.apply(
                 self.batch, offset_key=offset_key, owner_key=owner_key, emitted_key=emitted_key,

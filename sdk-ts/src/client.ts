@@ -14,6 +14,7 @@ import { ChatPluginService } from "./gen/parley/v1/chatplugin_pb.js";
 import { ContactsService } from "./gen/parley/v1/contacts_pb.js";
 import { ConversationsService } from "./gen/parley/v1/conversations_pb.js";
 import { EventsService } from "./gen/parley/v1/events_pb.js";
+import { SourceLookupsService } from "./gen/parley/v1/lookups_pb.js";
 import { MessagesService } from "./gen/parley/v1/messages_pb.js";
 import { MessagingService } from "./gen/parley/v1/messaging_pb.js";
 import { MetadataService } from "./gen/parley/v1/metadata_pb.js";
@@ -22,6 +23,8 @@ import { SourcesService } from "./gen/parley/v1/sources_pb.js";
 import { StatusService, type GetHealthResponse } from "./gen/parley/v1/status_pb.js";
 import { TagsService } from "./gen/parley/v1/tags_pb.js";
 import { TemplatesService } from "./gen/parley/v1/templates_pb.js";
+import { TokensService } from "./gen/parley/v1/tokens_pb.js";
+import { UsersService } from "./gen/parley/v1/users_pb.js";
 import { WebhooksService } from "./gen/parley/v1/webhooks_pb.js";
 import { backoffMs, parleyTransport, sleep, type ParleyOptions } from "./transport.js";
 import { conversationView, messageView, pageOf, type Conversation, type Message,
@@ -40,6 +43,7 @@ const SERVICES = {
   contacts: ContactsService,
   conversations: ConversationsService,
   events: EventsService,
+  lookups: SourceLookupsService,
   messages: MessagesService,
   messaging: MessagingService,
   metadata: MetadataService,
@@ -47,6 +51,8 @@ const SERVICES = {
   status: StatusService,
   tags: TagsService,
   templates: TemplatesService,
+  tokens: TokensService,
+  users: UsersService,
   webhooks: WebhooksService,
 } as const;
 

@@ -1,7 +1,9 @@
 """Local fakes of the sources' send APIs (Graph API, WhatsApp Cloud, Twilio, Viber, Google), of
-webhook receivers (`/hooks/<name>`) and of custom sources' action endpoints (`/actions/<name>`):
-one HTTP server that records every request and answers success, or what a test scripted for a
-recipient (an HTTP status and body, after a delay)."""
+the Graph API's lookups (a person's profile, `GET /<source>/<id>`; a user's Pages, `GET
+/facebook/me/accounts`), of webhook receivers (`/hooks/<name>`) and of custom sources' action
+endpoints (`/actions/<name>`): one HTTP server that records every request and answers success, or
+what a test scripted for a recipient (an HTTP status and body, after a delay). A lookup's
+recipient is the person's id, or the user token whose Pages are asked for."""
 
 from __future__ import annotations
 
@@ -9,7 +11,7 @@ import itertools
 import json
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -89,6 +91,21 @@ def _success(path: str, recipient: str) -> Answer:
                         "messageId": message_id, "text": "..."})
 
 
+def _lookup_recipient(path: str, query: dict[str, list[str]]) -> str:
+    if path.endswith("/me/accounts"):
+        return query.get("access_token", [""])[0]
+    return path.rsplit("/", 1)[1]
+
+
+def _found(path: str, recipient: str) -> Answer:
+    if path.endswith("/me/accounts"):
+        return Answer(200, {"data": []})
+    if path.startswith("/instagram/"):
+        return Answer(200, {"name": f"Insta {recipient}", "profile_pic": f"https://example.org/{recipient}.jpg"})
+    return Answer(200, {"first_name": "Fake", "last_name": recipient,
+                        "profile_pic": f"https://example.org/{recipient}.jpg"})
+
+
 class FakeSourceApis:
     """The fakes, served on 127.0.0.1:`port` under /<source>/... ."""
 
@@ -102,13 +119,21 @@ class FakeSourceApis:
             def do_POST(self) -> None:  # noqa: N802 - http.server's name
                 body = self.rfile.read(int(self.headers.get("content-length", 0)))
                 url = urlsplit(self.path)
-                recipient = _recipient(url.path, body)
+                self.answer("POST", body, _recipient(url.path, body), _success)
+
+            def do_GET(self) -> None:  # noqa: N802 - http.server's name
+                url = urlsplit(self.path)
+                self.answer("GET", b"", _lookup_recipient(url.path, parse_qs(url.query)), _found)
+
+            def answer(self, method: str, body: bytes, recipient: str,
+                       default: Callable[[str, str], Answer]) -> None:
+                url = urlsplit(self.path)
                 with fakes.lock:
-                    fakes.received.append(Received("POST", url.path, parse_qs(url.query),
+                    fakes.received.append(Received(method, url.path, parse_qs(url.query),
                                                    {k.lower(): v for k, v in self.headers.items()},
                                                    body, recipient))
                     script = fakes.scripts.get(recipient)
-                    answer = script.pop(0) if script else _success(url.path, recipient)
+                    answer = script.pop(0) if script else default(url.path, recipient)
                 time.sleep(answer.delay_s)
                 payload = json.dumps(answer.body).encode()
                 try:

@@ -115,7 +115,7 @@ def test_an_expired_token_is_refused(base_url: str) -> None:
 
 @pytest.mark.parametrize(("arguments", "message"), [
     (["--scopes", "everything"], "scopes must be some of"),
-    (["--expires", "yesterday"], "--expires must be"),
+    (["--expires", "yesterday"], "expires must be"),
     (["--expires", "2020-01-01T00:00:00Z"], "not in the future"),
 ])
 def test_bad_token_requests_are_refused(base_url: str, arguments: list[str], message: str) -> None:
@@ -130,6 +130,29 @@ def test_names_are_unique_while_live_and_revoking_the_unknown_fails(base_url: st
     assert again.returncode == 1 and "exists" in again.stderr
     unknown = run(base_url, "token", "revoke", _name("nobody"))
     assert unknown.returncode == 1 and "not found" in unknown.stderr
+
+
+def test_tokens_through_the_api_and_who_used_them(base_url: str) -> None:
+    name = _name("agent")
+    made = post(base_url, "/tokens.create", {"name": name, "scopes": ["write"], "expires": "30d"})
+    assert made.status_code == 200, made.text
+    token, listed = made.json()["token"], made.json()["api_token"]
+    assert token.startswith("pat_") and listed["scopes"] == ["write"] and listed["expires_at"]
+    assert post(base_url, "/tags.list", {}, token).status_code == 200
+    assert post(base_url, "/tokens.list", {}, token).status_code == 403  # admin only, even to list
+    tokens = {t["name"]: t for t in post(base_url, "/tokens.list", {}).json()["data"]}
+    assert tokens[name] == listed and token not in json.dumps(tokens)
+    assert post(base_url, "/tokens.create", {"name": name, "scopes": ["read"]}).status_code == 409
+    assert post(base_url, "/tokens.create", {"name": _name("x"), "scopes": ["root"]}).status_code == 400
+    assert post(base_url, "/tokens.create", {"name": "bad name", "scopes": ["read"]}).status_code == 400
+
+    users = {u["id"]: u for u in post(base_url, "/users.list", {"page_size": 1000}).json()["data"]}
+    assert users[name]["first_seen_at"] and users[name]["last_seen_at"] >= users[name]["first_seen_at"]
+
+    assert post(base_url, "/tokens.revoke", {"name": name}).status_code == 200
+    eventually(lambda: post(base_url, "/tags.list", {}, token).status_code == 401, timeout=10)
+    assert {t["name"]: t for t in post(base_url, "/tokens.list", {}).json()["data"]}[name]["revoked"]
+    assert post(base_url, "/tokens.revoke", {"name": _name("nobody")}).status_code == 404
 
 
 def test_exempt_paths_need_no_token(base_url: str) -> None:

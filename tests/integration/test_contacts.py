@@ -1,9 +1,11 @@
 """Contacts: every conversation's contact, listed and read by id or conversation; updates ("" removes
 a field); merges (destination wins, gaps filled from the source, conversations united, the source
-kept in merge_history)."""
+kept in merge_history); contacts created and imported by hand, deleted, and the recent messages of
+all of a contact's conversations."""
 
 from __future__ import annotations
 
+import uuid
 from functools import partial
 from typing import Any
 
@@ -12,7 +14,7 @@ import httpx
 
 from runtime import ids
 from tests.integration import webhooks
-from tests.integration.helpers import eventually, post
+from tests.integration.helpers import api_headers, eventually, post
 
 
 def _info(base_url: str, conversation_id: str) -> httpx.Response | None:
@@ -77,3 +79,87 @@ def test_bad_and_unknown_contacts(base_url: str) -> None:
     assert post(base_url, "/contacts.update", {"id": "nope", "title": "x"}).status_code == 404
     assert post(base_url, "/contacts.merge", {"source_id": "a", "destination_id": "a"}).status_code == 400
     assert post(base_url, "/contacts.merge", {"source_id": "a", "destination_id": "b"}).status_code == 404
+
+
+def _import(base_url: str, contacts: list[dict[str, Any]]) -> httpx.Response:
+    """contacts.import: its JSON body is the array of contacts."""
+    return httpx.post(f"{base_url}/contacts.import", json=contacts, headers=api_headers(), timeout=30)
+
+
+def test_created_and_imported_contacts(base_url: str) -> None:
+    chosen = str(uuid.uuid4())
+    created = post(base_url, "/contacts.create", {
+        "id": chosen, "display_name": "Barbara Liskov", "title": "Professor",
+        "via": {"email": "b.liskov@example.org"}, "metadata": {"crm_id": "ABC123"}})
+    assert created.status_code == 200, created.text
+    contact = created.json()
+    assert (contact["id"], contact["display_name"], contact["via"], contact["metadata"]) == (
+        chosen, "Barbara Liskov", {"email": "b.liskov@example.org"}, {"crm_id": "ABC123"})
+    assert contact["created_at"] and contact["conversations"] == {}
+    assert post(base_url, "/contacts.info", {"id": chosen}).json() == contact
+    # The same id again (a retry) makes nothing new.
+    assert post(base_url, "/contacts.create", {"id": chosen, "title": "x"}).status_code == 409
+    assert post(base_url, "/contacts.info", {"id": chosen}).json()["title"] == "Professor"
+    listed = post(base_url, "/contacts.list", {"page_size": 5}).json()["data"]
+    assert chosen in [c["id"] for c in listed]
+
+    imported = _import(base_url, [{"display_name": "Ada Lovelace"},
+                                  {"display_name": "Grace Hopper", "title": "Rear Admiral"}])
+    assert imported.status_code == 200, imported.text
+    ada, grace = imported.json()["data"]
+    assert (ada["display_name"], grace["title"]) == ("Ada Lovelace", "Rear Admiral")
+    assert post(base_url, "/contacts.info", {"id": grace["id"]}).json()["display_name"] == "Grace Hopper"
+
+
+def test_bad_contacts_are_refused_and_nothing_is_written(base_url: str) -> None:
+    unwritten = str(uuid.uuid4())
+    for body in ({}, {"id": "not-a-uuid", "title": "x"}, {"title": "x", "created_at": "2020-01-01T00:00:00.000Z"}):
+        reply = post(base_url, "/contacts.create", body)
+        assert reply.status_code == 400 and reply.json()["message"], body
+    assert post(base_url, "/contacts.create", {"title": "x", "conversations": {
+        str(uuid.uuid4()): "facebook"}}).status_code == 404
+    refused = _import(base_url, [{"id": unwritten, "display_name": "kept out"}, {}])
+    assert refused.status_code == 400 and "contacts[1]" in refused.json()["message"]
+    assert _import(base_url, []).status_code == 400
+    assert _import(base_url, [{"title": "x"}] * 1001).status_code == 400
+    assert post(base_url, "/contacts.info", {"id": unwritten}).status_code == 404
+    assert post(base_url, "/contacts.delete", {}).status_code == 400
+    assert post(base_url, "/contacts.delete", {"id": unwritten}).status_code == 404
+    assert post(base_url, "/contacts.recent-messages", {"contact_id": unwritten}).status_code == 404
+
+
+def test_a_created_contact_takes_its_conversations_and_deleting_it_gives_them_back(base_url: str) -> None:
+    hook = webhooks.facebook()
+    made_with = _contact_of(base_url, hook)
+    post(base_url, "/contacts.update", {"id": made_with["id"], "locale": "fr_FR"})
+    created = post(base_url, "/contacts.create", {
+        "display_name": "Known from the CRM", "conversations": {hook.conversation_id: "ignored"}}).json()
+    # As a merge: the new contact's fields win, gaps are filled, the old contact is history.
+    assert created["conversations"] == {hook.conversation_id: "facebook"}
+    assert (created["display_name"], created["locale"]) == ("Known from the CRM", "fr_FR")
+    assert created["merge_history"][0]["id"] == made_with["id"]
+    assert post(base_url, "/contacts.info", {"id": made_with["id"]}).status_code == 404
+    assert post(base_url, "/contacts.info", {"conversation_id": hook.conversation_id}).json()[
+        "id"] == created["id"]
+
+    assert post(base_url, "/contacts.delete", {"id": created["id"]}).status_code == 200
+    assert post(base_url, "/contacts.info", {"id": created["id"]}).status_code == 404
+    back = post(base_url, "/contacts.info", {"conversation_id": hook.conversation_id}).json()
+    assert back["id"] == made_with["id"] and back["conversations"] == {hook.conversation_id: "facebook"}
+    assert back["locale"] == ""  # as it was made: what operators set went with the deletion
+
+
+def test_recent_messages_of_each_of_a_contacts_conversations(base_url: str) -> None:
+    facebook, google = webhooks.facebook(), webhooks.google()
+    first, second = _contact_of(base_url, facebook), _contact_of(base_url, google)
+    merged = post(base_url, "/contacts.merge", {"source_id": second["id"],
+                                                "destination_id": first["id"]}).json()
+    recent = post(base_url, "/contacts.recent-messages", {"contact_id": merged["id"], "page_size": 1})
+    assert recent.status_code == 200, recent.text
+    pages = recent.json()["conversations"]
+    assert set(pages) == {facebook.conversation_id, google.conversation_id}
+    assert pages[facebook.conversation_id]["data"][0]["content"]["text"] == facebook.text
+    assert pages[google.conversation_id]["pagination_data"]["total"] == 1
+    only = post(base_url, "/contacts.recentMessages", {"contact_id": merged["id"],
+                                                       "include_sources": ["google"]}).json()
+    assert set(only["conversations"]) == {google.conversation_id}

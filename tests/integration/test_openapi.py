@@ -19,7 +19,9 @@ from schemathesis.specs.openapi.checks import content_type_conformance, response
 from auth.scopes import PACKAGE, Scopes
 from stack.envoy import DESCRIPTOR, OPENAPI
 from tests.integration.browser import chromium
+from tests.conftest import FAKE_APIS_PORT
 from tests.integration.helpers import api_headers
+from tests.integration.fake_source_apis import serving
 
 #: The service of the sources' inbound webhooks, which the document leaves out.
 WEBHOOKS = "IngestService"
@@ -55,7 +57,13 @@ EXAMPLES = 12
 
 def test_every_operation_fuzzed_from_the_document(base_url: str) -> None:
     """Requests made from each operation's schema (valid and not): no 5xx, and every answer is
-    one the document describes (its status, media type and schema)."""
+    one the document describes (its status, media type and schema). The sources' APIs that
+    lookups ask are the local fakes."""
+    with serving(FAKE_APIS_PORT):
+        _fuzz_every_operation(base_url)
+
+
+def _fuzz_every_operation(base_url: str) -> None:
     schema = schemathesis.openapi.from_url(f"{base_url}/openapi.json").exclude(path_regex=STREAMED)
     failed: dict[str, str] = {}
     found = list(schema.get_all_operations())

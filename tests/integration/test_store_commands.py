@@ -59,6 +59,21 @@ def test_tags_state_and_contact_name(base_url: str, conversation: str) -> None:
     assert metadata["contact"]["display_name"] == "Grace"  # siblings stay
 
 
+def test_the_original_systems_camel_case_names_run_the_same_calls(base_url: str, conversation: str) -> None:
+    assert post(base_url, "/conversations.setState",
+                {"conversation_id": conversation, "state": "CLOSED"}).status_code == 200
+    assert _info(base_url, conversation)["metadata"]["state"] == "CLOSED"
+    assert post(base_url, "/conversations.removeState", {"conversation_id": conversation}).status_code == 200
+    assert "state" not in _info(base_url, conversation)["metadata"]
+    assert post(base_url, "/conversations.updateContact",
+                {"conversation_id": conversation, "display_name": "Camel"}).status_code == 200
+    assert _info(base_url, conversation)["metadata"]["contact"]["display_name"] == "Camel"
+    assert post(base_url, "/conversations.markRead", {"conversation_id": conversation}).status_code == 200
+    assert _info(base_url, conversation)["metadata"]["unread_count"] == 0
+    assert post(base_url, "/conversations.setState", {"conversation_id": "nope", "state": "OPEN"}).status_code == 404
+
+
+
 @pytest.mark.parametrize("path, body", [
     ("/conversations.mark-read", {}),
     ("/conversations.tag", {"tag_id": ""}),

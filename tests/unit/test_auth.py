@@ -10,6 +10,7 @@ import pytest
 from envoy.service.auth.v3 import external_auth_pb2
 
 from auth import scopes, tokens
+from auth.scopes import ADMIN, READ, WRITE, Route
 from auth.check_service import EVENT_SOURCE_RPC, CachedTokens, CheckServicer, presented_token
 from parley.v1 import records_pb2
 from runtime.errors import InvalidArgument
@@ -105,11 +106,15 @@ def test_the_token_comes_from_the_header_or_an_event_sources_query() -> None:
 
 
 def _check(records: dict[str, records_pb2.TokenRecord], path: str,
-           headers: dict[str, str], method: str = "POST") -> external_auth_pb2.CheckResponse:
+           headers: dict[str, str], method: str = "POST",
+           seen: list[str] | None = None) -> external_auth_pb2.CheckResponse:
     async def lookup(token: str) -> records_pb2.TokenRecord | None:
         return records.get(token)
 
-    servicer = CheckServicer(NEEDED, CachedTokens(lookup, ttl_s=0))
+    async def saw(name: str) -> None:
+        (seen if seen is not None else []).append(name)
+
+    servicer = CheckServicer(NEEDED, CachedTokens(lookup, ttl_s=0), saw)
     request = external_auth_pb2.CheckRequest()
     request.attributes.request.http.path = path
     request.attributes.request.http.method = method
@@ -144,3 +149,37 @@ def test_check_answers() -> None:
     expired = records_pb2.TokenRecord(name="old", scopes=["admin"], expires_at_ms=1)
     gone = _check({"old": expired}, "/tags.list", {"authorization": "Bearer old"})
     assert gone.denied_response.status.code == 401 and "expired" in gone.denied_response.body
+
+
+def test_only_the_calls_let_through_are_noted_for_their_token() -> None:
+    records = {"good": records_pb2.TokenRecord(name="reader", scopes=["read"])}
+    seen: list[str] = []
+    _check(records, "/tags.list", {"authorization": "Bearer good"}, seen=seen)
+    _check(records, "/tags.create", {"authorization": "Bearer good"}, seen=seen)  # 403
+    _check(records, "/tags.list", {"authorization": "Bearer bad"}, seen=seen)  # 401
+    _check(records, "/facebook", {}, seen=seen)  # exempt: no token
+    assert seen == ["reader"]
+
+
+def test_tokens_need_admin_even_to_list_and_exploring_pages_needs_admin() -> None:
+    def scope(path: str) -> str | None:
+        route = NEEDED.route("POST", path)
+        assert route is not None, path
+        return route.scope
+
+    assert NEEDED.route("POST", "/tokens.list") == Route("parley.v1.TokensService.ListTokens", ADMIN)
+    assert scope("/tokens.create") == scope("/tokens.revoke") == ADMIN
+    assert scope("/users.list") == READ
+    assert scope("/channels.facebook.explore") == ADMIN
+    assert scope("/conversations.refetch") == scope("/contacts.create") == WRITE
+    assert scope("/contacts.recent-messages") == READ
+
+
+def test_the_camel_case_aliases_run_the_same_calls() -> None:
+    for canonical, alias in [("/conversations.set-state", "/conversations.setState"),
+                             ("/conversations.mark-read", "/conversations.markRead"),
+                             ("/conversations.remove-state", "/conversations.removeState"),
+                             ("/conversations.update-contact", "/conversations.updateContact"),
+                             ("/messages.suggest-replies", "/messages.suggestReplies"),
+                             ("/contacts.recent-messages", "/contacts.recentMessages")]:
+        assert NEEDED.route("POST", alias) == NEEDED.route("POST", canonical) is not None

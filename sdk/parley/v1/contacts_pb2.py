@@ -24,16 +24,21 @@ _sym_db = _symbol_database.Default()
 
 from google.api import annotations_pb2 as google_dot_api_dot_annotations__pb2
 from google.protobuf import struct_pb2 as google_dot_protobuf_dot_struct__pb2
+from parley.v1 import messages_pb2 as parley_dot_v1_dot_messages__pb2
 from parley.v1 import resources_pb2 as parley_dot_v1_dot_resources__pb2
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x18parley/v1/contacts.proto\x12\tparley.v1\x1a\x1cgoogle/api/annotations.proto\x1a\x1cgoogle/protobuf/struct.proto\x1a\x19parley/v1/resources.proto\"8\n\x13ListContactsRequest\x12\x0e\n\x06\x63ursor\x18\x01 \x01(\t\x12\x11\n\tpage_size\x18\x02 \x01(\x05\"l\n\x14ListContactsResponse\x12 \n\x04\x64\x61ta\x18\x01 \x03(\x0b\x32\x12.parley.v1.Contact\x12\x32\n\x0fpagination_data\x18\x02 \x01(\x0b\x32\x19.parley.v1.PaginationData\"8\n\x11GetContactRequest\x12\n\n\x02id\x18\x01 \x01(\t\x12\x17\n\x0f\x63onversation_id\x18\x02 \x01(\t\"\xa9\x03\n\x14UpdateContactRequest\x12\n\n\x02id\x18\x01 \x01(\t\x12\x19\n\x0c\x64isplay_name\x18\x02 \x01(\tH\x00\x88\x01\x01\x12\x17\n\navatar_url\x18\x03 \x01(\tH\x01\x88\x01\x01\x12\x12\n\x05title\x18\x04 \x01(\tH\x02\x88\x01\x01\x12\x15\n\x08timezone\x18\x05 \x01(\tH\x03\x88\x01\x01\x12\x13\n\x06gender\x18\x06 \x01(\tH\x04\x88\x01\x01\x12\x13\n\x06locale\x18\x07 \x01(\tH\x05\x88\x01\x01\x12\x1e\n\x11organization_name\x18\x08 \x01(\tH\x06\x88\x01\x01\x12$\n\x03via\x18\t \x01(\x0b\x32\x17.google.protobuf.Struct\x12(\n\x07\x61\x64\x64ress\x18\n \x01(\x0b\x32\x17.google.protobuf.Struct\x12)\n\x08metadata\x18\x0b \x01(\x0b\x32\x17.google.protobuf.StructB\x0f\n\r_display_nameB\r\n\x0b_avatar_urlB\x08\n\x06_titleB\x0b\n\t_timezoneB\t\n\x07_genderB\t\n\x07_localeB\x14\n\x12_organization_name\"A\n\x14MergeContactsRequest\x12\x11\n\tsource_id\x18\x01 \x01(\t\x12\x16\n\x0e\x64\x65stination_id\x18\x02 \x01(\t2\x9d\x03\n\x0f\x43ontactsService\x12j\n\x0cListContacts\x12\x1e.parley.v1.ListContactsRequest\x1a\x1f.parley.v1.ListContactsResponse\"\x19\x82\xd3\xe4\x93\x02\x13\"\x0e/contacts.list:\x01*\x12Y\n\nGetContact\x12\x1c.parley.v1.GetContactRequest\x1a\x12.parley.v1.Contact\"\x19\x82\xd3\xe4\x93\x02\x13\"\x0e/contacts.info:\x01*\x12\x61\n\rUpdateContact\x12\x1f.parley.v1.UpdateContactRequest\x1a\x12.parley.v1.Contact\"\x1b\x82\xd3\xe4\x93\x02\x15\"\x10/contacts.update:\x01*\x12`\n\rMergeContacts\x12\x1f.parley.v1.MergeContactsRequest\x1a\x12.parley.v1.Contact\"\x1a\x82\xd3\xe4\x93\x02\x14\"\x0f/contacts.merge:\x01*b\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x18parley/v1/contacts.proto\x12\tparley.v1\x1a\x1cgoogle/api/annotations.proto\x1a\x1cgoogle/protobuf/struct.proto\x1a\x18parley/v1/messages.proto\x1a\x19parley/v1/resources.proto\"8\n\x13ListContactsRequest\x12\x0e\n\x06\x63ursor\x18\x01 \x01(\t\x12\x11\n\tpage_size\x18\x02 \x01(\x05\"l\n\x14ListContactsResponse\x12 \n\x04\x64\x61ta\x18\x01 \x03(\x0b\x32\x12.parley.v1.Contact\x12\x32\n\x0fpagination_data\x18\x02 \x01(\x0b\x32\x19.parley.v1.PaginationData\"8\n\x11GetContactRequest\x12\n\n\x02id\x18\x01 \x01(\t\x12\x17\n\x0f\x63onversation_id\x18\x02 \x01(\t\"\xa9\x03\n\x14UpdateContactRequest\x12\n\n\x02id\x18\x01 \x01(\t\x12\x19\n\x0c\x64isplay_name\x18\x02 \x01(\tH\x00\x88\x01\x01\x12\x17\n\navatar_url\x18\x03 \x01(\tH\x01\x88\x01\x01\x12\x12\n\x05title\x18\x04 \x01(\tH\x02\x88\x01\x01\x12\x15\n\x08timezone\x18\x05 \x01(\tH\x03\x88\x01\x01\x12\x13\n\x06gender\x18\x06 \x01(\tH\x04\x88\x01\x01\x12\x13\n\x06locale\x18\x07 \x01(\tH\x05\x88\x01\x01\x12\x1e\n\x11organization_name\x18\x08 \x01(\tH\x06\x88\x01\x01\x12$\n\x03via\x18\t \x01(\x0b\x32\x17.google.protobuf.Struct\x12(\n\x07\x61\x64\x64ress\x18\n \x01(\x0b\x32\x17.google.protobuf.Struct\x12)\n\x08metadata\x18\x0b \x01(\x0b\x32\x17.google.protobuf.StructB\x0f\n\r_display_nameB\r\n\x0b_avatar_urlB\x08\n\x06_titleB\x0b\n\t_timezoneB\t\n\x07_genderB\t\n\x07_localeB\x14\n\x12_organization_name\"A\n\x14MergeContactsRequest\x12\x11\n\tsource_id\x18\x01 \x01(\t\x12\x16\n\x0e\x64\x65stination_id\x18\x02 \x01(\t\";\n\x14\x43reateContactRequest\x12#\n\x07\x63ontact\x18\x01 \x01(\x0b\x32\x12.parley.v1.Contact\"=\n\x15ImportContactsRequest\x12$\n\x08\x63ontacts\x18\x01 \x03(\x0b\x32\x12.parley.v1.Contact\":\n\x16ImportContactsResponse\x12 \n\x04\x64\x61ta\x18\x01 \x03(\x0b\x32\x12.parley.v1.Contact\"\"\n\x14\x44\x65leteContactRequest\x12\n\n\x02id\x18\x01 \x01(\t\"\x17\n\x15\x44\x65leteContactResponse\"\xcf\x01\n\x19ListRecentMessagesRequest\x12\x12\n\ncontact_id\x18\x01 \x01(\t\x12\x11\n\tpage_size\x18\x02 \x01(\x05\x12\x42\n\x07\x63ursors\x18\x03 \x03(\x0b\x32\x31.parley.v1.ListRecentMessagesRequest.CursorsEntry\x12\x17\n\x0finclude_sources\x18\x04 \x03(\t\x1a.\n\x0c\x43ursorsEntry\x12\x0b\n\x03key\x18\x01 \x01(\t\x12\r\n\x05value\x18\x02 \x01(\t:\x02\x38\x01\"\xc4\x01\n\x1aListRecentMessagesResponse\x12O\n\rconversations\x18\x01 \x03(\x0b\x32\x38.parley.v1.ListRecentMessagesResponse.ConversationsEntry\x1aU\n\x12\x43onversationsEntry\x12\x0b\n\x03key\x18\x01 \x01(\t\x12.\n\x05value\x18\x02 \x01(\x0b\x32\x1f.parley.v1.ListMessagesResponse:\x02\x38\x01\x32\x9b\x07\n\x0f\x43ontactsService\x12j\n\x0cListContacts\x12\x1e.parley.v1.ListContactsRequest\x1a\x1f.parley.v1.ListContactsResponse\"\x19\x82\xd3\xe4\x93\x02\x13\"\x0e/contacts.list:\x01*\x12Y\n\nGetContact\x12\x1c.parley.v1.GetContactRequest\x1a\x12.parley.v1.Contact\"\x19\x82\xd3\xe4\x93\x02\x13\"\x0e/contacts.info:\x01*\x12\x61\n\rUpdateContact\x12\x1f.parley.v1.UpdateContactRequest\x1a\x12.parley.v1.Contact\"\x1b\x82\xd3\xe4\x93\x02\x15\"\x10/contacts.update:\x01*\x12`\n\rMergeContacts\x12\x1f.parley.v1.MergeContactsRequest\x1a\x12.parley.v1.Contact\"\x1a\x82\xd3\xe4\x93\x02\x14\"\x0f/contacts.merge:\x01*\x12g\n\rCreateContact\x12\x1f.parley.v1.CreateContactRequest\x1a\x12.parley.v1.Contact\"!\x82\xd3\xe4\x93\x02\x1b\"\x10/contacts.create:\x07\x63ontact\x12y\n\x0eImportContacts\x12 .parley.v1.ImportContactsRequest\x1a!.parley.v1.ImportContactsResponse\"\"\x82\xd3\xe4\x93\x02\x1c\"\x10/contacts.import:\x08\x63ontacts\x12o\n\rDeleteContact\x12\x1f.parley.v1.DeleteContactRequest\x1a .parley.v1.DeleteContactResponse\"\x1b\x82\xd3\xe4\x93\x02\x15\"\x10/contacts.delete:\x01*\x12\xa6\x01\n\x12ListRecentMessages\x12$.parley.v1.ListRecentMessagesRequest\x1a%.parley.v1.ListRecentMessagesResponse\"C\x82\xd3\xe4\x93\x02=\"\x19/contacts.recent-messages:\x01*Z\x1d\"\x18/contacts.recentMessages:\x01*b\x06proto3')
 
 _globals = globals()
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, _globals)
 _builder.BuildTopDescriptorsAndMessages(DESCRIPTOR, 'parley.v1.contacts_pb2', _globals)
 if not _descriptor._USE_C_DESCRIPTORS:
   DESCRIPTOR._loaded_options = None
+  _globals['_LISTRECENTMESSAGESREQUEST_CURSORSENTRY']._loaded_options = None
+  _globals['_LISTRECENTMESSAGESREQUEST_CURSORSENTRY']._serialized_options = b'8\001'
+  _globals['_LISTRECENTMESSAGESRESPONSE_CONVERSATIONSENTRY']._loaded_options = None
+  _globals['_LISTRECENTMESSAGESRESPONSE_CONVERSATIONSENTRY']._serialized_options = b'8\001'
   _globals['_CONTACTSSERVICE'].methods_by_name['ListContacts']._loaded_options = None
   _globals['_CONTACTSSERVICE'].methods_by_name['ListContacts']._serialized_options = b'\202\323\344\223\002\023\"\016/contacts.list:\001*'
   _globals['_CONTACTSSERVICE'].methods_by_name['GetContact']._loaded_options = None
@@ -42,16 +47,42 @@ if not _descriptor._USE_C_DESCRIPTORS:
   _globals['_CONTACTSSERVICE'].methods_by_name['UpdateContact']._serialized_options = b'\202\323\344\223\002\025\"\020/contacts.update:\001*'
   _globals['_CONTACTSSERVICE'].methods_by_name['MergeContacts']._loaded_options = None
   _globals['_CONTACTSSERVICE'].methods_by_name['MergeContacts']._serialized_options = b'\202\323\344\223\002\024\"\017/contacts.merge:\001*'
-  _globals['_LISTCONTACTSREQUEST']._serialized_start=126
-  _globals['_LISTCONTACTSREQUEST']._serialized_end=182
-  _globals['_LISTCONTACTSRESPONSE']._serialized_start=184
-  _globals['_LISTCONTACTSRESPONSE']._serialized_end=292
-  _globals['_GETCONTACTREQUEST']._serialized_start=294
-  _globals['_GETCONTACTREQUEST']._serialized_end=350
-  _globals['_UPDATECONTACTREQUEST']._serialized_start=353
-  _globals['_UPDATECONTACTREQUEST']._serialized_end=778
-  _globals['_MERGECONTACTSREQUEST']._serialized_start=780
-  _globals['_MERGECONTACTSREQUEST']._serialized_end=845
-  _globals['_CONTACTSSERVICE']._serialized_start=848
-  _globals['_CONTACTSSERVICE']._serialized_end=1261
+  _globals['_CONTACTSSERVICE'].methods_by_name['CreateContact']._loaded_options = None
+  _globals['_CONTACTSSERVICE'].methods_by_name['CreateContact']._serialized_options = b'\202\323\344\223\002\033\"\020/contacts.create:\007contact'
+  _globals['_CONTACTSSERVICE'].methods_by_name['ImportContacts']._loaded_options = None
+  _globals['_CONTACTSSERVICE'].methods_by_name['ImportContacts']._serialized_options = b'\202\323\344\223\002\034\"\020/contacts.import:\010contacts'
+  _globals['_CONTACTSSERVICE'].methods_by_name['DeleteContact']._loaded_options = None
+  _globals['_CONTACTSSERVICE'].methods_by_name['DeleteContact']._serialized_options = b'\202\323\344\223\002\025\"\020/contacts.delete:\001*'
+  _globals['_CONTACTSSERVICE'].methods_by_name['ListRecentMessages']._loaded_options = None
+  _globals['_CONTACTSSERVICE'].methods_by_name['ListRecentMessages']._serialized_options = b'\202\323\344\223\002=\"\031/contacts.recent-messages:\001*Z\035\"\030/contacts.recentMessages:\001*'
+  _globals['_LISTCONTACTSREQUEST']._serialized_start=152
+  _globals['_LISTCONTACTSREQUEST']._serialized_end=208
+  _globals['_LISTCONTACTSRESPONSE']._serialized_start=210
+  _globals['_LISTCONTACTSRESPONSE']._serialized_end=318
+  _globals['_GETCONTACTREQUEST']._serialized_start=320
+  _globals['_GETCONTACTREQUEST']._serialized_end=376
+  _globals['_UPDATECONTACTREQUEST']._serialized_start=379
+  _globals['_UPDATECONTACTREQUEST']._serialized_end=804
+  _globals['_MERGECONTACTSREQUEST']._serialized_start=806
+  _globals['_MERGECONTACTSREQUEST']._serialized_end=871
+  _globals['_CREATECONTACTREQUEST']._serialized_start=873
+  _globals['_CREATECONTACTREQUEST']._serialized_end=932
+  _globals['_IMPORTCONTACTSREQUEST']._serialized_start=934
+  _globals['_IMPORTCONTACTSREQUEST']._serialized_end=995
+  _globals['_IMPORTCONTACTSRESPONSE']._serialized_start=997
+  _globals['_IMPORTCONTACTSRESPONSE']._serialized_end=1055
+  _globals['_DELETECONTACTREQUEST']._serialized_start=1057
+  _globals['_DELETECONTACTREQUEST']._serialized_end=1091
+  _globals['_DELETECONTACTRESPONSE']._serialized_start=1093
+  _globals['_DELETECONTACTRESPONSE']._serialized_end=1116
+  _globals['_LISTRECENTMESSAGESREQUEST']._serialized_start=1119
+  _globals['_LISTRECENTMESSAGESREQUEST']._serialized_end=1326
+  _globals['_LISTRECENTMESSAGESREQUEST_CURSORSENTRY']._serialized_start=1280
+  _globals['_LISTRECENTMESSAGESREQUEST_CURSORSENTRY']._serialized_end=1326
+  _globals['_LISTRECENTMESSAGESRESPONSE']._serialized_start=1329
+  _globals['_LISTRECENTMESSAGESRESPONSE']._serialized_end=1525
+  _globals['_LISTRECENTMESSAGESRESPONSE_CONVERSATIONSENTRY']._serialized_start=1440
+  _globals['_LISTRECENTMESSAGESRESPONSE_CONVERSATIONSENTRY']._serialized_end=1525
+  _globals['_CONTACTSSERVICE']._serialized_start=1528
+  _globals['_CONTACTSSERVICE']._serialized_end=2451
 # @@protoc_insertion_point(module_scope)

@@ -8,6 +8,7 @@ from google.protobuf import descriptor as _descriptor
 from google.protobuf import message as _message
 from google.protobuf import struct_pb2 as _struct_pb2
 from google.protobuf.internal import containers as _containers
+from parley.v1 import messages_pb2 as _messages_pb2
 from parley.v1 import resources_pb2 as _resources_pb2
 import builtins as _builtins
 import sys
@@ -230,3 +231,222 @@ class MergeContactsRequest(_message.Message):
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 
 Global___MergeContactsRequest: _TypeAlias = MergeContactsRequest  # noqa: Y015
+
+@_typing.final
+class CreateContactRequest(_message.Message):
+    """Request of ContactsService.CreateContact."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    CONTACT_FIELD_NUMBER: _builtins.int
+    @_builtins.property
+    def contact(self) -> _resources_pb2.Contact:
+        """Required. The contact; id optional (a new UUID when empty), created_at and
+        merge_history must be empty.
+        """
+
+    def __init__(
+        self,
+        *,
+        contact: _resources_pb2.Contact | None = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _typing.Literal["contact", b"contact"]  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["contact", b"contact"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___CreateContactRequest: _TypeAlias = CreateContactRequest  # noqa: Y015
+
+@_typing.final
+class ImportContactsRequest(_message.Message):
+    """Request of ContactsService.ImportContacts."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    CONTACTS_FIELD_NUMBER: _builtins.int
+    @_builtins.property
+    def contacts(self) -> _containers.RepeatedCompositeFieldContainer[_resources_pb2.Contact]:
+        """Required. 1 to 1,000 contacts, each as CreateContactRequest.contact."""
+
+    def __init__(
+        self,
+        *,
+        contacts: _abc.Iterable[_resources_pb2.Contact] | None = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["contacts", b"contacts"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___ImportContactsRequest: _TypeAlias = ImportContactsRequest  # noqa: Y015
+
+@_typing.final
+class ImportContactsResponse(_message.Message):
+    """Response of ContactsService.ImportContacts."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    DATA_FIELD_NUMBER: _builtins.int
+    @_builtins.property
+    def data(self) -> _containers.RepeatedCompositeFieldContainer[_resources_pb2.Contact]:
+        """The created contacts with their ids, in the order given."""
+
+    def __init__(
+        self,
+        *,
+        data: _abc.Iterable[_resources_pb2.Contact] | None = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["data", b"data"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___ImportContactsResponse: _TypeAlias = ImportContactsResponse  # noqa: Y015
+
+@_typing.final
+class DeleteContactRequest(_message.Message):
+    """Request of ContactsService.DeleteContact."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    ID_FIELD_NUMBER: _builtins.int
+    id: _builtins.str
+    """Required. Contact id."""
+    def __init__(
+        self,
+        *,
+        id: _builtins.str = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["id", b"id"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___DeleteContactRequest: _TypeAlias = DeleteContactRequest  # noqa: Y015
+
+@_typing.final
+class DeleteContactResponse(_message.Message):
+    """Response of ContactsService.DeleteContact (empty)."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    def __init__(
+        self,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___DeleteContactResponse: _TypeAlias = DeleteContactResponse  # noqa: Y015
+
+@_typing.final
+class ListRecentMessagesRequest(_message.Message):
+    """Request of ContactsService.ListRecentMessages."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    @_typing.final
+    class CursorsEntry(_message.Message):
+        DESCRIPTOR: _descriptor.Descriptor
+
+        KEY_FIELD_NUMBER: _builtins.int
+        VALUE_FIELD_NUMBER: _builtins.int
+        key: _builtins.str
+        value: _builtins.str
+        def __init__(
+            self,
+            *,
+            key: _builtins.str = ...,
+            value: _builtins.str = ...,
+        ) -> None: ...
+        _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+        def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+        _ClearFieldArgType: _TypeAlias = _typing.Literal["key", b"key", "value", b"value"]  # noqa: Y015
+        def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+        def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+    CONTACT_ID_FIELD_NUMBER: _builtins.int
+    PAGE_SIZE_FIELD_NUMBER: _builtins.int
+    CURSORS_FIELD_NUMBER: _builtins.int
+    INCLUDE_SOURCES_FIELD_NUMBER: _builtins.int
+    contact_id: _builtins.str
+    """Required. Contact id."""
+    page_size: _builtins.int
+    """Messages per conversation, 1..1000; 0 means the default, 20."""
+    @_builtins.property
+    def cursors(self) -> _containers.ScalarMap[_builtins.str, _builtins.str]:
+        """The cursor to continue each conversation from (conversation id -> a
+        next_cursor this call answered); a conversation without one starts with
+        its newest messages.
+        """
+
+    @_builtins.property
+    def include_sources(self) -> _containers.RepeatedScalarFieldContainer[_builtins.str]:
+        """Only the conversations of these sources (e.g. "facebook"); empty = all."""
+
+    def __init__(
+        self,
+        *,
+        contact_id: _builtins.str = ...,
+        page_size: _builtins.int = ...,
+        cursors: _abc.Mapping[_builtins.str, _builtins.str] | None = ...,
+        include_sources: _abc.Iterable[_builtins.str] | None = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["contact_id", b"contact_id", "cursors", b"cursors", "include_sources", b"include_sources", "page_size", b"page_size"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___ListRecentMessagesRequest: _TypeAlias = ListRecentMessagesRequest  # noqa: Y015
+
+@_typing.final
+class ListRecentMessagesResponse(_message.Message):
+    """Response of ContactsService.ListRecentMessages."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    @_typing.final
+    class ConversationsEntry(_message.Message):
+        DESCRIPTOR: _descriptor.Descriptor
+
+        KEY_FIELD_NUMBER: _builtins.int
+        VALUE_FIELD_NUMBER: _builtins.int
+        key: _builtins.str
+        @_builtins.property
+        def value(self) -> _messages_pb2.ListMessagesResponse: ...
+        def __init__(
+            self,
+            *,
+            key: _builtins.str = ...,
+            value: _messages_pb2.ListMessagesResponse | None = ...,
+        ) -> None: ...
+        _HasFieldArgType: _TypeAlias = _typing.Literal["value", b"value"]  # noqa: Y015
+        def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+        _ClearFieldArgType: _TypeAlias = _typing.Literal["key", b"key", "value", b"value"]  # noqa: Y015
+        def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+        def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+    CONVERSATIONS_FIELD_NUMBER: _builtins.int
+    @_builtins.property
+    def conversations(self) -> _containers.MessageMap[_builtins.str, _messages_pb2.ListMessagesResponse]:
+        """A page of messages per conversation of the contact, by conversation id."""
+
+    def __init__(
+        self,
+        *,
+        conversations: _abc.Mapping[_builtins.str, _messages_pb2.ListMessagesResponse] | None = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["conversations", b"conversations"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___ListRecentMessagesResponse: _TypeAlias = ListRecentMessagesResponse  # noqa: Y015

@@ -56,6 +56,26 @@ class ContactsServiceStub:
                 request_serializer=parley_dot_v1_dot_contacts__pb2.MergeContactsRequest.SerializeToString,
                 response_deserializer=parley_dot_v1_dot_resources__pb2.Contact.FromString,
                 _registered_method=True)
+        self.CreateContact = channel.unary_unary(
+                '/parley.v1.ContactsService/CreateContact',
+                request_serializer=parley_dot_v1_dot_contacts__pb2.CreateContactRequest.SerializeToString,
+                response_deserializer=parley_dot_v1_dot_resources__pb2.Contact.FromString,
+                _registered_method=True)
+        self.ImportContacts = channel.unary_unary(
+                '/parley.v1.ContactsService/ImportContacts',
+                request_serializer=parley_dot_v1_dot_contacts__pb2.ImportContactsRequest.SerializeToString,
+                response_deserializer=parley_dot_v1_dot_contacts__pb2.ImportContactsResponse.FromString,
+                _registered_method=True)
+        self.DeleteContact = channel.unary_unary(
+                '/parley.v1.ContactsService/DeleteContact',
+                request_serializer=parley_dot_v1_dot_contacts__pb2.DeleteContactRequest.SerializeToString,
+                response_deserializer=parley_dot_v1_dot_contacts__pb2.DeleteContactResponse.FromString,
+                _registered_method=True)
+        self.ListRecentMessages = channel.unary_unary(
+                '/parley.v1.ContactsService/ListRecentMessages',
+                request_serializer=parley_dot_v1_dot_contacts__pb2.ListRecentMessagesRequest.SerializeToString,
+                response_deserializer=parley_dot_v1_dot_contacts__pb2.ListRecentMessagesResponse.FromString,
+                _registered_method=True)
 
 
 class ContactsServiceServicer:
@@ -108,6 +128,52 @@ class ContactsServiceServicer:
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
+    def CreateContact(self, request, context):
+        """Creates a contact that no conversation made, e.g. one known from a CRM.
+        The JSON body is the Contact itself; at least one field must be set. Its
+        conversations, if any, move to the new contact. Giving an id makes a
+        retry safe: the same id again answers ALREADY_EXISTS and writes nothing.
+        The JSON answer is the bare new Contact.
+        Errors: INVALID_ARGUMENT empty contact, an id that is not a UUID, set
+        created_at or merge_history; ALREADY_EXISTS the id is taken; NOT_FOUND an
+        unknown conversation.
+        buf:lint:ignore RPC_RESPONSE_STANDARD_NAME
+        buf:lint:ignore RPC_REQUEST_RESPONSE_UNIQUE
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def ImportContacts(self, request, context):
+        """Creates up to 1,000 contacts at once, each as CreateContact does; the
+        JSON body is the array of contacts. All or nothing: one invalid contact
+        refuses the whole batch and writes none.
+        Errors: INVALID_ARGUMENT no contacts, more than 1,000, or one invalid
+        (its index is named); ALREADY_EXISTS an id is taken.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def DeleteContact(self, request, context):
+        """Deletes a contact. Its conversations stay; each gets its own contact
+        again when the person writes next. Empty answer.
+        Errors: INVALID_ARGUMENT missing id; NOT_FOUND unknown contact.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def ListRecentMessages(self, request, context):
+        """Lists the newest messages of each of a contact's conversations: one page
+        per conversation, as messages.list pages them.
+        Errors: INVALID_ARGUMENT missing contact_id, bad cursor or page_size;
+        NOT_FOUND unknown contact.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
 
 def add_ContactsServiceServicer_to_server(servicer, server):
     rpc_method_handlers = {
@@ -130,6 +196,26 @@ def add_ContactsServiceServicer_to_server(servicer, server):
                     servicer.MergeContacts,
                     request_deserializer=parley_dot_v1_dot_contacts__pb2.MergeContactsRequest.FromString,
                     response_serializer=parley_dot_v1_dot_resources__pb2.Contact.SerializeToString,
+            ),
+            'CreateContact': grpc.unary_unary_rpc_method_handler(
+                    servicer.CreateContact,
+                    request_deserializer=parley_dot_v1_dot_contacts__pb2.CreateContactRequest.FromString,
+                    response_serializer=parley_dot_v1_dot_resources__pb2.Contact.SerializeToString,
+            ),
+            'ImportContacts': grpc.unary_unary_rpc_method_handler(
+                    servicer.ImportContacts,
+                    request_deserializer=parley_dot_v1_dot_contacts__pb2.ImportContactsRequest.FromString,
+                    response_serializer=parley_dot_v1_dot_contacts__pb2.ImportContactsResponse.SerializeToString,
+            ),
+            'DeleteContact': grpc.unary_unary_rpc_method_handler(
+                    servicer.DeleteContact,
+                    request_deserializer=parley_dot_v1_dot_contacts__pb2.DeleteContactRequest.FromString,
+                    response_serializer=parley_dot_v1_dot_contacts__pb2.DeleteContactResponse.SerializeToString,
+            ),
+            'ListRecentMessages': grpc.unary_unary_rpc_method_handler(
+                    servicer.ListRecentMessages,
+                    request_deserializer=parley_dot_v1_dot_contacts__pb2.ListRecentMessagesRequest.FromString,
+                    response_serializer=parley_dot_v1_dot_contacts__pb2.ListRecentMessagesResponse.SerializeToString,
             ),
     }
     generic_handler = grpc.method_handlers_generic_handler(
@@ -241,6 +327,114 @@ class ContactsService:
             '/parley.v1.ContactsService/MergeContacts',
             parley_dot_v1_dot_contacts__pb2.MergeContactsRequest.SerializeToString,
             parley_dot_v1_dot_resources__pb2.Contact.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def CreateContact(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/parley.v1.ContactsService/CreateContact',
+            parley_dot_v1_dot_contacts__pb2.CreateContactRequest.SerializeToString,
+            parley_dot_v1_dot_resources__pb2.Contact.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def ImportContacts(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/parley.v1.ContactsService/ImportContacts',
+            parley_dot_v1_dot_contacts__pb2.ImportContactsRequest.SerializeToString,
+            parley_dot_v1_dot_contacts__pb2.ImportContactsResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def DeleteContact(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/parley.v1.ContactsService/DeleteContact',
+            parley_dot_v1_dot_contacts__pb2.DeleteContactRequest.SerializeToString,
+            parley_dot_v1_dot_contacts__pb2.DeleteContactResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def ListRecentMessages(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/parley.v1.ContactsService/ListRecentMessages',
+            parley_dot_v1_dot_contacts__pb2.ListRecentMessagesRequest.SerializeToString,
+            parley_dot_v1_dot_contacts__pb2.ListRecentMessagesResponse.FromString,
             options,
             channel_credentials,
             insecure,

@@ -64,6 +64,36 @@ class ContactsServiceStub:
     buf:lint:ignore RPC_RESPONSE_STANDARD_NAME
     buf:lint:ignore RPC_REQUEST_RESPONSE_UNIQUE
     """
+    CreateContact: _grpc.UnaryUnaryMultiCallable[_contacts_pb2.CreateContactRequest, _resources_pb2.Contact]
+    """Creates a contact that no conversation made, e.g. one known from a CRM.
+    The JSON body is the Contact itself; at least one field must be set. Its
+    conversations, if any, move to the new contact. Giving an id makes a
+    retry safe: the same id again answers ALREADY_EXISTS and writes nothing.
+    The JSON answer is the bare new Contact.
+    Errors: INVALID_ARGUMENT empty contact, an id that is not a UUID, set
+    created_at or merge_history; ALREADY_EXISTS the id is taken; NOT_FOUND an
+    unknown conversation.
+    buf:lint:ignore RPC_RESPONSE_STANDARD_NAME
+    buf:lint:ignore RPC_REQUEST_RESPONSE_UNIQUE
+    """
+    ImportContacts: _grpc.UnaryUnaryMultiCallable[_contacts_pb2.ImportContactsRequest, _contacts_pb2.ImportContactsResponse]
+    """Creates up to 1,000 contacts at once, each as CreateContact does; the
+    JSON body is the array of contacts. All or nothing: one invalid contact
+    refuses the whole batch and writes none.
+    Errors: INVALID_ARGUMENT no contacts, more than 1,000, or one invalid
+    (its index is named); ALREADY_EXISTS an id is taken.
+    """
+    DeleteContact: _grpc.UnaryUnaryMultiCallable[_contacts_pb2.DeleteContactRequest, _contacts_pb2.DeleteContactResponse]
+    """Deletes a contact. Its conversations stay; each gets its own contact
+    again when the person writes next. Empty answer.
+    Errors: INVALID_ARGUMENT missing id; NOT_FOUND unknown contact.
+    """
+    ListRecentMessages: _grpc.UnaryUnaryMultiCallable[_contacts_pb2.ListRecentMessagesRequest, _contacts_pb2.ListRecentMessagesResponse]
+    """Lists the newest messages of each of a contact's conversations: one page
+    per conversation, as messages.list pages them.
+    Errors: INVALID_ARGUMENT missing contact_id, bad cursor or page_size;
+    NOT_FOUND unknown contact.
+    """
 
 @_typing.type_check_only
 class ContactsServiceAsyncStub(ContactsServiceStub):
@@ -99,6 +129,36 @@ class ContactsServiceAsyncStub(ContactsServiceStub):
     source_id == destination_id.
     buf:lint:ignore RPC_RESPONSE_STANDARD_NAME
     buf:lint:ignore RPC_REQUEST_RESPONSE_UNIQUE
+    """
+    CreateContact: _aio.UnaryUnaryMultiCallable[_contacts_pb2.CreateContactRequest, _resources_pb2.Contact]  # type: ignore[assignment]
+    """Creates a contact that no conversation made, e.g. one known from a CRM.
+    The JSON body is the Contact itself; at least one field must be set. Its
+    conversations, if any, move to the new contact. Giving an id makes a
+    retry safe: the same id again answers ALREADY_EXISTS and writes nothing.
+    The JSON answer is the bare new Contact.
+    Errors: INVALID_ARGUMENT empty contact, an id that is not a UUID, set
+    created_at or merge_history; ALREADY_EXISTS the id is taken; NOT_FOUND an
+    unknown conversation.
+    buf:lint:ignore RPC_RESPONSE_STANDARD_NAME
+    buf:lint:ignore RPC_REQUEST_RESPONSE_UNIQUE
+    """
+    ImportContacts: _aio.UnaryUnaryMultiCallable[_contacts_pb2.ImportContactsRequest, _contacts_pb2.ImportContactsResponse]  # type: ignore[assignment]
+    """Creates up to 1,000 contacts at once, each as CreateContact does; the
+    JSON body is the array of contacts. All or nothing: one invalid contact
+    refuses the whole batch and writes none.
+    Errors: INVALID_ARGUMENT no contacts, more than 1,000, or one invalid
+    (its index is named); ALREADY_EXISTS an id is taken.
+    """
+    DeleteContact: _aio.UnaryUnaryMultiCallable[_contacts_pb2.DeleteContactRequest, _contacts_pb2.DeleteContactResponse]  # type: ignore[assignment]
+    """Deletes a contact. Its conversations stay; each gets its own contact
+    again when the person writes next. Empty answer.
+    Errors: INVALID_ARGUMENT missing id; NOT_FOUND unknown contact.
+    """
+    ListRecentMessages: _aio.UnaryUnaryMultiCallable[_contacts_pb2.ListRecentMessagesRequest, _contacts_pb2.ListRecentMessagesResponse]  # type: ignore[assignment]
+    """Lists the newest messages of each of a contact's conversations: one page
+    per conversation, as messages.list pages them.
+    Errors: INVALID_ARGUMENT missing contact_id, bad cursor or page_size;
+    NOT_FOUND unknown contact.
     """
 
 class ContactsServiceServicer(metaclass=_abc_1.ABCMeta):
@@ -156,6 +216,60 @@ class ContactsServiceServicer(metaclass=_abc_1.ABCMeta):
         source_id == destination_id.
         buf:lint:ignore RPC_RESPONSE_STANDARD_NAME
         buf:lint:ignore RPC_REQUEST_RESPONSE_UNIQUE
+        """
+
+    @_abc_1.abstractmethod
+    def CreateContact(
+        self,
+        request: _contacts_pb2.CreateContactRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_resources_pb2.Contact, _abc.Awaitable[_resources_pb2.Contact]]:
+        """Creates a contact that no conversation made, e.g. one known from a CRM.
+        The JSON body is the Contact itself; at least one field must be set. Its
+        conversations, if any, move to the new contact. Giving an id makes a
+        retry safe: the same id again answers ALREADY_EXISTS and writes nothing.
+        The JSON answer is the bare new Contact.
+        Errors: INVALID_ARGUMENT empty contact, an id that is not a UUID, set
+        created_at or merge_history; ALREADY_EXISTS the id is taken; NOT_FOUND an
+        unknown conversation.
+        buf:lint:ignore RPC_RESPONSE_STANDARD_NAME
+        buf:lint:ignore RPC_REQUEST_RESPONSE_UNIQUE
+        """
+
+    @_abc_1.abstractmethod
+    def ImportContacts(
+        self,
+        request: _contacts_pb2.ImportContactsRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_contacts_pb2.ImportContactsResponse, _abc.Awaitable[_contacts_pb2.ImportContactsResponse]]:
+        """Creates up to 1,000 contacts at once, each as CreateContact does; the
+        JSON body is the array of contacts. All or nothing: one invalid contact
+        refuses the whole batch and writes none.
+        Errors: INVALID_ARGUMENT no contacts, more than 1,000, or one invalid
+        (its index is named); ALREADY_EXISTS an id is taken.
+        """
+
+    @_abc_1.abstractmethod
+    def DeleteContact(
+        self,
+        request: _contacts_pb2.DeleteContactRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_contacts_pb2.DeleteContactResponse, _abc.Awaitable[_contacts_pb2.DeleteContactResponse]]:
+        """Deletes a contact. Its conversations stay; each gets its own contact
+        again when the person writes next. Empty answer.
+        Errors: INVALID_ARGUMENT missing id; NOT_FOUND unknown contact.
+        """
+
+    @_abc_1.abstractmethod
+    def ListRecentMessages(
+        self,
+        request: _contacts_pb2.ListRecentMessagesRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_contacts_pb2.ListRecentMessagesResponse, _abc.Awaitable[_contacts_pb2.ListRecentMessagesResponse]]:
+        """Lists the newest messages of each of a contact's conversations: one page
+        per conversation, as messages.list pages them.
+        Errors: INVALID_ARGUMENT missing contact_id, bad cursor or page_size;
+        NOT_FOUND unknown contact.
         """
 
 def add_ContactsServiceServicer_to_server(servicer: ContactsServiceServicer, server: _typing.Union[_grpc.Server, _aio.Server]) -> None: ...

@@ -27,7 +27,7 @@ from google.protobuf import struct_pb2 as google_dot_protobuf_dot_struct__pb2
 from parley.v1 import resources_pb2 as parley_dot_v1_dot_resources__pb2
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x19parley/v1/messaging.proto\x12\tparley.v1\x1a\x1cgoogle/api/annotations.proto\x1a\x1cgoogle/protobuf/struct.proto\x1a\x19parley/v1/resources.proto\"\xa0\x01\n\x12SendMessageRequest\x12\x17\n\x0f\x63onversation_id\x18\x01 \x01(\t\x12\x1b\n\x13source_recipient_id\x18\x02 \x01(\t\x12\x12\n\nchannel_id\x18\x03 \x01(\t\x12\'\n\x07message\x18\x04 \x01(\x0b\x32\x16.google.protobuf.Value\x12\x17\n\x0fidempotency_key\x18\x05 \x01(\t\"*\n\x14ResendMessageRequest\x12\x12\n\nmessage_id\x18\x01 \x01(\t\"Y\n\x15SuggestRepliesRequest\x12\x12\n\nmessage_id\x18\x01 \x01(\t\x12,\n\x0bsuggestions\x18\x02 \x01(\x0b\x32\x17.google.protobuf.Struct2\xc0\x02\n\x10MessagingService\x12[\n\x0bSendMessage\x12\x1d.parley.v1.SendMessageRequest\x1a\x12.parley.v1.Message\"\x19\x82\xd3\xe4\x93\x02\x13\"\x0e/messages.send:\x01*\x12\x61\n\rResendMessage\x12\x1f.parley.v1.ResendMessageRequest\x1a\x12.parley.v1.Message\"\x1b\x82\xd3\xe4\x93\x02\x15\"\x10/messages.resend:\x01*\x12l\n\x0eSuggestReplies\x12 .parley.v1.SuggestRepliesRequest\x1a\x12.parley.v1.Message\"$\x82\xd3\xe4\x93\x02\x1e\"\x19/messages.suggest-replies:\x01*b\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x19parley/v1/messaging.proto\x12\tparley.v1\x1a\x1cgoogle/api/annotations.proto\x1a\x1cgoogle/protobuf/struct.proto\x1a\x19parley/v1/resources.proto\"\xa0\x01\n\x12SendMessageRequest\x12\x17\n\x0f\x63onversation_id\x18\x01 \x01(\t\x12\x1b\n\x13source_recipient_id\x18\x02 \x01(\t\x12\x12\n\nchannel_id\x18\x03 \x01(\t\x12\'\n\x07message\x18\x04 \x01(\x0b\x32\x16.google.protobuf.Value\x12\x17\n\x0fidempotency_key\x18\x05 \x01(\t\"*\n\x14ResendMessageRequest\x12\x12\n\nmessage_id\x18\x01 \x01(\t\"Y\n\x15SuggestRepliesRequest\x12\x12\n\nmessage_id\x18\x01 \x01(\t\x12,\n\x0bsuggestions\x18\x02 \x01(\x0b\x32\x17.google.protobuf.Struct2\xe0\x02\n\x10MessagingService\x12[\n\x0bSendMessage\x12\x1d.parley.v1.SendMessageRequest\x1a\x12.parley.v1.Message\"\x19\x82\xd3\xe4\x93\x02\x13\"\x0e/messages.send:\x01*\x12\x61\n\rResendMessage\x12\x1f.parley.v1.ResendMessageRequest\x1a\x12.parley.v1.Message\"\x1b\x82\xd3\xe4\x93\x02\x15\"\x10/messages.resend:\x01*\x12\x8b\x01\n\x0eSuggestReplies\x12 .parley.v1.SuggestRepliesRequest\x1a\x12.parley.v1.Message\"C\x82\xd3\xe4\x93\x02=\"\x19/messages.suggest-replies:\x01*Z\x1d\"\x18/messages.suggestReplies:\x01*b\x06proto3')
 
 _globals = globals()
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, _globals)
@@ -39,7 +39,7 @@ if not _descriptor._USE_C_DESCRIPTORS:
   _globals['_MESSAGINGSERVICE'].methods_by_name['ResendMessage']._loaded_options = None
   _globals['_MESSAGINGSERVICE'].methods_by_name['ResendMessage']._serialized_options = b'\202\323\344\223\002\025\"\020/messages.resend:\001*'
   _globals['_MESSAGINGSERVICE'].methods_by_name['SuggestReplies']._loaded_options = None
-  _globals['_MESSAGINGSERVICE'].methods_by_name['SuggestReplies']._serialized_options = b'\202\323\344\223\002\036\"\031/messages.suggest-replies:\001*'
+  _globals['_MESSAGINGSERVICE'].methods_by_name['SuggestReplies']._serialized_options = b'\202\323\344\223\002=\"\031/messages.suggest-replies:\001*Z\035\"\030/messages.suggestReplies:\001*'
   _globals['_SENDMESSAGEREQUEST']._serialized_start=128
   _globals['_SENDMESSAGEREQUEST']._serialized_end=288
   _globals['_RESENDMESSAGEREQUEST']._serialized_start=290
@@ -47,5 +47,5 @@ if not _descriptor._USE_C_DESCRIPTORS:
   _globals['_SUGGESTREPLIESREQUEST']._serialized_start=334
   _globals['_SUGGESTREPLIESREQUEST']._serialized_end=423
   _globals['_MESSAGINGSERVICE']._serialized_start=426
-  _globals['_MESSAGINGSERVICE']._serialized_end=746
+  _globals['_MESSAGINGSERVICE']._serialized_end=778
 # @@protoc_insertion_point(module_scope)

@@ -297,3 +297,31 @@ def test_routing_key() -> None:
     assert facebook.routing_key(body(TEXT, other_user)) == PAGE_ID
     for garbage in (b"", b"\x00\xff", b"[1,2]", b'{"object":"page","entry":[{"messaging":7}]}'):
         assert facebook.routing_key(garbage) == ""
+
+
+def test_a_persons_profile_is_asked_with_the_page_token_and_read() -> None:
+    profile = facebook.SOURCE.profile
+    assert profile is not None
+    request = profile.request("https://graph.example/v19.0", "psid/1", {"page_token": "pt"})
+    assert request.method == "GET" and request.url.raw_path.startswith(b"/v19.0/psid%2F1?")
+    assert dict(request.url.params) == {"fields": "first_name,last_name,profile_pic", "access_token": "pt"}
+    read = profile.read({"first_name": "Ada", "last_name": "Lovelace", "profile_pic": "https://p/a.jpg"})
+    assert (read.display_name, read.avatar_url) == ("Ada Lovelace", "https://p/a.jpg")
+    assert profile.read({"last_name": "Only", "profile_pic": 7}) == facebook.meta.Profile("Only", "")
+
+
+def test_the_pages_a_user_manages_and_the_cursor_of_the_next_ones() -> None:
+    first = facebook.pages_request("https://graph.example/v19.0", "user-token")
+    assert first.url.path == "/v19.0/me/accounts" and "after" not in first.url.params
+    assert first.url.params["access_token"] == "user-token"
+    assert facebook.pages_request("https://g", "t", "A1").url.params["after"] == "A1"
+    pages, after = facebook.read_pages({
+        "data": [{"id": "1", "name": "One", "picture": {"data": {"url": "https://p/1.jpg"}}},
+                 {"id": 2, "name": None}, {"name": "no id"}],
+        "paging": {"cursors": {"after": "A1"}, "next": "https://graph.example/next"}})
+    assert pages == [facebook.ManagedPage("1", "One", "https://p/1.jpg"), facebook.ManagedPage("2", "", "")]
+    assert after == "A1"
+    # Without `next` there are no more, whatever the cursors say.
+    assert facebook.read_pages({"data": [], "paging": {"cursors": {"after": "A9"}}}) == ([], "")
+    with pytest.raises(TranslationError):
+        facebook.read_pages({"data": "not a list"})

@@ -209,3 +209,13 @@ def test_routing_key() -> None:
     assert instagram.routing_key(body(TEXT, {**TEXT, "sender": {"id": OTHER_IGSID}})) == IGID
     assert instagram.routing_key(body(TEXT).replace(b'"instagram"', b'"page"')) == ""
     assert instagram.routing_key(b"\x89PNG\r\n") == ""
+
+
+def test_a_persons_profile_is_their_name_else_their_username() -> None:
+    profile = instagram.SOURCE.profile
+    assert profile is not None
+    assert profile.request("https://g", "igsid", {"page_token": "pt"}).url.params["fields"] == (
+        "name,username,profile_pic")
+    assert profile.read({"name": "Ada", "username": "ada"}).display_name == "Ada"
+    assert profile.read({"username": "ada", "profile_pic": "https://p"}) == meta.Profile("ada", "https://p")
+    assert profile.read({}).display_name == ""

@@ -6,6 +6,8 @@ import type { GenFile, GenMessage, GenService } from "@bufbuild/protobuf/codegen
 import { fileDesc, messageDesc, serviceDesc } from "@bufbuild/protobuf/codegenv2";
 import { file_google_api_annotations } from "../../google/api/annotations_pb.js";
 import { file_google_protobuf_struct } from "@bufbuild/protobuf/wkt";
+import type { ListMessagesResponse } from "./messages_pb.js";
+import { file_parley_v1_messages } from "./messages_pb.js";
 import type { Contact, ContactSchema, PaginationData } from "./resources_pb.js";
 import { file_parley_v1_resources } from "./resources_pb.js";
 import type { JsonObject, Message } from "@bufbuild/protobuf";
@@ -14,7 +16,7 @@ import type { JsonObject, Message } from "@bufbuild/protobuf";
  * Describes the file parley/v1/contacts.proto.
  */
 export const file_parley_v1_contacts: GenFile = /*@__PURE__*/
-  fileDesc("ChhwYXJsZXkvdjEvY29udGFjdHMucHJvdG8SCXBhcmxleS52MSI4ChNMaXN0Q29udGFjdHNSZXF1ZXN0Eg4KBmN1cnNvchgBIAEoCRIRCglwYWdlX3NpemUYAiABKAUibAoUTGlzdENvbnRhY3RzUmVzcG9uc2USIAoEZGF0YRgBIAMoCzISLnBhcmxleS52MS5Db250YWN0EjIKD3BhZ2luYXRpb25fZGF0YRgCIAEoCzIZLnBhcmxleS52MS5QYWdpbmF0aW9uRGF0YSI4ChFHZXRDb250YWN0UmVxdWVzdBIKCgJpZBgBIAEoCRIXCg9jb252ZXJzYXRpb25faWQYAiABKAkiqQMKFFVwZGF0ZUNvbnRhY3RSZXF1ZXN0EgoKAmlkGAEgASgJEhkKDGRpc3BsYXlfbmFtZRgCIAEoCUgAiAEBEhcKCmF2YXRhcl91cmwYAyABKAlIAYgBARISCgV0aXRsZRgEIAEoCUgCiAEBEhUKCHRpbWV6b25lGAUgASgJSAOIAQESEwoGZ2VuZGVyGAYgASgJSASIAQESEwoGbG9jYWxlGAcgASgJSAWIAQESHgoRb3JnYW5pemF0aW9uX25hbWUYCCABKAlIBogBARIkCgN2aWEYCSABKAsyFy5nb29nbGUucHJvdG9idWYuU3RydWN0EigKB2FkZHJlc3MYCiABKAsyFy5nb29nbGUucHJvdG9idWYuU3RydWN0EikKCG1ldGFkYXRhGAsgASgLMhcuZ29vZ2xlLnByb3RvYnVmLlN0cnVjdEIPCg1fZGlzcGxheV9uYW1lQg0KC19hdmF0YXJfdXJsQggKBl90aXRsZUILCglfdGltZXpvbmVCCQoHX2dlbmRlckIJCgdfbG9jYWxlQhQKEl9vcmdhbml6YXRpb25fbmFtZSJBChRNZXJnZUNvbnRhY3RzUmVxdWVzdBIRCglzb3VyY2VfaWQYASABKAkSFgoOZGVzdGluYXRpb25faWQYAiABKAkynQMKD0NvbnRhY3RzU2VydmljZRJqCgxMaXN0Q29udGFjdHMSHi5wYXJsZXkudjEuTGlzdENvbnRhY3RzUmVxdWVzdBofLnBhcmxleS52MS5MaXN0Q29udGFjdHNSZXNwb25zZSIZgtPkkwITOgEqIg4vY29udGFjdHMubGlzdBJZCgpHZXRDb250YWN0EhwucGFybGV5LnYxLkdldENvbnRhY3RSZXF1ZXN0GhIucGFybGV5LnYxLkNvbnRhY3QiGYLT5JMCEzoBKiIOL2NvbnRhY3RzLmluZm8SYQoNVXBkYXRlQ29udGFjdBIfLnBhcmxleS52MS5VcGRhdGVDb250YWN0UmVxdWVzdBoSLnBhcmxleS52MS5Db250YWN0IhuC0+STAhU6ASoiEC9jb250YWN0cy51cGRhdGUSYAoNTWVyZ2VDb250YWN0cxIfLnBhcmxleS52MS5NZXJnZUNvbnRhY3RzUmVxdWVzdBoSLnBhcmxleS52MS5Db250YWN0IhqC0+STAhQ6ASoiDy9jb250YWN0cy5tZXJnZWIGcHJvdG8z", [file_google_api_annotations, file_google_protobuf_struct, file_parley_v1_resources]);
+  fileDesc("ChhwYXJsZXkvdjEvY29udGFjdHMucHJvdG8SCXBhcmxleS52MSI4ChNMaXN0Q29udGFjdHNSZXF1ZXN0Eg4KBmN1cnNvchgBIAEoCRIRCglwYWdlX3NpemUYAiABKAUibAoUTGlzdENvbnRhY3RzUmVzcG9uc2USIAoEZGF0YRgBIAMoCzISLnBhcmxleS52MS5Db250YWN0EjIKD3BhZ2luYXRpb25fZGF0YRgCIAEoCzIZLnBhcmxleS52MS5QYWdpbmF0aW9uRGF0YSI4ChFHZXRDb250YWN0UmVxdWVzdBIKCgJpZBgBIAEoCRIXCg9jb252ZXJzYXRpb25faWQYAiABKAkiqQMKFFVwZGF0ZUNvbnRhY3RSZXF1ZXN0EgoKAmlkGAEgASgJEhkKDGRpc3BsYXlfbmFtZRgCIAEoCUgAiAEBEhcKCmF2YXRhcl91cmwYAyABKAlIAYgBARISCgV0aXRsZRgEIAEoCUgCiAEBEhUKCHRpbWV6b25lGAUgASgJSAOIAQESEwoGZ2VuZGVyGAYgASgJSASIAQESEwoGbG9jYWxlGAcgASgJSAWIAQESHgoRb3JnYW5pemF0aW9uX25hbWUYCCABKAlIBogBARIkCgN2aWEYCSABKAsyFy5nb29nbGUucHJvdG9idWYuU3RydWN0EigKB2FkZHJlc3MYCiABKAsyFy5nb29nbGUucHJvdG9idWYuU3RydWN0EikKCG1ldGFkYXRhGAsgASgLMhcuZ29vZ2xlLnByb3RvYnVmLlN0cnVjdEIPCg1fZGlzcGxheV9uYW1lQg0KC19hdmF0YXJfdXJsQggKBl90aXRsZUILCglfdGltZXpvbmVCCQoHX2dlbmRlckIJCgdfbG9jYWxlQhQKEl9vcmdhbml6YXRpb25fbmFtZSJBChRNZXJnZUNvbnRhY3RzUmVxdWVzdBIRCglzb3VyY2VfaWQYASABKAkSFgoOZGVzdGluYXRpb25faWQYAiABKAkiOwoUQ3JlYXRlQ29udGFjdFJlcXVlc3QSIwoHY29udGFjdBgBIAEoCzISLnBhcmxleS52MS5Db250YWN0Ij0KFUltcG9ydENvbnRhY3RzUmVxdWVzdBIkCghjb250YWN0cxgBIAMoCzISLnBhcmxleS52MS5Db250YWN0IjoKFkltcG9ydENvbnRhY3RzUmVzcG9uc2USIAoEZGF0YRgBIAMoCzISLnBhcmxleS52MS5Db250YWN0IiIKFERlbGV0ZUNvbnRhY3RSZXF1ZXN0EgoKAmlkGAEgASgJIhcKFURlbGV0ZUNvbnRhY3RSZXNwb25zZSLPAQoZTGlzdFJlY2VudE1lc3NhZ2VzUmVxdWVzdBISCgpjb250YWN0X2lkGAEgASgJEhEKCXBhZ2Vfc2l6ZRgCIAEoBRJCCgdjdXJzb3JzGAMgAygLMjEucGFybGV5LnYxLkxpc3RSZWNlbnRNZXNzYWdlc1JlcXVlc3QuQ3Vyc29yc0VudHJ5EhcKD2luY2x1ZGVfc291cmNlcxgEIAMoCRouCgxDdXJzb3JzRW50cnkSCwoDa2V5GAEgASgJEg0KBXZhbHVlGAIgASgJOgI4ASLEAQoaTGlzdFJlY2VudE1lc3NhZ2VzUmVzcG9uc2USTwoNY29udmVyc2F0aW9ucxgBIAMoCzI4LnBhcmxleS52MS5MaXN0UmVjZW50TWVzc2FnZXNSZXNwb25zZS5Db252ZXJzYXRpb25zRW50cnkaVQoSQ29udmVyc2F0aW9uc0VudHJ5EgsKA2tleRgBIAEoCRIuCgV2YWx1ZRgCIAEoCzIfLnBhcmxleS52MS5MaXN0TWVzc2FnZXNSZXNwb25zZToCOAEymwcKD0NvbnRhY3RzU2VydmljZRJqCgxMaXN0Q29udGFjdHMSHi5wYXJsZXkudjEuTGlzdENvbnRhY3RzUmVxdWVzdBofLnBhcmxleS52MS5MaXN0Q29udGFjdHNSZXNwb25zZSIZgtPkkwITOgEqIg4vY29udGFjdHMubGlzdBJZCgpHZXRDb250YWN0EhwucGFybGV5LnYxLkdldENvbnRhY3RSZXF1ZXN0GhIucGFybGV5LnYxLkNvbnRhY3QiGYLT5JMCEzoBKiIOL2NvbnRhY3RzLmluZm8SYQoNVXBkYXRlQ29udGFjdBIfLnBhcmxleS52MS5VcGRhdGVDb250YWN0UmVxdWVzdBoSLnBhcmxleS52MS5Db250YWN0IhuC0+STAhU6ASoiEC9jb250YWN0cy51cGRhdGUSYAoNTWVyZ2VDb250YWN0cxIfLnBhcmxleS52MS5NZXJnZUNvbnRhY3RzUmVxdWVzdBoSLnBhcmxleS52MS5Db250YWN0IhqC0+STAhQ6ASoiDy9jb250YWN0cy5tZXJnZRJnCg1DcmVhdGVDb250YWN0Eh8ucGFybGV5LnYxLkNyZWF0ZUNvbnRhY3RSZXF1ZXN0GhIucGFybGV5LnYxLkNvbnRhY3QiIYLT5JMCGzoHY29udGFjdCIQL2NvbnRhY3RzLmNyZWF0ZRJ5Cg5JbXBvcnRDb250YWN0cxIgLnBhcmxleS52MS5JbXBvcnRDb250YWN0c1JlcXVlc3QaIS5wYXJsZXkudjEuSW1wb3J0Q29udGFjdHNSZXNwb25zZSIigtPkkwIcOghjb250YWN0cyIQL2NvbnRhY3RzLmltcG9ydBJvCg1EZWxldGVDb250YWN0Eh8ucGFybGV5LnYxLkRlbGV0ZUNvbnRhY3RSZXF1ZXN0GiAucGFybGV5LnYxLkRlbGV0ZUNvbnRhY3RSZXNwb25zZSIbgtPkkwIVOgEqIhAvY29udGFjdHMuZGVsZXRlEqYBChJMaXN0UmVjZW50TWVzc2FnZXMSJC5wYXJsZXkudjEuTGlzdFJlY2VudE1lc3NhZ2VzUmVxdWVzdBolLnBhcmxleS52MS5MaXN0UmVjZW50TWVzc2FnZXNSZXNwb25zZSJDgtPkkwI9OgEqWh06ASoiGC9jb250YWN0cy5yZWNlbnRNZXNzYWdlcyIZL2NvbnRhY3RzLnJlY2VudC1tZXNzYWdlc2IGcHJvdG8z", [file_google_api_annotations, file_google_protobuf_struct, file_parley_v1_messages, file_parley_v1_resources]);
 
 /**
  * Request of ContactsService.ListContacts.
@@ -224,6 +226,171 @@ export const MergeContactsRequestSchema: GenMessage<MergeContactsRequest> = /*@_
   messageDesc(file_parley_v1_contacts, 4);
 
 /**
+ * Request of ContactsService.CreateContact.
+ *
+ * @generated from message parley.v1.CreateContactRequest
+ */
+export type CreateContactRequest = Message<"parley.v1.CreateContactRequest"> & {
+  /**
+   * Required. The contact; id optional (a new UUID when empty), created_at and
+   * merge_history must be empty.
+   *
+   * @generated from field: parley.v1.Contact contact = 1;
+   */
+  contact?: Contact | undefined;
+};
+
+/**
+ * Describes the message parley.v1.CreateContactRequest.
+ * Use `create(CreateContactRequestSchema)` to create a new message.
+ */
+export const CreateContactRequestSchema: GenMessage<CreateContactRequest> = /*@__PURE__*/
+  messageDesc(file_parley_v1_contacts, 5);
+
+/**
+ * Request of ContactsService.ImportContacts.
+ *
+ * @generated from message parley.v1.ImportContactsRequest
+ */
+export type ImportContactsRequest = Message<"parley.v1.ImportContactsRequest"> & {
+  /**
+   * Required. 1 to 1,000 contacts, each as CreateContactRequest.contact.
+   *
+   * @generated from field: repeated parley.v1.Contact contacts = 1;
+   */
+  contacts: Contact[];
+};
+
+/**
+ * Describes the message parley.v1.ImportContactsRequest.
+ * Use `create(ImportContactsRequestSchema)` to create a new message.
+ */
+export const ImportContactsRequestSchema: GenMessage<ImportContactsRequest> = /*@__PURE__*/
+  messageDesc(file_parley_v1_contacts, 6);
+
+/**
+ * Response of ContactsService.ImportContacts.
+ *
+ * @generated from message parley.v1.ImportContactsResponse
+ */
+export type ImportContactsResponse = Message<"parley.v1.ImportContactsResponse"> & {
+  /**
+   * The created contacts with their ids, in the order given.
+   *
+   * @generated from field: repeated parley.v1.Contact data = 1;
+   */
+  data: Contact[];
+};
+
+/**
+ * Describes the message parley.v1.ImportContactsResponse.
+ * Use `create(ImportContactsResponseSchema)` to create a new message.
+ */
+export const ImportContactsResponseSchema: GenMessage<ImportContactsResponse> = /*@__PURE__*/
+  messageDesc(file_parley_v1_contacts, 7);
+
+/**
+ * Request of ContactsService.DeleteContact.
+ *
+ * @generated from message parley.v1.DeleteContactRequest
+ */
+export type DeleteContactRequest = Message<"parley.v1.DeleteContactRequest"> & {
+  /**
+   * Required. Contact id.
+   *
+   * @generated from field: string id = 1;
+   */
+  id: string;
+};
+
+/**
+ * Describes the message parley.v1.DeleteContactRequest.
+ * Use `create(DeleteContactRequestSchema)` to create a new message.
+ */
+export const DeleteContactRequestSchema: GenMessage<DeleteContactRequest> = /*@__PURE__*/
+  messageDesc(file_parley_v1_contacts, 8);
+
+/**
+ * Response of ContactsService.DeleteContact (empty).
+ *
+ * @generated from message parley.v1.DeleteContactResponse
+ */
+export type DeleteContactResponse = Message<"parley.v1.DeleteContactResponse"> & {
+};
+
+/**
+ * Describes the message parley.v1.DeleteContactResponse.
+ * Use `create(DeleteContactResponseSchema)` to create a new message.
+ */
+export const DeleteContactResponseSchema: GenMessage<DeleteContactResponse> = /*@__PURE__*/
+  messageDesc(file_parley_v1_contacts, 9);
+
+/**
+ * Request of ContactsService.ListRecentMessages.
+ *
+ * @generated from message parley.v1.ListRecentMessagesRequest
+ */
+export type ListRecentMessagesRequest = Message<"parley.v1.ListRecentMessagesRequest"> & {
+  /**
+   * Required. Contact id.
+   *
+   * @generated from field: string contact_id = 1;
+   */
+  contactId: string;
+
+  /**
+   * Messages per conversation, 1..1000; 0 means the default, 20.
+   *
+   * @generated from field: int32 page_size = 2;
+   */
+  pageSize: number;
+
+  /**
+   * The cursor to continue each conversation from (conversation id -> a
+   * next_cursor this call answered); a conversation without one starts with
+   * its newest messages.
+   *
+   * @generated from field: map<string, string> cursors = 3;
+   */
+  cursors: { [key: string]: string };
+
+  /**
+   * Only the conversations of these sources (e.g. "facebook"); empty = all.
+   *
+   * @generated from field: repeated string include_sources = 4;
+   */
+  includeSources: string[];
+};
+
+/**
+ * Describes the message parley.v1.ListRecentMessagesRequest.
+ * Use `create(ListRecentMessagesRequestSchema)` to create a new message.
+ */
+export const ListRecentMessagesRequestSchema: GenMessage<ListRecentMessagesRequest> = /*@__PURE__*/
+  messageDesc(file_parley_v1_contacts, 10);
+
+/**
+ * Response of ContactsService.ListRecentMessages.
+ *
+ * @generated from message parley.v1.ListRecentMessagesResponse
+ */
+export type ListRecentMessagesResponse = Message<"parley.v1.ListRecentMessagesResponse"> & {
+  /**
+   * A page of messages per conversation of the contact, by conversation id.
+   *
+   * @generated from field: map<string, parley.v1.ListMessagesResponse> conversations = 1;
+   */
+  conversations: { [key: string]: ListMessagesResponse };
+};
+
+/**
+ * Describes the message parley.v1.ListRecentMessagesResponse.
+ * Use `create(ListRecentMessagesResponseSchema)` to create a new message.
+ */
+export const ListRecentMessagesResponseSchema: GenMessage<ListRecentMessagesResponse> = /*@__PURE__*/
+  messageDesc(file_parley_v1_contacts, 11);
+
+/**
  * Reads, updates and merges contacts.
  *
  * @generated from service parley.v1.ContactsService
@@ -286,6 +453,64 @@ export const ContactsService: GenService<{
     methodKind: "unary";
     input: typeof MergeContactsRequestSchema;
     output: typeof ContactSchema;
+  },
+  /**
+   * Creates a contact that no conversation made, e.g. one known from a CRM.
+   * The JSON body is the Contact itself; at least one field must be set. Its
+   * conversations, if any, move to the new contact. Giving an id makes a
+   * retry safe: the same id again answers ALREADY_EXISTS and writes nothing.
+   * The JSON answer is the bare new Contact.
+   * Errors: INVALID_ARGUMENT empty contact, an id that is not a UUID, set
+   * created_at or merge_history; ALREADY_EXISTS the id is taken; NOT_FOUND an
+   * unknown conversation.
+   * buf:lint:ignore RPC_RESPONSE_STANDARD_NAME
+   * buf:lint:ignore RPC_REQUEST_RESPONSE_UNIQUE
+   *
+   * @generated from rpc parley.v1.ContactsService.CreateContact
+   */
+  createContact: {
+    methodKind: "unary";
+    input: typeof CreateContactRequestSchema;
+    output: typeof ContactSchema;
+  },
+  /**
+   * Creates up to 1,000 contacts at once, each as CreateContact does; the
+   * JSON body is the array of contacts. All or nothing: one invalid contact
+   * refuses the whole batch and writes none.
+   * Errors: INVALID_ARGUMENT no contacts, more than 1,000, or one invalid
+   * (its index is named); ALREADY_EXISTS an id is taken.
+   *
+   * @generated from rpc parley.v1.ContactsService.ImportContacts
+   */
+  importContacts: {
+    methodKind: "unary";
+    input: typeof ImportContactsRequestSchema;
+    output: typeof ImportContactsResponseSchema;
+  },
+  /**
+   * Deletes a contact. Its conversations stay; each gets its own contact
+   * again when the person writes next. Empty answer.
+   * Errors: INVALID_ARGUMENT missing id; NOT_FOUND unknown contact.
+   *
+   * @generated from rpc parley.v1.ContactsService.DeleteContact
+   */
+  deleteContact: {
+    methodKind: "unary";
+    input: typeof DeleteContactRequestSchema;
+    output: typeof DeleteContactResponseSchema;
+  },
+  /**
+   * Lists the newest messages of each of a contact's conversations: one page
+   * per conversation, as messages.list pages them.
+   * Errors: INVALID_ARGUMENT missing contact_id, bad cursor or page_size;
+   * NOT_FOUND unknown contact.
+   *
+   * @generated from rpc parley.v1.ContactsService.ListRecentMessages
+   */
+  listRecentMessages: {
+    methodKind: "unary";
+    input: typeof ListRecentMessagesRequestSchema;
+    output: typeof ListRecentMessagesResponseSchema;
   },
 }> = /*@__PURE__*/
   serviceDesc(file_parley_v1_contacts, 0);
