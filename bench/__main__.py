@@ -74,6 +74,7 @@ def _environment(target: Target) -> None:
         "PARLEY_DATA_DIR": str(REPO / ".data" / target.folder), "PARLEY_NAMESPACE": "bench",
         "PARLEY_HTTP_PORT": "28080", "PARLEY_ENVOY_ADMIN_PORT": "29901",
         "PARLEY_GRPC_BASE_PORT": "25061", "PARLEY_KAFKA_PORT": "29092",
+        "PARLEY_OBJECTSTORE_PORT": "28333",
         "PARLEY_REDIS_URL": "redis://127.0.0.1:26379/0",
         # The bench measures what the platform can do, not the edge's per-client rate limits.
         "PARLEY_EDGE_RATE_PER_TOKEN": "1000000", "PARLEY_EDGE_RATE_PER_ADDRESS": "1000000",

@@ -1,8 +1,10 @@
 """`python -m gateway`: the gateway service: realtime event streams, outbound webhooks and their
-dispatcher, the chat plugin's visitor API, health and client.config, and the public port's gRPC
-health and server reflection."""
+dispatcher, the chat plugin's visitor API, media uploads (media/), health and client.config, and
+the public port's gRPC health and server reflection."""
 
 from __future__ import annotations
+
+import httpx
 
 from gateway import edge_grpc
 from gateway.chatplugin_service import ChatPluginServicer
@@ -14,11 +16,15 @@ from gateway.status_service import StatusServicer
 from gateway.subscriptions import Hub, Limits
 from gateway.visitor_tokens import VisitorTokens
 from gateway.webhooks_service import WebhooksServicer
+from media import objects
+from media.media_service import MediaServicer
 from parley.v1 import (
     chatplugin_pb2,
     chatplugin_pb2_grpc,
     events_pb2,
     events_pb2_grpc,
+    media_pb2,
+    media_pb2_grpc,
     status_pb2,
     status_pb2_grpc,
     webhooks_pb2,
@@ -28,6 +34,9 @@ from runtime.server import Registration
 from runtime.service import Plan, Process, run
 from stack.envoy import DESCRIPTOR
 from store import client as store
+
+#: How long one request to the object store may take.
+MEDIA_TIMEOUT_S = 30.0
 
 
 async def build(process: Process) -> Plan:
@@ -47,8 +56,14 @@ async def build(process: Process) -> Plan:
                             webhooks.disable, outbound_allow=settings.outbound_allow)
     chat = ChatPluginServicer(settings, reads, hub, event_log,
                               VisitorTokens.from_env(settings), producer)
+    media_keys = objects.keys_of(settings)
+    http = httpx.AsyncClient(timeout=MEDIA_TIMEOUT_S)  # to the object store: the operator's URL
+    process.on_close(http.aclose)
+    media = MediaServicer(objects.ObjectStore(settings.media, media_keys, http) if media_keys
+                          else None, settings.media_url, settings.media.max_bytes)
     return Plan([
         Registration.of(status_pb2, status_pb2_grpc, StatusServicer(checker)),
+        Registration.of(media_pb2, media_pb2_grpc, media),
         Registration.of(chatplugin_pb2, chatplugin_pb2_grpc, chat),
         Registration.of(events_pb2, events_pb2_grpc, EventsServicer(hub)),
         Registration.of(webhooks_pb2, webhooks_pb2_grpc, webhooks),

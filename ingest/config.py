@@ -1,5 +1,4 @@
-"""App-level secrets of each source and the public URL, from their declarations
-(`Source.settings` of the registry, `runtime.settings.PUBLIC_URL`).
+"""App-level secrets of each source, from their declarations (`Source.settings` of the registry).
 """
 
 from __future__ import annotations
@@ -7,7 +6,6 @@ from __future__ import annotations
 import os
 from collections.abc import Mapping
 
-from runtime.settings import PUBLIC_URL, Settings
 from sources import REGISTRY
 from sources.settings import read
 from sources.inbound import SourceConfig
@@ -23,8 +21,3 @@ def source_config(source: str, env: Mapping[str, str] = os.environ) -> SourceCon
         client_token=read(declared.client_token, env),
     )
 
-
-def public_url(settings: Settings, env: Mapping[str, str] = os.environ) -> str:
-    """The public base URL of this install, without a trailing slash: by default Envoy's local
-    address."""
-    return (PUBLIC_URL.read(env) or f"http://127.0.0.1:{settings.http_port}").rstrip("/")

@@ -46,7 +46,7 @@ class Webhooks:
     def __init__(self, settings: Settings, producer: AIOKafkaProducer) -> None:
         self.settings = settings
         self.producer = producer
-        self.public_url = config.public_url(settings)
+        self.public_url = settings.public_url
         # Read once: the secrets are configuration of the process, not of each request.
         self.configs = {name: config.source_config(name) for name in WEBHOOK_SOURCES}
 

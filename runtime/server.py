@@ -79,13 +79,18 @@ class Registration:
                    lambda _, server: server.add_generic_rpc_handlers((generic,)), handlers)
 
 
-def grpc_server() -> grpc.aio.Server:
+#: What a request may carry beyond its file (a media upload's form around it).
+REQUEST_OVERHEAD_BYTES = 65_536
+
+
+def grpc_server(max_request_bytes: int = 4_194_304) -> grpc.aio.Server:
     """A service's gRPC server: every call counted and timed (runtime.metrics) and traced
-    (runtime.tracing), API errors mapped to status codes, and no SO_REUSEPORT (gRPC's default), so a second process on a port fails to
-    bind instead of sharing it unnoticed."""
+    (runtime.tracing), API errors mapped to status codes, requests up to `max_request_bytes` (the
+    edge bounds them first), and no SO_REUSEPORT (gRPC's default), so a second process on a port
+    fails to bind instead of sharing it unnoticed."""
     return grpc.aio.server(
         interceptors=[MetricsInterceptor(), tracing.TracingInterceptor(), ApiErrorInterceptor()],
-        options=[("grpc.so_reuseport", 0)])
+        options=[("grpc.so_reuseport", 0), ("grpc.max_receive_message_length", max_request_bytes)])
 
 
 def listen(server: grpc.aio.Server, settings: Settings, port: int) -> None:
@@ -117,7 +122,8 @@ async def serve(
     await wait_for_topics(settings)
     tracing.setup(settings, name)
     port = settings.service_port(name)
-    server = grpc_server()
+    # The largest request is a media upload's (gRPC's own default, 4 MiB, is smaller).
+    server = grpc_server(max(4_194_304, settings.media.max_bytes + REQUEST_OVERHEAD_BYTES))
     for reg in registrations:
         reg.add_to_server(reg.servicer, server)
     health_servicer = health.aio.HealthServicer()

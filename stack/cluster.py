@@ -18,7 +18,7 @@ from urllib.parse import urlparse
 
 from runtime.settings import PROJECTOR, Settings, upstream_variable
 from runtime import settings as settings_module
-from stack import envoy, kafka, mesh_tls, processes, redis_cluster, services, stack
+from stack import envoy, kafka, mesh_tls, objectstore, processes, redis_cluster, services, stack
 
 #: The replicas' addresses: any 127/8 address works on Linux's loopback without setup.
 REPLICA_HOSTS = ("127.0.0.2", "127.0.0.3")
@@ -102,6 +102,8 @@ def members(base: Settings) -> list[Member]:
                      PROJECTOR if process.startswith(PROJECTOR) else process,
                      f"{host}:{base.service_port(process)}")
               for process in base.process_names() for host in where.hosts]
+    if base.media.local:
+        found.append(Member(objectstore.NAME, "objectstore", base.media.endpoint))
     found.append(Member(envoy.NAME, "envoy", f"127.0.0.1:{base.http_port}"))
     return found
 
@@ -119,6 +121,7 @@ def up(base: Settings) -> list[tuple[str, str]]:
     report.append(("redis", f"started ports {started}" if started else "already running"))
     mesh = settings(base)
     report.append(("topics", stack.topics(mesh)))
+    report.append((objectstore.NAME, objectstore.start(mesh, stack.CACHE_DIR)))
     report += services.start_replicas(mesh, base.process_names(), where.hosts,
                                       environment(base)).items()
     report.append((envoy.NAME, envoy.start(mesh)))

@@ -14,6 +14,7 @@ from pathlib import Path
 from auth.scopes import PACKAGE, Scopes
 from gateway import edge_grpc
 from runtime.bearer import TOKEN_NAME_HEADER
+from runtime.server import REQUEST_OVERHEAD_BYTES
 from runtime.settings import (PROCESS_OF_SERVICE, SERVICES_BY_PROCESS, EdgeTls, Endpoint, MeshTls,
                               Settings)
 from stack import edge_limits, processes
@@ -205,6 +206,66 @@ def _webhook_routes(settings: Settings) -> list[str]:
         f"    envoy.filters.http.ext_authz: {_NO_AUTHZ}")]
 
 
+#: Media uploads, by their JSON and gRPC paths: a body limit of their own (the file's).
+MEDIA_UPLOAD_PATHS = ("/media.upload", "/parley.v1.MediaService/UploadMedia")
+#: Where Envoy serves the local object store's media (`PARLEY_MEDIA_S3_URL` unset).
+MEDIA_PREFIX = "/media/"
+OBJECTSTORE_CLUSTER = "objectstore"
+#: Media is data to show, never to run: its type is not sniffed, and a page opened from it gets
+#: a sandbox without script; an object never changes (its name is its content's hash).
+MEDIA_RESPONSE_HEADERS = {
+    "x-content-type-options": "nosniff",
+    "content-security-policy": "default-src 'none'; style-src 'unsafe-inline'; sandbox",
+    "cache-control": "public, max-age=31536000, immutable",
+}
+
+
+def _media_routes(settings: Settings) -> list[str]:
+    """Uploads with the media limit (the buffer and the transcoder take a file that large), and
+    with the local object store, its objects at `/media/<name>` for anyone to read (GET and HEAD
+    only; no token asked for, none passed on)."""
+    limit = settings.media.max_bytes + REQUEST_OVERHEAD_BYTES
+    buffer = ('{"@type": type.googleapis.com/envoy.extensions.filters.http.buffer.v3.BufferPerRoute, '
+              f"buffer: {{max_request_bytes: {limit}}}}}")
+    routes = [line for path in MEDIA_UPLOAD_PATHS for line in (
+        f'- match: {{path: "{path}"}}',
+        "  route: {cluster: gateway, timeout: 60s}",
+        "  typed_per_filter_config:",
+        f"    envoy.filters.http.buffer: {buffer}",
+        f"    envoy.filters.http.grpc_json_transcoder: {transcoder(limit)}")]
+    if not settings.media.local:
+        return routes
+    return routes + [
+        f'- match: {{prefix: "{MEDIA_PREFIX}", headers: [{{name: ":method", string_match: '
+        '{safe_regex: {regex: "GET|HEAD"}}}]}',
+        f"  route: {{cluster: {OBJECTSTORE_CLUSTER}, timeout: 30s, "
+        f'prefix_rewrite: "/{settings.media.bucket}/"}}',
+        "  request_headers_to_remove: [authorization, cookie]",
+        "  response_headers_to_add:",
+        *(f"  - header: {{key: {key}, value: {json.dumps(value)}}}"
+          for key, value in MEDIA_RESPONSE_HEADERS.items()),
+        "  typed_per_filter_config:",
+        "    envoy.filters.http.grpc_json_transcoder: "
+        '{"@type": type.googleapis.com/envoy.config.route.v3.FilterConfig, disabled: true}',
+        f"    envoy.filters.http.ext_authz: {_NO_AUTHZ}",
+    ]
+
+
+def _objectstore_cluster(settings: Settings) -> list[str]:
+    """The local object store's S3 API (`stack.objectstore`); nothing without one."""
+    if not settings.media.local:
+        return []
+    return [
+        f"- name: {OBJECTSTORE_CLUSTER}",
+        "  type: STATIC",
+        "  connect_timeout: 1s",
+        "  load_assignment:",
+        f"    cluster_name: {OBJECTSTORE_CLUSTER}",
+        "    endpoints: [{lb_endpoints: [{endpoint: {address: {socket_address: "
+        f"{{address: 127.0.0.1, port_value: {settings.media.objectstore_port}}}}}}}}}]}}]",
+    ]
+
+
 def _json_routes() -> list[str]:
     """A route for every JSON path of the contracts, to the process of its service, whatever the
     method (an OPTIONS preflight too): filters that work by route see a real route (the CORS
@@ -353,7 +414,7 @@ def render(settings: Settings) -> str:
         raise RuntimeError(f"{', '.join(map(str, missing))} missing: build the chat plugin widget "
                            "and the API reference with `make widget docs`")
     limits = settings.edge
-    routes: list[str] = (_stream_routes(limits.max_body_bytes)
+    routes: list[str] = (_media_routes(settings) + _stream_routes(limits.max_body_bytes)
                          + [line for path, (file, _) in STATIC_FILES.items()
                             for line in _file_route(path, file)]
                          + _chatplugin_routes()
@@ -373,7 +434,7 @@ def render(settings: Settings) -> str:
             routes.append(f"  route: {{cluster: {process}, timeout: 60s, "
                           f"retry_policy: {_retries(UNSENT_RETRY_ON)}}}")
         clusters += _cluster(process, settings.service_endpoints(process), settings.mesh_tls)
-    clusters += _otlp_cluster(settings.otlp_endpoint)
+    clusters += _otlp_cluster(settings.otlp_endpoint) + _objectstore_cluster(settings)
     # Last: every path has a route before the transcoder rewrites it, so the filters that work by
     # route (ext_authz skips a request without one) see every request. Whatever is left after
     # transcoding (a gRPC call to no service of the API) is a 404.

@@ -14,7 +14,7 @@ from auth.manage import ADMIN_TOKEN_FILE, TokenAdmin
 from runtime import settings as settings_module
 from runtime import topic_admin
 from runtime.settings import PROJECTOR, Settings
-from stack import envoy, kafka, processes, prometheus, redis, services, supervise
+from stack import envoy, kafka, objectstore, processes, prometheus, redis, services, supervise
 
 REPO = Path(__file__).resolve().parent.parent
 CACHE_DIR = Path(settings_module.CACHE_DIR.read(os.environ) or REPO / ".cache").resolve()
@@ -23,15 +23,19 @@ CACHE_DIR = Path(settings_module.CACHE_DIR.read(os.environ) or REPO / ".cache").
 
 def components(settings: Settings) -> tuple[str, ...]:
     """Every component the stack starts, in start order (`down` goes in reverse); projectors
-    started earlier under a larger `PARLEY_PROJECTORS`, and a Prometheus started under
-    `PARLEY_PROMETHEUS_PORT`, are included, so `down` stops them too."""
+    started earlier under a larger `PARLEY_PROJECTORS`, a Prometheus started under
+    `PARLEY_PROMETHEUS_PORT` and an object store started before `PARLEY_MEDIA_S3_URL` was set are
+    included, so `down` stops them too."""
     processes_now = settings.process_names()
     earlier = sorted(path.stem for path in (settings.data_dir / "run").glob(f"{PROJECTOR}-*.pid")
                      if path.stem not in processes_now)
     scraping = (prometheus.NAME,) if (
         settings.prometheus_port or processes.pid_file(settings.data_dir, prometheus.NAME).exists()
     ) else ()
-    return (kafka.NAME, redis.NAME, *processes_now, *earlier, envoy.NAME, *scraping)
+    storing = (objectstore.NAME,) if (
+        settings.media.local or processes.pid_file(settings.data_dir, objectstore.NAME).exists()
+    ) else ()
+    return (kafka.NAME, redis.NAME, *storing, *processes_now, *earlier, envoy.NAME, *scraping)
 
 
 @dataclass(frozen=True)
@@ -51,6 +55,7 @@ def up(settings: Settings) -> list[tuple[str, str]]:
     report.append((kafka.NAME, kafka.start(settings, CACHE_DIR)))
     report.append((redis.NAME, redis.start(settings)))
     report.append(("topics", topics(settings)))
+    report.append((objectstore.NAME, objectstore.start(settings, CACHE_DIR)))
     for name, what in services.start_all(settings).items():
         report.append((name, what))
     report.append((envoy.NAME, envoy.start(settings)))
@@ -126,6 +131,7 @@ def status(settings: Settings) -> list[ComponentStatus]:
         redis.NAME: redis.where(settings),
         envoy.NAME: f"127.0.0.1:{settings.http_port}",
         prometheus.NAME: prometheus.url(settings),
+        objectstore.NAME: settings.media.endpoint,
     }
     return [
         ComponentStatus(name, processes.running_pid(settings.data_dir, name),

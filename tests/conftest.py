@@ -61,6 +61,10 @@ TEST_ENV = {
     "PARLEY_OTLP_ENDPOINT": f"http://127.0.0.1:{OTLP_PORT}",
     "PARLEY_GRPC_BASE_PORT": str(21061 + PORT_OFFSET),
     "PARLEY_KAFKA_PORT": str(19092 + PORT_OFFSET),
+    "PARLEY_OBJECTSTORE_PORT": str(18333 + PORT_OFFSET),
+    # Media URLs the tests' browser reaches, and a limit the tests reach quickly.
+    "PARLEY_MEDIA_PUBLIC_URL": f"http://127.0.0.1:{18080 + PORT_OFFSET}/media",
+    "PARLEY_MEDIA_MAX_BYTES": "1048576",
     "PARLEY_REDIS_URL": os.environ.get("PARLEY_TEST_REDIS_URL",
                                        f"redis://127.0.0.1:{16379 + PORT_OFFSET}/0"),
     # The sources' app-level secrets, as an operator configures them (tests sign with them).

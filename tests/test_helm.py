@@ -45,6 +45,8 @@ OVERRIDE: dict[str, Any] = {
     },
     "redis": {"clusterNodes": ["redis-0.redis:6379", "redis-1.redis:6379"], "url": ""},
     "envoy": {"tls": {"existingSecret": "parley-edge-tls"}, "concurrency": 4},
+    "media": {"s3Url": "https://s3.eu-west-1.example.com", "bucket": "media",
+              "publicUrl": "https://media.example.com", "maxBytes": "8388608"},
 }
 
 
@@ -233,6 +235,12 @@ def test_envoys_config_as_the_chart_renders_it_is_accepted_by_envoy(
     rendered = config.read_text()
     assert 'socket_address: {address: 0.0.0.0, port_value: ' + env["PARLEY_HTTP_PORT"] in rendered
     assert ("DownstreamTlsContext" in rendered) == bool(edge)
+    # Media in an S3 endpoint of the operator's: Envoy neither serves nor reaches a store of its own.
+    s3 = values["media"]["s3Url"]
+    assert (env.get("PARLEY_MEDIA_S3_URL"), env.get("PARLEY_MEDIA_BUCKET")) == (
+        (s3, values["media"]["bucket"]) if s3 else (None, None))
+    assert (f"name: {envoy.OBJECTSTORE_CLUSTER}" in rendered) == (not s3)
+    assert f"max_request_bytes: {int(values['media']['maxBytes'] or 16_777_216) + 65_536}" in rendered
     assert rendered.count("type: STRICT_DNS") == len(envoy.SERVICES_BY_PROCESS)
     assert rendered.count(mesh.cert_file) == len(envoy.SERVICES_BY_PROCESS)
     envoy.validate(config)

@@ -15,6 +15,7 @@ import { ContactsService } from "./gen/parley/v1/contacts_pb.js";
 import { ConversationsService } from "./gen/parley/v1/conversations_pb.js";
 import { EventsService } from "./gen/parley/v1/events_pb.js";
 import { SourceLookupsService } from "./gen/parley/v1/lookups_pb.js";
+import { MediaService } from "./gen/parley/v1/media_pb.js";
 import { MessagesService } from "./gen/parley/v1/messages_pb.js";
 import { MessagingService } from "./gen/parley/v1/messaging_pb.js";
 import { MetadataService } from "./gen/parley/v1/metadata_pb.js";
@@ -44,6 +45,7 @@ const SERVICES = {
   conversations: ConversationsService,
   events: EventsService,
   lookups: SourceLookupsService,
+  media: MediaService,
   messages: MessagesService,
   messaging: MessagingService,
   metadata: MetadataService,

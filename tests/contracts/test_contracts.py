@@ -133,7 +133,7 @@ def _store_imports(path: Path) -> set[str]:
     return found
 
 
-@pytest.mark.parametrize("service", ["ingest", "messaging", "auth", "gateway"])
+@pytest.mark.parametrize("service", ["ingest", "messaging", "auth", "gateway", "media"])
 def test_services_use_the_store_through_its_published_interface(service: str) -> None:
     allowed = {"store.client"} | (GATEWAY_READS_OF_THE_STORE if service == "gateway" else set())
     reached = {f"{path.relative_to(REPO)}: {module}"

@@ -87,6 +87,27 @@ helm.sh/chart: {{ printf "%s-%s" .root.Chart.Name .root.Chart.Version }}
 {{- define "parley.meshTlsDir" -}}/etc/parley/mesh-tls{{- end -}}
 {{- define "parley.kafkaCaDir" -}}/etc/parley/kafka-ca{{- end -}}
 
+{{/* Where media is kept (the gateway stores it, Envoy's config bounds its uploads and serves no
+store of its own when an S3 endpoint is given). */}}
+{{- define "parley.env.media" -}}
+{{- with .Values.media.s3Url }}
+- name: PARLEY_MEDIA_S3_URL
+  value: {{ . | quote }}
+- name: PARLEY_MEDIA_BUCKET
+  value: {{ $.Values.media.bucket | quote }}
+- name: PARLEY_MEDIA_S3_REGION
+  value: {{ $.Values.media.region | quote }}
+{{- end }}
+{{- with .Values.media.publicUrl }}
+- name: PARLEY_MEDIA_PUBLIC_URL
+  value: {{ . | quote }}
+{{- end }}
+{{- with .Values.media.maxBytes }}
+- name: PARLEY_MEDIA_MAX_BYTES
+  value: {{ . | quote }}
+{{- end }}
+{{- end -}}
+
 {{/* What Envoy's config is rendered from (python -m stack.envoy_config): its ports and limits,
 the mesh's TLS files, and where each process's replicas are (PARLEY_UPSTREAM_<PROCESS>). */}}
 {{- define "parley.env.edge" -}}
@@ -100,6 +121,7 @@ the mesh's TLS files, and where each process's replicas are (PARLEY_UPSTREAM_<PR
   value: {{ .Values.grpcBasePort | quote }}
 - name: PARLEY_METRICS_PORT_OFFSET
   value: {{ .Values.metricsPortOffset | quote }}
+{{- include "parley.env.media" . }}
 {{- range $setting, $variable := dict "maxBodyBytes" "MAX_BODY_BYTES" "requestTimeoutS" "REQUEST_TIMEOUT_S" "ratePerToken" "RATE_PER_TOKEN" "ratePerAddress" "RATE_PER_ADDRESS" "rateWebhooks" "RATE_WEBHOOKS" }}
 {{- with index $.Values.envoy.edge $setting }}
 - name: PARLEY_EDGE_{{ $variable }}
@@ -171,6 +193,7 @@ replica's own name and addresses. */}}
 - name: PARLEY_PUBLIC_URL
   value: {{ . | quote }}
 {{- end }}
+{{- include "parley.env.media" . }}
 - name: PARLEY_BIND_HOST
   value: 0.0.0.0
 - name: PARLEY_ADVERTISE_HOST
