@@ -20,6 +20,16 @@ WORKDIR /docs
 COPY envoy/docs/package.json envoy/docs/package-lock.json ./
 RUN npm ci --no-audit --no-fund --loglevel=error
 
+# The web app (the Inbox and the Control Center), which Envoy serves at /ui, on the TypeScript SDK.
+FROM node:22-slim AS inbox
+WORKDIR /build
+COPY sdk-ts ./sdk-ts
+RUN cd sdk-ts && rm -rf node_modules dist && npm ci --no-audit --no-fund --loglevel=error \
+    && npm run --silent build
+COPY inbox ./inbox
+RUN cd inbox && rm -rf node_modules dist && npm ci --no-audit --no-fund --loglevel=error \
+    && npm run --silent check && npm run --silent build
+
 FROM python:3.11-slim
 ENV PYTHONDONTWRITEBYTECODE=1 \
     PYTHONUNBUFFERED=1 \
@@ -43,6 +53,7 @@ WORKDIR /app
 COPY . .
 COPY --from=widget /widget/dist/s.js chatplugin/widget/dist/s.js
 COPY --from=docs /docs/node_modules/swagger-ui-dist envoy/docs/node_modules/swagger-ui-dist
+COPY --from=inbox /build/inbox/dist inbox/dist
 RUN pip install --no-deps -e . -e ./sdk
 
 # Not root: the code stays root's (read-only to the processes); the only writable folder is the

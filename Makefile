@@ -8,13 +8,18 @@ SDK_TS_MODULES := sdk-ts/node_modules/.package-lock.json
 SDK_TS := sdk-ts/dist/src/index.js
 SDK_TS_SOURCES := $(wildcard sdk-ts/src/*.ts sdk-ts/src/gen/*/*/*.ts sdk-ts/test/*.ts \
 	sdk-ts/examples/*.ts sdk-ts/examples/browser/*) sdk-ts/tsconfig.json
+INBOX := inbox/dist/assets/app.js
+INBOX_SOURCES := $(wildcard inbox/src/*.ts inbox/src/*.tsx inbox/src/*.css inbox/src/*/*.tsx \
+	inbox/test/*.ts) inbox/index.html inbox/package-lock.json inbox/tsconfig.json inbox/vite.config.ts
+#: What Envoy serves from files: the chat plugin widget, the API reference, the web app.
+SERVED := $(WIDGET) $(DOCS) $(INBOX)
 
 #: The suites `make test` runs a second time on a Redis Cluster.
 CLUSTER_SUITE := $(addprefix tests/integration/,test_store_consistency.py test_store_commands.py \
 	test_filters.py test_messages_list.py test_contacts.py test_projectors.py test_events.py \
 	test_webhooks.py test_send_claims.py)
 
-.PHONY: up down status cluster cluster-down cluster-status chaos redis-cluster proto lint breaking settings-doc test bench clean widget docs sdk-ts
+.PHONY: up down status cluster cluster-down cluster-status chaos redis-cluster proto lint breaking settings-doc test bench clean widget docs sdk-ts inbox
 
 $(VENV): requirements.lock pyproject.toml sdk/pyproject.toml scripts/bootstrap.sh
 	bash scripts/bootstrap.sh
@@ -32,6 +37,14 @@ $(DOCS): envoy/docs/package-lock.json
 	cd envoy/docs && npm ci --no-audit --no-fund --loglevel=error
 	touch $(DOCS)
 
+## inbox: build the web app Envoy serves at /ui, the Inbox and the Control Center (npm: React,
+## Vite; on the TypeScript SDK), and type-check it
+inbox: $(INBOX)
+
+$(INBOX): $(SDK_TS) $(INBOX_SOURCES)
+	cd inbox && npm ci --no-audit --no-fund --loglevel=error && npm run --silent check && npm run --silent build
+	touch $(INBOX)
+
 ## sdk-ts: build the TypeScript SDK, its Node tests and its examples (npm; tsc, esbuild)
 sdk-ts: $(SDK_TS)
 
@@ -43,7 +56,7 @@ $(SDK_TS): $(SDK_TS_MODULES) $(SDK_TS_SOURCES)
 	touch $(SDK_TS)
 
 ## up: start Kafka, Redis, the services, the projectors and Envoy (idempotent); returns once all are healthy
-up: $(VENV) $(WIDGET) $(DOCS)
+up: $(VENV) $(SERVED)
 	$(PY) -m stack up
 
 ## down: stop exactly what `make up` started
@@ -56,7 +69,7 @@ status: $(VENV)
 
 ## cluster: Parley as a mesh on this machine: three Kafka nodes, a Redis Cluster with replicas, two
 ## replicas of every service on 127.0.0.2 and 127.0.0.3, Envoy over them on 127.0.0.1:8080
-cluster: $(VENV) $(WIDGET) $(DOCS)
+cluster: $(VENV) $(SERVED)
 	$(PY) -m stack cluster up
 
 ## cluster-down: stop exactly what `make cluster` started
@@ -69,7 +82,7 @@ cluster-status: $(VENV)
 
 ## chaos: the fault suite: a cluster of its own under a steady load, one Kafka node, one Redis
 ## primary and one replica of each service killed and brought back; prints what it measured
-chaos: $(VENV) $(WIDGET) $(DOCS)
+chaos: $(VENV) $(SERVED)
 	$(PY) -m chaos
 
 ## redis-cluster: start a local Redis Cluster (3 primaries, ports 7000-7002) for PARLEY_REDIS_CLUSTER_NODES
@@ -99,13 +112,13 @@ settings-doc: $(VENV)
 ## test: every test (unit, contracts, integration and end-to-end against the real stack) on a
 ## single Redis; then the store, filter, realtime and webhook suites again on a Redis Cluster of
 ## three primaries (a stack of its own, ports 500 above)
-test: $(VENV) $(WIDGET) $(DOCS) $(SDK_TS)
+test: $(VENV) $(SERVED) $(SDK_TS)
 	$(PY) -m pytest
 	PARLEY_TEST_REDIS_CLUSTER=1 PARLEY_TEST_PORT_OFFSET=$$(( $${PARLEY_TEST_PORT_OFFSET:-0} + 500 )) \
 		$(PY) -m pytest $(CLUSTER_SUITE)
 
 ## bench: measure ingestion, reads and memory on a single Redis and on a local Redis Cluster (stacks of its own), print the figures
-bench: $(VENV) $(WIDGET) $(DOCS)
+bench: $(VENV) $(SERVED)
 	$(PY) -m bench
 
 clean: down

@@ -32,6 +32,8 @@ OPENAPI_PATH = "/openapi.json"
 #: The browsable API reference at /docs: a page of Swagger UI, installed by `make docs` (npm).
 DOCS = REPO / "envoy" / "docs"
 SWAGGER_UI = DOCS / "node_modules" / "swagger-ui-dist"
+#: The web app's build (`make inbox`).
+INBOX = REPO / "inbox" / "dist"
 #: The files Envoy serves itself, by path: the file and its content type.
 STATIC_FILES = {
     WIDGET_PATH: (WIDGET, "application/javascript; charset=utf-8"),
@@ -40,6 +42,12 @@ STATIC_FILES = {
     "/docs/swagger-ui-bundle.js": (SWAGGER_UI / "swagger-ui-bundle.js",
                                    "application/javascript; charset=utf-8"),
     "/docs/swagger-ui.css": (SWAGGER_UI / "swagger-ui.css", "text/css; charset=utf-8"),
+    # The web app, the Inbox and the Control Center (`make inbox`: Vite builds it, with these
+    # names, from inbox/); its own routes are in its URL's hash.
+    "/ui": (INBOX / "index.html", "text/html; charset=utf-8"),
+    "/ui/": (INBOX / "index.html", "text/html; charset=utf-8"),
+    "/ui/assets/app.js": (INBOX / "assets" / "app.js", "application/javascript; charset=utf-8"),
+    "/ui/assets/index.css": (INBOX / "assets" / "index.css", "text/css; charset=utf-8"),
 }
 
 #: An upstream's health: asked every second (idle or not: Envoy's default waits 60 s between
@@ -411,8 +419,8 @@ def render(settings: Settings) -> str:
     not built (Envoy would refuse the config only when it starts)."""
     missing = [file for file, _ in STATIC_FILES.values() if not file.exists()]
     if missing:
-        raise RuntimeError(f"{', '.join(map(str, missing))} missing: build the chat plugin widget "
-                           "and the API reference with `make widget docs`")
+        raise RuntimeError(f"{', '.join(map(str, missing))} missing: build the chat plugin widget, "
+                           "the API reference and the web app with `make widget docs inbox`")
     limits = settings.edge
     routes: list[str] = (_media_routes(settings) + _stream_routes(limits.max_body_bytes)
                          + [line for path, (file, _) in STATIC_FILES.items()

@@ -4,7 +4,7 @@
  * a send that is safe to retry, an event stream that resumes by itself. `parley.api` holds the
  * generated client of every service, typed, for every other call.
  */
-import { fromJson, type JsonObject, type JsonValue } from "@bufbuild/protobuf";
+import { fromJson, toJson, type JsonObject, type JsonValue } from "@bufbuild/protobuf";
 import { ValueSchema } from "@bufbuild/protobuf/wkt";
 import { createClient, type Client, type Transport } from "@connectrpc/connect";
 
@@ -293,6 +293,26 @@ export class Events {
   }
 }
 
+/** A template as plain data: its `content` is a message of its source, ready for `send`. */
+export interface TemplateView {
+  id: string;
+  name: string;
+  source: string;
+  content: JsonValue;
+}
+
+/** Templates: ready-made messages of each source. */
+export class Templates {
+  constructor(private readonly api: Api) {}
+
+  /** The templates of `source` ("facebook", ...), those whose name contains `name` if given. */
+  async list(source: string, name = ""): Promise<TemplateView[]> {
+    const found = await this.api.templates.listTemplates({ source, name });
+    return found.data.map((t) => ({ id: t.id, name: t.name, source: t.source,
+                                    content: t.content === undefined ? null : toJson(ValueSchema, t.content) }));
+  }
+}
+
 /** Health of the install. */
 export class Status {
   constructor(private readonly api: Api) {}
@@ -324,6 +344,7 @@ export class Parley {
   readonly contacts: Contacts;
   readonly events: Events;
   readonly status: Status;
+  readonly templates: Templates;
 
   constructor(options: ParleyOptions) {
     this.api = createApi(parleyTransport(options));
@@ -334,5 +355,6 @@ export class Parley {
     this.contacts = new Contacts(this.api);
     this.events = new Events(this.api);
     this.status = new Status(this.api);
+    this.templates = new Templates(this.api);
   }
 }

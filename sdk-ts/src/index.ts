@@ -3,8 +3,8 @@
  * messages and conversations, and the generated messages and services of `parley.v1` for
  * everything else.
  */
-export { Channels, Contacts, Conversations, Events, Messages, Parley, Status, Tags, createApi,
-         type Api, type PageRequest, type Subscription } from "./client.js";
+export { Channels, Contacts, Conversations, Events, Messages, Parley, Status, Tags, Templates,
+         createApi, type Api, type PageRequest, type Subscription, type TemplateView } from "./client.js";
 export { Code, Conflict, DeadlineExceeded, FailedPrecondition, InvalidArgument, NotFound,
          OutOfRange, ParleyError, PermissionDenied, ResourceExhausted, Unauthenticated,
          Unavailable, typedError } from "./errors.js";
@@ -13,3 +13,4 @@ export { conversationView, messageEvent, messageText, messageView, type Conversa
          type Message, type MessageEvent, type Page } from "./views.js";
 export type { Channel, Contact, Event, Sender, Tag, Template, Webhook } from
   "./gen/parley/v1/resources_pb.js";
+export type { JsonObject, JsonValue } from "@bufbuild/protobuf";
