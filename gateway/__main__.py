@@ -11,7 +11,7 @@ from gateway.chatplugin_service import ChatPluginServicer
 from gateway.deliveries import DeliveryKeys
 from gateway.dispatcher import Dispatcher, Policy
 from gateway.events_service import EventsServicer
-from gateway.health import HealthChecker
+from gateway.health import HealthChecker, StatusSince
 from gateway.status_service import StatusServicer
 from gateway.subscriptions import Hub, Limits
 from gateway.visitor_tokens import VisitorTokens
@@ -62,7 +62,8 @@ async def build(process: Process) -> Plan:
     media = MediaServicer(objects.ObjectStore(settings.media, media_keys, http) if media_keys
                           else None, settings.media_url, settings.media.max_bytes)
     return Plan([
-        Registration.of(status_pb2, status_pb2_grpc, StatusServicer(checker)),
+        Registration.of(status_pb2, status_pb2_grpc,
+                        StatusServicer(checker, StatusSince(settings, redis))),
         Registration.of(media_pb2, media_pb2_grpc, media),
         Registration.of(chatplugin_pb2, chatplugin_pb2_grpc, chat),
         Registration.of(events_pb2, events_pb2_grpc, EventsServicer(hub)),

@@ -1,10 +1,12 @@
-"""Health of every component, checked live: Kafka, Redis and each service's grpc.health.v1."""
+"""Health of every component, checked live: Kafka, Redis and each service's grpc.health.v1; and
+since when each has its status (`StatusSince`)."""
 
 from __future__ import annotations
 
 import asyncio
 from collections.abc import Awaitable
 from dataclasses import dataclass
+from typing import cast
 
 import grpc
 import redis.asyncio as aioredis
@@ -12,9 +14,9 @@ from grpc_health.v1 import health_pb2, health_pb2_grpc
 
 from aiokafka.errors import KafkaError
 
-from runtime import kafka, mesh
+from runtime import kafka, mesh, timestamps
 from runtime.settings import Endpoint, Settings
-from runtime.redis import Client
+from runtime.redis import Client, PipelinedScript, durable_key
 
 CHECK_TIMEOUT_S = 3.0
 
@@ -96,3 +98,42 @@ def overall(components: list[Component]) -> str:
     """`ok` when all are up, `down` when none is, else `degraded`."""
     ups = sum(c.up for c in components)
     return "ok" if ups == len(components) else "down" if ups == 0 else "degraded"
+
+
+#: KEYS: the hash of each component's status and since when ("<status>:<epoch ms>"). ARGV: now,
+#: then each component's name and status. A status that changed starts now; answers each since.
+_SINCE = PipelinedScript("""
+local since = {}
+for i = 2, #ARGV, 2 do
+  local kept = redis.call('HGET', KEYS[1], ARGV[i])
+  local status, at = nil, nil
+  if kept then status, at = string.match(kept, '^(.*):(%d+)$') end
+  if status ~= ARGV[i + 1] then
+    at = ARGV[1]
+    redis.call('HSET', KEYS[1], ARGV[i], ARGV[i + 1] .. ':' .. at)
+  end
+  since[#since + 1] = at
+end
+return since
+""")
+
+
+class StatusSince:
+    """Since when each component has its status, kept in Redis so that every gateway replica
+    answers the same (the first one to see a change dates it)."""
+
+    def __init__(self, settings: Settings, redis: Client) -> None:
+        self.redis = redis
+        self.key = durable_key(settings, "health", "since")
+
+    async def of(self, components: list[Component]) -> dict[str, str]:
+        """Since when (RFC 3339) each of `components` has its status; {} while Redis is down."""
+        args: list[str | int] = [timestamps.now_ms()]
+        for c in components:
+            args += [c.name, "up" if c.up else "down"]
+        try:
+            [found] = await _SINCE.run(self.redis, [([self.key], args)])
+        except (OSError, aioredis.RedisError):
+            return {}
+        return {c.name: timestamps.format_ms(int(at))
+                for c, at in zip(components, cast(list[bytes], found))}

@@ -13,8 +13,9 @@ from runtime.tag_colors import TAG_COLORS
 class StatusServicer(status_pb2_grpc.StatusServiceServicer):
     """Aggregated health of the platform, checked live on every call."""
 
-    def __init__(self, checker: health.HealthChecker) -> None:
+    def __init__(self, checker: health.HealthChecker, since: health.StatusSince) -> None:
         self.checker = checker
+        self.since = since
 
     async def GetHealth(
         self, request: status_pb2.GetHealthRequest, context: grpc.aio.ServicerContext
@@ -24,10 +25,12 @@ class StatusServicer(status_pb2_grpc.StatusServiceServicer):
         if status != "ok":
             # Probes read the HTTP status: Envoy's Lua filter turns this header into a 503.
             await context.send_initial_metadata((("x-http-code", "503"),))
+        since = await self.since.of(components)
         return status_pb2.GetHealthResponse(
             status=status,
             components={
-                c.name: status_pb2.ComponentHealth(status="up" if c.up else "down", detail=c.detail)
+                c.name: status_pb2.ComponentHealth(status="up" if c.up else "down", detail=c.detail,
+                                                   since=since.get(c.name, ""))
                 for c in components
             },
         )

@@ -181,8 +181,8 @@ async def test_a_sender_replica_killed_mid_send_sends_once(mesh: Mesh,
 def test_the_cluster_runs_what_it_says(mesh: Mesh) -> None:
     members = cluster.status(settings_module.load({**os.environ, **TEST_ENV, **MESH_ENV}))
     kinds = sorted({m["kind"] for m in members})
-    assert kinds == ["auth", "envoy", "gateway", "ingest", "kafka", "messaging", "projector",
-                     "redis", "store"]
+    assert kinds == ["auth", "envoy", "gateway", "ingest", "kafka", "messaging", "objectstore",
+                     "projector", "redis", "store"]
     assert all(m["pid"] is not None and processes.running_pid(
         mesh.settings.data_dir, str(m["name"])) == m["pid"] for m in members)
     assert sum(m["kind"] == "kafka" for m in members) == 3

@@ -26,7 +26,7 @@ from google.api import annotations_pb2 as google_dot_api_dot_annotations__pb2
 from google.protobuf import struct_pb2 as google_dot_protobuf_dot_struct__pb2
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x16parley/v1/status.proto\x12\tparley.v1\x1a\x1cgoogle/api/annotations.proto\x1a\x1cgoogle/protobuf/struct.proto\"\x12\n\x10GetHealthRequest\"\xb4\x01\n\x11GetHealthResponse\x12\x0e\n\x06status\x18\x01 \x01(\t\x12@\n\ncomponents\x18\x02 \x03(\x0b\x32,.parley.v1.GetHealthResponse.ComponentsEntry\x1aM\n\x0f\x43omponentsEntry\x12\x0b\n\x03key\x18\x01 \x01(\t\x12)\n\x05value\x18\x02 \x01(\x0b\x32\x1a.parley.v1.ComponentHealth:\x02\x38\x01\"1\n\x0f\x43omponentHealth\x12\x0e\n\x06status\x18\x01 \x01(\t\x12\x0e\n\x06\x64\x65tail\x18\x02 \x01(\t\"\x18\n\x16GetClientConfigRequest\"\xd5\x01\n\x17GetClientConfigResponse\x12\x42\n\x08services\x18\x01 \x03(\x0b\x32\x30.parley.v1.GetClientConfigResponse.ServicesEntry\x12+\n\ntag_config\x18\x02 \x01(\x0b\x32\x17.google.protobuf.Struct\x1aI\n\rServicesEntry\x12\x0b\n\x03key\x18\x01 \x01(\t\x12\'\n\x05value\x18\x02 \x01(\x0b\x32\x18.parley.v1.ServiceConfig:\x02\x38\x01\"1\n\rServiceConfig\x12\x0f\n\x07\x65nabled\x18\x01 \x01(\x08\x12\x0f\n\x07healthy\x18\x02 \x01(\x08\x32\xdd\x01\n\rStatusService\x12W\n\tGetHealth\x12\x1b.parley.v1.GetHealthRequest\x1a\x1c.parley.v1.GetHealthResponse\"\x0f\x82\xd3\xe4\x93\x02\t\x12\x07/health\x12s\n\x0fGetClientConfig\x12!.parley.v1.GetClientConfigRequest\x1a\".parley.v1.GetClientConfigResponse\"\x19\x82\xd3\xe4\x93\x02\x13\"\x0e/client.config:\x01*b\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x16parley/v1/status.proto\x12\tparley.v1\x1a\x1cgoogle/api/annotations.proto\x1a\x1cgoogle/protobuf/struct.proto\"\x12\n\x10GetHealthRequest\"\xb4\x01\n\x11GetHealthResponse\x12\x0e\n\x06status\x18\x01 \x01(\t\x12@\n\ncomponents\x18\x02 \x03(\x0b\x32,.parley.v1.GetHealthResponse.ComponentsEntry\x1aM\n\x0f\x43omponentsEntry\x12\x0b\n\x03key\x18\x01 \x01(\t\x12)\n\x05value\x18\x02 \x01(\x0b\x32\x1a.parley.v1.ComponentHealth:\x02\x38\x01\"@\n\x0f\x43omponentHealth\x12\x0e\n\x06status\x18\x01 \x01(\t\x12\x0e\n\x06\x64\x65tail\x18\x02 \x01(\t\x12\r\n\x05since\x18\x03 \x01(\t\"\x18\n\x16GetClientConfigRequest\"\xd5\x01\n\x17GetClientConfigResponse\x12\x42\n\x08services\x18\x01 \x03(\x0b\x32\x30.parley.v1.GetClientConfigResponse.ServicesEntry\x12+\n\ntag_config\x18\x02 \x01(\x0b\x32\x17.google.protobuf.Struct\x1aI\n\rServicesEntry\x12\x0b\n\x03key\x18\x01 \x01(\t\x12\'\n\x05value\x18\x02 \x01(\x0b\x32\x18.parley.v1.ServiceConfig:\x02\x38\x01\"1\n\rServiceConfig\x12\x0f\n\x07\x65nabled\x18\x01 \x01(\x08\x12\x0f\n\x07healthy\x18\x02 \x01(\x08\x32\xdd\x01\n\rStatusService\x12W\n\tGetHealth\x12\x1b.parley.v1.GetHealthRequest\x1a\x1c.parley.v1.GetHealthResponse\"\x0f\x82\xd3\xe4\x93\x02\t\x12\x07/health\x12s\n\x0fGetClientConfig\x12!.parley.v1.GetClientConfigRequest\x1a\".parley.v1.GetClientConfigResponse\"\x19\x82\xd3\xe4\x93\x02\x13\"\x0e/client.config:\x01*b\x06proto3')
 
 _globals = globals()
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, _globals)
@@ -48,15 +48,15 @@ if not _descriptor._USE_C_DESCRIPTORS:
   _globals['_GETHEALTHRESPONSE_COMPONENTSENTRY']._serialized_start=221
   _globals['_GETHEALTHRESPONSE_COMPONENTSENTRY']._serialized_end=298
   _globals['_COMPONENTHEALTH']._serialized_start=300
-  _globals['_COMPONENTHEALTH']._serialized_end=349
-  _globals['_GETCLIENTCONFIGREQUEST']._serialized_start=351
-  _globals['_GETCLIENTCONFIGREQUEST']._serialized_end=375
-  _globals['_GETCLIENTCONFIGRESPONSE']._serialized_start=378
-  _globals['_GETCLIENTCONFIGRESPONSE']._serialized_end=591
-  _globals['_GETCLIENTCONFIGRESPONSE_SERVICESENTRY']._serialized_start=518
-  _globals['_GETCLIENTCONFIGRESPONSE_SERVICESENTRY']._serialized_end=591
-  _globals['_SERVICECONFIG']._serialized_start=593
-  _globals['_SERVICECONFIG']._serialized_end=642
-  _globals['_STATUSSERVICE']._serialized_start=645
-  _globals['_STATUSSERVICE']._serialized_end=866
+  _globals['_COMPONENTHEALTH']._serialized_end=364
+  _globals['_GETCLIENTCONFIGREQUEST']._serialized_start=366
+  _globals['_GETCLIENTCONFIGREQUEST']._serialized_end=390
+  _globals['_GETCLIENTCONFIGRESPONSE']._serialized_start=393
+  _globals['_GETCLIENTCONFIGRESPONSE']._serialized_end=606
+  _globals['_GETCLIENTCONFIGRESPONSE_SERVICESENTRY']._serialized_start=533
+  _globals['_GETCLIENTCONFIGRESPONSE_SERVICESENTRY']._serialized_end=606
+  _globals['_SERVICECONFIG']._serialized_start=608
+  _globals['_SERVICECONFIG']._serialized_end=657
+  _globals['_STATUSSERVICE']._serialized_start=660
+  _globals['_STATUSSERVICE']._serialized_end=881
 # @@protoc_insertion_point(module_scope)

@@ -95,19 +95,25 @@ class ComponentHealth(_message.Message):
 
     STATUS_FIELD_NUMBER: _builtins.int
     DETAIL_FIELD_NUMBER: _builtins.int
+    SINCE_FIELD_NUMBER: _builtins.int
     status: _builtins.str
     """"ok", "degraded" or "down"."""
     detail: _builtins.str
     """Human-readable detail (e.g. the last error); "" when ok."""
+    since: _builtins.str
+    """Since when it has this status (as the gateways first saw it); RFC 3339 UTC
+    with milliseconds; "" when unknown (Redis, which keeps it, is down).
+    """
     def __init__(
         self,
         *,
         status: _builtins.str = ...,
         detail: _builtins.str = ...,
+        since: _builtins.str = ...,
     ) -> None: ...
     _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["detail", b"detail", "status", b"status"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["detail", b"detail", "since", b"since", "status", b"status"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 
