@@ -165,15 +165,26 @@ def _stream_routes(max_body_bytes: int) -> list[str]:
     return routes
 
 
+#: The web app's page may run its own script only, talk to its own origin only (the API), and
+#: show media from anywhere (the sources' attachments, avatars); no other page may frame it.
+APP_SECURITY_POLICY = ("default-src 'self'; img-src 'self' https: http: data: blob:; "
+                       "media-src 'self' https: http: blob:; style-src 'self' 'unsafe-inline'; "
+                       "object-src 'none'; base-uri 'none'; frame-ancestors 'none'")
+
+
 def _file_route(path: str, file: Path) -> list[str]:
     """`path` answered with `file` by Envoy itself (its content type by `STATIC_FILES`, see
     the local reply mappers). Not an API path: no token, and the transcoder (which answers 404
-    for unknown paths) stays out."""
+    for unknown paths) stays out. The web app's page gets its security policy."""
+    policy = ([f"  - header: {{key: content-security-policy, value: {json.dumps(APP_SECURITY_POLICY)}}}"]
+              if path in ("/ui", "/ui/") else [])
     return [
         f'- match: {{path: "{path}"}}',
         f"  direct_response: {{status: 200, body: {{filename: {json.dumps(str(file))}}}}}",
         "  response_headers_to_add:",
         "  - header: {key: cache-control, value: no-cache}",
+        "  - header: {key: x-content-type-options, value: nosniff}",
+        *policy,
         "  typed_per_filter_config:",
         "    envoy.filters.http.grpc_json_transcoder: "
         '{"@type": type.googleapis.com/envoy.config.route.v3.FilterConfig, disabled: true}',

@@ -11,6 +11,7 @@ import uuid
 from collections.abc import Iterator
 from pathlib import Path
 
+import httpx
 import pytest
 from playwright.sync_api import Page, expect
 
@@ -173,3 +174,12 @@ def test_an_agent_works_a_conversation(base_url: str, fake: FakeSourceApis, shot
         view.get_by_role("button", name="Back to the list").click()
         expect(page.get_by_role("region", name="Conversations")).to_be_visible()
         page.close()
+
+
+def test_the_app_is_served_without_a_token_and_runs_only_its_own_script(base_url: str) -> None:
+    page = httpx.get(f"{base_url}/ui", timeout=10)
+    assert page.status_code == 200 and '<div id="root">' in page.text
+    policy = page.headers["content-security-policy"]
+    assert "default-src 'self'" in policy and "frame-ancestors 'none'" in policy
+    script = httpx.get(f"{base_url}/ui/assets/app.js", timeout=10)
+    assert script.status_code == 200 and script.headers["content-type"].startswith("application/javascript")
