@@ -114,6 +114,11 @@ class ContactsServicer(contacts_pb2_grpc.ContactsServiceServicer):
             raise InvalidArgument("a conversation may be named by one contact only")
         absorbed = await self._load(sorted({text(o) for o in owners}))
         owner_of = {cid: contact for contact in absorbed for cid in contact.conversations}
+        absorbers = {owner_of[cid].id: c.id for c in contacts for cid in c.conversations}
+        shared = [cid for c in contacts for cid in c.conversations if absorbers[owner_of[cid].id] != c.id]
+        if shared:  # each would take all of that contact's conversations
+            raise InvalidArgument(f"conversation {shared[0]} has the same contact as one another "
+                                  "new contact names; name them in one contact")
         records: list[records_pb2.ContactRecord] = []
         for contact in contacts:
             made = resources_pb2.Contact()

@@ -64,9 +64,20 @@ function metaAttachment(attachment: JsonObject): Part[] {
   return url ? [{ kind: mediaKind(type), url }] : [];
 }
 
-/** Twilio's form fields: Body and MediaUrl0..n with MediaContentType0..n. */
+/** What a media URL is by its extension (a sent message names no type). */
+function kindOfUrl(url: string): MediaKind {
+  const extension = url.split("?")[0].split(".").pop()?.toLowerCase() ?? "";
+  if (["jpg", "jpeg", "png", "gif", "webp"].includes(extension)) return "image";
+  if (["mp4", "webm", "mov"].includes(extension)) return "video";
+  if (["mp3", "ogg", "wav", "aac", "m4a", "weba"].includes(extension)) return "audio";
+  return "file";
+}
+
+/** Twilio's form fields: Body and MediaUrl0..n with MediaContentType0..n (received), or
+ *  MediaUrl (sent). */
 function twilioParts(content: JsonObject): Part[] {
   const parts: Part[] = text(content.Body) ? [{ kind: "text", text: text(content.Body) }] : [];
+  if (text(content.MediaUrl)) parts.push({ kind: kindOfUrl(text(content.MediaUrl)), url: text(content.MediaUrl) });
   for (let i = 0; text(content[`MediaUrl${i}`]); i++) {
     parts.push({ kind: mediaKind(text(content[`MediaContentType${i}`])), url: text(content[`MediaUrl${i}`]) });
   }
@@ -131,4 +142,27 @@ export function textMessage(source: string, body: string): JsonObject {
   if (source === "whatsapp") return { type: "text", text: { body } };
   if (source === "viber") return { type: "text", text: body };
   return { text: body };
+}
+
+/** What kind of attachment a file of `contentType` is. */
+export function attachmentKind(contentType: string): MediaKind {
+  return mediaKind(contentType === "application/pdf" || contentType.startsWith("text/") ? "file" : contentType);
+}
+
+/** A message carrying the file at `url` (of `contentType`, named `name`) in `source`'s own
+ *  format, as messages.send forwards it. */
+export function attachmentMessage(source: string, url: string, contentType: string, name: string): JsonObject {
+  const kind = attachmentKind(contentType);
+  if (source.startsWith("twilio")) return { Body: "", MediaUrl: url };
+  if (source === "whatsapp") {
+    const type = kind === "file" ? "document" : kind;
+    return { type, [type]: kind === "file" ? { link: url, filename: name } : { link: url } };
+  }
+  if (source === "viber") {
+    return kind === "image" ? { type: "picture", text: "", media: url }
+      : kind === "video" ? { type: "video", media: url, size: 0 }
+      : { type: "file", media: url, file_name: name || "file", size: 0 };
+  }
+  if (source === "google") return { image: { contentInfo: { fileUrl: url } } };
+  return { attachment: { type: kind, payload: { url, is_reusable: true } } };
 }

@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 
-import { contentParts, textMessage } from "../src/content.ts";
+import { attachmentMessage, contentParts, textMessage } from "../src/content.ts";
 
 describe("contentParts", () => {
   it("reads text and quick replies (Messenger, the chat plugin)", () => {
@@ -46,5 +46,25 @@ describe("textMessage", () => {
     expect(textMessage("whatsapp", "hi")).toEqual({ type: "text", text: { body: "hi" } });
     expect(textMessage("viber", "hi")).toEqual({ type: "text", text: "hi" });
     expect(textMessage("facebook", "hi")).toEqual({ text: "hi" });
+  });
+});
+
+describe("attachmentMessage", () => {
+  it("writes a file in each source's format", () => {
+    const url = "https://parley.example/media/abc.png";
+    expect(attachmentMessage("facebook", url, "image/png", "cat.png"))
+      .toEqual({ attachment: { type: "image", payload: { url, is_reusable: true } } });
+    expect(attachmentMessage("twilio.sms", url, "image/png", "cat.png")).toEqual({ Body: "", MediaUrl: url });
+    expect(attachmentMessage("whatsapp", url, "application/pdf", "bill.pdf"))
+      .toEqual({ type: "document", document: { link: url, filename: "bill.pdf" } });
+    expect(attachmentMessage("viber", url, "image/png", "cat.png")).toEqual({ type: "picture", text: "", media: url });
+    expect(attachmentMessage("google", url, "image/png", "cat.png")).toEqual({ image: { contentInfo: { fileUrl: url } } });
+  });
+  it("is shown as what it carries", () => {
+    const url = "https://parley.example/media/abc.png";
+    expect(contentParts("facebook", attachmentMessage("facebook", url, "image/png", ""))).toEqual([{ kind: "image", url }]);
+    expect(contentParts("twilio.sms", { Body: "", MediaUrl0: url, MediaContentType0: "image/png" }))
+      .toEqual([{ kind: "image", url }]);
+    expect(contentParts("twilio.sms", attachmentMessage("twilio.sms", url, "image/png", ""))).toEqual([{ kind: "image", url }]);
   });
 });

@@ -163,3 +163,8 @@ def test_recent_messages_of_each_of_a_contacts_conversations(base_url: str) -> N
     only = post(base_url, "/contacts.recentMessages", {"contact_id": merged["id"],
                                                        "include_sources": ["google"]}).json()
     assert set(only["conversations"]) == {google.conversation_id}
+    # Two new contacts may not split one contact's conversations between them.
+    split = _import(base_url, [{"title": "a", "conversations": {facebook.conversation_id: ""}},
+                               {"title": "b", "conversations": {google.conversation_id: ""}}])
+    assert split.status_code == 400 and "same contact" in split.json()["message"]
+    assert set(post(base_url, "/contacts.info", {"id": merged["id"]}).json()["conversations"]) == set(pages)

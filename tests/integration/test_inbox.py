@@ -1,11 +1,14 @@
 """The web app's Inbox (inbox/, served by Envoy at /ui) in Debian's Chromium on the real stack:
 sign in with a token; filter and search; a signed webhook arriving moves its conversation to the
 top live; open it, answer with a template and see pending turn delivered (the Graph API faked);
-a failed send and its resend; tag, close, reopen, edit the contact; a phone-sized screen. The
+a failed send and its resend; a file sent through the media store; tag, close, reopen, edit the
+contact; a phone-sized screen. The
 main screens are saved as screenshots (SCREENSHOTS)."""
 
 from __future__ import annotations
 
+import asyncio
+import re
 import time
 import uuid
 from collections.abc import Iterator
@@ -20,7 +23,7 @@ from tests.conftest import FAKE_APIS_PORT
 from tests.integration import webhooks
 from tests.integration.browser import chromium
 from tests.integration.fake_source_apis import GRAPH_ERROR, Answer, FakeSourceApis, serving
-from tests.integration.helpers import api_headers, eventually, post
+from tests.integration.helpers import api_headers, eventually, message_record, post, produce_messages
 
 #: Where the screenshots of the main screens go (README shows one of them).
 SCREENSHOTS = "screenshots"
@@ -139,6 +142,18 @@ def test_an_agent_works_a_conversation(base_url: str, fake: FakeSourceApis, shot
         failed.get_by_role("button", name="Resend").click()
         expect(failed).to_have_attribute("data-state", "delivered", timeout=20_000)
 
+        # A file: uploaded to the media store, sent by its URL, shown as what it is.
+        picture = b"\x89PNG\r\n\x1a\n" + uuid.uuid4().bytes
+        view.locator("input[type=file]").set_input_files(
+            {"name": "parcel.png", "mimeType": "image/png", "buffer": picture})
+        attached = view.locator(".message.out").last
+        # (A new store's first write waits for its first volume: seconds.)
+        expect(attached.locator("img")).to_have_attribute("src", re.compile(r"/media/[0-9a-f]{64}\.png$"),
+                                                          timeout=30_000)
+        expect(attached).to_have_attribute("data-state", "delivered", timeout=20_000)
+        url = fake.to(customer.contact)[-1].json()["message"]["attachment"]["payload"]["url"]
+        assert httpx.get(url, timeout=10).content == picture
+
         # Tag it (a new tag, with its colour), close it, reopen it, edit the contact.
         panel = page.get_by_role("complementary", name="Contact")
         panel.get_by_label("New tag").fill(f"vip-{tag}")
@@ -183,3 +198,58 @@ def test_the_app_is_served_without_a_token_and_runs_only_its_own_script(base_url
     assert "default-src 'self'" in policy and "frame-ancestors 'none'" in policy
     script = httpx.get(f"{base_url}/ui/assets/app.js", timeout=10)
     assert script.status_code == 200 and script.headers["content-type"].startswith("application/javascript")
+
+
+def test_long_histories_and_lists_page_in_as_they_scroll(live_stack: Settings, base_url: str,
+                                                         fake: FakeSourceApis) -> None:
+    """60 messages over two days: the newest page first, older ones as the agent scrolls up,
+    with a separator per day; the list pages in at its end too; a suggested reply and an emoji
+    are a click away; a tag comes off again."""
+    channel = webhooks.facebook()
+    channel.connect(base_url)  # a connected channel to answer on
+    cid = str(uuid.uuid4())
+    start = _now_ms() - 2 * 86_400_000
+    records = [message_record(cid, start + i * 3_600_000, f"history {i:02d}") for i in range(60)]
+    for record in records:
+        record.channel_id = channel.channel_id
+    asyncio.run(produce_messages(live_stack, records))
+    eventually(lambda: post(base_url, "/conversations.info", {"conversation_id": cid}).status_code == 200 or None)
+    newest = post(base_url, "/messages.list", {"conversation_id": cid, "page_size": 1}).json()["data"][0]
+    post(base_url, "/messages.suggest-replies", {"message_id": newest["id"], "suggestions": {
+        "thanks": {"content": {"text": "Thank you, we are on it!"}}}})
+    with chromium() as browser:
+        page = browser.new_page(viewport={"width": 1280, "height": 800})
+        _signed_in(page, base_url)
+        listed = page.locator("[data-conversation]")
+        expect(listed).to_have_count(25)
+        listed.last.scroll_into_view_if_needed()
+        expect(listed).not_to_have_count(25, timeout=15_000)  # the next page came in
+
+        page.goto(f"{base_url}/ui#/inbox/{cid}")
+        view = page.get_by_role("region", name="Conversation")
+        messages = view.locator("[data-message]")
+        expect(messages).to_have_count(30)
+        expect(messages.last).to_contain_text("history 59")
+        view.locator(".older").scroll_into_view_if_needed()
+        expect(messages).to_have_count(60, timeout=15_000)
+        expect(messages.first).to_contain_text("history 00")
+        assert view.locator(".day").count() >= 2
+
+        # The suggested reply of the last message, and an emoji.
+        view.get_by_role("button", name="Thank you, we are on it!").click()
+        expect(view.locator(".message.out")).to_contain_text("Thank you, we are on it!")
+        view.get_by_role("button", name="Emoji").click()
+        page.get_by_role("listbox", name="Emoji").get_by_role("button").first.click()
+        expect(view.get_by_label("Answer")).to_have_value("😀")
+
+        # A tag on, then off.
+        tag = post(base_url, "/tags.create", {"name": f"later-{uuid.uuid4().hex[:6]}", "color": "tag-green"}).json()
+        panel = page.get_by_role("complementary", name="Contact")
+        # Listed as it was made (tag.updated); checked once the conversation is tagged.
+        panel.get_by_label(tag["name"]).click()
+        expect(panel.get_by_label(tag["name"])).to_be_checked()
+        panel.get_by_label(tag["name"]).click()
+        expect(panel.get_by_label(tag["name"])).not_to_be_checked()
+        info = post(base_url, "/conversations.info", {"conversation_id": cid}).json()
+        assert tag["id"] not in info["metadata"].get("tags", {})
+        page.close()

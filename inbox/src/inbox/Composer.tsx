@@ -1,9 +1,10 @@
-/** Writing an answer: text (Enter sends, Shift+Enter a new line), emoji, the templates of the
- *  conversation's source, and the replies suggested for the contact's last message. */
+/** Writing an answer: text (Enter sends, Shift+Enter a new line), emoji, a file (uploaded to
+ *  Parley's media store, then sent by its URL), the templates of the conversation's source, and
+ *  the replies suggested for the contact's last message. */
 import { useEffect, useRef, useState } from "react";
 import type { JsonValue, Parley, TemplateView } from "@parley/sdk";
 
-import { textMessage } from "../content.ts";
+import { attachmentMessage, textMessage } from "../content.ts";
 import { problem } from "../problems.ts";
 
 const EMOJI = ["😀", "🙂", "😉", "😊", "🙏", "👍", "👋", "🎉", "❤️", "✅", "⏳", "📦"];
@@ -47,6 +48,16 @@ export function Composer({ parley, conversationId, source, suggestions, onSent }
       setError(problem(reason));
     }
   }
+  async function attach(file: File) {
+    setError("");
+    try {
+      const data = new Uint8Array(await file.arrayBuffer());
+      const stored = await parley.api.media.uploadMedia({ body: { contentType: file.type, data } });
+      await send(attachmentMessage(source, stored.mediaUrl, stored.contentType, file.name));
+    } catch (reason) {
+      setError(problem(reason));
+    }
+  }
   async function sendText() {
     const body = text.trim();
     if (!body) return;
@@ -76,6 +87,10 @@ export function Composer({ parley, conversationId, source, suggestions, onSent }
       <div className="write">
         <button aria-label="Emoji" onClick={() => setPicking(picking === "emoji" ? "" : "emoji")}>☺</button>
         <button aria-label="Templates" onClick={() => setPicking(picking === "templates" ? "" : "templates")}>▤</button>
+        <label className="attach" aria-label="Attach a file">+
+          <input type="file" hidden accept="image/*,audio/*,video/*,application/pdf,text/plain"
+                 onChange={(e) => { const file = e.target.files?.[0]; e.target.value = ""; if (file) void attach(file); }} />
+        </label>
         <textarea ref={box} rows={2} placeholder="Write an answer… (Enter sends)" aria-label="Answer"
                   value={text} onChange={(e) => setText(e.target.value)}
                   onKeyDown={(e) => { if (e.key === "Enter" && !e.shiftKey) { e.preventDefault(); void sendText(); } }} />
