@@ -52,10 +52,11 @@ class SourceLookupsServicer(lookups_pb2_grpc.SourceLookupsServiceServicer):
 
     async def RefetchConversation(self, request: lookups_pb2.RefetchConversationRequest, context: Ctx) -> lookups_pb2.RefetchConversationResponse:
         cid = request.conversation_id
-        state = await self.reads.conversation(cid) if cid else None
+        if not cid:
+            raise InvalidArgument("conversation_id is required")
+        state = await self.reads.conversation(cid)
         if state is None:
-            raise NotFound(f"conversation {cid} not found") if cid else InvalidArgument(
-                "conversation_id is required")
+            raise NotFound(f"conversation {cid} not found")
         channel = await self.reads.channel(state["channel_id"])
         source = REGISTRY.get(state.get("source", ""))
         if source is None or source.profile is None:
