@@ -1,7 +1,7 @@
 """The web app's Control Center (inbox/, served by Envoy at /ui) in Debian's Chromium on the real
 stack: the status of every component; connect a channel with its form, the chat plugin's embed
 snippet, disconnect; subscribe a webhook, see a delivery in its log, edit and disable it; create a
-token (shown once, and it works), see when it was used, revoke it."""
+token (shown once, and it works), see when it was used, revoke it; a custom source and its token."""
 
 from __future__ import annotations
 
@@ -143,4 +143,26 @@ def test_create_a_token_use_it_and_revoke_it(live_stack: Settings, base_url: str
     row.get_by_role("button", name="Revoke").click()
     expect(row).to_have_class("revoked")
     eventually(lambda: httpx.post(f"{base_url}/tags.list", json={}, timeout=10, headers={
+        "authorization": f"Bearer {token}"}).status_code == 401, timeout=10)
+
+
+def test_a_custom_source_and_its_token(live_stack: Settings, base_url: str, page: Page) -> None:
+    source_id = f"crm_{uuid.uuid4().hex[:6]}"
+    page.get_by_role("link", name="Tokens").click()
+    form = page.get_by_role("form", name="Create a source")
+    form.get_by_label("Source id").fill(source_id)
+    form.get_by_label("Name").fill("Our CRM")
+    form.get_by_role("button", name="Create source").click()
+    shown = page.get_by_role("status")
+    expect(shown).to_contain_text(f"token of source {source_id}")
+    token = shown.locator("code").inner_text()
+    # The source's token is the source's own credential: it lists the source's channels.
+    listed = httpx.post(f"{base_url}/sources.channels.list", json={}, timeout=10,
+                        headers={"authorization": f"Bearer {token}"})
+    assert listed.status_code == 200, listed.text
+    row = page.locator(f"[data-source='{source_id}']")
+    expect(row).to_contain_text("Our CRM")
+    row.get_by_role("button", name="Delete").click()
+    expect(row).to_have_count(0)
+    eventually(lambda: httpx.post(f"{base_url}/sources.channels.list", json={}, timeout=10, headers={
         "authorization": f"Bearer {token}"}).status_code == 401, timeout=10)
