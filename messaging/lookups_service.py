@@ -7,6 +7,7 @@ once projected), so it reaches the event stream and webhooks as any metadata cha
 
 from __future__ import annotations
 
+import asyncio
 from typing import Any
 
 import httpx
@@ -90,8 +91,8 @@ class SourceLookupsServicer(lookups_pb2_grpc.SourceLookupsServiceServicer):
             found += pages
             if not after:
                 break
-        channels = [await self.reads.channel(ids.channel_id(facebook.NAME, page.page_id))
-                    for page in found]
+        channels = await asyncio.gather(*(self.reads.channel(ids.channel_id(facebook.NAME, page.page_id))
+                                          for page in found))
         return lookups_pb2.ExploreFacebookPagesResponse(data=[
             lookups_pb2.FacebookPage(page_id=page.page_id, name=page.name, image_url=page.image_url,
                                      connected=channel is not None and channel.channel.connected)

@@ -81,9 +81,11 @@ class Registration:
 
 #: What a request may carry beyond its file (a media upload's form around it).
 REQUEST_OVERHEAD_BYTES = 65_536
+#: gRPC's own bound of a received message.
+GRPC_MAX_REQUEST_BYTES = 4_194_304
 
 
-def grpc_server(max_request_bytes: int = 4_194_304) -> grpc.aio.Server:
+def grpc_server(max_request_bytes: int = GRPC_MAX_REQUEST_BYTES) -> grpc.aio.Server:
     """A service's gRPC server: every call counted and timed (runtime.metrics) and traced
     (runtime.tracing), API errors mapped to status codes, requests up to `max_request_bytes` (the
     edge bounds them first), and no SO_REUSEPORT (gRPC's default), so a second process on a port
@@ -123,7 +125,8 @@ async def serve(
     tracing.setup(settings, name)
     port = settings.service_port(name)
     # The largest request is a media upload's (gRPC's own default, 4 MiB, is smaller).
-    server = grpc_server(max(4_194_304, settings.media.max_bytes + REQUEST_OVERHEAD_BYTES))
+    server = grpc_server(max(GRPC_MAX_REQUEST_BYTES,
+                             settings.media.max_bytes + REQUEST_OVERHEAD_BYTES))
     for reg in registrations:
         reg.add_to_server(reg.servicer, server)
     health_servicer = health.aio.HealthServicer()

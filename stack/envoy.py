@@ -293,7 +293,8 @@ def _json_routes() -> list[str]:
     paths = {path: route.rpc.split(".")[-2] for (_, path), route
              in Scopes.from_descriptor(DESCRIPTOR).routes.items()
              if route.rpc.startswith(f"{PACKAGE}.")
-             and not path.startswith((f"/{PACKAGE}.", CORS_PREFIX))}
+             and not path.startswith((f"/{PACKAGE}.", CORS_PREFIX))
+             and path not in MEDIA_UPLOAD_PATHS}  # routed with their own limits
     return [line for path, service in sorted(paths.items()) for line in (
         f'- match: {{path: "{path}"}}',
         f"  route: {{cluster: {PROCESS_OF_SERVICE[service]}, timeout: 60s}}")]
